@@ -1,0 +1,78 @@
+/* hyperdual.h -- the hyper-dual number a + b*e1 + c*e2 + d*e1e2 with e1^2 = e2^2 = 0:
+ * exact second derivatives (seed e1 along u and e2 along v; the e1e2 part is u^T H v).
+ *
+ * Pure C99 algebra, no Python: the struct, the chain rule that applies a jet of rules.h,
+ * and the arithmetic. The *_e12 helpers are the per-entry formulas of the array kernels
+ * (kernels.h); the e1 and e2 parts follow the dual rules (dual.h) entry by entry.
+ */
+#ifndef DUALDIFF_HYPERDUAL_H
+#define DUALDIFF_HYPERDUAL_H
+
+#include "dual.h"
+
+typedef struct { double re, e1, e2, e12; } dd_hyper;
+
+static inline dd_hyper dd_hyper_make(double re, double e1, double e2, double e12)
+{ dd_hyper r = {re, e1, e2, e12}; return r; }
+
+/* ---- per-entry formulas of the e1e2 part, shared with the kernels ---------------------- */
+/* chain rule: f(u)_12 = f'(u) u_12 + f''(u) u_1 u_2 */
+static inline double dd_chain_e12(dd_jet j, double t1, double t2, double t12)
+{ return dd_tmul(t12, j.d1) + dd_tmul(t1*t2, j.d2); }
+/* binary chain rule: f_a u_12 + f_b v_12 + f_aa u_1 u_2 + f_ab (u_1 v_2 + u_2 v_1) + f_bb v_1 v_2 */
+static inline double dd_chain2_e12(dd_jet2 j, double a1, double a2, double a12,
+                                   double b1, double b2, double b12)
+{
+    return dd_tmul(a12, j.a) + dd_tmul(b12, j.b) + dd_tmul(a1*a2, j.aa)
+         + dd_tmul(a1*b2 + a2*b1, j.ab) + dd_tmul(b1*b2, j.bb);
+}
+/* product rule: (uv)_12 = u v_12 + u_12 v + u_1 v_2 + u_2 v_1 */
+static inline double dd_mul_e12(double a, double a1, double a2, double a12,
+                                double b, double b1, double b2, double b12)
+{ return dd_tmul(b12, a) + dd_tmul(a12, b) + (a1*b2 + a2*b1); }
+/* quotient rule from q v = u differentiated twice: q_12 = (u_12 - q v_12 - q_1 v_2 - q_2 v_1)/v */
+static inline double dd_div_e12(double q, double q1, double q2, double a12,
+                                double b, double b1, double b2, double b12)
+{ return (a12 - dd_tmul(b12, q) - (q1*b2 + q2*b1))/b; }
+
+/* ---- whole numbers -------------------------------------------------------------------- */
+static inline dd_hyper dd_hyper_apply(dd_jet j, dd_hyper u)
+{
+    return dd_hyper_make(j.f, dd_chain_eps(j.d1, u.e1), dd_chain_eps(j.d1, u.e2),
+                         dd_chain_e12(j, u.e1, u.e2, u.e12));
+}
+static inline dd_hyper dd_hyper_apply2(dd_jet2 j, dd_hyper u, dd_hyper v)
+{
+    return dd_hyper_make(j.f, dd_chain2_eps(j, u.e1, v.e1), dd_chain2_eps(j, u.e2, v.e2),
+                         dd_chain2_e12(j, u.e1, u.e2, u.e12, v.e1, v.e2, v.e12));
+}
+
+static inline dd_hyper dd_hyper_add(dd_hyper u, dd_hyper v)
+{ return dd_hyper_make(u.re + v.re, u.e1 + v.e1, u.e2 + v.e2, u.e12 + v.e12); }
+static inline dd_hyper dd_hyper_sub(dd_hyper u, dd_hyper v)
+{ return dd_hyper_make(u.re - v.re, u.e1 - v.e1, u.e2 - v.e2, u.e12 - v.e12); }
+static inline dd_hyper dd_hyper_neg(dd_hyper u) { return dd_hyper_make(-u.re, -u.e1, -u.e2, -u.e12); }
+static inline dd_hyper dd_hyper_mul(dd_hyper u, dd_hyper v)
+{
+    return dd_hyper_make(u.re*v.re, dd_mul_eps(u.re, u.e1, v.re, v.e1),
+                         dd_mul_eps(u.re, u.e2, v.re, v.e2),
+                         dd_mul_e12(u.re, u.e1, u.e2, u.e12, v.re, v.e1, v.e2, v.e12));
+}
+static inline dd_hyper dd_hyper_div(dd_hyper u, dd_hyper v)
+{
+    double q = u.re/v.re;
+    double q1 = dd_div_eps(q, u.e1, v.re, v.e1), q2 = dd_div_eps(q, u.e2, v.re, v.e2);
+    return dd_hyper_make(q, q1, q2, dd_div_e12(q, q1, q2, u.e12, v.re, v.e1, v.e2, v.e12));
+}
+
+#define DD_HYPER_UNARY(name, ...)                                                            \
+  static inline dd_hyper dd_hyper_##name(dd_hyper u) { return dd_hyper_apply(dd_jet_##name(u.re), u); }
+#define DD_HYPER_BINARY(name, ...)                                                           \
+  static inline dd_hyper dd_hyper_##name(dd_hyper u, dd_hyper v)                             \
+  { return dd_hyper_apply2(dd_jet2_##name(u.re, v.re), u, v); }
+DD_UNARY_RULES(DD_HYPER_UNARY)
+DD_BINARY_RULES(DD_HYPER_BINARY)
+
+static inline dd_hyper dd_hyper_powc(dd_hyper u, double p) { return dd_hyper_apply(dd_jet_powc(u.re, p), u); }
+
+#endif /* DUALDIFF_HYPERDUAL_H */

@@ -1,0 +1,221 @@
+/* kernels.h -- compiled loops over dual arrays, expanded from the rule table. Pure C99.
+ *
+ * Layout. An array of n elements carrying k directions stores its values in x[n] and its
+ * tangents in t[n*k], directions last: t[i*k + p] is the derivative of element i along
+ * direction p. One jet per element (one call of sin and cos, say) then serves all k
+ * directions from adjacent memory. Second order (hyper-dual) arrays carry e1[n*k1],
+ * e2[n*k2] and e12[n*k1*k2], with entry (p, q) of element i at i*k1*k2 + p*k2 + q.
+ *
+ * Every loop body calls the per-entry helpers of dual.h and hyperdual.h (dd_chain_eps,
+ * dd_mul_eps, dd_chain_e12, ...) that the scalar types call, so an array element and the
+ * scalar Dual or HyperDual computed from the same inputs agree bit for bit.
+ *
+ * Binary kernels take each operand either whole (stride 1) or as one element broadcast over
+ * the whole output (stride 0); a constant operand passes NULL tangents and is treated as a
+ * dual number with zero tangent, exactly as the scalar types coerce a float. Any other
+ * broadcasting is materialised by the caller.
+ *
+ * Every kernel returns nonzero if some value came out non-finite from finite inputs, so the
+ * caller can let numpy emit its usual warning (division by zero, log of a negative, ...).
+ */
+#ifndef DUALDIFF_KERNELS_H
+#define DUALDIFF_KERNELS_H
+
+#include <stddef.h>
+#include "hyperdual.h"
+
+/* Operations of the binary kernels: the arithmetic operators, then the binary rules. */
+enum { DD_OP_ADD, DD_OP_SUB, DD_OP_MUL, DD_OP_DIV, DD_OP_RULE0 };
+
+#define DD_BAD1(y, x) (!isfinite(y) & isfinite(x))
+#define DD_BAD2(y, a, b) (!isfinite(y) & isfinite(a) & isfinite(b))
+
+/* ---------------------------------------------------------------------------------------- */
+/* first order                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+#define DD_UNARY1_LOOP(JET)                                                                  \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
+        const dd_jet j = JET;                                                                \
+        const double *ti = t + i*k;                                                          \
+        double *ui = u + i*k;                                                                \
+        y[i] = j.f;                                                                          \
+        bad |= DD_BAD1(j.f, x[i]);                                                           \
+        for (int p = 0; p < k; p++) ui[p] = dd_chain_eps(j.d1, ti[p]);                       \
+    }
+
+/* y = f(x), u = f'(x) t for rule `code` of rules.h */
+static int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *t,
+                     double *y, double *u)
+{
+    int bad = 0;
+    switch (code) {
+#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i])) break;
+    DD_UNARY_RULES(DD_CASE)
+#undef DD_CASE
+    }
+    return bad;
+}
+
+/* y = x^p for a constant exponent p */
+static int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *t,
+                    double *y, double *u)
+{
+    int bad = 0;
+    DD_UNARY1_LOOP(dd_jet_powc(x[i], pw))
+    return bad;
+}
+
+/* One loop of a binary kernel. VAL computes the value from av, bv (and declares what TAN
+ * needs); TAN(A, B) is the tangent from the operands' tangents A, B along one direction. */
+#define DD_BINARY1_LOOP(VAL, TAN, A, B)                                                      \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
+        const double av = a[i*sa], bv = b[i*sb];                                             \
+        const double *tai = ta ? ta + i*sa*k : 0, *tbi = tb ? tb + i*sb*k : 0;               \
+        double *ui = u + i*k;                                                                \
+        VAL;                                                                                 \
+        bad |= DD_BAD2(y[i], av, bv);                                                        \
+        for (int p = 0; p < k; p++) ui[p] = TAN(A, B);                                       \
+    }
+/* the three cases of which operands carry tangents, so the compiler drops the zero terms */
+#define DD_BINARY1(VAL, TAN)                                                                 \
+    if (ta && tb) { DD_BINARY1_LOOP(VAL, TAN, tai[p], tbi[p]) }                              \
+    else if (ta)  { DD_BINARY1_LOOP(VAL, TAN, tai[p], 0.0) }                                 \
+    else          { DD_BINARY1_LOOP(VAL, TAN, 0.0, tbi[p]) }
+
+#define DD_ADD_EPS(A, B) ((A) + (B))
+#define DD_SUB_EPS(A, B) ((A) - (B))
+#define DD_MUL_EPS(A, B) dd_mul_eps(av, A, bv, B)
+#define DD_DIV_EPS(A, B) dd_div_eps(y[i], A, bv, B)
+#define DD_RULE_EPS(A, B) dd_chain2_eps(j, A, B)
+
+/* y = op(a, b) with tangents; op is a DD_OP_* or DD_OP_RULE0 + a binary rule index */
+static int dd_binary1(int op, ptrdiff_t n, int k,
+                      const double *a, ptrdiff_t sa, const double *ta,
+                      const double *b, ptrdiff_t sb, const double *tb,
+                      double *y, double *u)
+{
+    int bad = 0;
+    switch (op) {
+    case DD_OP_ADD: DD_BINARY1(y[i] = av + bv, DD_ADD_EPS) break;
+    case DD_OP_SUB: DD_BINARY1(y[i] = av - bv, DD_SUB_EPS) break;
+    case DD_OP_MUL: DD_BINARY1(y[i] = av*bv, DD_MUL_EPS) break;
+    case DD_OP_DIV: DD_BINARY1(y[i] = av/bv, DD_DIV_EPS) break;
+#define DD_CASE(name, ...)                                                                   \
+    case DD_OP_RULE0 + DD_B_##name:                                                          \
+        DD_BINARY1(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f, DD_RULE_EPS) break;
+    DD_BINARY_RULES(DD_CASE)
+#undef DD_CASE
+    }
+    return bad;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* second order                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+#define DD_UNARY2_LOOP(JET)                                                                  \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
+        const dd_jet j = JET;                                                                \
+        const double *s1 = t1 + i*k1, *s2 = t2 + i*k2, *s12 = t12 + i*k1*k2;                 \
+        double *v1 = u1 + i*k1, *v2 = u2 + i*k2, *v12 = u12 + i*k1*k2;                       \
+        y[i] = j.f;                                                                          \
+        bad |= DD_BAD1(j.f, x[i]);                                                           \
+        for (int p = 0; p < k1; p++) v1[p] = dd_chain_eps(j.d1, s1[p]);                      \
+        for (int q = 0; q < k2; q++) v2[q] = dd_chain_eps(j.d1, s2[q]);                      \
+        for (int p = 0; p < k1; p++)                                                         \
+            for (int q = 0; q < k2; q++)                                                     \
+                v12[p*k2 + q] = dd_chain_e12(j, s1[p], s2[q], s12[p*k2 + q]);                \
+    }
+
+static int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
+                     const double *t1, const double *t2, const double *t12,
+                     double *y, double *u1, double *u2, double *u12)
+{
+    int bad = 0;
+    switch (code) {
+#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY2_LOOP(dd_jet_##name(x[i])) break;
+    DD_UNARY_RULES(DD_CASE)
+#undef DD_CASE
+    }
+    return bad;
+}
+
+static int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
+                    const double *t1, const double *t2, const double *t12,
+                    double *y, double *u1, double *u2, double *u12)
+{
+    int bad = 0;
+    DD_UNARY2_LOOP(dd_jet_powc(x[i], pw))
+    return bad;
+}
+
+/* VAL as in DD_BINARY1_LOOP; TAN(A, B) gives an e1 or e2 entry; TAN12(...) the e12 entry
+ * from the operands' entries and the result's own e1 and e2 entries (the quotient rule
+ * needs those). A1(p), A2(q), A12(p,q) read operand a's entries (0.0 for a constant). */
+#define DD_BINARY2_LOOP(VAL, TAN, TAN12, A1, A2, A12, B1, B2, B12)                           \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
+        const double av = a[i*sa], bv = b[i*sb];                                             \
+        const double *a1 = a_1 ? a_1 + i*sa*k1 : 0, *a2 = a_2 ? a_2 + i*sa*k2 : 0;           \
+        const double *a12 = a_12 ? a_12 + i*sa*k1*k2 : 0;                                    \
+        const double *b1 = b_1 ? b_1 + i*sb*k1 : 0, *b2 = b_2 ? b_2 + i*sb*k2 : 0;           \
+        const double *b12 = b_12 ? b_12 + i*sb*k1*k2 : 0;                                    \
+        double *v1 = u1 + i*k1, *v2 = u2 + i*k2, *v12 = u12 + i*k1*k2;                       \
+        VAL;                                                                                 \
+        bad |= DD_BAD2(y[i], av, bv);                                                        \
+        for (int p = 0; p < k1; p++) v1[p] = TAN(A1(p), B1(p));                              \
+        for (int q = 0; q < k2; q++) v2[q] = TAN(A2(q), B2(q));                              \
+        for (int p = 0; p < k1; p++)                                                         \
+            for (int q = 0; q < k2; q++)                                                     \
+                v12[p*k2 + q] = TAN12(A1(p), A2(q), A12(p, q), B1(p), B2(q), B12(p, q),      \
+                                      v1[p], v2[q]);                                         \
+    }
+#define DD_GET1(p) a1[p]
+#define DD_GET2(q) a2[q]
+#define DD_GET12(p, q) a12[(p)*k2 + (q)]
+#define DD_GETB1(p) b1[p]
+#define DD_GETB2(q) b2[q]
+#define DD_GETB12(p, q) b12[(p)*k2 + (q)]
+#define DD_ZERO1(p) 0.0
+#define DD_ZERO12(p, q) 0.0
+#define DD_BINARY2(VAL, TAN, TAN12)                                                          \
+    if (a_1 && b_1) {                                                                        \
+        DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_GET1, DD_GET2, DD_GET12,                         \
+                        DD_GETB1, DD_GETB2, DD_GETB12) }                                     \
+    else if (a_1) {                                                                          \
+        DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_GET1, DD_GET2, DD_GET12,                         \
+                        DD_ZERO1, DD_ZERO1, DD_ZERO12) }                                     \
+    else {                                                                                   \
+        DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_ZERO1, DD_ZERO1, DD_ZERO12,                      \
+                        DD_GETB1, DD_GETB2, DD_GETB12) }
+
+#define DD_ADD_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) ((A12) + (B12))
+#define DD_SUB_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) ((A12) - (B12))
+#define DD_MUL_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_mul_e12(av, A1, A2, A12, bv, B1, B2, B12)
+#define DD_DIV_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_div_e12(y[i], Q1, Q2, A12, bv, B1, B2, B12)
+#define DD_RULE_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_chain2_e12(j, A1, A2, A12, B1, B2, B12)
+
+static int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
+                      const double *a, ptrdiff_t sa,
+                      const double *a_1, const double *a_2, const double *a_12,
+                      const double *b, ptrdiff_t sb,
+                      const double *b_1, const double *b_2, const double *b_12,
+                      double *y, double *u1, double *u2, double *u12)
+{
+    int bad = 0;
+    switch (op) {
+    case DD_OP_ADD: DD_BINARY2(y[i] = av + bv, DD_ADD_EPS, DD_ADD_E12) break;
+    case DD_OP_SUB: DD_BINARY2(y[i] = av - bv, DD_SUB_EPS, DD_SUB_E12) break;
+    case DD_OP_MUL: DD_BINARY2(y[i] = av*bv, DD_MUL_EPS, DD_MUL_E12) break;
+    case DD_OP_DIV: DD_BINARY2(y[i] = av/bv, DD_DIV_EPS, DD_DIV_E12) break;
+#define DD_CASE(name, ...)                                                                   \
+    case DD_OP_RULE0 + DD_B_##name:                                                          \
+        DD_BINARY2(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f,                     \
+                   DD_RULE_EPS, DD_RULE_E12) break;
+    DD_BINARY_RULES(DD_CASE)
+#undef DD_CASE
+    }
+    return bad;
+}
+
+#endif /* DUALDIFF_KERNELS_H */

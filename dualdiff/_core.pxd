@@ -1,0 +1,60 @@
+# Declarations of the C core (csrc/) and of the compiled scalar types, for cimport by the
+# array module. Pure declarations: the calculus lives in csrc/rules.h only.
+
+cdef extern from "hyperdual.h" nogil:
+    ctypedef struct dd_jet:
+        double f, d1, d2
+    ctypedef struct dd_jet2:
+        double f, a, b, aa, ab, bb
+    ctypedef struct dd_dual:
+        double re, eps
+    ctypedef struct dd_hyper:
+        double re, e1, e2, e12
+    ctypedef dd_jet (*dd_jet_fn)(double) noexcept
+    ctypedef dd_jet2 (*dd_jet2_fn)(double, double) noexcept
+
+    enum: DD_N_UNARY
+    enum: DD_N_BINARY
+    enum: DD_B_power
+    const char *dd_unary_names[]
+    const char *dd_binary_names[]
+    const double dd_unary_domains[][2]
+    const double dd_binary_domains[][2]
+    const dd_jet_fn dd_unary_jets[]
+    const dd_jet2_fn dd_binary_jets[]
+    dd_jet dd_jet_powc(double x, double p)
+
+    dd_dual dd_dual_apply(dd_jet j, dd_dual u)
+    dd_dual dd_dual_apply2(dd_jet2 j, dd_dual u, dd_dual v)
+    dd_dual dd_dual_add(dd_dual u, dd_dual v)
+    dd_dual dd_dual_sub(dd_dual u, dd_dual v)
+    dd_dual dd_dual_mul(dd_dual u, dd_dual v)
+    dd_dual dd_dual_div(dd_dual u, dd_dual v)
+    dd_dual dd_dual_neg(dd_dual u)
+    dd_dual dd_dual_powc(dd_dual u, double p)
+
+    dd_hyper dd_hyper_apply(dd_jet j, dd_hyper u)
+    dd_hyper dd_hyper_apply2(dd_jet2 j, dd_hyper u, dd_hyper v)
+    dd_hyper dd_hyper_add(dd_hyper u, dd_hyper v)
+    dd_hyper dd_hyper_sub(dd_hyper u, dd_hyper v)
+    dd_hyper dd_hyper_mul(dd_hyper u, dd_hyper v)
+    dd_hyper dd_hyper_div(dd_hyper u, dd_hyper v)
+    dd_hyper dd_hyper_neg(dd_hyper u)
+    dd_hyper dd_hyper_powc(dd_hyper u, double p)
+
+
+cdef class Dual:
+    cdef dd_dual v
+    cdef int tag          # which transform seeded it (0: made by the user); see _core design
+    cdef bint frozen      # set once constructed: __init__ cannot be re-run on a live value
+
+
+cdef class HyperDual:
+    cdef dd_hyper v
+    cdef int tag
+    cdef bint frozen
+
+
+cdef Dual make_dual(double re, double eps, int tag)
+cdef HyperDual make_hyper(double re, double e1, double e2, double e12, int tag)
+cdef int join_tags(int a, int b) except -1

@@ -1,0 +1,467 @@
+"""JAX-style transforms built on forward-mode sweeps: derivative, grad, value_and_grad,
+jacobian, hessian, jvp, hvp.
+
+Every transform runs the user's function on dual values. A sweep seeds a chunk of k input
+directions (basis vectors of the flattened differentiated arguments) as the tangents of a
+DualArray and reads the k directional derivatives off the output; n inputs take ceil(n/k)
+sweeps. Second derivatives seed hyper-dual arrays: directions I in e1 and J in e2 give the
+block H[I, J] in the e1e2 part, and symmetry halves the number of blocks.
+
+The default chunk bounds the tangent block of the input at _CHUNK_BYTES (cache-sized, which
+is also the memory bound) and never exceeds _MAX_CHUNK directions; any chunk gives the same
+numbers, since each direction is computed by the same arithmetic.
+"""
+import numbers
+
+import numpy as np
+
+from dualdiff import _arrays, _core
+from dualdiff._arrays import DualArray
+from dualdiff._core import Dual, HyperDual
+
+__all__ = ["derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp", "hvp"]
+
+_CHUNK_BYTES = 1 << 19          # input tangent block of a sweep: 512 KiB, fits in L2
+_MAX_CHUNK = 128                # more directions per sweep stop paying off
+_HESS_MAX_CHUNK = 32            # k1*k2 entries per element for hessian blocks
+
+_DUALS = (Dual, HyperDual, DualArray)
+
+
+# ---------------------------------------------------------------------------------------
+# input checks
+# ---------------------------------------------------------------------------------------
+
+def _check_argnums(argnums, nargs, name):
+    single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
+    nums = (int(argnums),) if single else argnums
+    if not isinstance(nums, tuple) or not nums or not all(
+            isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"{name}: argnums must be an int or a non-empty tuple of ints, "
+                        f"got {argnums!r}")
+    if len(set(int(i) % max(nargs, 1) for i in nums)) != len(nums):
+        raise ValueError(f"{name}: argnums {argnums!r} repeats an argument")
+    for i in nums:
+        if not -nargs <= i < nargs:
+            valid = f"0..{nargs - 1}" if nargs else "none (f was called with no arguments)"
+            raise ValueError(f"{name}: argnums {i} is out of range: f was called with "
+                             f"{nargs} positional argument(s), valid argnums are {valid}")
+    return single, tuple(int(i) % nargs for i in nums)
+
+
+def _as_input(x, i, name):
+    """The differentiated argument i as a fresh float64 array, and whether it was a scalar."""
+    if isinstance(x, _DUALS):
+        raise TypeError(
+            f"{name}: argument {i} is already a dual value from an enclosing dualdiff transform. "
+            "Nested transforms (a derivative of a derivative) are not supported; use "
+            "dd.hessian, dd.hvp or dd.derivative(f, order=2) for second derivatives.")
+    scalar = isinstance(x, (numbers.Number, np.number)) and not isinstance(x, np.ndarray)
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name}: argument {i} is a bool ({x!r}); pass a float to "
+                        "differentiate with respect to it")
+    if isinstance(x, (complex, np.complexfloating)):
+        raise TypeError(f"{name}: argument {i} is complex ({x!r}); dualdiff differentiates "
+                        "real functions of real arguments")
+    try:
+        a = np.array(x, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        a = None
+    if a is None or (isinstance(x, np.ndarray) and x.dtype.kind not in "fiu") or \
+            (not isinstance(x, np.ndarray) and np.asarray(x, dtype=object).dtype != object
+             and np.asarray(x).dtype.kind not in "fiu"):
+        raise TypeError(f"{name}: argument {i} must be a number, a list of numbers or a "
+                        f"numeric array, got {type(x).__name__} ({x!r:.60})")
+    return a, scalar
+
+
+def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK):
+    k = max(1, _CHUNK_BYTES // max(1, 8 * size_per_direction))
+    return int(min(n, cap, k)) if n else 1
+
+
+def _check_chunk(chunk, name):
+    if chunk is None:
+        return None
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"{name}: chunk must be a positive int or None, got {chunk!r}")
+    return int(chunk)
+
+
+# ---------------------------------------------------------------------------------------
+# reading results off the output
+# ---------------------------------------------------------------------------------------
+
+def _not_numeric(out, name):
+    return TypeError(f"{name}: the function must return a number or a numeric array, but it "
+                     f"returned {type(out).__name__} ({out!r:.60})")
+
+
+def _tangents(out, k, tag, name):
+    """(value, tangents) of a first-order output: arrays of shape S and S + (k,)."""
+    if type(out) is DualArray:
+        if out.order != 1:
+            raise TypeError(f"{name}: the function returned second-order dual values")
+        _check_tag(out.tag, tag, name)
+        return out.value, out.t1
+    if type(out) is Dual:
+        _check_tag(_core.tag_of(out), tag, name)
+        if k != 1:
+            raise TypeError(f"{name}: the function returned a Dual scalar made outside the "
+                            "transform")
+        return np.array(out.real), np.array([out.eps])
+    if type(out) is HyperDual:
+        raise TypeError(f"{name}: the function returned a HyperDual; use hessian for "
+                        "second derivatives")
+    if isinstance(out, (numbers.Real, np.number)) and not isinstance(out, (bool, np.bool_)):
+        v = np.array(float(out))
+        return v, np.zeros((k,))
+    if isinstance(out, np.ndarray) and out.dtype.kind in "fiu":
+        v = out.astype(np.float64)
+        return v, np.zeros(v.shape + (k,))
+    if isinstance(out, (list, tuple, np.ndarray)):
+        items = out if not isinstance(out, np.ndarray) else list(out) if out.ndim else [out[()]]
+        if isinstance(out, np.ndarray) and out.dtype != object:
+            raise _not_numeric(out, name)
+        if isinstance(out, np.ndarray) and out.ndim == 0:
+            return _tangents(out[()], k, tag, name)
+        parts = [_tangents(e, k, tag, name) for e in items]
+        if not parts:
+            return np.zeros((0,)), np.zeros((0, k))
+        shapes = {p[0].shape for p in parts}
+        if len(shapes) != 1:
+            raise TypeError(f"{name}: the function returned a ragged sequence")
+        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+    raise _not_numeric(out, name)
+
+
+def _tangents2(out, k1, k2, tag, name):
+    """(value, e1e2 part) of a second-order output: shapes S and S + (k1, k2)."""
+    if type(out) is DualArray:
+        if out.order != 2:
+            raise TypeError(f"{name}: the function returned first-order dual values")
+        _check_tag(out.tag, tag, name)
+        return out.value, out.t12
+    if type(out) is HyperDual:
+        _check_tag(_core.tag_of(out), tag, name)
+        return np.array(out.real), np.array([[out.eps12]])
+    if type(out) is Dual:
+        raise TypeError(f"{name}: the function returned a Dual; second derivatives need "
+                        "HyperDual throughout")
+    if isinstance(out, (numbers.Real, np.number)) and not isinstance(out, (bool, np.bool_)):
+        return np.array(float(out)), np.zeros((k1, k2))
+    if isinstance(out, np.ndarray) and out.dtype.kind in "fiu":
+        v = out.astype(np.float64)
+        return v, np.zeros(v.shape + (k1, k2))
+    if isinstance(out, (list, tuple, np.ndarray)):
+        if isinstance(out, np.ndarray) and out.dtype != object:
+            raise _not_numeric(out, name)
+        if isinstance(out, np.ndarray) and out.ndim == 0:
+            return _tangents2(out[()], k1, k2, tag, name)
+        parts = [_tangents2(e, k1, k2, tag, name) for e in out]
+        if not parts:
+            return np.zeros((0,)), np.zeros((0, k1, k2))
+        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+    raise _not_numeric(out, name)
+
+
+def _check_tag(got, tag, name):
+    if got != 0 and got != tag:
+        raise TypeError(f"{name}: the function returned a dual value of another (enclosing) "
+                        "transform; nested transforms are not supported")
+
+
+def _scalar_output(value, name):
+    if value.shape != ():
+        raise TypeError(f"{name} requires a function with a scalar output, but it returned "
+                        f"an array of shape {value.shape}; use jacobian for vector outputs")
+
+
+def _out(a, scalar):
+    return float(a) if scalar else a
+
+
+# ---------------------------------------------------------------------------------------
+# seeding
+# ---------------------------------------------------------------------------------------
+
+class _Inputs:
+    """The differentiated arguments, flattened into one vector of n input coordinates."""
+
+    def __init__(self, args, nums, name):
+        self.args = list(args)
+        self.nums = nums
+        self.arrays, self.scalars = [], []
+        for i in nums:
+            a, scalar = _as_input(args[i], i, name)
+            self.arrays.append(a)
+            self.scalars.append(scalar)
+        self.sizes = [a.size for a in self.arrays]
+        self.offsets = np.cumsum([0] + self.sizes)
+        self.n = int(self.offsets[-1])
+
+    def basis(self, j, start, k):
+        """Tangents of argument j for directions start..start+k-1: shape arg.shape + (k,)."""
+        a = self.arrays[j]
+        t = np.zeros((a.size, k))
+        lo = max(start, self.offsets[j])
+        hi = min(start + k, self.offsets[j + 1])
+        if lo < hi:
+            r = np.arange(lo, hi)
+            t[r - self.offsets[j], r - start] = 1.0
+        return t.reshape(a.shape + (k,))
+
+    def call(self, f, kwargs, seeded):
+        args = list(self.args)
+        for i, x in zip(self.nums, seeded):
+            args[i] = x
+        return f(*args, **kwargs)
+
+    def split(self, flat_lead, trailing_shape=()):
+        """Cut an array whose last axis runs over the n inputs into one piece per argument."""
+        out = []
+        for j, a in enumerate(self.arrays):
+            piece = flat_lead[..., self.offsets[j]:self.offsets[j + 1]]
+            out.append(piece.reshape(trailing_shape + a.shape))
+        return out
+
+
+def _seed1(inputs, start, k, tag):
+    seeded = []
+    for j, a in enumerate(inputs.arrays):
+        if k == 1 and a.ndim == 0:
+            # a scalar argument on a one-direction sweep: the compiled scalar, fastest path
+            seeded.append(_core.seed_dual(float(a), float(inputs.basis(j, start, 1)[0]), tag))
+        else:
+            seeded.append(_arrays.seed(a, inputs.basis(j, start, k), tag))
+    return seeded
+
+
+def _seed2(inputs, s1, k1, s2, k2, tag, fixed_e1=None):
+    seeded = []
+    for j, a in enumerate(inputs.arrays):
+        t1 = inputs.basis(j, s1, k1) if fixed_e1 is None else fixed_e1[j]
+        t2 = inputs.basis(j, s2, k2)
+        if k1 == 1 and k2 == 1 and a.ndim == 0:
+            seeded.append(_core.seed_hyper(float(a), float(t1[0]), float(t2[0]), 0.0, tag))
+        else:
+            seeded.append(_arrays.seed2(a, t1, t2, np.zeros(a.shape + (k1, k2)), tag))
+    return seeded
+
+
+# ---------------------------------------------------------------------------------------
+# the transforms
+# ---------------------------------------------------------------------------------------
+
+def derivative(f, argnum=0, order=1):
+    """f' (order=1, one Dual sweep) or f'' (order=2, one HyperDual sweep) of a function of
+    one scalar argument. Cost: one evaluation of f on dual numbers.
+
+    The output may be a scalar or an array (the derivative of each element).
+    """
+    if order not in (1, 2) or isinstance(order, bool):
+        raise ValueError(f"derivative: order must be 1 or 2 (the allowed orders), got {order!r}")
+    if isinstance(argnum, bool) or not isinstance(argnum, (int, np.integer)):
+        raise TypeError(f"derivative: argnum must be an int, got {argnum!r}")
+
+    def df(*args, **kwargs):
+        _, (i,) = _check_argnums(int(argnum), len(args), "derivative")
+        x = args[i]
+        a, scalar = _as_input(x, i, "derivative")
+        if a.ndim != 0:
+            raise TypeError(f"derivative: argument {i} must be a scalar, got an array of shape "
+                            f"{a.shape}; use jacobian (or grad) for array arguments")
+        tag = _core.new_tag()
+        call = list(args)
+        if order == 1:
+            call[i] = _core.seed_dual(float(a), 1.0, tag)
+            out = f(*call, **kwargs)
+            if type(out) is Dual and _core.tag_of(out) == tag:      # the fast scalar path
+                return out.eps
+            value, t = _tangents(out, 1, tag, "derivative")
+            return _out(t[..., 0], value.ndim == 0)
+        call[i] = _core.seed_hyper(float(a), 1.0, 1.0, 0.0, tag)
+        out = f(*call, **kwargs)
+        if type(out) is HyperDual and _core.tag_of(out) == tag:
+            return out.eps12
+        value, t = _tangents2(out, 1, 1, tag, "derivative")
+        return _out(t[..., 0, 0], value.ndim == 0)
+
+    _wrap_doc(df, f, "derivative")
+    return df
+
+
+def value_and_grad(f, argnums=0, chunk=None):
+    """(f(x), gradient) of a scalar-valued f. Cost: ceil(n/chunk) sweeps over the n inputs,
+    each carrying chunk directions; chunk=1 is one sweep per input, None picks a
+    cache-sized chunk. The gradient has the argument's shape (a float for a Python scalar);
+    a tuple of argnums gives a tuple of gradients."""
+    chunk = _check_chunk(chunk, "value_and_grad")
+
+    def vg(*args, **kwargs):
+        value, grads = _forward(f, args, kwargs, argnums, chunk, "grad", scalar_out=True)
+        return value, grads
+
+    _wrap_doc(vg, f, "value_and_grad")
+    return vg
+
+
+def grad(f, argnums=0, chunk=None):
+    """Gradient of a scalar-valued f, same shape as the argument (see value_and_grad for
+    cost and chunking). Raises TypeError for non-scalar outputs: use jacobian."""
+    chunk = _check_chunk(chunk, "grad")
+
+    def g(*args, **kwargs):
+        return _forward(f, args, kwargs, argnums, chunk, "grad", scalar_out=True)[1]
+
+    _wrap_doc(g, f, "grad")
+    return g
+
+
+def jacobian(f, argnums=0, chunk=None):
+    """Jacobian of f, shape out.shape + in.shape (a tuple for tuple argnums). Cost:
+    ceil(n/chunk) forward sweeps over the n inputs, whatever the output size."""
+    chunk = _check_chunk(chunk, "jacobian")
+
+    def jac(*args, **kwargs):
+        return _forward(f, args, kwargs, argnums, chunk, "jacobian", scalar_out=False)[1]
+
+    _wrap_doc(jac, f, "jacobian")
+    return jac
+
+
+def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
+    single, nums = _check_argnums(argnums, len(args), name)
+    inputs = _Inputs(args, nums, name)
+    n = inputs.n
+    k = chunk or _default_chunk(n, max(1, max(inputs.sizes)))
+    k = max(1, min(k, n)) if n else 1
+    tag = _core.new_tag()
+    value, blocks = None, []
+    for start in range(0, max(n, 1), k):
+        kk = min(k, n - start) if n else 1
+        out = inputs.call(f, kwargs, _seed1(inputs, start, kk, tag) if n else inputs.arrays)
+        v, t = _tangents(out, kk, tag, name)
+        if scalar_out:
+            _scalar_output(v, name)
+        value = v
+        blocks.append(t[..., :kk] if n else t[..., :0])
+    jac = np.concatenate(blocks, axis=-1) if blocks else np.zeros(value.shape + (0,))
+    pieces = inputs.split(jac, value.shape)
+    results = [_out(p, s and value.ndim == 0) for p, s in zip(pieces, inputs.scalars)]
+    result = results[0] if single else tuple(results)
+    return (_out(value, value.ndim == 0) if scalar_out else value), result
+
+
+def hessian(f, argnums=0, chunk=None):
+    """Exact Hessian of a scalar-valued f by hyper-dual sweeps (no finite differences):
+    symmetric, shape in.shape + in.shape. Cost: b(b+1)/2 sweeps for b = ceil(n/chunk) blocks
+    of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks."""
+    chunk = _check_chunk(chunk, "hessian")
+
+    def hess(*args, **kwargs):
+        single, nums = _check_argnums(argnums, len(args), "hessian")
+        inputs = _Inputs(args, nums, "hessian")
+        n = inputs.n
+        k = chunk or _default_chunk(n, max(1, max(inputs.sizes)) * 4, _HESS_MAX_CHUNK)
+        k = max(1, min(k, n)) if n else 1
+        tag = _core.new_tag()
+        H = np.zeros((n, n))
+        starts = list(range(0, n, k))
+        for bi, s1 in enumerate(starts):
+            k1 = min(k, n - s1)
+            for s2 in starts[bi:]:
+                k2 = min(k, n - s2)
+                out = inputs.call(f, kwargs, _seed2(inputs, s1, k1, s2, k2, tag))
+                v, t12 = _tangents2(out, k1, k2, tag, "hessian")
+                _scalar_output(v, "hessian")
+                H[s1:s1 + k1, s2:s2 + k2] = t12
+                H[s2:s2 + k2, s1:s1 + k1] = t12.T
+        if n == 0:
+            out = inputs.call(f, kwargs, inputs.arrays)
+            v, _ = _tangents(out, 1, tag, "hessian")
+            _scalar_output(v, "hessian")
+        blocks = []
+        for r, a in enumerate(inputs.arrays):
+            row = []
+            for c, b in enumerate(inputs.arrays):
+                blk = H[inputs.offsets[r]:inputs.offsets[r + 1],
+                        inputs.offsets[c]:inputs.offsets[c + 1]].reshape(a.shape + b.shape)
+                row.append(float(blk) if a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
+                           and inputs.scalars[c] else blk)
+            blocks.append(tuple(row))
+        return blocks[0][0] if single else tuple(blocks)
+
+    _wrap_doc(hess, f, "hessian")
+    return hess
+
+
+def jvp(f, primals, tangents):
+    """(f(*primals), J(primals) . tangents) from one forward sweep (one direction).
+
+    primals and tangents are tuples (or lists) of matching arguments, as in jax.jvp."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments, "
+                        "e.g. dd.jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one "
+                         "tangent per primal")
+    inputs = _Inputs(primals, tuple(range(len(primals))), "jvp")
+    tag = _core.new_tag()
+    seeded = []
+    for j, (a, tv) in enumerate(zip(inputs.arrays, tangents)):
+        t, _ = _as_input(tv, j, "jvp (tangents)")
+        if t.shape != a.shape:
+            raise ValueError(f"jvp: tangent {j} has shape {t.shape} but its primal has shape "
+                             f"{a.shape}")
+        if a.ndim == 0:
+            seeded.append(_core.seed_dual(float(a), float(t), tag))
+        else:
+            seeded.append(_arrays.seed(a, t[..., None], tag))
+    out = f(*seeded)
+    if type(out) is Dual and _core.tag_of(out) == tag:
+        return out.real, out.eps
+    value, t = _tangents(out, 1, tag, "jvp")
+    scalar = value.ndim == 0
+    return _out(value, scalar), _out(t[..., 0], scalar)
+
+
+def hvp(f, argnums=0, chunk=None):
+    """A function (x, v) -> H(x) v for a scalar-valued f: hyper-dual sweeps with e1 = v and
+    e2 running over the n inputs in chunks (ceil(n/chunk) sweeps). Returns x's shape."""
+    chunk = _check_chunk(chunk, "hvp")
+    if isinstance(argnums, tuple):
+        raise TypeError("hvp: argnums must be a single int")
+
+    def hv(x, v, *rest, **kwargs):
+        args = (x,) + rest
+        single, nums = _check_argnums(argnums, len(args), "hvp")
+        inputs = _Inputs(args, nums, "hvp")
+        vv, _ = _as_input(v, 1, "hvp (v)")
+        a = inputs.arrays[0]
+        if vv.shape != a.shape:
+            raise ValueError(f"hvp: v has shape {vv.shape} but x has shape {a.shape}")
+        n = inputs.n
+        k = chunk or _default_chunk(n, max(1, a.size) * 2)
+        k = max(1, min(k, n))
+        tag = _core.new_tag()
+        res = np.zeros(n)
+        for s2 in range(0, n, k):
+            k2 = min(k, n - s2)
+            out = inputs.call(f, kwargs, _seed2(inputs, 0, 1, s2, k2, tag,
+                                                fixed_e1=[vv[..., None]]))
+            val, t12 = _tangents2(out, 1, k2, tag, "hvp")
+            _scalar_output(val, "hvp")
+            res[s2:s2 + k2] = t12[0]
+        return _out(res.reshape(a.shape), inputs.scalars[0])
+
+    _wrap_doc(hv, f, "hvp")
+    return hv
+
+
+def _wrap_doc(g, f, name):
+    fname = getattr(f, "__name__", type(f).__name__)
+    g.__name__ = f"{name}({fname})"
+    g.__qualname__ = g.__name__
+    g.__doc__ = f"{name} of {fname} (dualdiff forward mode)."
+    g.__wrapped__ = f

@@ -1,0 +1,55 @@
+"""Builds dualdiff's compiled extensions; all metadata lives in pyproject.toml.
+
+The Tempita templates (*.pyx.tp) are expanded into .pyx first: Dual and HyperDual are one
+template instantiated twice, so the two types cannot drift apart.
+"""
+import os
+
+from Cython import Tempita
+from Cython.Build import cythonize
+import numpy
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HEADERS = [os.path.join("csrc", h) for h in ("rules.h", "dual.h", "hyperdual.h", "kernels.h")]
+
+
+def expand_templates(names):
+    for name in names:
+        src = os.path.join(HERE, name)
+        out = src[: -len(".tp")]
+        with open(src, encoding="utf-8") as fh:
+            text = Tempita.sub(fh.read())
+        text = f"# Generated from {os.path.basename(name)} by setup.py; edit the template.\n" + text
+        old = open(out, encoding="utf-8").read() if os.path.exists(out) else None
+        if text != old:                      # keep mtimes stable: no needless recompiles
+            with open(out, "w", encoding="utf-8") as fh:
+                fh.write(text)
+
+
+expand_templates(["dualdiff/_core.pyx.tp"])
+
+# -fno-math-errno: libm calls become pure, so unused derivative terms are dropped.
+# -ffp-contract=off: no fused multiply-add anywhere, so a scalar Dual and the array kernels
+#   round identically (the plumbing tests compare them for exact equality).
+COMPILE_ARGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"] if os.name != "nt" else []
+
+
+def extension(name):
+    return Extension(
+        f"dualdiff.{name}",
+        [f"dualdiff/{name}.pyx"],
+        include_dirs=["csrc", numpy.get_include()],
+        depends=HEADERS,
+        extra_compile_args=COMPILE_ARGS,
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+
+
+setup(
+    ext_modules=cythonize(
+        [extension("_core"), extension("_arrays")],
+        compiler_directives={"language_level": 3},
+        quiet=True,
+    ),
+)
