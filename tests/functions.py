@@ -1,0 +1,145 @@
+"""The battery of test functions shared by tests/ and bench/ (DiffTests.jl style).
+
+Every function is ordinary user code: plain numpy or plain Python, nothing imported from
+dualdiff. Several come in two spellings of the same mathematics (numpy style and loop
+style), so the tests can check that both give the same derivatives and the bench can show
+what each costs.
+
+Each table maps a name to (function, input maker); an input maker takes a numpy Generator
+and returns a valid input (inside the function's domain, away from kinks).
+"""
+import math
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------
+# R -> R
+# ---------------------------------------------------------------------------------------
+
+
+def testfn(x):
+    """The issue's test function; f'(1.5) = 4.0534..., f''(1.5) = 9.4630..."""
+    return np.exp(x) / np.sqrt(np.sin(x) ** 3 + np.cos(x) ** 3)
+
+
+def testfn_math(x):
+    """testfn on Python floats with the math module (the float baseline of the bench)."""
+    return math.exp(x) / math.sqrt(math.sin(x) ** 3 + math.cos(x) ** 3)
+
+
+TESTFN_D1 = 4.053427893898620658     # f'(1.5), from tests/golden (sympy, 50 digits)
+TESTFN_D2 = 9.463073681596603353     # f''(1.5)
+
+
+def seed_quadratic(x):
+    """Seed 002: f(x) = 3x^2 - 4x + 5, f'(3) = 14."""
+    return 3 * x ** 2 - 4 * x + 5
+
+
+SCALAR = {
+    "testfn": (testfn, lambda rng: rng.uniform(0.2, 1.5)),
+    "seed_quadratic": (seed_quadratic, lambda rng: rng.uniform(-3, 3)),
+    "sigmoid_poly": (lambda x: 1 / (1 + np.exp(-x)) * x ** 3 - x, lambda rng: rng.uniform(-4, 4)),
+    "nested": (lambda x: np.sin(np.cos(np.tanh(x) ** 2) + np.log1p(x * x)),
+               lambda rng: rng.uniform(-2, 2)),
+    "powers": (lambda x: x ** 2.5 + x ** -1.5 + 2.0 ** x + x ** x, lambda rng: rng.uniform(0.3, 3)),
+    "branchy": (lambda x: x ** 2 if x > 0.5 else np.sin(x), lambda rng: rng.uniform(-2, 2)),
+    "special": (lambda x: np.arctan(x) * np.arcsinh(x) + np.hypot(x, 2.0) + np.cbrt(x),
+                lambda rng: rng.uniform(0.1, 3)),
+}
+
+# ---------------------------------------------------------------------------------------
+# R^n -> R
+# ---------------------------------------------------------------------------------------
+
+
+def rosenbrock(x):
+    """Extended Rosenbrock, numpy style."""
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def rosenbrock_loop(x):
+    """Extended Rosenbrock, plain-Python loop style."""
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+    return s
+
+
+def elementwise_chain(x):
+    """The jvp bench's elementwise numpy chain."""
+    return np.sum(np.exp(np.sin(x)) * x ** 2 / (1 + x ** 2))
+
+
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def quadratic_form(x):
+    n = x.shape[0]
+    A = np.eye(n) * 2.0 + np.ones((n, n)) * 0.1
+    return 0.5 * x @ A @ x + np.sum(np.cos(x))
+
+
+def mixed_numpy(x):
+    """Reshape, transpose, concatenate, where, norm, mean, prod, cumsum, fancy indexing."""
+    y = np.concatenate([x, x[::-1] * 0.5])
+    m = y.reshape(2, -1).T
+    z = np.where(m > 0.2, m ** 2, np.tanh(m))
+    return (np.linalg.norm(z) + np.mean(np.cumsum(x)) + np.prod(1 + 0.1 * x[[0, -1]])
+            + np.sum(np.maximum(x, 0.3) * np.stack([x, x]).sum(axis=0)))
+
+
+def loop_products(x):
+    """Loop-style: products, divisions, scalar functions of elements."""
+    acc = 1.0
+    for i in range(len(x)):
+        acc = acc * (1 + x[i] ** 2) / (2 + np.sin(x[i]))
+    return np.log(acc)
+
+
+VECTOR = {
+    "rosenbrock": (rosenbrock, lambda rng, n=6: rng.uniform(-1.5, 1.5, n)),
+    "rosenbrock_loop": (rosenbrock_loop, lambda rng, n=6: rng.uniform(-1.5, 1.5, n)),
+    "elementwise_chain": (elementwise_chain, lambda rng, n=7: rng.uniform(-2, 2, n)),
+    "logsumexp": (logsumexp, lambda rng, n=5: rng.normal(size=n)),
+    "quadratic_form": (quadratic_form, lambda rng, n=5: rng.normal(size=n)),
+    "mixed_numpy": (mixed_numpy, lambda rng, n=6: rng.uniform(0.35, 1.5, n)),
+    "loop_products": (loop_products, lambda rng, n=5: rng.uniform(-1, 1, n)),
+}
+
+# ---------------------------------------------------------------------------------------
+# R^n -> R^m
+# ---------------------------------------------------------------------------------------
+
+
+def matrix_chain(x):
+    """Matmul chain with constants: tanh(W2 @ tanh(W1 @ x + b))."""
+    n = x.shape[0]
+    W1 = np.sin(np.arange(n * 4).reshape(4, n))
+    W2 = np.cos(np.arange(12).reshape(3, 4))
+    return np.tanh(W2 @ np.tanh(W1 @ x + 0.1))
+
+
+def loop_vector(x):
+    """Loop-style output assembled with np.array([...])."""
+    return np.array([x[0] * x[1], np.exp(x[1]) - x[2], x[2] ** 3 / (1 + x[0] ** 2)])
+
+
+def broadcasting(x):
+    """Outer-product broadcasting, axis sums, transpose."""
+    M = x[:, None] * x[None, :] + np.arange(x.shape[0])[None, :]
+    return np.sum(np.sin(M), axis=0) + M.T[0]
+
+
+def polar(x):
+    return np.stack([np.hypot(x[0], x[1]), np.arctan2(x[1], x[0]), np.logaddexp(x[0], x[1])])
+
+
+VECTOR_VALUED = {
+    "matrix_chain": (matrix_chain, lambda rng, n=5: rng.normal(size=n)),
+    "loop_vector": (loop_vector, lambda rng: rng.uniform(-1, 1, 3)),
+    "broadcasting": (broadcasting, lambda rng, n=4: rng.normal(size=n)),
+    "polar": (polar, lambda rng: rng.uniform(0.5, 2, 2)),
+}
