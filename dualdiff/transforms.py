@@ -39,40 +39,44 @@ def _check_argnums(argnums, nargs, name):
             isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in nums):
         raise TypeError(f"{name}: argnums must be an int or a non-empty tuple of ints, "
                         f"got {argnums!r}")
-    if len(set(int(i) % max(nargs, 1) for i in nums)) != len(nums):
-        raise ValueError(f"{name}: argnums {argnums!r} repeats an argument")
     for i in nums:
         if not -nargs <= i < nargs:
             valid = f"0..{nargs - 1}" if nargs else "none (f was called with no arguments)"
             raise ValueError(f"{name}: argnums {i} is out of range: f was called with "
                              f"{nargs} positional argument(s), valid argnums are {valid}")
-    return single, tuple(int(i) % nargs for i in nums)
+    nums = tuple(int(i) % nargs for i in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{name}: argnums {argnums!r} names an argument twice")
+    return single, nums
 
 
 def _as_input(x, i, name):
-    """The differentiated argument i as a fresh float64 array, and whether it was a scalar."""
+    """The differentiated argument i as a fresh float64 array, and whether it was a scalar.
+
+    Accepted: real numbers, (nested) lists or tuples of them, int or float arrays; ints
+    become float64. Everything else is a TypeError naming the argument."""
     if isinstance(x, _DUALS):
         raise TypeError(
             f"{name}: argument {i} is already a dual value from an enclosing dualdiff transform. "
             "Nested transforms (a derivative of a derivative) are not supported; use "
             "dd.hessian, dd.hvp or dd.derivative(f, order=2) for second derivatives.")
-    scalar = isinstance(x, (numbers.Number, np.number)) and not isinstance(x, np.ndarray)
-    if isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"{name}: argument {i} is a bool ({x!r}); pass a float to "
-                        "differentiate with respect to it")
-    if isinstance(x, (complex, np.complexfloating)):
-        raise TypeError(f"{name}: argument {i} is complex ({x!r}); dualdiff differentiates "
-                        "real functions of real arguments")
-    try:
-        a = np.array(x, dtype=np.float64, copy=True)
-    except (TypeError, ValueError):
-        a = None
-    if a is None or (isinstance(x, np.ndarray) and x.dtype.kind not in "fiu") or \
-            (not isinstance(x, np.ndarray) and np.asarray(x, dtype=object).dtype != object
-             and np.asarray(x).dtype.kind not in "fiu"):
-        raise TypeError(f"{name}: argument {i} must be a number, a list of numbers or a "
-                        f"numeric array, got {type(x).__name__} ({x!r:.60})")
-    return a, scalar
+    if isinstance(x, (numbers.Real, np.integer, np.floating)) and \
+            not isinstance(x, (bool, np.bool_)):
+        return np.array(float(x)), True
+    kind = None
+    if isinstance(x, np.ndarray):
+        kind = x.dtype.kind
+    elif isinstance(x, (list, tuple)):
+        try:
+            kind = np.asarray(x).dtype.kind
+        except (TypeError, ValueError):           # ragged
+            kind = None
+    if kind is None or kind not in "fiu":
+        what = (f"an array of dtype {x.dtype}" if isinstance(x, np.ndarray)
+                else f"{type(x).__name__} ({x!r:.60})")
+        raise TypeError(f"{name}: argument {i} must be a real number, a list of numbers or an "
+                        f"int/float array to differentiate with respect to it, got {what}")
+    return np.array(x, dtype=np.float64, copy=True), False
 
 
 def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK):
@@ -93,8 +97,23 @@ def _check_chunk(chunk, name):
 # ---------------------------------------------------------------------------------------
 
 def _not_numeric(out, name):
-    return TypeError(f"{name}: the function must return a number or a numeric array, but it "
-                     f"returned {type(out).__name__} ({out!r:.60})")
+    return _NotNumeric(out)
+
+
+def _read(reader, out, *args):
+    """reader(out, ...) with an error that shows what the function returned as a whole."""
+    try:
+        return reader(out, *args)
+    except _NotNumeric as e:
+        name = args[-1]
+        shown = f"{type(out).__name__} ({out!r:.60})"
+        inner = "" if e.args[0] is out else f", holding {type(e.args[0]).__name__}"
+        raise TypeError(f"{name}: the function must return a number or a numeric array, but it "
+                        f"returned {shown}{inner}") from None
+
+
+class _NotNumeric(Exception):
+    pass
 
 
 def _tangents(out, k, tag, name):
@@ -278,13 +297,13 @@ def derivative(f, argnum=0, order=1):
             out = f(*call, **kwargs)
             if type(out) is Dual and _core.tag_of(out) == tag:      # the fast scalar path
                 return out.eps
-            value, t = _tangents(out, 1, tag, "derivative")
+            value, t = _read(_tangents, out, 1, tag, "derivative")
             return _out(t[..., 0], value.ndim == 0)
         call[i] = _core.seed_hyper(float(a), 1.0, 1.0, 0.0, tag)
         out = f(*call, **kwargs)
         if type(out) is HyperDual and _core.tag_of(out) == tag:
             return out.eps12
-        value, t = _tangents2(out, 1, 1, tag, "derivative")
+        value, t = _read(_tangents2, out, 1, 1, tag, "derivative")
         return _out(t[..., 0, 0], value.ndim == 0)
 
     _wrap_doc(df, f, "derivative")
@@ -341,7 +360,7 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
     for start in range(0, max(n, 1), k):
         kk = min(k, n - start) if n else 1
         out = inputs.call(f, kwargs, _seed1(inputs, start, kk, tag) if n else inputs.arrays)
-        v, t = _tangents(out, kk, tag, name)
+        v, t = _read(_tangents, out, kk, tag, name)
         if scalar_out:
             _scalar_output(v, name)
         value = v
@@ -373,13 +392,13 @@ def hessian(f, argnums=0, chunk=None):
             for s2 in starts[bi:]:
                 k2 = min(k, n - s2)
                 out = inputs.call(f, kwargs, _seed2(inputs, s1, k1, s2, k2, tag))
-                v, t12 = _tangents2(out, k1, k2, tag, "hessian")
+                v, t12 = _read(_tangents2, out, k1, k2, tag, "hessian")
                 _scalar_output(v, "hessian")
                 H[s1:s1 + k1, s2:s2 + k2] = t12
                 H[s2:s2 + k2, s1:s1 + k1] = t12.T
         if n == 0:
             out = inputs.call(f, kwargs, inputs.arrays)
-            v, _ = _tangents(out, 1, tag, "hessian")
+            v, _ = _read(_tangents, out, 1, tag, "hessian")
             _scalar_output(v, "hessian")
         blocks = []
         for r, a in enumerate(inputs.arrays):
@@ -421,7 +440,7 @@ def jvp(f, primals, tangents):
     out = f(*seeded)
     if type(out) is Dual and _core.tag_of(out) == tag:
         return out.real, out.eps
-    value, t = _tangents(out, 1, tag, "jvp")
+    value, t = _read(_tangents, out, 1, tag, "jvp")
     scalar = value.ndim == 0
     return _out(value, scalar), _out(t[..., 0], scalar)
 
@@ -450,7 +469,7 @@ def hvp(f, argnums=0, chunk=None):
             k2 = min(k, n - s2)
             out = inputs.call(f, kwargs, _seed2(inputs, 0, 1, s2, k2, tag,
                                                 fixed_e1=[vv[..., None]]))
-            val, t12 = _tangents2(out, 1, k2, tag, "hvp")
+            val, t12 = _read(_tangents2, out, 1, k2, tag, "hvp")
             _scalar_output(val, "hvp")
             res[s2:s2 + k2] = t12[0]
         return _out(res.reshape(a.shape), inputs.scalars[0])

@@ -1,0 +1,35 @@
+"""Shared test fixtures: a seeded random generator that prints its seed, and tolerances."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))        # tests/functions.py, tests/golden
+
+
+def pytest_report_header(config):
+    import dualdiff
+    where = os.path.dirname(dualdiff.__file__)
+    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dualdiff")
+    if os.environ.get("DUALDIFF_EXPECT_INSTALLED") and os.path.samefile(where, checkout):
+        raise pytest.UsageError("CI must test the installed wheel, but dualdiff was imported "
+                                f"from the source tree {where}")
+    return f"dualdiff imported from {where}"
+
+
+@pytest.fixture
+def rng(request):
+    """A numpy Generator whose seed is printed (shown by pytest on failure) and can be fixed
+    with DUALDIFF_TEST_SEED to replay a failure."""
+    seed = int(os.environ.get("DUALDIFF_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
+    print(f"random seed for {request.node.name}: {seed} (replay: DUALDIFF_TEST_SEED={seed})")
+    return np.random.default_rng(seed)
+
+
+def rel_err(got, want):
+    """Largest relative error, with exact zeros compared absolutely."""
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    scale = np.maximum(np.abs(want), 1e-300)
+    err = np.abs(got - want)
+    return float(np.max(np.where(want == 0, err, err / scale), initial=0.0))

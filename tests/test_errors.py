@@ -1,0 +1,109 @@
+"""API.md "Errors": each situation raises the documented exception with a message that names
+the problem and the fix. Never a crash, never a silently wrong number."""
+import math
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+
+X = np.array([1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("transform", [dd.grad, dd.value_and_grad, dd.hessian])
+@pytest.mark.parametrize("f,shape", [(lambda x: x * 2, "(3,)"), (lambda x: x[:2, None] * x, "(2, 3)"),
+                                     (lambda x: np.sum(x, keepdims=True), "(1,)")])
+def test_non_scalar_output_says_its_shape_and_use_jacobian(transform, f, shape):
+    with pytest.raises(TypeError) as e:
+        transform(f)(X)
+    assert shape in str(e.value) and "use jacobian" in str(e.value)
+
+
+@pytest.mark.parametrize("out", ["a string", None, {"a": 1}, [None], np.array(["x"]), object()])
+@pytest.mark.parametrize("transform", [dd.grad, dd.jacobian, dd.hessian, dd.derivative])
+def test_non_numeric_output_says_what_was_returned(transform, out):
+    with pytest.raises(TypeError) as e:
+        transform(lambda x: out)(1.0 if transform is dd.derivative else X)
+    assert "returned" in str(e.value) and type(out).__name__ in str(e.value)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, object(), [1.0, "a"], np.array(["1"]), {"x": 1},
+                                 1 + 2j, True])
+@pytest.mark.parametrize("transform", [dd.grad, dd.jacobian, dd.hessian, dd.derivative])
+def test_non_numeric_input_names_the_argument(transform, bad):
+    with pytest.raises(TypeError, match="argument 0"):
+        transform(lambda x: x)(bad)
+
+
+def test_non_numeric_input_to_jvp_and_hvp():
+    with pytest.raises(TypeError, match="argument 1"):
+        dd.jvp(lambda x, y: x * y, (1.0, "a"), (1.0, 1.0))
+    with pytest.raises(TypeError, match="argument"):
+        dd.hvp(lambda x: np.sum(x))(X, "v")
+    with pytest.raises(ValueError, match="shape"):
+        dd.jvp(np.sin, (X,), (np.ones(2),))
+    with pytest.raises(ValueError, match="tangent"):
+        dd.jvp(np.sin, (X,), ())
+
+
+@pytest.mark.parametrize("argnums", [1, -2, (0, 1), (0, 5)])
+def test_argnums_out_of_range_gives_the_valid_range(argnums):
+    with pytest.raises(ValueError, match=r"valid argnums are 0\.\.0"):
+        dd.grad(lambda x: np.sum(x), argnums=argnums)(X)
+    with pytest.raises(ValueError, match="valid argnums"):
+        dd.jacobian(lambda x: x, argnums=argnums)(X)
+    with pytest.raises(ValueError, match="valid argnums"):
+        dd.hessian(lambda x: np.sum(x), argnums=argnums)(X)
+
+
+def test_derivative_argnum_out_of_range():
+    with pytest.raises(ValueError, match=r"valid argnums are 0\.\.1"):
+        dd.derivative(lambda x, y: x * y, argnum=2)(1.0, 2.0)
+
+
+@pytest.mark.parametrize("order", [0, 3, -1, 1.5, "2", True])
+def test_derivative_order_must_be_1_or_2(order):
+    with pytest.raises(ValueError, match="1 or 2"):
+        dd.derivative(np.sin, order=order)
+
+
+@pytest.mark.parametrize("drop", [float, math.exp, lambda x: float(np.sum(x)), lambda x: math.sqrt(x[0]),
+                                  lambda x: np.asarray(x, dtype=float), lambda x: np.zeros(3) + x.tolist()])
+def test_dropping_the_derivative_raises_with_the_fix(drop):
+    scalar = drop in (float, math.exp)
+    arg, transform = (1.0, dd.derivative) if scalar else (X, dd.grad)
+    with pytest.raises((TypeError, AttributeError)) as e:
+        transform(lambda x: np.sum(drop(x)))(arg)
+    if isinstance(e.value, TypeError):
+        assert "lose" in str(e.value) and "derivative" in str(e.value)
+
+
+def test_assigning_duals_into_a_float_array_explains_the_fix():
+    def f(x):
+        out = np.zeros(2)
+        out[0] = x[0] ** 2
+        return np.sum(out)
+    with pytest.raises(TypeError, match="np.array"):
+        dd.grad(f, chunk=1)(X)
+
+
+def test_unsupported_numpy_functions_name_themselves():
+    with pytest.raises(TypeError, match="numpy.gamma|no derivative rule for numpy.lgamma|numpy.sort"):
+        dd.grad(lambda x: np.sum(np.sort(x)))(X)
+    with pytest.raises(TypeError, match="no derivative rule for numpy.ldexp"):
+        dd.grad(lambda x: np.sum(np.ldexp(x, 2)))(X)
+    with pytest.raises(TypeError, match="out="):
+        dd.grad(lambda x: np.sum(np.sin(x, out=np.empty(3))))(X)
+
+
+def test_bad_chunk_values():
+    for chunk in (0, -1, 1.5, "3", True):
+        with pytest.raises(ValueError, match="chunk"):
+            dd.grad(np.sum, chunk=chunk)
+
+
+def test_errors_leave_inputs_untouched():
+    x = X.copy()
+    with pytest.raises(TypeError):
+        dd.grad(lambda x: x)(x)
+    assert np.array_equal(x, X)

@@ -1,0 +1,264 @@
+"""The transforms: the seeds' worked examples, known values, and every transform against
+finite differences over the shared battery (tests/functions.py), for several chunks."""
+import math
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+import functions as F
+from conftest import rel_err
+
+CHUNKS = [None, 1, 2, 5]
+
+
+def central(f, x, v, h=1e-6):
+    """Central difference of f at x along direction v."""
+    return (np.asarray(f(x + h * v)) - np.asarray(f(x - h * v))) / (2 * h)
+
+
+# ---- the seeds' worked examples -------------------------------------------------------
+
+def test_seed002_quadratic():
+    """f(x) = 3x^2 - 4x + 5 has f'(3) = 14 exactly."""
+    assert dd.derivative(F.seed_quadratic)(3.0) == 14.0
+    assert dd.derivative(F.seed_quadratic, order=2)(3.0) == 6.0
+    assert dd.grad(F.seed_quadratic)(3) == 14.0
+
+
+def test_seed002_node_graph():
+    """d = a*b + c: dd/da = b, dd/dc = 1."""
+    d = lambda a, b, c: a * b + c
+    assert dd.grad(d, argnums=(0, 1, 2))(2.0, -3.0, 10.0) == (-3.0, 2.0, 1.0)
+
+
+def test_seed003_max_and_relu():
+    mx = lambda x, y: np.maximum(x, y)
+    assert dd.grad(mx, argnums=(0, 1))(3.0, 1.0) == (1.0, 0.0)
+    assert dd.grad(mx, argnums=(0, 1))(1.0, 3.0) == (0.0, 1.0)
+    assert dd.grad(mx, argnums=(0, 1))(2.0, 2.0) == (0.5, 0.5)
+    relu = lambda x: np.maximum(x, 0.0)
+    assert [dd.derivative(relu)(x) for x in (-1.0, 2.0)] == [0.0, 1.0]
+    assert dd.derivative(dd.relu)(0.0) == 0.0
+    assert dd.grad(lambda x, y: x + y, argnums=(0, 1))(1.0, 2.0) == (1.0, 1.0)
+    assert dd.grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 5.0) == (5.0, 3.0)
+
+
+def test_seed000_partial_versus_total_derivative():
+    """f(t,x,y) = 4pi/3 t x y: df/dx = 4pi/3 t y; with t = x the total derivative is 8pi/3 x y."""
+    f = lambda t, x, y: 4 * math.pi / 3 * t * x * y
+    t, x, y = 1.3, 0.7, 2.1
+    assert dd.grad(f, argnums=1)(t, x, y) == pytest.approx(4 * math.pi / 3 * t * y, rel=1e-15)
+    total = dd.derivative(lambda x: f(x, x, y))(x)
+    assert total == pytest.approx(8 * math.pi / 3 * x * y, rel=1e-15)
+    naive = dd.grad(f, argnums=1)(x, x, y)            # substituting after differentiating
+    assert total == pytest.approx(2 * naive, rel=1e-15)
+
+
+def test_seed001_linear_regression_gradient(rng):
+    """dL/dtheta0 = (2/n) sum(y - (theta0 x + theta1)) (-x), dL/dtheta1 = (2/n) sum(...)(-1)."""
+    n = 50
+    x = rng.normal(size=n)
+    y = 3 * x - 1 + 0.1 * rng.normal(size=n)
+    L = lambda th: np.mean((y - (th[0] * x + th[1])) ** 2)
+    th = rng.normal(size=2)
+    r = y - (th[0] * x + th[1])
+    want = np.array([2 / n * np.sum(r * -x), 2 / n * np.sum(-r)])
+    for c in CHUNKS:
+        assert rel_err(dd.grad(L, chunk=c)(th), want) <= 1e-13
+
+
+# ---- known values -----------------------------------------------------------------------
+
+def test_rosenbrock_gradient_known_value():
+    want = [-2, -200, 1002, 5804, 16606, 35808, 65810, 109012, 167814, 244616, 341818, -17800]
+    x = np.arange(12.0)
+    for f in (F.rosenbrock, F.rosenbrock_loop):
+        for c in CHUNKS + [12, 64]:
+            assert dd.grad(f, chunk=c)(x).tolist() == want
+
+
+def test_hessian_known_value():
+    f = lambda x: np.sin(x[0]) + x[1] * x[2] * x[3]
+    r = math.sqrt(2) / 2
+    want = [[-r, 0, 0, 0], [0, 0, 4, 3], [0, 4, 0, 2], [0, 3, 2, 0]]
+    for c in (None, 1, 3):
+        H = dd.hessian(f, chunk=c)(np.array([math.pi / 4, 2, 3, 4]))
+        assert rel_err(H, want) <= 1e-15
+
+
+def test_derivative_of_the_issue_test_function():
+    assert rel_err(dd.derivative(F.testfn)(1.5), F.TESTFN_D1) <= 1e-14
+    assert rel_err(dd.derivative(F.testfn, order=2)(1.5), F.TESTFN_D2) <= 1e-14
+
+
+# ---- the battery against finite differences ---------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(F.SCALAR))
+def test_derivative_matches_central_differences(rng, name):
+    f, make = F.SCALAR[name]
+    x = make(rng)
+    assert dd.derivative(f)(x) == pytest.approx(central(f, x, 1.0), rel=1e-6, abs=1e-8)
+    d2 = (dd.derivative(f)(x + 1e-5) - dd.derivative(f)(x - 1e-5)) / 2e-5
+    assert dd.derivative(f, order=2)(x) == pytest.approx(d2, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+@pytest.mark.parametrize("name", sorted(F.VECTOR))
+def test_grad_matches_central_differences_in_random_directions(rng, name, chunk):
+    f, make = F.VECTOR[name]
+    x = make(rng)
+    value, g = dd.value_and_grad(f, chunk=chunk)(x)
+    assert value == pytest.approx(float(f(x)), rel=1e-14)
+    for _ in range(3):
+        v = rng.normal(size=x.shape)
+        assert g @ v == pytest.approx(central(f, x, v), rel=1e-6, abs=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(F.VECTOR))
+def test_results_do_not_depend_on_chunk(rng, name):
+    f, make = F.VECTOR[name]
+    x = make(rng)
+    ref = dd.grad(f, chunk=1)(x)
+    for c in CHUNKS[2:] + [x.size, 1000]:
+        assert rel_err(dd.grad(f, chunk=c)(x), ref) <= 1e-15
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2])
+@pytest.mark.parametrize("name", sorted(F.VECTOR))
+def test_hessian_matches_differences_of_grad(rng, name, chunk):
+    f, make = F.VECTOR[name]
+    x = make(rng)
+    H = dd.hessian(f, chunk=chunk)(x)
+    assert H.shape == x.shape + x.shape
+    assert np.array_equal(H, H.T)
+    g = dd.grad(f)
+    for _ in range(2):
+        v = rng.normal(size=x.shape)
+        assert rel_err(H @ v, central(g, x, v)) <= 1e-5 or \
+            np.allclose(H @ v, central(g, x, v), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(F.VECTOR))
+def test_hvp_and_jvp_agree_with_hessian_and_grad(rng, name):
+    f, make = F.VECTOR[name]
+    x = make(rng)
+    v = rng.normal(size=x.shape)
+    assert rel_err(dd.hvp(f)(x, v), dd.hessian(f)(x) @ v) <= 1e-12
+    value, tangent = dd.jvp(f, (x,), (v,))
+    assert value == pytest.approx(float(f(x)), rel=1e-14)
+    assert tangent == pytest.approx(dd.grad(f)(x) @ v, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+@pytest.mark.parametrize("name", sorted(F.VECTOR_VALUED))
+def test_jacobian_matches_central_differences(rng, name, chunk):
+    f, make = F.VECTOR_VALUED[name]
+    x = make(rng)
+    J = dd.jacobian(f, chunk=chunk)(x)
+    out = np.asarray(f(x))
+    assert J.shape == out.shape + x.shape
+    for _ in range(3):
+        v = rng.normal(size=x.shape)
+        assert rel_err(J @ v, central(f, x, v)) <= 1e-6 or \
+            np.allclose(J @ v, central(f, x, v), atol=1e-7)
+    value, tangent = dd.jvp(f, (x,), (v,))
+    assert rel_err(value, out) <= 1e-14 and rel_err(tangent, J @ v) <= 1e-12
+
+
+# ---- shapes and argument conventions (JAX's) --------------------------------------------
+
+def test_shapes_follow_jax():
+    x = np.ones((2, 3))
+    assert dd.grad(lambda x: np.sum(x ** 2))(x).shape == (2, 3)
+    assert dd.jacobian(lambda x: np.sum(x ** 2))(x).shape == (2, 3)
+    assert dd.jacobian(lambda x: x.T * 2)(x).shape == (3, 2, 2, 3)
+    assert dd.hessian(lambda x: np.sum(x ** 3))(x).shape == (2, 3, 2, 3)
+    assert dd.hvp(lambda x: np.sum(x ** 3))(x, x).shape == (2, 3)
+    assert isinstance(dd.grad(lambda x: x ** 2)(3.0), float)
+    assert isinstance(dd.hessian(lambda x: x ** 3)(2.0), float)
+    assert isinstance(dd.derivative(lambda x: x ** 2)(3), float)
+    assert dd.derivative(lambda x: np.array([x, x ** 2, np.sin(x)]))(1.0).shape == (3,)
+    assert dd.grad(lambda x: np.sum(x))([1.0, 2.0]).tolist() == [1.0, 1.0]
+    assert dd.grad(lambda x: np.sum(x ** 2))(np.arange(3)).dtype == np.float64
+
+
+def test_tuple_argnums_give_tuples():
+    f = lambda a, b, c: np.sum(a * b) + c ** 2
+    a, b = np.arange(3.0), np.ones(3)
+    ga, gc = dd.grad(f, argnums=(0, 2))(a, b, 2.0)
+    assert ga.tolist() == [1.0, 1.0, 1.0] and gc == 4.0
+    ja, jb = dd.jacobian(lambda a, b: a * b, argnums=(0, 1))(a, b)
+    assert np.array_equal(ja, np.diag(b)) and np.array_equal(jb, np.diag(a))
+    H = dd.hessian(lambda a, b: np.sum(a ** 2 * b), argnums=(0, 1))(a, b)
+    assert np.array_equal(H[0][1], np.diag(2 * a)) and np.array_equal(H[1][1], np.zeros((3, 3)))
+    assert dd.grad(f, argnums=-1)(a, b, 3.0) == 6.0
+
+
+def test_non_differentiated_arguments_may_be_anything():
+    f = lambda x, label, cfg: np.sum(x ** cfg["p"]) if label == "ok" else 0.0
+    assert dd.grad(f)(np.ones(2), "ok", {"p": 3}).tolist() == [3.0, 3.0]
+
+
+def test_inputs_are_never_modified():
+    x = np.array([1.0, 2.0, 3.0])
+    keep = x.copy()
+    x.setflags(write=False)
+    for t in (dd.grad(F.rosenbrock), dd.hessian(F.rosenbrock), dd.jacobian(np.sin)):
+        t(x)
+    dd.jvp(np.sin, (x,), (x,))
+    dd.hvp(F.rosenbrock)(x, x)
+    assert np.array_equal(x, keep)
+
+
+def test_constant_functions_have_zero_derivatives():
+    assert dd.grad(lambda x: 3.0)(np.ones(2)).tolist() == [0.0, 0.0]
+    assert dd.derivative(lambda x: 2)(1.0) == 0.0
+    assert dd.jacobian(lambda x: np.ones(3))(np.ones(2)).shape == (3, 2)
+    assert dd.hessian(lambda x: 1.0)(np.ones(2)).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_numpy_features_inside_functions(rng):
+    x = rng.uniform(0.5, 1.5, 6)
+    fs = [
+        lambda x: np.dot(x, x) + np.sum(np.outer(x, x)) + np.inner(x, x) + np.vdot(x, x),
+        lambda x: np.sum(x.reshape(2, 3) @ np.eye(3) @ x.reshape(3, 2)),
+        lambda x: np.sum(np.einsum("ij,jk->ik", x.reshape(2, 3), x.reshape(3, 2))),
+        lambda x: np.sum(np.tensordot(x.reshape(2, 3), x.reshape(3, 2), axes=1)),
+        lambda x: np.prod(x) + np.sum(np.cumprod(x)) + np.sum(np.cumsum(x[::2])),
+        lambda x: np.max(x) - np.min(x) + np.linalg.norm(x, 1) + np.linalg.norm(x, np.inf),
+        lambda x: np.std(x) + np.var(x) + np.mean(x[[0, 2, 4]]) + np.sum(x[x > 1.0]),
+        lambda x: np.sum(np.clip(x, 0.7, 1.2) ** 2) + np.sum(np.abs(x - 1)),
+        lambda x: np.sum(np.where(x > 1, np.exp(x), np.log(x))),
+        lambda x: np.sum(np.hstack([x, x])[3:9] * np.vstack([x, x])[1]) + np.sum(np.stack([x, 2 * x], 1)),
+        lambda x: np.trace(np.diag(x)) + np.sum(np.diff(x) ** 2) + np.sum(np.flip(x) * x),
+        lambda x: np.sum(np.expand_dims(x, 0).squeeze() + np.transpose(x[:, None])[0]),
+        lambda x: sum(xi ** 2 for xi in x) + len(x),
+        lambda x: np.sum(np.tile(x[:2], 3) * np.repeat(x[:3], 2)) + np.sum(np.roll(x, 2) * x),
+        lambda x: np.sum(np.take(x, [1, 3]) + np.concatenate([x[:1], x[-1:]])),
+        lambda x: np.sum(np.atleast_2d(x) @ np.ones((6, 1))) + x.sum() + x.mean() + x.T.dot(x),
+        lambda x: np.sum(dd.sigmoid(x, a=2.0) + dd.softplus(x) + np.logaddexp(x, 0.5)),
+    ]
+    for i, f in enumerate(fs):
+        g = dd.grad(f)(x)
+        v = rng.normal(size=6)
+        assert g @ v == pytest.approx(central(f, x, v), rel=1e-6, abs=1e-7), i
+
+
+# ---- nesting -----------------------------------------------------------------------------
+
+def test_nested_transforms_raise_instead_of_confusing_perturbations():
+    # d/dx [x * d/dy (x + y)] = d/dx [x] = 1; the confused answer would be 2
+    inner = lambda x: x * dd.derivative(lambda y: x + y)(1.0)
+    with pytest.raises(TypeError, match="perturbation confusion|nested"):
+        dd.derivative(inner)(1.0)
+    with pytest.raises(TypeError, match="Nested transforms"):
+        dd.derivative(dd.derivative(np.sin))(1.0)
+    with pytest.raises(TypeError, match="nested|Nested|perturbation"):
+        dd.grad(lambda x: np.sum(dd.grad(lambda y: np.sum(x * y))(x)))(np.ones(2))
+
+
+def test_independent_inner_transforms_inside_a_function_are_fine():
+    # the inner derivative never meets the outer dual values: a correct plain number
+    c = lambda: dd.derivative(np.sin)(0.0)
+    assert dd.derivative(lambda x: x * c())(2.0) == 1.0
