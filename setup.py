@@ -11,7 +11,7 @@ import numpy
 from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HEADERS = [os.path.join("csrc", h) for h in ("rules.h", "dual.h", "hyperdual.h", "kernels.h")]
+HEADERS = [os.path.join("csrc", h) for h in ("rules.h", "dual.h", "hyperdual.h", "kernels.h", "pool.h")]
 
 
 def expand_templates(names):
@@ -30,9 +30,12 @@ def expand_templates(names):
 expand_templates(["dualdiff/_core.pyx.tp"])
 
 # -fno-math-errno: libm calls become pure, so unused derivative terms are dropped.
+# -fno-trapping-math: the zero-tangent select (t == 0 ? 0 : t*d) may be if-converted, so the
+#   direction loops vectorize; dualdiff's numpy-style warnings look at values, not FP flags.
 # -ffp-contract=off: no fused multiply-add anywhere, so a scalar Dual and the array kernels
 #   round identically (the plumbing tests compare them for exact equality).
-COMPILE_ARGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"] if os.name != "nt" else []
+COMPILE_ARGS = (["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
+                if os.name != "nt" else [])
 
 
 def extension(name):

@@ -24,6 +24,16 @@
 #include <stddef.h>
 #include "hyperdual.h"
 
+/* Kernels are compiled once per instruction set and picked at load time (GCC/clang
+ * function multiversioning): a portable wheel still runs AVX-512 loops where the CPU has
+ * them. IEEE +, -, *, / and sqrt round the same in every clone, and setup.py forbids
+ * contraction into FMA, so every clone gives the same bits as the scalar types. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(DD_NO_CLONES)
+#define DD_KERNEL __attribute__((target_clones("default", "avx2", "avx512f"))) static
+#else
+#define DD_KERNEL static
+#endif
+
 /* Operations of the binary kernels: the arithmetic operators, then the binary rules. */
 enum { DD_OP_ADD, DD_OP_SUB, DD_OP_MUL, DD_OP_DIV, DD_OP_RULE0 };
 
@@ -45,7 +55,7 @@ enum { DD_OP_ADD, DD_OP_SUB, DD_OP_MUL, DD_OP_DIV, DD_OP_RULE0 };
     }
 
 /* y = f(x), u = f'(x) t for rule `code` of rules.h */
-static int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *t,
+DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *t,
                      double *y, double *u)
 {
     int bad = 0;
@@ -58,7 +68,7 @@ static int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double
 }
 
 /* y = x^p for a constant exponent p */
-static int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *t,
+DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *t,
                     double *y, double *u)
 {
     int bad = 0;
@@ -90,7 +100,7 @@ static int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double
 #define DD_RULE_EPS(A, B) dd_chain2_eps(j, A, B)
 
 /* y = op(a, b) with tangents; op is a DD_OP_* or DD_OP_RULE0 + a binary rule index */
-static int dd_binary1(int op, ptrdiff_t n, int k,
+DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
                       const double *a, ptrdiff_t sa, const double *ta,
                       const double *b, ptrdiff_t sb, const double *tb,
                       double *y, double *u)
@@ -128,7 +138,7 @@ static int dd_binary1(int op, ptrdiff_t n, int k,
                 v12[p*k2 + q] = dd_chain_e12(j, s1[p], s2[q], s12[p*k2 + q]);                \
     }
 
-static int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
+DD_KERNEL int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
                      const double *t1, const double *t2, const double *t12,
                      double *y, double *u1, double *u2, double *u12)
 {
@@ -141,7 +151,7 @@ static int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
     return bad;
 }
 
-static int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
+DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
                     const double *t1, const double *t2, const double *t12,
                     double *y, double *u1, double *u2, double *u12)
 {
@@ -195,7 +205,7 @@ static int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
 #define DD_DIV_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_div_e12(y[i], Q1, Q2, A12, bv, B1, B2, B12)
 #define DD_RULE_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_chain2_e12(j, A1, A2, A12, B1, B2, B12)
 
-static int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
+DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
                       const double *a, ptrdiff_t sa,
                       const double *a_1, const double *a_2, const double *a_12,
                       const double *b, ptrdiff_t sb,
@@ -216,6 +226,54 @@ static int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
 #undef DD_CASE
     }
     return bad;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* reductions                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Sum of the n rows of a (n x k) block, one result per column, summed in numpy's pairwise
+ * order (blocks of 128 with 8 accumulators, halves above): a single column gives exactly
+ * np.sum, and each column's result does not depend on how many columns ride along, so a
+ * gradient's bits do not depend on the chunk. `acc` is scratch space for 8*k doubles. */
+static void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc)
+{
+    if (n < 8) {
+        for (int p = 0; p < k; p++) out[p] = 0.0;
+        for (ptrdiff_t i = 0; i < n; i++)
+            for (int p = 0; p < k; p++) out[p] += a[i*k + p];
+    }
+    else if (n <= 128) {
+        ptrdiff_t i;
+        for (int j = 0; j < 8; j++)
+            for (int p = 0; p < k; p++) acc[j*k + p] = a[j*k + p];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                for (int p = 0; p < k; p++) acc[j*k + p] += a[(i + j)*k + p];
+        for (int p = 0; p < k; p++) {
+            const double *r = acc + p;
+            out[p] = ((r[0*k] + r[1*k]) + (r[2*k] + r[3*k])) + ((r[4*k] + r[5*k]) + (r[6*k] + r[7*k]));
+        }
+        for (; i < n; i++)
+            for (int p = 0; p < k; p++) out[p] += a[i*k + p];
+    }
+    else {
+        ptrdiff_t n2 = n / 2;
+        n2 -= n2 % 8;
+        dd_pairwise_rows(a, n2, k, out, acc);
+        /* the second half goes to the scratch tail, then adds in: out = left + right */
+        double *right = acc + 8*k;
+        dd_pairwise_rows(a + n2*k, n - n2, k, right, acc + 9*k);
+        for (int p = 0; p < k; p++) out[p] += right[p];
+    }
+}
+
+/* Scratch doubles dd_pairwise_rows needs for n rows of k columns (recursion depth x k). */
+static ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
+{
+    ptrdiff_t depth = 1;
+    while (n > 128) { n = n - (n / 2 - (n / 2) % 8); depth++; }
+    return (9*depth + 8) * (ptrdiff_t)k;
 }
 
 #endif /* DUALDIFF_KERNELS_H */

@@ -29,6 +29,8 @@ cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_Check
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.string cimport memcpy
 
 from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, join_tags)
 
@@ -60,6 +62,14 @@ cdef extern from "kernels.h" nogil:
                    const double *a_1, const double *a_2, const double *a_12,
                    const double *b, ptrdiff_t sb, const double *b_1, const double *b_2,
                    const double *b_12, double *y, double *u1, double *u2, double *u12)
+
+    void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc)
+    ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
+
+cdef extern from "pool.h" nogil:
+    void *dd_pool_get(size_t size, size_t *got)
+    void dd_pool_put(void *p, size_t size)
+    void dd_pool_clear()
 
 cdef int B_POWER = _core.BINARY_INDEX["power"]
 cdef tuple _NP_OPS = (np.add, np.subtract, np.multiply, np.true_divide)
@@ -308,6 +318,65 @@ cdef inline cnp.ndarray _empty(tuple shape):
     return np.empty(shape, dtype=_F64)
 
 
+@cython.final
+@cython.freelist(64)
+cdef class _Block:
+    """Owner of a pooled memory block (csrc/pool.h); the array built on it is its only user,
+    and when that array dies the block goes back to the pool."""
+    cdef void *ptr
+    cdef size_t size
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            dd_pool_put(self.ptr, self.size)
+
+
+cdef Py_ssize_t _POOL_MIN_BYTES = 65536     # smaller arrays: numpy's own allocator is as fast
+
+
+def clear_pool():
+    """Release the memory dualdiff keeps for reuse between array operations."""
+    dd_pool_clear()
+
+
+cdef cnp.ndarray _alloc(cnp.ndarray like, int extra1, int extra2):
+    """An uninitialised float64 array of like's shape plus up to two trailing axes."""
+    cdef cnp.npy_intp dims[72]
+    cdef int nd = cnp.PyArray_NDIM(like)
+    cdef cnp.npy_intp count = cnp.PyArray_SIZE(like)
+    cdef _Block block
+    cdef cnp.ndarray arr
+    memcpy(dims, cnp.PyArray_DIMS(like), nd * sizeof(cnp.npy_intp))
+    if extra1 >= 0:
+        dims[nd] = extra1
+        count *= extra1
+        nd += 1
+    if extra2 >= 0:
+        dims[nd] = extra2
+        count *= extra2
+        nd += 1
+    if count * 8 < _POOL_MIN_BYTES:
+        return cnp.PyArray_EMPTY(nd, dims, cnp.NPY_DOUBLE, 0)
+    block = _Block.__new__(_Block)
+    block.ptr = dd_pool_get(<size_t>count * 8, &block.size)
+    if block.ptr == NULL:
+        raise MemoryError(f"dualdiff could not allocate {count * 8} bytes for a dual array; "
+                          "pass a smaller chunk to the transform")
+    arr = cnp.PyArray_SimpleNewFromData(nd, dims, cnp.NPY_DOUBLE, block.ptr)
+    cnp.set_array_base(arr, block)
+    return arr
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):
+    cdef int nd = cnp.PyArray_NDIM(a), i
+    if nd != cnp.PyArray_NDIM(b):
+        return False
+    for i in range(nd):
+        if cnp.PyArray_DIMS(a)[i] != cnp.PyArray_DIMS(b)[i]:
+            return False
+    return True
+
+
 cdef inline cnp.ndarray _contig(cnp.ndarray a):
     if cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE:
         return a
@@ -420,11 +489,11 @@ def apply_unary(int code, x):
             _replay(_NP_UNARY[code], (v,))
         return y
     v = _contig(d.value)
-    n = v.size
-    y = _empty(v.shape)
+    n = cnp.PyArray_SIZE(v)
+    y = _alloc(v, -1, -1)
     t1 = _contig(d.t1)
     k = _k(d)
-    u1 = _empty(t1.shape)
+    u1 = _alloc(t1, -1, -1)
     if d.order == 1:
         bad = dd_unary1(code, n, k, _ptr(v), _ptr(t1), _ptr(y), _ptr(u1))
         u2 = u12 = None
@@ -432,8 +501,8 @@ def apply_unary(int code, x):
         t2 = _contig(d.t2)
         t12 = _contig(d.t12)
         k2 = _k2(d)
-        u2 = _empty(t2.shape)
-        u12 = _empty(t12.shape)
+        u2 = _alloc(t2, -1, -1)
+        u12 = _alloc(t12, -1, -1)
         bad = dd_unary2(code, n, k, k2, _ptr(v), _ptr(t1), _ptr(t2), _ptr(t12),
                         _ptr(y), _ptr(u1), _ptr(u2), _ptr(u12))
     if bad:
@@ -442,12 +511,13 @@ def apply_unary(int code, x):
 
 
 cdef object _powc(DualArray d, double pw):
-    cdef object v = _contig(d.value), y, u1, u2, u12, t1, t2, t12
+    cdef cnp.ndarray v = _contig(d.value), y, u1, t1, t2, t12
+    cdef object u2, u12
     cdef int bad, k = _k(d), k2
-    cdef ptrdiff_t n = v.size
-    y = _empty(v.shape)
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
+    y = _alloc(v, -1, -1)
     t1 = _contig(d.t1)
-    u1 = _empty(t1.shape)
+    u1 = _alloc(t1, -1, -1)
     if d.order == 1:
         bad = dd_powc1(pw, n, k, _ptr(v), _ptr(t1), _ptr(y), _ptr(u1))
         u2 = u12 = None
@@ -455,8 +525,8 @@ cdef object _powc(DualArray d, double pw):
         t2 = _contig(d.t2)
         t12 = _contig(d.t12)
         k2 = _k2(d)
-        u2 = _empty(t2.shape)
-        u12 = _empty(t12.shape)
+        u2 = _alloc(t2, -1, -1)
+        u12 = _alloc(t12, -1, -1)
         bad = dd_powc2(pw, n, k, k2, _ptr(v), _ptr(t1), _ptr(t2), _ptr(t12),
                        _ptr(y), _ptr(u1), _ptr(u2), _ptr(u12))
     if bad:
@@ -491,34 +561,42 @@ def apply_binary(int code, a, b):
 cdef object _binary(int op, object a, object b):
     """op(a, b) for op a DD_OP_* or DD_OP_RULE0 + rule, with numpy broadcasting."""
     cdef DualArray da = _lift(a), db = _lift(b), like
-    cdef object va, vb, y, u1, u2 = None, u12 = None
-    cdef object a1 = None, a2 = None, a12 = None, b1 = None, b2 = None, b12 = None
-    cdef double ca, cb
+    cdef cnp.ndarray va = None, vb = None, y, u1, u2 = None, u12 = None, shape_of
+    cdef cnp.ndarray a1 = None, a2 = None, a12 = None, b1 = None, b2 = None, b12 = None
+    cdef double ca = 0.0, cb = 0.0
+    cdef double *pa
+    cdef double *pb
     cdef ptrdiff_t sa = 1, sb = 1, n
     cdef int tag, bad, k, k2 = 0
-    cdef tuple shape
-    ufunc = _NP_OPS[op] if op < DD_OP_RULE0 else _NP_BINARY[op - DD_OP_RULE0]
     if da is None and db is None:
         try:
             ca_arr, cb_arr = _const(a), _const(b)
         except TypeError:
             return NotImplemented
-        return ufunc(ca_arr, cb_arr)
-    # operands' values (a dual's, or the constant itself)
-    if da is not None:
-        va = da.value
-    else:
+        return _ufunc_of(op)(ca_arr, cb_arr)
+    # a Python number on one side is a broadcast element: no array is made for it
+    if da is None and (PyFloat_Check(a) or PyLong_Check(a)):
+        ca = float(a)
+        pa = &ca
+        sa = 0
+    elif da is None:
         try:
             va = _const(a)
         except TypeError:
             return NotImplemented
-    if db is not None:
-        vb = db.value
     else:
+        va = da.value
+    if db is None and (PyFloat_Check(b) or PyLong_Check(b)):
+        cb = float(b)
+        pb = &cb
+        sb = 0
+    elif db is None:
         try:
             vb = _const(b)
         except TypeError:
             return NotImplemented
+    else:
+        vb = db.value
     if da is not None and db is not None:
         tag = _check_pair(da, db)
         like = da
@@ -528,16 +606,20 @@ cdef object _binary(int op, object a, object b):
     k = _k(like)
     k2 = _k2(like)
     # shapes: equal, one side a single element, or general broadcasting (materialised)
-    if va.shape == vb.shape:
-        shape = va.shape
-    elif va.size == 1 and va.ndim <= vb.ndim:
-        shape = vb.shape
+    if va is None:
+        shape_of = vb
+    elif vb is None:
+        shape_of = va
+    elif _same_shape(va, vb):
+        shape_of = va
+    elif cnp.PyArray_SIZE(va) == 1 and cnp.PyArray_NDIM(va) <= cnp.PyArray_NDIM(vb):
+        shape_of = vb
         sa = 0
-    elif vb.size == 1 and vb.ndim <= va.ndim:
-        shape = va.shape
+    elif cnp.PyArray_SIZE(vb) == 1 and cnp.PyArray_NDIM(vb) <= cnp.PyArray_NDIM(va):
+        shape_of = va
         sb = 0
     else:
-        shape = np.broadcast_shapes(va.shape, vb.shape)
+        shape = np.broadcast_shapes((<object>va).shape, (<object>vb).shape)
         if da is not None:
             da = _broadcast(da, shape)
             va = da.value
@@ -548,8 +630,13 @@ cdef object _binary(int op, object a, object b):
             vb = db.value
         else:
             vb = np.broadcast_to(vb, shape)
-    va = _contig(va)
-    vb = _contig(vb)
+        shape_of = va
+    if va is not None:
+        va = _contig(va)
+        pa = _ptr(va)
+    if vb is not None:
+        vb = _contig(vb)
+        pb = _ptr(vb)
     if da is not None:
         a1 = _contig(da.t1)
         if like.order == 2:
@@ -560,22 +647,25 @@ cdef object _binary(int op, object a, object b):
         if like.order == 2:
             b2 = _contig(db.t2)
             b12 = _contig(db.t12)
-    n = _prod(shape)
-    y = _empty(shape)
-    u1 = _empty(shape + (k,))
+    n = cnp.PyArray_SIZE(shape_of)
+    y = _alloc(shape_of, -1, -1)
+    u1 = _alloc(shape_of, k, -1)
     if like.order == 1:
-        bad = dd_binary1(op, n, k, _ptr(va), sa, _ptr_or_null(a1), _ptr(vb), sb,
-                         _ptr_or_null(b1), _ptr(y), _ptr(u1))
+        bad = dd_binary1(op, n, k, pa, sa, _ptr_or_null(a1), pb, sb, _ptr_or_null(b1),
+                         _ptr(y), _ptr(u1))
     else:
-        u2 = _empty(shape + (k2,))
-        u12 = _empty(shape + (k, k2))
-        bad = dd_binary2(op, n, k, k2, _ptr(va), sa, _ptr_or_null(a1), _ptr_or_null(a2),
-                         _ptr_or_null(a12), _ptr(vb), sb, _ptr_or_null(b1),
-                         _ptr_or_null(b2), _ptr_or_null(b12), _ptr(y), _ptr(u1),
-                         _ptr(u2), _ptr(u12))
+        u2 = _alloc(shape_of, k2, -1)
+        u12 = _alloc(shape_of, k, k2)
+        bad = dd_binary2(op, n, k, k2, pa, sa, _ptr_or_null(a1), _ptr_or_null(a2),
+                         _ptr_or_null(a12), pb, sb, _ptr_or_null(b1), _ptr_or_null(b2),
+                         _ptr_or_null(b12), _ptr(y), _ptr(u1), _ptr(u2), _ptr(u12))
     if bad:
-        _replay(ufunc, (va, vb))
+        _replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
     return _new(y, u1, u2, u12, tag)
+
+
+cdef object _ufunc_of(int op):
+    return _NP_OPS[op] if op < DD_OP_RULE0 else _NP_BINARY[op - DD_OP_RULE0]
 
 
 cdef inline double* _ptr_or_null(cnp.ndarray a):
@@ -943,11 +1033,39 @@ def where(condition, x=None, y=None):
 
 # ======================================== reductions =======================================
 
+cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k):
+    """Column sums of t viewed as (n, k), in numpy's pairwise order (csrc/kernels.h)."""
+    cdef cnp.npy_intp dims[1]
+    dims[0] = k
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, dims, cnp.NPY_DOUBLE, 0)
+    cdef double *scratch = <double*>PyMem_Malloc(dd_pairwise_scratch(n, k) * sizeof(double))
+    if scratch == NULL:
+        raise MemoryError()
+    dd_pairwise_rows(_ptr(t), n, k, _ptr(out), scratch)
+    PyMem_Free(scratch)
+    return out
+
+
+cdef DualArray _sum_all(DualArray x):
+    """Sum of every element: the value exactly as np.sum computes it, each direction alike."""
+    cdef cnp.ndarray v = _contig(x.value)
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
+    value = _sum_rows(v, n, 1).reshape(())
+    parts = []
+    for i, t in enumerate(_parts(x)):
+        kk = _k(x) if i == 0 else _k2(x) if i == 1 else _k(x) * _k2(x)
+        r = _sum_rows(_contig(t), n, kk)
+        parts.append(r if i < 2 else r.reshape(_k(x), _k2(x)))
+    return _rebuild(x, value, parts)
+
+
 def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     _no_out(out)
     if initial is not None or where is not None:
         raise TypeError("np.sum(initial=, where=) is not supported on dual arrays")
     x = <DualArray>a
+    if axis is None and not keepdims:
+        return _sum_all(x)
     ax = _norm_axes(axis, x.value.ndim)
     return _rebuild(x, x.value.sum(axis=ax, keepdims=keepdims),
                     [t.sum(axis=ax, keepdims=keepdims) for t in _parts(x)])
