@@ -117,11 +117,15 @@ def test_grad_matches_central_differences_in_random_directions(rng, name, chunk)
 
 @pytest.mark.parametrize("name", sorted(F.VECTOR))
 def test_results_do_not_depend_on_chunk(rng, name):
+    """Bit for bit for elementwise code and sums; matrix products go through BLAS, whose
+    summation order depends on the matrix shapes, so there the last bits may differ."""
     f, make = F.VECTOR[name]
     x = make(rng)
     ref = dd.grad(f, chunk=1)(x)
+    blas = name in ("quadratic_form",)
     for c in CHUNKS[2:] + [x.size, 1000]:
-        assert rel_err(dd.grad(f, chunk=c)(x), ref) <= 1e-15
+        g = dd.grad(f, chunk=c)(x)
+        assert rel_err(g, ref) <= 1e-13 if blas else np.array_equal(g, ref)
 
 
 @pytest.mark.parametrize("chunk", [None, 1, 2])
