@@ -283,6 +283,14 @@ def derivative(f, argnum=0, order=1):
     if isinstance(argnum, bool) or not isinstance(argnum, (int, np.integer)):
         raise TypeError(f"derivative: argnum must be an int, got {argnum!r}")
 
+    def finish(out, tag):
+        """f' or f'' from the output of the sweep, whatever its shape."""
+        if order == 1:
+            value, t = _read(_tangents, out, 1, tag, "derivative")
+            return _out(t[..., 0], value.ndim == 0)
+        value, t = _read(_tangents2, out, 1, 1, tag, "derivative")
+        return _out(t[..., 0, 0], value.ndim == 0)
+
     def df(*args, **kwargs):
         _, (i,) = _check_argnums(int(argnum), len(args), "derivative")
         x = args[i]
@@ -294,20 +302,16 @@ def derivative(f, argnum=0, order=1):
         call = list(args)
         if order == 1:
             call[i] = _core.seed_dual(float(a), 1.0, tag)
-            out = f(*call, **kwargs)
-            if type(out) is Dual and _core.tag_of(out) == tag:      # the fast scalar path
-                return out.eps
-            value, t = _read(_tangents, out, 1, tag, "derivative")
-            return _out(t[..., 0], value.ndim == 0)
-        call[i] = _core.seed_hyper(float(a), 1.0, 1.0, 0.0, tag)
-        out = f(*call, **kwargs)
-        if type(out) is HyperDual and _core.tag_of(out) == tag:
-            return out.eps12
-        value, t = _read(_tangents2, out, 1, 1, tag, "derivative")
-        return _out(t[..., 0, 0], value.ndim == 0)
+        else:
+            call[i] = _core.seed_hyper(float(a), 1.0, 1.0, 0.0, tag)
+        return finish(f(*call, **kwargs), tag)
 
     _wrap_doc(df, f, "derivative")
-    return df
+    if int(argnum) != 0:
+        return df
+    fast = _core.ScalarDerivative(f, order, df, finish)    # one float argument: compiled
+    _wrap_doc(fast, f, "derivative")
+    return fast
 
 
 def value_and_grad(f, argnums=0, chunk=None):
