@@ -299,6 +299,11 @@ def seed(value, t1, tag):
     return _new(value, t1, None, None, tag)
 
 
+def seed_trusted(cnp.ndarray value, cnp.ndarray t1, int tag):
+    """seed() for the transforms' own float64 arrays, without the checks."""
+    return _new(value, t1, None, None, tag)
+
+
 def seed2(value, t1, t2, t12, tag):
     """A second-order (hyper-dual) array (used by the transforms)."""
     value = np.asarray(value, dtype=_F64)

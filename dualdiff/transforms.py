@@ -33,6 +33,8 @@ _DUALS = (Dual, HyperDual, DualArray)
 # ---------------------------------------------------------------------------------------
 
 def _check_argnums(argnums, nargs, name):
+    if type(argnums) is int and 0 <= argnums < nargs:         # the common case, quickly
+        return True, (argnums,)
     single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
     nums = (int(argnums),) if single else argnums
     if not isinstance(nums, tuple) or not nums or not all(
@@ -55,6 +57,10 @@ def _as_input(x, i, name):
 
     Accepted: real numbers, (nested) lists or tuples of them, int or float arrays; ints
     become float64. Everything else is a TypeError naming the argument."""
+    if type(x) is np.ndarray and x.dtype == np.float64:          # the common case, quickly
+        return x.copy(), False
+    if type(x) is float:
+        return np.array(x), True
     if isinstance(x, _DUALS):
         raise TypeError(
             f"{name}: argument {i} is already a dual value from an enclosing dualdiff transform. "
@@ -80,8 +86,12 @@ def _as_input(x, i, name):
 
 
 def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK):
-    k = max(1, _CHUNK_BYTES // max(1, 8 * size_per_direction))
-    return int(min(n, cap, k)) if n else 1
+    """Directions per sweep: all n if the input's tangent block stays within _CHUNK_BYTES
+    (and _MAX_CHUNK), else as many as fit."""
+    k = _CHUNK_BYTES // (8 * size_per_direction) if size_per_direction > 0 else cap
+    k = k if k < cap else cap
+    k = k if k < n else n
+    return k if k > 1 else 1
 
 
 def _check_chunk(chunk, name):
@@ -216,15 +226,20 @@ class _Inputs:
             self.arrays.append(a)
             self.scalars.append(scalar)
         self.sizes = [a.size for a in self.arrays]
-        self.offsets = np.cumsum([0] + self.sizes)
-        self.n = int(self.offsets[-1])
+        self.offsets = [0]
+        for size in self.sizes:
+            self.offsets.append(self.offsets[-1] + size)
+        self.n = self.offsets[-1]
 
     def basis(self, j, start, k):
         """Tangents of argument j for directions start..start+k-1: shape arg.shape + (k,)."""
         a = self.arrays[j]
-        t = np.zeros((a.size, k))
         lo = max(start, self.offsets[j])
         hi = min(start + k, self.offsets[j + 1])
+        if lo == self.offsets[j] and hi == self.offsets[j + 1] and hi - lo == k:
+            eye = _identity(k)                                # the whole argument, one chunk
+            return eye if a.ndim == 1 else eye.reshape(a.shape + (k,))
+        t = np.zeros((a.size, k))
         if lo < hi:
             r = np.arange(lo, hi)
             t[r - self.offsets[j], r - start] = 1.0
@@ -238,11 +253,28 @@ class _Inputs:
 
     def split(self, flat_lead, trailing_shape=()):
         """Cut an array whose last axis runs over the n inputs into one piece per argument."""
+        if len(self.arrays) == 1:
+            a = self.arrays[0]
+            return [flat_lead if a.ndim == 1 else flat_lead.reshape(trailing_shape + a.shape)]
         out = []
         for j, a in enumerate(self.arrays):
             piece = flat_lead[..., self.offsets[j]:self.offsets[j + 1]]
             out.append(piece.reshape(trailing_shape + a.shape))
         return out
+
+
+_IDENTITY = {}
+
+
+def _identity(k):
+    """A read-only k x k identity, cached: dual arrays never write into their tangents."""
+    eye = _IDENTITY.get(k)
+    if eye is None:
+        eye = np.eye(k)
+        eye.setflags(write=False)
+        if k <= 512:
+            _IDENTITY[k] = eye
+    return eye
 
 
 def _seed1(inputs, start, k, tag):
@@ -252,7 +284,7 @@ def _seed1(inputs, start, k, tag):
             # a scalar argument on a one-direction sweep: the compiled scalar, fastest path
             seeded.append(_core.seed_dual(float(a), float(inputs.basis(j, start, 1)[0]), tag))
         else:
-            seeded.append(_arrays.seed(a, inputs.basis(j, start, k), tag))
+            seeded.append(_arrays.seed_trusted(a, inputs.basis(j, start, k), tag))
     return seeded
 
 
@@ -357,7 +389,7 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
     single, nums = _check_argnums(argnums, len(args), name)
     inputs = _Inputs(args, nums, name)
     n = inputs.n
-    k = chunk or _default_chunk(n, max(1, max(inputs.sizes)))
+    k = chunk or _default_chunk(n, max(inputs.sizes))
     k = max(1, min(k, n)) if n else 1
     tag = _core.new_tag()
     value, blocks = None, []
@@ -369,7 +401,8 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
             _scalar_output(v, name)
         value = v
         blocks.append(t[..., :kk] if n else t[..., :0])
-    jac = np.concatenate(blocks, axis=-1) if blocks else np.zeros(value.shape + (0,))
+    # a fresh array: the result must not share memory with anything the function returned
+    jac = np.concatenate(blocks, axis=-1) if len(blocks) != 1 else np.array(blocks[0])
     pieces = inputs.split(jac, value.shape)
     results = [_out(p, s and value.ndim == 0) for p, s in zip(pieces, inputs.scalars)]
     result = results[0] if single else tuple(results)
