@@ -268,6 +268,58 @@ static void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, d
     }
 }
 
+/* The same sums when only rows lo..hi-1 of the n can be nonzero and only those are stored
+ * (a[0] is row lo). It walks numpy's pairwise tree over all n rows but skips the subtrees
+ * that hold no stored row -- they sum to exactly zero -- so the result is bit for bit the
+ * dense one, however the support was cut. */
+static void dd_pairwise_rows_range(const double *a, ptrdiff_t n, ptrdiff_t lo, ptrdiff_t hi,
+                                   int k, double *out, double *acc)
+{
+    if (hi <= lo || hi <= 0 || lo >= n) {
+        for (int p = 0; p < k; p++) out[p] = 0.0;
+    }
+    else if (lo <= 0 && hi >= n) {
+        dd_pairwise_rows(a - lo*k, n, k, out, acc);
+    }
+    else if (n <= 128) {
+        /* a small block crossing the support edge: the missing rows are zeros, and adding
+         * a zero changes nothing, so only the stored rows are visited */
+        if (n < 8) {
+            for (int p = 0; p < k; p++) out[p] = 0.0;
+            for (ptrdiff_t i = lo; i < hi && i < n; i++)
+                for (int p = 0; p < k; p++) out[p] += a[(i - lo)*k + p];
+            return;
+        }
+        ptrdiff_t i;
+        for (int j = 0; j < 8; j++)
+            for (int p = 0; p < k; p++) acc[j*k + p] = (j >= lo && j < hi) ? a[(j - lo)*k + p] : 0.0;
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++) {
+                ptrdiff_t r = i + j;
+                if (r >= lo && r < hi)
+                    for (int p = 0; p < k; p++) acc[j*k + p] += a[(r - lo)*k + p];
+            }
+        for (int p = 0; p < k; p++) {
+            const double *r = acc + p;
+            out[p] = ((r[0*k] + r[1*k]) + (r[2*k] + r[3*k])) + ((r[4*k] + r[5*k]) + (r[6*k] + r[7*k]));
+        }
+        for (; i < n; i++)
+            if (i >= lo && i < hi)
+                for (int p = 0; p < k; p++) out[p] += a[(i - lo)*k + p];
+    }
+    else {
+        ptrdiff_t n2 = n / 2;
+        n2 -= n2 % 8;
+        dd_pairwise_rows_range(a, n2, lo, hi, k, out, acc);
+        double *right = acc + 8*k;
+        /* the right half's rows start at n2: shift the support and the stored rows */
+        ptrdiff_t rlo = lo - n2, rhi = hi - n2;
+        const double *ra = a + (rlo < 0 ? -rlo : 0)*k;
+        dd_pairwise_rows_range(ra, n - n2, rlo < 0 ? 0 : rlo, rhi, k, right, acc + 9*k);
+        for (int p = 0; p < k; p++) out[p] += right[p];
+    }
+}
+
 /* Scratch doubles dd_pairwise_rows needs for n rows of k columns (recursion depth x k). */
 static ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
 {

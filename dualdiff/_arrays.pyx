@@ -22,6 +22,13 @@ Design
   (x + 1 reuses x's tangents) and the user's inputs are never modified.
 * Indexing one element of a single-direction array gives back the compiled scalar (Dual or
   HyperDual), so loop-style user code runs on the fast scalar path.
+* Support. A gradient sweep seeds a chunk of k directions on k elements of x: the other
+  rows of the tangent block are zero, and stay zero through elementwise operations, unit
+  step slices and sums. A 1-D dual array may therefore store only rows lo..hi-1 of its
+  tangents (`partial`); those operations work on the stored rows alone, so a chunked
+  gradient of elementwise-and-shift code costs O(n k) per sweep instead of O(n^2). Every
+  other operation first densifies (t1/t2/t12 always read dense), so support is purely an
+  optimisation: results are bit for bit those of the dense computation.
 """
 
 cimport cython
@@ -64,6 +71,8 @@ cdef extern from "kernels.h" nogil:
                    const double *b_12, double *y, double *u1, double *u2, double *u12)
 
     void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc)
+    void dd_pairwise_rows_range(const double *a, ptrdiff_t n, ptrdiff_t lo, ptrdiff_t hi,
+                                int k, double *out, double *acc)
     ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
 
 cdef extern from "pool.h" nogil:
@@ -89,8 +98,9 @@ cdef class DualArray:
     np.dot, @, np.where, np.concatenate, indexing, reshape, ... (see dualdiff.transforms).
     """
     cdef readonly object value
-    cdef readonly object t1
-    cdef readonly object t2, t12
+    cdef object c1, c2, c12     # tangent parts; only rows lo..hi-1 of them when `partial`
+    cdef Py_ssize_t lo, hi
+    cdef bint partial
     cdef readonly int order
     cdef readonly int tag
 
@@ -125,7 +135,22 @@ cdef class DualArray:
     @property
     def eps(self):
         """The tangents, shape value.shape + (k,): one derivative per direction."""
-        return self.t1
+        return _t1(self)
+
+    @property
+    def t1(self):
+        """First-order tangents (e1 part), shape value.shape + (k1,)."""
+        return _t1(self)
+
+    @property
+    def t2(self):
+        """e2 part (second order only), shape value.shape + (k2,)."""
+        return _t2(self)
+
+    @property
+    def t12(self):
+        """e1e2 part (second order only), shape value.shape + (k1, k2)."""
+        return _t12(self)
 
     @property
     def T(self):
@@ -282,12 +307,58 @@ cdef class DualArray:
 cdef inline DualArray _new(cnp.ndarray value, cnp.ndarray t1, object t2, object t12, int tag):
     cdef DualArray r = DualArray.__new__(DualArray)
     r.value = value
-    r.t1 = t1
-    r.t2 = t2
-    r.t12 = t12
+    r.c1 = t1
+    r.c2 = t2
+    r.c12 = t12
     r.order = 1 if t2 is None else 2
     r.tag = tag
     return r
+
+
+cdef DualArray _new_rows(cnp.ndarray value, cnp.ndarray c1, object c2, object c12,
+                         Py_ssize_t lo, Py_ssize_t hi, int tag):
+    """A 1-D dual array whose tangent rows outside lo..hi-1 are zero (c* hold the rest)."""
+    cdef DualArray r = _new(value, c1, c2, c12, tag)
+    if lo > 0 or hi < cnp.PyArray_DIMS(value)[0]:
+        r.partial = True
+        r.lo = lo
+        r.hi = hi
+    return r
+
+
+cdef object _pad(object c, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t n):
+    full = np.zeros((n,) + c.shape[1:])
+    full[lo:hi] = c
+    return full
+
+
+cdef int _densify(DualArray x) except -1:
+    """Store the zero rows too (the logical value does not change, so this is safe on an
+    immutable array)."""
+    cdef Py_ssize_t n
+    if x.partial:
+        n = x.value.shape[0]
+        x.c1 = _pad(x.c1, x.lo, x.hi, n)
+        if x.order == 2:
+            x.c2 = _pad(x.c2, x.lo, x.hi, n)
+            x.c12 = _pad(x.c12, x.lo, x.hi, n)
+        x.partial = False
+    return 0
+
+
+cdef inline object _t1(DualArray x):
+    _densify(x)
+    return x.c1
+
+
+cdef inline object _t2(DualArray x):
+    _densify(x)
+    return x.c2
+
+
+cdef inline object _t12(DualArray x):
+    _densify(x)
+    return x.c12
 
 
 def seed(value, t1, tag):
@@ -304,6 +375,22 @@ def seed_trusted(cnp.ndarray value, cnp.ndarray t1, int tag):
     return _new(value, t1, None, None, tag)
 
 
+def seed_rows(cnp.ndarray value, cnp.ndarray rows, Py_ssize_t lo, Py_ssize_t hi, int tag):
+    """A 1-D seed whose tangent rows outside lo..hi-1 are zero; `rows` holds the others."""
+    return _new_rows(value, rows, None, None, lo, hi, tag)
+
+
+def seed2_rows(cnp.ndarray value, t1, t2, t12, int tag):
+    """seed2() of a 1-D value, storing only the rows between the first and last nonzero."""
+    nz = np.flatnonzero(np.any(t1 != 0, axis=1) | np.any(t2 != 0, axis=1))
+    if nz.size == 0:
+        lo = hi = 0
+    else:
+        lo, hi = int(nz[0]), int(nz[-1]) + 1
+    return _new_rows(value, np.ascontiguousarray(t1[lo:hi]), np.ascontiguousarray(t2[lo:hi]),
+                     np.ascontiguousarray(t12[lo:hi]), lo, hi, tag)
+
+
 def seed2(value, t1, t2, t12, tag):
     """A second-order (hyper-dual) array (used by the transforms)."""
     value = np.asarray(value, dtype=_F64)
@@ -312,11 +399,11 @@ def seed2(value, t1, t2, t12, tag):
 
 
 cdef inline int _k(DualArray x):
-    return x.t1.shape[x.t1.ndim - 1]
+    return x.c1.shape[x.c1.ndim - 1]
 
 
 cdef inline int _k2(DualArray x):
-    return x.t2.shape[x.t2.ndim - 1] if x.order == 2 else 0
+    return x.c2.shape[x.c2.ndim - 1] if x.order == 2 else 0
 
 
 cdef inline cnp.ndarray _empty(tuple shape):
@@ -451,7 +538,8 @@ cdef int _check_pair(DualArray a, DualArray b) except -1:
 
 
 cdef object _parts(DualArray x):
-    return (x.t1,) if x.order == 1 else (x.t1, x.t2, x.t12)
+    _densify(x)
+    return (x.c1,) if x.order == 1 else (x.c1, x.c2, x.c12)
 
 
 cdef inline int _ndir(int part):
@@ -483,59 +571,61 @@ cdef int _ABS = _core.UNARY_INDEX["abs"]
 def apply_unary(int code, x):
     """Rule `code` of the table on a dual array, or on a plain array (values only)."""
     cdef DualArray d = _lift(x)
-    cdef object v, y, u1, u2, u12, t1, t2, t12
-    cdef int bad, k, k2
-    cdef ptrdiff_t n
+    cdef cnp.ndarray v, y
+    cdef double dummy = 0.0
     if d is None:
         v = _contig(_const(x))
-        y = _empty(v.shape)
-        bad = dd_unary1(code, v.size, 0, _ptr(v), NULL, _ptr(y), NULL)
-        if bad:
+        y = _alloc(v, -1, -1)
+        if dd_unary1(code, cnp.PyArray_SIZE(v), 0, _ptr(v), &dummy, _ptr(y), &dummy):
             _replay(_NP_UNARY[code], (v,))
         return y
-    v = _contig(d.value)
-    n = cnp.PyArray_SIZE(v)
-    y = _alloc(v, -1, -1)
-    t1 = _contig(d.t1)
-    k = _k(d)
-    u1 = _alloc(t1, -1, -1)
-    if d.order == 1:
-        bad = dd_unary1(code, n, k, _ptr(v), _ptr(t1), _ptr(y), _ptr(u1))
-        u2 = u12 = None
-    else:
-        t2 = _contig(d.t2)
-        t12 = _contig(d.t12)
-        k2 = _k2(d)
-        u2 = _alloc(t2, -1, -1)
-        u12 = _alloc(t12, -1, -1)
-        bad = dd_unary2(code, n, k, k2, _ptr(v), _ptr(t1), _ptr(t2), _ptr(t12),
-                        _ptr(y), _ptr(u1), _ptr(u2), _ptr(u12))
-    if bad:
-        _replay(_NP_UNARY[code], (v,))
-    return _new(y, u1, u2, u12, d.tag)
+    return _elementwise(d, code, 0.0, False)
 
 
 cdef object _powc(DualArray d, double pw):
-    cdef cnp.ndarray v = _contig(d.value), y, u1, t1, t2, t12
-    cdef object u2, u12
-    cdef int bad, k = _k(d), k2
-    cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
-    y = _alloc(v, -1, -1)
-    t1 = _contig(d.t1)
-    u1 = _alloc(t1, -1, -1)
-    if d.order == 1:
-        bad = dd_powc1(pw, n, k, _ptr(v), _ptr(t1), _ptr(y), _ptr(u1))
-        u2 = u12 = None
-    else:
-        t2 = _contig(d.t2)
-        t12 = _contig(d.t12)
-        k2 = _k2(d)
+    return _elementwise(d, 0, pw, True)
+
+
+cdef int _run_unary(int code, double pw, bint is_pow, int order, ptrdiff_t n, int k, int k2,
+                    double *x, double *t1, double *t2, double *t12,
+                    double *y, double *u1, double *u2, double *u12):
+    if order == 1:
+        if is_pow:
+            return dd_powc1(pw, n, k, x, t1, y, u1)
+        return dd_unary1(code, n, k, x, t1, y, u1)
+    if is_pow:
+        return dd_powc2(pw, n, k, k2, x, t1, t2, t12, y, u1, u2, u12)
+    return dd_unary2(code, n, k, k2, x, t1, t2, t12, y, u1, u2, u12)
+
+
+cdef object _elementwise(DualArray d, int code, double pw, bint is_pow):
+    """Rule `code` (or x**pw) elementwise: values everywhere, tangents on the stored rows."""
+    cdef cnp.ndarray v = _contig(d.value), y = _alloc(v, -1, -1)
+    cdef cnp.ndarray t1 = _contig(d.c1), u1 = _alloc(t1, -1, -1)
+    cdef cnp.ndarray t2 = None, t12 = None, u2 = None, u12 = None
+    cdef int k = _k(d), k2 = _k2(d), bad = 0
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(v), lo = 0, hi = n
+    cdef double dummy = 0.0
+    cdef double *xp = _ptr(v)
+    cdef double *yp = _ptr(y)
+    if d.order == 2:
+        t2 = _contig(d.c2)
+        t12 = _contig(d.c12)
         u2 = _alloc(t2, -1, -1)
         u12 = _alloc(t12, -1, -1)
-        bad = dd_powc2(pw, n, k, k2, _ptr(v), _ptr(t1), _ptr(t2), _ptr(t12),
-                       _ptr(y), _ptr(u1), _ptr(u2), _ptr(u12))
+    if d.partial:           # values outside the stored rows: no tangents to carry
+        lo, hi = d.lo, d.hi
+        bad |= _run_unary(code, pw, is_pow, 1, lo, 0, 0, xp, &dummy, NULL, NULL,
+                          yp, &dummy, NULL, NULL)
+        bad |= _run_unary(code, pw, is_pow, 1, n - hi, 0, 0, xp + hi, &dummy, NULL, NULL,
+                          yp + hi, &dummy, NULL, NULL)
+    bad |= _run_unary(code, pw, is_pow, d.order, hi - lo, k, k2, xp + lo, _ptr(t1),
+                      _ptr_or_null(t2), _ptr_or_null(t12), yp + lo, _ptr(u1),
+                      _ptr_or_null(u2), _ptr_or_null(u12))
     if bad:
-        _replay(np.power, (v, pw))
+        _replay(np.power if is_pow else _NP_UNARY[code], (v, pw) if is_pow else (v,))
+    if d.partial:
+        return _new_rows(y, u1, u2, u12, lo, hi, d.tag)
     return _new(y, u1, u2, u12, d.tag)
 
 
@@ -579,6 +669,10 @@ cdef object _binary(int op, object a, object b):
         except TypeError:
             return NotImplemented
         return _ufunc_of(op)(ca_arr, cb_arr)
+    if (da is not None and da.partial) or (db is not None and db.partial):
+        r = _binary_rows(op, a, b, da, db)
+        if r is not None:
+            return r
     # a Python number on one side is a broadcast element: no array is made for it
     if da is None and (PyFloat_Check(a) or PyLong_Check(a)):
         ca = float(a)
@@ -643,15 +737,15 @@ cdef object _binary(int op, object a, object b):
         vb = _contig(vb)
         pb = _ptr(vb)
     if da is not None:
-        a1 = _contig(da.t1)
+        a1 = _contig(_t1(da))
         if like.order == 2:
-            a2 = _contig(da.t2)
-            a12 = _contig(da.t12)
+            a2 = _contig(_t2(da))
+            a12 = _contig(_t12(da))
     if db is not None:
-        b1 = _contig(db.t1)
+        b1 = _contig(_t1(db))
         if like.order == 2:
-            b2 = _contig(db.t2)
-            b12 = _contig(db.t12)
+            b2 = _contig(_t2(db))
+            b12 = _contig(_t12(db))
     n = cnp.PyArray_SIZE(shape_of)
     y = _alloc(shape_of, -1, -1)
     u1 = _alloc(shape_of, k, -1)
@@ -667,6 +761,114 @@ cdef object _binary(int op, object a, object b):
     if bad:
         _replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
     return _new(y, u1, u2, u12, tag)
+
+
+cdef object _binary_rows(int op, object a, object b, DualArray da, DualArray db):
+    """op(a, b) on 1-D operands of which one is stored by rows (see Support in the design
+    block); None when the operands do not fit that case (the caller densifies)."""
+    cdef DualArray like = da if da is not None else db
+    cdef Py_ssize_t n, lo, hi
+    cdef cnp.ndarray va = None, vb = None, y, u1, u2 = None, u12 = None
+    cdef double ca = 0.0, cb = 0.0, dummy = 0.0
+    cdef double *pa
+    cdef double *pb
+    cdef ptrdiff_t sa = 1, sb = 1
+    cdef int bad = 0, tag, k, k2
+    if like.value.ndim != 1:
+        return None
+    n = like.value.shape[0]
+    for d in (da, db):
+        if d is not None and (d.value.ndim != 1 or d.value.shape[0] != n):
+            return None
+    # constant operands: a number, a single element, or a vector of the same length
+    if da is None:
+        if PyFloat_Check(a) or PyLong_Check(a):
+            ca = float(a)
+            pa = &ca
+            sa = 0
+        else:
+            try:
+                va = _contig(_const(a))
+            except TypeError:
+                return NotImplemented
+            if cnp.PyArray_SIZE(va) == 1 and va.ndim <= 1:
+                sa = 0
+            elif va.ndim != 1 or va.shape[0] != n:
+                return None
+    if db is None:
+        if PyFloat_Check(b) or PyLong_Check(b):
+            cb = float(b)
+            pb = &cb
+            sb = 0
+        else:
+            try:
+                vb = _contig(_const(b))
+            except TypeError:
+                return NotImplemented
+            if cnp.PyArray_SIZE(vb) == 1 and vb.ndim <= 1:
+                sb = 0
+            elif vb.ndim != 1 or vb.shape[0] != n:
+                return None
+    if da is not None and db is not None:
+        tag = _check_pair(da, db)
+    else:
+        tag = like.tag
+    if da is not None:
+        va = _contig(da.value)
+    if db is not None:
+        vb = _contig(db.value)
+    if va is not None:
+        pa = _ptr(va)
+    if vb is not None:
+        pb = _ptr(vb)
+    # the union of the operands' stored rows
+    lo, hi = n, 0
+    for d in (da, db):
+        if d is not None:
+            lo = min(lo, d.lo if d.partial else 0)
+            hi = max(hi, d.hi if d.partial else n)
+    if hi < lo:
+        lo = hi = 0
+    k, k2 = _k(like), _k2(like)
+    ra = _rows(da, lo, hi)
+    rb = _rows(db, lo, hi)
+    y = _alloc(like.value, -1, -1)
+    u1 = _empty((hi - lo, k))
+    if like.order == 2:
+        u2 = _empty((hi - lo, k2))
+        u12 = _empty((hi - lo, k, k2))
+    # values outside the rows, then values and tangents on them
+    bad |= dd_binary1(op, lo, 0, pa, sa, NULL, pb, sb, NULL, _ptr(y), &dummy)
+    bad |= dd_binary1(op, n - hi, 0, pa + hi*sa, sa, NULL, pb + hi*sb, sb, NULL,
+                      _ptr(y) + hi, &dummy)
+    if like.order == 1:
+        bad |= dd_binary1(op, hi - lo, k, pa + lo*sa, sa, _ptr_or_null(ra[0]), pb + lo*sb, sb,
+                          _ptr_or_null(rb[0]), _ptr(y) + lo, _ptr(u1))
+    else:
+        bad |= dd_binary2(op, hi - lo, k, k2, pa + lo*sa, sa, _ptr_or_null(ra[0]),
+                          _ptr_or_null(ra[1]), _ptr_or_null(ra[2]), pb + lo*sb, sb,
+                          _ptr_or_null(rb[0]), _ptr_or_null(rb[1]), _ptr_or_null(rb[2]),
+                          _ptr(y) + lo, _ptr(u1), _ptr(u2), _ptr(u12))
+    if bad:
+        _replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
+    return _new_rows(y, u1, u2, u12, lo, hi, tag)
+
+
+cdef tuple _rows(DualArray d, Py_ssize_t lo, Py_ssize_t hi):
+    """d's tangent parts on rows lo..hi-1 (a superset of its stored rows), contiguous."""
+    if d is None:
+        return (None, None, None)
+    cdef Py_ssize_t dlo = d.lo if d.partial else 0
+    cdef Py_ssize_t dhi = d.hi if d.partial else d.value.shape[0]
+    out = []
+    for c in ((d.c1,) if d.order == 1 else (d.c1, d.c2, d.c12)):
+        if dlo == lo and dhi == hi:
+            out.append(_contig(c))
+        else:
+            r = np.zeros((hi - lo,) + c.shape[1:])
+            r[dlo - lo:dhi - lo] = c
+            out.append(r)
+    return tuple(out) + (None,) * (3 - len(out))
 
 
 cdef object _ufunc_of(int op):
@@ -728,22 +930,36 @@ cdef object _value_of(object o):
 # ======================================== indexing =========================================
 
 cdef object _getitem(DualArray x, object idx):
-    cdef object v = x.value
-    cdef ptrdiff_t i, n
+    cdef cnp.ndarray v = x.value
+    cdef Py_ssize_t i, n, start, stop, step, m, lo, hi
     cdef int k
     if type(idx) is DualArray or type(idx) is Dual or type(idx) is HyperDual:
         raise IndexError("a dual value cannot be used as an index; index with integers")
-    # fast path for loop-style code: x[i] on a vector with one direction -> compiled scalar
-    if PyLong_Check(idx) and v.ndim == 1 and x.order == 1 and _k(x) == 1:
+    if v.ndim == 1 and (PyLong_Check(idx) or isinstance(idx, np.integer)):
+        # x[i] on a vector: a compiled scalar for one direction (loop-style code)
         n = v.shape[0]
         i = idx
         if i < 0:
             i += n
         if i < 0 or i >= n:
             raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
-        return make_dual(
-            (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0],
-            (<double*>(cnp.PyArray_BYTES(x.t1) + i * cnp.PyArray_STRIDE(x.t1, 0)))[0], x.tag)
+        if x.order == 1 and _k(x) == 1:
+            return make_dual(
+                (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0],
+                _row_entry(x, i), x.tag)
+    if x.partial:
+        if type(idx) is slice:
+            n = v.shape[0]
+            start, stop, step = idx.indices(n)
+            if step == 1:      # a unit-step slice keeps rows: shift the stored window
+                m = max(0, stop - start)
+                lo = min(max(x.lo - start, 0), m)
+                hi = min(max(x.hi - start, lo), m)
+                a0 = lo + start - x.lo
+                parts = [c[a0:a0 + hi - lo] for c in _stored(x)]
+                return _new_rows(v[start:stop], parts[0], _at(parts, 1), _at(parts, 2),
+                                 lo, hi, x.tag)
+        _densify(x)
     tidx = (idx if type(idx) is tuple else (idx,))
     value = v[idx]
     parts = []
@@ -756,6 +972,24 @@ cdef object _getitem(DualArray x, object idx):
         if x.order == 2 and _k(x) == 1 and _k2(x) == 1:
             return make_hyper(value, parts[0][0], parts[1][0], parts[2][0, 0], x.tag)
     return _rebuild(x, value, parts)
+
+
+cdef double _row_entry(DualArray x, Py_ssize_t i):
+    """Tangent of element i of a one-direction vector (0 outside the stored rows)."""
+    cdef cnp.ndarray c = x.c1
+    if x.partial:
+        if i < x.lo or i >= x.hi:
+            return 0.0
+        i -= x.lo
+    return (<double*>(cnp.PyArray_BYTES(c) + i * cnp.PyArray_STRIDE(c, 0)))[0]
+
+
+cdef inline tuple _stored(DualArray x):
+    return (x.c1,) if x.order == 1 else (x.c1, x.c2, x.c12)
+
+
+cdef inline object _at(list parts, int i):
+    return parts[i] if i < len(parts) else None
 
 
 # ======================================== structure ========================================
@@ -1038,30 +1272,35 @@ def where(condition, x=None, y=None):
 
 # ======================================== reductions =======================================
 
-cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k):
-    """Column sums of t viewed as (n, k), in numpy's pairwise order (csrc/kernels.h)."""
+cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k, ptrdiff_t lo, ptrdiff_t hi):
+    """Column sums of an (n, k) block of which t holds rows lo..hi-1 (the rest zero), in
+    numpy's pairwise order (csrc/kernels.h)."""
     cdef cnp.npy_intp dims[1]
     dims[0] = k
     cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, dims, cnp.NPY_DOUBLE, 0)
     cdef double *scratch = <double*>PyMem_Malloc(dd_pairwise_scratch(n, k) * sizeof(double))
     if scratch == NULL:
         raise MemoryError()
-    dd_pairwise_rows(_ptr(t), n, k, _ptr(out), scratch)
+    if lo == 0 and hi == n:
+        dd_pairwise_rows(_ptr(t), n, k, _ptr(out), scratch)
+    else:
+        dd_pairwise_rows_range(_ptr(t), n, lo, hi, k, _ptr(out), scratch)
     PyMem_Free(scratch)
     return out
 
 
 cdef DualArray _sum_all(DualArray x):
-    """Sum of every element: the value exactly as np.sum computes it, each direction alike."""
+    """Sum of every element: the value exactly as np.sum computes it, each direction alike
+    (over the stored rows only, with the same result as over all rows)."""
     cdef cnp.ndarray v = _contig(x.value)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
-    value = _sum_rows(v, n, 1).reshape(())
+    value = _sum_rows(v, n, 1, 0, n).reshape(())
     parts = []
-    for i, t in enumerate(_parts(x)):
+    for i, t in enumerate(_stored(x)):
         kk = _k(x) if i == 0 else _k2(x) if i == 1 else _k(x) * _k2(x)
-        r = _sum_rows(_contig(t), n, kk)
+        r = _sum_rows(_contig(t), n, kk, x.lo if x.partial else 0, x.hi if x.partial else n)
         parts.append(r if i < 2 else r.reshape(_k(x), _k2(x)))
-    return _rebuild(x, value, parts)
+    return _new(np.asarray(value), parts[0], _at(parts, 1), _at(parts, 2), x.tag)
 
 
 def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):

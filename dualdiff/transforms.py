@@ -7,9 +7,9 @@ DualArray and reads the k directional derivatives off the output; n inputs take 
 sweeps. Second derivatives seed hyper-dual arrays: directions I in e1 and J in e2 give the
 block H[I, J] in the e1e2 part, and symmetry halves the number of blocks.
 
-The default chunk bounds the tangent block of the input at _CHUNK_BYTES (cache-sized, which
-is also the memory bound) and never exceeds _MAX_CHUNK directions; any chunk gives the same
-numbers, since each direction is computed by the same arithmetic.
+The default chunk (_default_chunk) takes every direction in one sweep for small inputs and
+about 2 sqrt(n) beyond, under a memory bound; any chunk gives the same numbers, since each
+direction is computed by the same arithmetic.
 """
 import numbers
 
@@ -21,8 +21,9 @@ from dualdiff._core import Dual, HyperDual
 
 __all__ = ["derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp", "hvp"]
 
-_CHUNK_BYTES = 1 << 19          # input tangent block of a sweep: 512 KiB, fits in L2
+_ONE_SWEEP = 128                # up to this many inputs: all directions in one sweep
 _MAX_CHUNK = 128                # more directions per sweep stop paying off
+_BLOCK_BYTES = 16 << 20         # a dense tangent block of the input never exceeds 16 MiB
 _HESS_MAX_CHUNK = 32            # k1*k2 entries per element for hessian blocks
 
 _DUALS = (Dual, HyperDual, DualArray)
@@ -86,12 +87,19 @@ def _as_input(x, i, name):
 
 
 def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK):
-    """Directions per sweep: all n if the input's tangent block stays within _CHUNK_BYTES
-    (and _MAX_CHUNK), else as many as fit."""
-    k = _CHUNK_BYTES // (8 * size_per_direction) if size_per_direction > 0 else cap
-    k = k if k < cap else cap
-    k = k if k < n else n
-    return k if k > 1 else 1
+    """Directions per sweep when the caller gives no chunk.
+
+    Up to _ONE_SWEEP inputs: one sweep. Beyond, about 2 sqrt(n): a sweep of a vector input
+    stores only the k seeded tangent rows (see "Support" in _arrays.pyx), so its cost is
+    about n values plus k^2 tangent entries per operation, and n/k sweeps balance at k ~
+    sqrt(n). Code that densifies (matrix products) pays n k per sweep whatever k is, so the
+    same k serves it, bounded so that a dense tangent block stays under _BLOCK_BYTES (the
+    memory bound, whatever n is)."""
+    if n <= 0:
+        return 1
+    k = n if n <= _ONE_SWEEP else min(cap, max(64, int(2 * n ** 0.5)))
+    k = min(k, cap if n > _ONE_SWEEP else n, max(1, _BLOCK_BYTES // (8 * max(1, size_per_direction))))
+    return max(1, k)
 
 
 def _check_chunk(chunk, name):
@@ -283,6 +291,16 @@ def _seed1(inputs, start, k, tag):
         if k == 1 and a.ndim == 0:
             # a scalar argument on a one-direction sweep: the compiled scalar, fastest path
             seeded.append(_core.seed_dual(float(a), float(inputs.basis(j, start, 1)[0]), tag))
+        elif a.ndim == 1 and k < a.size:
+            # a vector with only some of its elements seeded: store just those tangent rows
+            # (see "Support" in dualdiff/_arrays.pyx); a sweep then costs O(n k), not O(n^2)
+            o = inputs.offsets[j]
+            lo = min(max(start - o, 0), a.size)
+            hi = min(max(start + k - o, lo), a.size)
+            rows = np.zeros((hi - lo, k))
+            r = np.arange(hi - lo)
+            rows[r, o + lo + r - start] = 1.0
+            seeded.append(_arrays.seed_rows(a, rows, lo, hi, tag))
         else:
             seeded.append(_arrays.seed_trusted(a, inputs.basis(j, start, k), tag))
     return seeded
@@ -295,6 +313,8 @@ def _seed2(inputs, s1, k1, s2, k2, tag, fixed_e1=None):
         t2 = inputs.basis(j, s2, k2)
         if k1 == 1 and k2 == 1 and a.ndim == 0:
             seeded.append(_core.seed_hyper(float(a), float(t1[0]), float(t2[0]), 0.0, tag))
+        elif a.ndim == 1:
+            seeded.append(_arrays.seed2_rows(a, t1, t2, np.zeros(a.shape + (k1, k2)), tag))
         else:
             seeded.append(_arrays.seed2(a, t1, t2, np.zeros(a.shape + (k1, k2)), tag))
     return seeded
@@ -419,7 +439,7 @@ def hessian(f, argnums=0, chunk=None):
         single, nums = _check_argnums(argnums, len(args), "hessian")
         inputs = _Inputs(args, nums, "hessian")
         n = inputs.n
-        k = chunk or _default_chunk(n, max(1, max(inputs.sizes)) * 4, _HESS_MAX_CHUNK)
+        k = chunk or min(_default_chunk(n, max(1, max(inputs.sizes)) * 4), _HESS_MAX_CHUNK)
         k = max(1, min(k, n)) if n else 1
         tag = _core.new_tag()
         H = np.zeros((n, n))
