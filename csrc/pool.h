@@ -17,8 +17,10 @@
 #define DD_POOL_SLOTS 32
 #define DD_POOL_MAX_BYTES ((size_t)256 << 20)    /* keep at most 256 MiB cached */
 
-static struct { void *ptr[DD_POOL_SLOTS]; size_t size[DD_POOL_SLOTS]; int n; size_t bytes; }
-    dd_pool = {{0}, {0}, 0, 0};
+static struct {
+    void *ptr[DD_POOL_SLOTS]; size_t size[DD_POOL_SLOTS]; int n; size_t bytes;
+    size_t hits, misses;                   /* for pool_stats(): is memory being reused? */
+} dd_pool = {{0}, {0}, 0, 0, 0, 0};
 
 /* A block of at least `size` bytes (64-byte aligned), reusing a cached block that is not
  * more than twice too large; NULL when out of memory. *got receives the block's size. */
@@ -34,9 +36,11 @@ static void *dd_pool_get(size_t size, size_t *got)
                 dd_pool.size[j] = dd_pool.size[j + 1];
             }
             dd_pool.n--;
+            dd_pool.hits++;
             return p;
         }
     }
+    dd_pool.misses++;
     size = (size + 63) & ~(size_t)63;
     *got = size;
     return aligned_alloc(64, size);

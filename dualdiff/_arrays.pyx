@@ -24,11 +24,13 @@ Design
   HyperDual), so loop-style user code runs on the fast scalar path.
 * Support. A gradient sweep seeds a chunk of k directions on k elements of x: the other
   rows of the tangent block are zero, and stay zero through elementwise operations, unit
-  step slices and sums. A 1-D dual array may therefore store only rows lo..hi-1 of its
-  tangents (`partial`); those operations work on the stored rows alone, so a chunked
-  gradient of elementwise-and-shift code costs O(n k) per sweep instead of O(n^2). Every
-  other operation first densifies (t1/t2/t12 always read dense), so support is purely an
-  optimisation: results are bit for bit those of the dense computation.
+  step slices and sums. A 1-D dual array may therefore store only rows lo..hi-1 of each
+  tangent part (`partial`; each part has its own range: a Hessian block seeds e1 on rows I
+  and e2 on rows J, and e1e2 becomes nonzero only where both meet). Those operations work
+  on the stored rows alone, so a chunked gradient of elementwise-and-shift code costs
+  O(n k) per sweep instead of O(n^2). Every other operation first densifies (t1/t2/t12
+  always read dense), so support is purely an optimisation: results are bit for bit those
+  of the dense computation.
 """
 
 cimport cython
@@ -76,6 +78,11 @@ cdef extern from "kernels.h" nogil:
     ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
 
 cdef extern from "pool.h" nogil:
+    struct dd_pool_state:
+        int n
+        size_t bytes
+        size_t hits, misses
+    dd_pool_state dd_pool
     void *dd_pool_get(size_t size, size_t *got)
     void dd_pool_put(void *p, size_t size)
     void dd_pool_clear()
@@ -98,8 +105,9 @@ cdef class DualArray:
     np.dot, @, np.where, np.concatenate, indexing, reshape, ... (see dualdiff.transforms).
     """
     cdef readonly object value
-    cdef object c1, c2, c12     # tangent parts; only rows lo..hi-1 of them when `partial`
-    cdef Py_ssize_t lo, hi
+    cdef object c1, c2, c12     # tangent parts; part p holds rows lo[p]..hi[p]-1 if `partial`
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
     cdef bint partial
     cdef readonly int order
     cdef readonly int tag
@@ -318,12 +326,53 @@ cdef inline DualArray _new(cnp.ndarray value, cnp.ndarray t1, object t2, object 
 cdef DualArray _new_rows(cnp.ndarray value, cnp.ndarray c1, object c2, object c12,
                          Py_ssize_t lo, Py_ssize_t hi, int tag):
     """A 1-D dual array whose tangent rows outside lo..hi-1 are zero (c* hold the rest)."""
+    cdef Py_ssize_t los[3]
+    cdef Py_ssize_t his[3]
+    los[0] = los[1] = los[2] = lo
+    his[0] = his[1] = his[2] = hi
+    return _new_ranges(value, c1, c2, c12, los, his, tag)
+
+
+cdef DualArray _new_ranges(cnp.ndarray value, cnp.ndarray c1, object c2, object c12,
+                           Py_ssize_t *lo, Py_ssize_t *hi, int tag):
+    """A 1-D dual array whose part p stores rows lo[p]..hi[p]-1 (the other rows are zero)."""
     cdef DualArray r = _new(value, c1, c2, c12, tag)
-    if lo > 0 or hi < cnp.PyArray_DIMS(value)[0]:
-        r.partial = True
-        r.lo = lo
-        r.hi = hi
+    cdef Py_ssize_t n = cnp.PyArray_DIMS(value)[0]
+    cdef int p
+    for p in range(1 if r.order == 1 else 3):
+        r.lo[p] = lo[p]
+        r.hi[p] = hi[p]
+        if lo[p] > 0 or hi[p] < n:
+            r.partial = True
     return r
+
+
+cdef inline void _range(DualArray d, int part, Py_ssize_t *lo, Py_ssize_t *hi):
+    """The rows part `part` of d stores (all rows when d is dense)."""
+    if d.partial:
+        lo[0] = d.lo[part]
+        hi[0] = d.hi[part]
+    else:
+        lo[0] = 0
+        hi[0] = d.value.shape[0] if d.value.ndim else 1
+
+
+cdef inline void _hull(Py_ssize_t *lo, Py_ssize_t *hi, Py_ssize_t l2, Py_ssize_t h2):
+    """Grow [lo, hi) to cover [l2, h2); empty ranges add nothing."""
+    if h2 <= l2:
+        return
+    if hi[0] <= lo[0]:
+        lo[0] = l2
+        hi[0] = h2
+    else:
+        lo[0] = min(lo[0], l2)
+        hi[0] = max(hi[0], h2)
+
+
+cdef inline void _hull_meet(Py_ssize_t *lo, Py_ssize_t *hi, Py_ssize_t la, Py_ssize_t ha,
+                            Py_ssize_t lb, Py_ssize_t hb):
+    """Grow [lo, hi) to cover the intersection of [la, ha) and [lb, hb)."""
+    _hull(lo, hi, max(la, lb), min(ha, hb))
 
 
 cdef object _pad(object c, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t n):
@@ -332,16 +381,30 @@ cdef object _pad(object c, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t n):
     return full
 
 
+cdef cnp.ndarray _part_rows(DualArray d, int part, Py_ssize_t lo, Py_ssize_t hi):
+    """Rows lo..hi-1 of a tangent part of d, contiguous (zeros where d stores nothing)."""
+    cdef Py_ssize_t dlo, dhi, a, b
+    c = (d.c1, d.c2, d.c12)[part]
+    _range(d, part, &dlo, &dhi)
+    if dlo == lo and dhi == hi:
+        return _contig(c)
+    r = np.zeros((max(hi - lo, 0),) + c.shape[1:])
+    a, b = max(lo, dlo), min(hi, dhi)
+    if a < b:
+        r[a - lo:b - lo] = c[a - dlo:b - dlo]
+    return r
+
+
 cdef int _densify(DualArray x) except -1:
     """Store the zero rows too (the logical value does not change, so this is safe on an
     immutable array)."""
     cdef Py_ssize_t n
     if x.partial:
         n = x.value.shape[0]
-        x.c1 = _pad(x.c1, x.lo, x.hi, n)
+        x.c1 = _pad(x.c1, x.lo[0], x.hi[0], n)
         if x.order == 2:
-            x.c2 = _pad(x.c2, x.lo, x.hi, n)
-            x.c12 = _pad(x.c12, x.lo, x.hi, n)
+            x.c2 = _pad(x.c2, x.lo[1], x.hi[1], n)
+            x.c12 = _pad(x.c12, x.lo[2], x.hi[2], n)
         x.partial = False
     return 0
 
@@ -381,14 +444,16 @@ def seed_rows(cnp.ndarray value, cnp.ndarray rows, Py_ssize_t lo, Py_ssize_t hi,
 
 
 def seed2_rows(cnp.ndarray value, t1, t2, t12, int tag):
-    """seed2() of a 1-D value, storing only the rows between the first and last nonzero."""
-    nz = np.flatnonzero(np.any(t1 != 0, axis=1) | np.any(t2 != 0, axis=1))
-    if nz.size == 0:
-        lo = hi = 0
-    else:
-        lo, hi = int(nz[0]), int(nz[-1]) + 1
-    return _new_rows(value, np.ascontiguousarray(t1[lo:hi]), np.ascontiguousarray(t2[lo:hi]),
-                     np.ascontiguousarray(t12[lo:hi]), lo, hi, tag)
+    """seed2() of a 1-D value, each part storing only the rows between its first and last
+    nonzero row."""
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
+    parts = []
+    for p, t in enumerate((t1, t2, t12)):
+        nz = np.flatnonzero(np.any(t.reshape(t.shape[0], -1) != 0, axis=1))
+        lo[p], hi[p] = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 0)
+        parts.append(np.ascontiguousarray(t[lo[p]:hi[p]]))
+    return _new_ranges(value, parts[0], parts[1], parts[2], lo, hi, tag)
 
 
 def seed2(value, t1, t2, t12, tag):
@@ -429,6 +494,11 @@ cdef Py_ssize_t _POOL_MIN_BYTES = 65536     # smaller arrays: numpy's own alloca
 def clear_pool():
     """Release the memory dualdiff keeps for reuse between array operations."""
     dd_pool_clear()
+
+
+def pool_stats():
+    """(blocks cached, bytes cached, reuses, fresh allocations) of the block pool."""
+    return (dd_pool.n, dd_pool.bytes, dd_pool.hits, dd_pool.misses)
 
 
 cdef cnp.ndarray _alloc(cnp.ndarray like, int extra1, int extra2):
@@ -601,32 +671,54 @@ cdef int _run_unary(int code, double pw, bint is_pow, int order, ptrdiff_t n, in
 cdef object _elementwise(DualArray d, int code, double pw, bint is_pow):
     """Rule `code` (or x**pw) elementwise: values everywhere, tangents on the stored rows."""
     cdef cnp.ndarray v = _contig(d.value), y = _alloc(v, -1, -1)
-    cdef cnp.ndarray t1 = _contig(d.c1), u1 = _alloc(t1, -1, -1)
-    cdef cnp.ndarray t2 = None, t12 = None, u2 = None, u12 = None
-    cdef int k = _k(d), k2 = _k2(d), bad = 0
-    cdef ptrdiff_t n = cnp.PyArray_SIZE(v), lo = 0, hi = n
+    cdef cnp.ndarray t1, u1, t2 = None, t12 = None, u2 = None, u12 = None
+    cdef int k = _k(d), k2 = _k2(d), bad = 0, p
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(v), m
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
     cdef double dummy = 0.0
     cdef double *xp = _ptr(v)
     cdef double *yp = _ptr(y)
+    if not d.partial:
+        t1 = _contig(d.c1)
+        u1 = _alloc(t1, -1, -1)
+        if d.order == 2:
+            t2 = _contig(d.c2)
+            t12 = _contig(d.c12)
+            u2 = _alloc(t2, -1, -1)
+            u12 = _alloc(t12, -1, -1)
+        bad = _run_unary(code, pw, is_pow, d.order, n, k, k2, xp, _ptr(t1), _ptr_or_null(t2),
+                         _ptr_or_null(t12), yp, _ptr(u1), _ptr_or_null(u2), _ptr_or_null(u12))
+        if bad:
+            _replay(np.power if is_pow else _NP_UNARY[code], (v, pw) if is_pow else (v,))
+        return _new(y, u1, u2, u12, d.tag)
+    # stored rows only: every value, then each part on its own rows (the first-order
+    # formulas of e1 and e2 are those the hyper-dual kernel uses, so bits agree)
+    bad = _run_unary(code, pw, is_pow, 1, n, 0, 0, xp, &dummy, NULL, NULL, yp, &dummy,
+                     NULL, NULL)
+    outs = []
+    for p in range(1 if d.order == 1 else 2):
+        _range(d, p, &lo[p], &hi[p])
+        m = hi[p] - lo[p]
+        t = _contig(d.c1 if p == 0 else d.c2)
+        u = _empty((m, k if p == 0 else k2))
+        _run_unary(code, pw, is_pow, 1, m, k if p == 0 else k2, 0, xp + lo[p],
+                   _ptr(t), NULL, NULL, &dummy if m == 0 else yp + lo[p], _ptr(u), NULL, NULL)
+        outs.append(u)
     if d.order == 2:
-        t2 = _contig(d.c2)
-        t12 = _contig(d.c12)
-        u2 = _alloc(t2, -1, -1)
-        u12 = _alloc(t12, -1, -1)
-    if d.partial:           # values outside the stored rows: no tangents to carry
-        lo, hi = d.lo, d.hi
-        bad |= _run_unary(code, pw, is_pow, 1, lo, 0, 0, xp, &dummy, NULL, NULL,
-                          yp, &dummy, NULL, NULL)
-        bad |= _run_unary(code, pw, is_pow, 1, n - hi, 0, 0, xp + hi, &dummy, NULL, NULL,
-                          yp + hi, &dummy, NULL, NULL)
-    bad |= _run_unary(code, pw, is_pow, d.order, hi - lo, k, k2, xp + lo, _ptr(t1),
-                      _ptr_or_null(t2), _ptr_or_null(t12), yp + lo, _ptr(u1),
-                      _ptr_or_null(u2), _ptr_or_null(u12))
+        # e1e2 rows: where it was stored, and where e1 and e2 meet (the f'' e1 e2 term)
+        _range(d, 2, &lo[2], &hi[2])
+        _hull_meet(&lo[2], &hi[2], lo[0], hi[0], lo[1], hi[1])
+        m = max(hi[2] - lo[2], 0)
+        r1, r2, r12 = (_part_rows(d, 0, lo[2], hi[2]), _part_rows(d, 1, lo[2], hi[2]),
+                       _part_rows(d, 2, lo[2], hi[2]))
+        w1, w2, u12 = _empty((m, k)), _empty((m, k2)), _empty((m, k, k2))
+        _run_unary(code, pw, is_pow, 2, m, k, k2, xp + lo[2], _ptr(r1), _ptr(r2), _ptr(r12),
+                   &dummy if m == 0 else yp + lo[2], _ptr(w1), _ptr(w2), _ptr(u12))
+        outs.append(u12)
     if bad:
         _replay(np.power if is_pow else _NP_UNARY[code], (v, pw) if is_pow else (v,))
-    if d.partial:
-        return _new_rows(y, u1, u2, u12, lo, hi, d.tag)
-    return _new(y, u1, u2, u12, d.tag)
+    return _new_ranges(y, outs[0], _at(outs, 1), _at(outs, 2), lo, hi, d.tag)
 
 
 cdef inline bint _is_number(object o):
@@ -767,13 +859,15 @@ cdef object _binary_rows(int op, object a, object b, DualArray da, DualArray db)
     """op(a, b) on 1-D operands of which one is stored by rows (see Support in the design
     block); None when the operands do not fit that case (the caller densifies)."""
     cdef DualArray like = da if da is not None else db
-    cdef Py_ssize_t n, lo, hi
-    cdef cnp.ndarray va = None, vb = None, y, u1, u2 = None, u12 = None
+    cdef Py_ssize_t n, la, ha, lb, hb
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
+    cdef cnp.ndarray va = None, vb = None, y
     cdef double ca = 0.0, cb = 0.0, dummy = 0.0
     cdef double *pa
     cdef double *pb
-    cdef ptrdiff_t sa = 1, sb = 1
-    cdef int bad = 0, tag, k, k2
+    cdef ptrdiff_t sa = 1, sb = 1, m
+    cdef int bad = 0, tag, k, k2, p, kp
     if like.value.ndim != 1:
         return None
     n = like.value.shape[0]
@@ -809,10 +903,7 @@ cdef object _binary_rows(int op, object a, object b, DualArray da, DualArray db)
                 sb = 0
             elif vb.ndim != 1 or vb.shape[0] != n:
                 return None
-    if da is not None and db is not None:
-        tag = _check_pair(da, db)
-    else:
-        tag = like.tag
+    tag = _check_pair(da, db) if da is not None and db is not None else like.tag
     if da is not None:
         va = _contig(da.value)
     if db is not None:
@@ -821,54 +912,51 @@ cdef object _binary_rows(int op, object a, object b, DualArray da, DualArray db)
         pa = _ptr(va)
     if vb is not None:
         pb = _ptr(vb)
-    # the union of the operands' stored rows
-    lo, hi = n, 0
-    for d in (da, db):
-        if d is not None:
-            lo = min(lo, d.lo if d.partial else 0)
-            hi = max(hi, d.hi if d.partial else n)
-    if hi < lo:
-        lo = hi = 0
     k, k2 = _k(like), _k2(like)
-    ra = _rows(da, lo, hi)
-    rb = _rows(db, lo, hi)
     y = _alloc(like.value, -1, -1)
-    u1 = _empty((hi - lo, k))
+    bad = dd_binary1(op, n, 0, pa, sa, NULL, pb, sb, NULL, _ptr(y), &dummy)    # all values
+    # e1 (and e2): the union of the operands' rows, by the first-order formulas, which are
+    # those the hyper-dual kernel applies to e1 and e2
+    outs = []
+    for p in range(1 if like.order == 1 else 2):
+        lo[p] = hi[p] = 0
+        for d in (da, db):
+            if d is not None:
+                _range(d, p, &la, &ha)
+                _hull(&lo[p], &hi[p], la, ha)
+        m = hi[p] - lo[p]
+        kp = k if p == 0 else k2
+        ta = _part_rows(da, p, lo[p], hi[p]) if da is not None else None
+        tb = _part_rows(db, p, lo[p], hi[p]) if db is not None else None
+        u = _empty((m, kp))
+        dd_binary1(op, m, kp, pa + lo[p]*sa, sa, _ptr_or_null(ta), pb + lo[p]*sb, sb,
+                   _ptr_or_null(tb), &dummy if m == 0 else _ptr(y) + lo[p], _ptr(u))
+        outs.append(u)
     if like.order == 2:
-        u2 = _empty((hi - lo, k2))
-        u12 = _empty((hi - lo, k, k2))
-    # values outside the rows, then values and tangents on them
-    bad |= dd_binary1(op, lo, 0, pa, sa, NULL, pb, sb, NULL, _ptr(y), &dummy)
-    bad |= dd_binary1(op, n - hi, 0, pa + hi*sa, sa, NULL, pb + hi*sb, sb, NULL,
-                      _ptr(y) + hi, &dummy)
-    if like.order == 1:
-        bad |= dd_binary1(op, hi - lo, k, pa + lo*sa, sa, _ptr_or_null(ra[0]), pb + lo*sb, sb,
-                          _ptr_or_null(rb[0]), _ptr(y) + lo, _ptr(u1))
-    else:
-        bad |= dd_binary2(op, hi - lo, k, k2, pa + lo*sa, sa, _ptr_or_null(ra[0]),
-                          _ptr_or_null(ra[1]), _ptr_or_null(ra[2]), pb + lo*sb, sb,
-                          _ptr_or_null(rb[0]), _ptr_or_null(rb[1]), _ptr_or_null(rb[2]),
-                          _ptr(y) + lo, _ptr(u1), _ptr(u2), _ptr(u12))
+        # e1e2: where either operand stores it, and wherever an e1 meets an e2
+        lo[2] = hi[2] = 0
+        for d in (da, db):
+            if d is not None:
+                _range(d, 2, &la, &ha)
+                _hull(&lo[2], &hi[2], la, ha)
+        for d in (da, db):
+            for e in (da, db):
+                if d is not None and e is not None:
+                    _range(d, 0, &la, &ha)
+                    _range(e, 1, &lb, &hb)
+                    _hull_meet(&lo[2], &hi[2], la, ha, lb, hb)
+        m = max(hi[2] - lo[2], 0)
+        ra = [_part_rows(da, q, lo[2], hi[2]) if da is not None else None for q in range(3)]
+        rb = [_part_rows(db, q, lo[2], hi[2]) if db is not None else None for q in range(3)]
+        w1, w2, u12 = _empty((m, k)), _empty((m, k2)), _empty((m, k, k2))
+        dd_binary2(op, m, k, k2, pa + lo[2]*sa, sa, _ptr_or_null(ra[0]), _ptr_or_null(ra[1]),
+                   _ptr_or_null(ra[2]), pb + lo[2]*sb, sb, _ptr_or_null(rb[0]),
+                   _ptr_or_null(rb[1]), _ptr_or_null(rb[2]),
+                   &dummy if m == 0 else _ptr(y) + lo[2], _ptr(w1), _ptr(w2), _ptr(u12))
+        outs.append(u12)
     if bad:
         _replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
-    return _new_rows(y, u1, u2, u12, lo, hi, tag)
-
-
-cdef tuple _rows(DualArray d, Py_ssize_t lo, Py_ssize_t hi):
-    """d's tangent parts on rows lo..hi-1 (a superset of its stored rows), contiguous."""
-    if d is None:
-        return (None, None, None)
-    cdef Py_ssize_t dlo = d.lo if d.partial else 0
-    cdef Py_ssize_t dhi = d.hi if d.partial else d.value.shape[0]
-    out = []
-    for c in ((d.c1,) if d.order == 1 else (d.c1, d.c2, d.c12)):
-        if dlo == lo and dhi == hi:
-            out.append(_contig(c))
-        else:
-            r = np.zeros((hi - lo,) + c.shape[1:])
-            r[dlo - lo:dhi - lo] = c
-            out.append(r)
-    return tuple(out) + (None,) * (3 - len(out))
+    return _new_ranges(y, outs[0], _at(outs, 1), _at(outs, 2), lo, hi, tag)
 
 
 cdef object _ufunc_of(int op):
@@ -931,7 +1019,9 @@ cdef object _value_of(object o):
 
 cdef object _getitem(DualArray x, object idx):
     cdef cnp.ndarray v = x.value
-    cdef Py_ssize_t i, n, start, stop, step, m, lo, hi
+    cdef Py_ssize_t i, n, start, stop, step, m
+    cdef Py_ssize_t los[3]
+    cdef Py_ssize_t his[3]
     cdef int k
     if type(idx) is DualArray or type(idx) is Dual or type(idx) is HyperDual:
         raise IndexError("a dual value cannot be used as an index; index with integers")
@@ -951,14 +1041,16 @@ cdef object _getitem(DualArray x, object idx):
         if type(idx) is slice:
             n = v.shape[0]
             start, stop, step = idx.indices(n)
-            if step == 1:      # a unit-step slice keeps rows: shift the stored window
+            if step == 1:      # a unit-step slice keeps rows: shift each stored window
                 m = max(0, stop - start)
-                lo = min(max(x.lo - start, 0), m)
-                hi = min(max(x.hi - start, lo), m)
-                a0 = lo + start - x.lo
-                parts = [c[a0:a0 + hi - lo] for c in _stored(x)]
-                return _new_rows(v[start:stop], parts[0], _at(parts, 1), _at(parts, 2),
-                                 lo, hi, x.tag)
+                parts = []
+                for p, c in enumerate(_stored(x)):
+                    los[p] = min(max(x.lo[p] - start, 0), m)
+                    his[p] = min(max(x.hi[p] - start, los[p]), m)
+                    a0 = los[p] + start - x.lo[p]
+                    parts.append(c[a0:a0 + his[p] - los[p]])
+                return _new_ranges(v[start:stop], parts[0], _at(parts, 1), _at(parts, 2),
+                                   los, his, x.tag)
         _densify(x)
     tidx = (idx if type(idx) is tuple else (idx,))
     value = v[idx]
@@ -978,9 +1070,9 @@ cdef double _row_entry(DualArray x, Py_ssize_t i):
     """Tangent of element i of a one-direction vector (0 outside the stored rows)."""
     cdef cnp.ndarray c = x.c1
     if x.partial:
-        if i < x.lo or i >= x.hi:
+        if i < x.lo[0] or i >= x.hi[0]:
             return 0.0
-        i -= x.lo
+        i -= x.lo[0]
     return (<double*>(cnp.PyArray_BYTES(c) + i * cnp.PyArray_STRIDE(c, 0)))[0]
 
 
@@ -1298,7 +1390,8 @@ cdef DualArray _sum_all(DualArray x):
     parts = []
     for i, t in enumerate(_stored(x)):
         kk = _k(x) if i == 0 else _k2(x) if i == 1 else _k(x) * _k2(x)
-        r = _sum_rows(_contig(t), n, kk, x.lo if x.partial else 0, x.hi if x.partial else n)
+        r = _sum_rows(_contig(t), n, kk, x.lo[i] if x.partial else 0,
+                      x.hi[i] if x.partial else n)
         parts.append(r if i < 2 else r.reshape(_k(x), _k2(x)))
     return _new(np.asarray(value), parts[0], _at(parts, 1), _at(parts, 2), x.tag)
 
@@ -1490,10 +1583,13 @@ cdef object _bilinear(object a, object b, object spec_a, object spec_b, object s
 
     Tangents follow the product rule: B(a', b) + B(a, b'), and for order 2 also the cross
     terms B(a1, b2) + B(a2, b1) of the e1e2 part. `fast(A, B, which)` may compute a term with
-    BLAS instead of einsum (which: "a" when A carries directions, "b" when B does)."""
+    BLAS instead of einsum (which: "a" when A carries directions, "b" when B does).
+    (No nested closures here: a closure calling another closes a reference cycle that would
+    keep every operand alive until the cyclic garbage collector runs.)"""
     cdef DualArray da = _lift(a), db = _lift(b), like
     va = da.value if da is not None else _const(a)
     vb = db.value if db is not None else _const(b)
+    specs = (spec_a, spec_b, spec_out)
     if da is None and db is None:
         return np.einsum(f"{spec_a},{spec_b}->{spec_out}", va, vb)
     if da is not None and db is not None:
@@ -1504,36 +1600,41 @@ cdef object _bilinear(object a, object b, object spec_a, object spec_b, object s
         tag = like.tag
     value = np.einsum(f"{spec_a},{spec_b}->{spec_out}", va, vb) if fast is None else \
         fast(va, vb, None)
-
-    def term(A, B, dirs_a, dirs_b):
-        if fast is not None and (dirs_a == "" or dirs_b == ""):
-            return fast(A, B, "a" if dirs_a else "b")
-        return np.einsum(f"{spec_a}{dirs_a},{spec_b}{dirs_b}->{spec_out}{dirs_a}{dirs_b}", A, B)
-
-    def first(ta, tb, d):
-        r = None
-        if ta is not None:
-            r = term(ta, vb, d, "")
-        if tb is not None:
-            s = term(va, tb, "", d)
-            r = s if r is None else r + s
-        return r
-
     pa = _parts(da) if da is not None else (None, None, None)
     pb = _parts(db) if db is not None else (None, None, None)
-    t1 = first(pa[0], pb[0], "P")
+    t1 = _product_rule(pa[0], pb[0], va, vb, "P", specs, fast)
     if like.order == 1:
         return _new(np.asarray(value, dtype=_F64), t1, None, None, tag)
-    t2 = first(pa[1], pb[1], "Q")
+    t2 = _product_rule(pa[1], pb[1], va, vb, "Q", specs, fast)
     k1, k2 = _k(like), _k2(like)
     a12 = None if pa[2] is None else pa[2].reshape(pa[2].shape[:-2] + (k1 * k2,))
     b12 = None if pb[2] is None else pb[2].reshape(pb[2].shape[:-2] + (k1 * k2,))
-    t12 = first(a12, b12, "R")
+    t12 = _product_rule(a12, b12, va, vb, "R", specs, fast)
     t12 = t12.reshape(t12.shape[:-1] + (k1, k2))
     if da is not None and db is not None:     # cross terms a1 b2 + a2 b1 of the e1e2 part
         t12 = (t12 + np.einsum(f"{spec_a}P,{spec_b}Q->{spec_out}PQ", pa[0], pb[1])
                + np.einsum(f"{spec_a}Q,{spec_b}P->{spec_out}PQ", pa[1], pb[0]))
     return _new(np.asarray(value, dtype=_F64), t1, t2, t12, tag)
+
+
+cdef object _product_rule(object ta, object tb, object va, object vb, str d, tuple specs,
+                          object fast):
+    """B(ta, vb) + B(va, tb) for tangents carrying directions `d` (either may be None)."""
+    r = None
+    if ta is not None:
+        r = _bilinear_term(ta, vb, d, "", specs, fast)
+    if tb is not None:
+        t = _bilinear_term(va, tb, "", d, specs, fast)
+        r = t if r is None else r + t
+    return r
+
+
+cdef object _bilinear_term(object A, object B, str dirs_a, str dirs_b, tuple specs,
+                           object fast):
+    spec_a, spec_b, spec_out = specs
+    if fast is not None and (dirs_a == "" or dirs_b == ""):
+        return fast(A, B, "a" if dirs_a else "b")
+    return np.einsum(f"{spec_a}{dirs_a},{spec_b}{dirs_b}->{spec_out}{dirs_a}{dirs_b}", A, B)
 
 
 def _matmul_fast(A, B, which):
