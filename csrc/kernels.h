@@ -48,14 +48,24 @@ enum { DD_OP_ADD, DD_OP_SUB, DD_OP_MUL, DD_OP_DIV, DD_OP_RULE0 };
 /* first order                                                                               */
 /* ---------------------------------------------------------------------------------------- */
 
+/* One direction (jvp, derivative of array code) is a loop of its own: the element loop
+ * then has no inner loop and vectorizes wherever the jet has no libm call. */
 #define DD_UNARY1_LOOP(JET)                                                                  \
+    if (k == 1) {                                                                            \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                  \
+            const dd_jet j = JET;                                                            \
+            y[i] = j.f;                                                                      \
+            bad |= DD_BAD1(j.f, x[i]);                                                       \
+            u[i] = dd_chain_eps(j.d1, t[i]);                                                 \
+        }                                                                                    \
+    } else                                                                                   \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const dd_jet j = JET;                                                                \
         const double *ti = t + i*k;                                                          \
         double *ui = u + i*k;                                                                \
         y[i] = j.f;                                                                          \
         bad |= DD_BAD1(j.f, x[i]);                                                           \
-        for (ptrdiff_t p = 0; p < k; p++) ui[p] = dd_chain_eps(j.d1, ti[p]);                       \
+        for (ptrdiff_t p = 0; p < k; p++) ui[p] = dd_chain_eps(j.d1, ti[p]);                 \
     }
 
 /* y = f(x), u = f'(x) t for rule `code` of rules.h */
@@ -91,9 +101,26 @@ DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const dou
         bad |= DD_BAD2(y[i], av, bv);                                                        \
         for (ptrdiff_t p = 0; p < k; p++) ui[p] = TAN(A, B);                                       \
     }
+/* one direction: flat loops that vectorize, for whole operands (IA, IB = i) and for one
+ * side a broadcast element (index 0); A, B read the tangents, 0.0 for a constant */
+#define DD_BINARY1_FLAT(VAL, TAN, IA, IB, A, B)                                              \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
+        const double av = a[IA], bv = b[IB];                                                 \
+        VAL;                                                                                 \
+        bad |= DD_BAD2(y[i], av, bv);                                                        \
+        u[i] = TAN(A, B);                                                                    \
+    }
+#define DD_BINARY1_FLATS(VAL, TAN, IA, IB)                                                   \
+    if (ta && tb) { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ta[IA], tb[IB]) }                      \
+    else if (ta)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ta[IA], 0.0) }                         \
+    else if (tb)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, 0.0, tb[IB]) }                         \
+    else          { DD_BINARY1_FLAT(VAL, TAN, IA, IB, 0.0, 0.0) }
 /* the three cases of which operands carry tangents, so the compiler drops the zero terms */
 #define DD_BINARY1(VAL, TAN)                                                                 \
-    if (ta && tb) { DD_BINARY1_LOOP(VAL, TAN, tai[p], tbi[p]) }                              \
+    if (k == 1 && sa == 1 && sb == 1) { DD_BINARY1_FLATS(VAL, TAN, i, i) }                   \
+    else if (k == 1 && sa == 0 && sb == 1) { DD_BINARY1_FLATS(VAL, TAN, 0, i) }              \
+    else if (k == 1 && sa == 1 && sb == 0) { DD_BINARY1_FLATS(VAL, TAN, i, 0) }              \
+    else if (ta && tb) { DD_BINARY1_LOOP(VAL, TAN, tai[p], tbi[p]) }                         \
     else if (ta)  { DD_BINARY1_LOOP(VAL, TAN, tai[p], 0.0) }                                 \
     else          { DD_BINARY1_LOOP(VAL, TAN, 0.0, tbi[p]) }
 
@@ -240,8 +267,32 @@ DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
  * order (blocks of 128 with 8 accumulators, halves above): a single column gives exactly
  * np.sum, and each column's result does not depend on how many columns ride along, so a
  * gradient's bits do not depend on the chunk. `acc` is scratch space for 8*k doubles. */
+/* numpy's pairwise_sum itself, for one column (the k == 1 case, and the values) */
+static double dd_pairwise1(const double *a, ptrdiff_t n)
+{
+    if (n < 8) {
+        double res = 0.0;
+        for (ptrdiff_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        ptrdiff_t i;
+        for (ptrdiff_t j = 0; j < 8; j++) r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (ptrdiff_t j = 0; j < 8; j++) r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    ptrdiff_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return dd_pairwise1(a, n2) + dd_pairwise1(a + n2, n - n2);
+}
+
 static void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc)
 {
+    if (k == 1) { out[0] = dd_pairwise1(a, n); return; }
     if (n < 8) {
         for (ptrdiff_t p = 0; p < k; p++) out[p] = 0.0;
         for (ptrdiff_t i = 0; i < n; i++)

@@ -83,9 +83,48 @@ cdef extern from "pool.h" nogil:
         size_t bytes
         size_t hits, misses
     dd_pool_state dd_pool
-    void *dd_pool_get(size_t size, size_t *got)
-    void dd_pool_put(void *p, size_t size)
     void dd_pool_clear()
+    void *dd_np_malloc(void *ctx, size_t size)
+    void *dd_np_calloc(void *ctx, size_t nelem, size_t elsize)
+    void *dd_np_realloc(void *ctx, void *ptr, size_t size)
+    void dd_np_free(void *ctx, void *ptr, size_t size)
+
+cdef extern from "numpy/arrayobject.h":
+    ctypedef struct PyDataMemAllocator:
+        void *ctx
+        void *(*malloc)(void *ctx, size_t size) noexcept nogil
+        void *(*calloc)(void *ctx, size_t nelem, size_t elsize) noexcept nogil
+        void *(*realloc)(void *ctx, void *ptr, size_t new_size) noexcept nogil
+        void (*free)(void *ctx, void *ptr, size_t size) noexcept nogil
+    ctypedef struct PyDataMem_Handler:
+        char name[127]
+        unsigned char version
+        PyDataMemAllocator allocator
+    object PyDataMem_SetHandler(object handler)
+
+from cpython.pycapsule cimport PyCapsule_New
+
+cdef PyDataMem_Handler _HANDLER
+memcpy(_HANDLER.name, b"dualdiff_pool\0", 14)
+_HANDLER.version = 1
+_HANDLER.allocator.ctx = NULL
+_HANDLER.allocator.malloc = dd_np_malloc
+_HANDLER.allocator.calloc = dd_np_calloc
+_HANDLER.allocator.realloc = dd_np_realloc
+_HANDLER.allocator.free = dd_np_free
+cdef object _HANDLER_CAPSULE = PyCapsule_New(&_HANDLER, "mem_handler", NULL)
+
+
+def pool_on():
+    """Route numpy's array memory in the current context through dualdiff's block pool
+    (csrc/pool.h) until pool_off(token): a transform's sweeps allocate and drop the same
+    large temporaries over and over, and reusing them avoids fresh pages (page faults cost
+    more than the arithmetic). Returns the previous handler as the token."""
+    return PyDataMem_SetHandler(_HANDLER_CAPSULE)
+
+
+def pool_off(token):
+    PyDataMem_SetHandler(token)
 
 cdef int B_POWER = _core.BINARY_INDEX["power"]
 cdef tuple _NP_OPS = (np.add, np.subtract, np.multiply, np.true_divide)
@@ -448,6 +487,12 @@ def seed2_rows(cnp.ndarray value, t1, t2, t12, int tag):
     nonzero row."""
     cdef Py_ssize_t lo[3]
     cdef Py_ssize_t hi[3]
+    cdef Py_ssize_t n = value.shape[0]
+    if np.all(np.any(t1 != 0, axis=1) & np.any(t2 != 0, axis=1)):
+        # e1 and e2 on every row (one sweep over the whole input): e1e2 fills at the first
+        # operation, so tracking rows would only cost time
+        return _new(value, np.asarray(t1, dtype=_F64), np.asarray(t2, dtype=_F64),
+                    np.asarray(t12, dtype=_F64), tag)
     parts = []
     for p, t in enumerate((t1, t2, t12)):
         nz = np.flatnonzero(np.any(t.reshape(t.shape[0], -1) != 0, axis=1))
@@ -475,22 +520,6 @@ cdef inline cnp.ndarray _empty(tuple shape):
     return np.empty(shape, dtype=_F64)
 
 
-@cython.final
-@cython.freelist(64)
-cdef class _Block:
-    """Owner of a pooled memory block (csrc/pool.h); the array built on it is its only user,
-    and when that array dies the block goes back to the pool."""
-    cdef void *ptr
-    cdef size_t size
-
-    def __dealloc__(self):
-        if self.ptr != NULL:
-            dd_pool_put(self.ptr, self.size)
-
-
-cdef Py_ssize_t _POOL_MIN_BYTES = 65536     # smaller arrays: numpy's own allocator is as fast
-
-
 def clear_pool():
     """Release the memory dualdiff keeps for reuse between array operations."""
     dd_pool_clear()
@@ -505,28 +534,14 @@ cdef cnp.ndarray _alloc(cnp.ndarray like, int extra1, int extra2):
     """An uninitialised float64 array of like's shape plus up to two trailing axes."""
     cdef cnp.npy_intp dims[72]
     cdef int nd = cnp.PyArray_NDIM(like)
-    cdef cnp.npy_intp count = cnp.PyArray_SIZE(like)
-    cdef _Block block
-    cdef cnp.ndarray arr
     memcpy(dims, cnp.PyArray_DIMS(like), nd * sizeof(cnp.npy_intp))
     if extra1 >= 0:
         dims[nd] = extra1
-        count *= extra1
         nd += 1
     if extra2 >= 0:
         dims[nd] = extra2
-        count *= extra2
         nd += 1
-    if count * 8 < _POOL_MIN_BYTES:
-        return cnp.PyArray_EMPTY(nd, dims, cnp.NPY_DOUBLE, 0)
-    block = _Block.__new__(_Block)
-    block.ptr = dd_pool_get(<size_t>count * 8, &block.size)
-    if block.ptr == NULL:
-        raise MemoryError(f"dualdiff could not allocate {count * 8} bytes for a dual array; "
-                          "pass a smaller chunk to the transform")
-    arr = cnp.PyArray_SimpleNewFromData(nd, dims, cnp.NPY_DOUBLE, block.ptr)
-    cnp.set_array_base(arr, block)
-    return arr
+    return cnp.PyArray_EMPTY(nd, dims, cnp.NPY_DOUBLE, 0)
 
 
 cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):
@@ -652,7 +667,12 @@ def apply_unary(int code, x):
     return _elementwise(d, code, 0.0, False)
 
 
+cdef int _SQUARE = _core.UNARY_INDEX["square"]
+
+
 cdef object _powc(DualArray d, double pw):
+    if pw == 2.0:       # the rule for x**2 is square's (rules.h), and square's loop is flat
+        return _elementwise(d, _SQUARE, 0.0, False)
     return _elementwise(d, 0, pw, True)
 
 

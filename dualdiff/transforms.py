@@ -8,8 +8,13 @@ sweeps. Second derivatives seed hyper-dual arrays: directions I in e1 and J in e
 block H[I, J] in the e1e2 part, and symmetry halves the number of blocks.
 
 The default chunk (_default_chunk) takes every direction in one sweep for small inputs and
-about 2 sqrt(n) beyond, under a memory bound; any chunk gives the same numbers, since each
-direction is computed by the same arithmetic.
+about 2 sqrt(n) beyond, under a memory bound. Each direction is computed by the same
+arithmetic whatever the chunk, so results agree bit for bit, except through BLAS matrix
+products, whose summation order depends on the block shape (then: to rounding).
+
+While sweeps run, numpy allocates through dualdiff's block pool (_arrays.pool_on): every
+sweep allocates and drops the same large temporaries, and reusing them avoids the page
+faults of fresh memory.
 """
 import numbers
 
@@ -413,14 +418,18 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
     k = max(1, min(k, n)) if n else 1
     tag = _core.new_tag()
     value, blocks = None, []
-    for start in range(0, max(n, 1), k):
-        kk = min(k, n - start) if n else 1
-        out = inputs.call(f, kwargs, _seed1(inputs, start, kk, tag) if n else inputs.arrays)
-        v, t = _read(_tangents, out, kk, tag, name)
-        if scalar_out:
-            _scalar_output(v, name)
-        value = v
-        blocks.append(t[..., :kk] if n else t[..., :0])
+    pool = _arrays.pool_on()           # sweeps reuse their large temporaries (no page faults)
+    try:
+        for start in range(0, max(n, 1), k):
+            kk = min(k, n - start) if n else 1
+            out = inputs.call(f, kwargs, _seed1(inputs, start, kk, tag) if n else inputs.arrays)
+            v, t = _read(_tangents, out, kk, tag, name)
+            if scalar_out:
+                _scalar_output(v, name)
+            value = v
+            blocks.append(t[..., :kk] if n else t[..., :0])
+    finally:
+        _arrays.pool_off(pool)
     # a fresh array: the result must not share memory with anything the function returned
     jac = np.concatenate(blocks, axis=-1) if len(blocks) != 1 else np.array(blocks[0])
     pieces = inputs.split(jac, value.shape)
@@ -444,15 +453,19 @@ def hessian(f, argnums=0, chunk=None):
         tag = _core.new_tag()
         H = np.zeros((n, n))
         starts = list(range(0, n, k))
-        for bi, s1 in enumerate(starts):
-            k1 = min(k, n - s1)
-            for s2 in starts[bi:]:
-                k2 = min(k, n - s2)
-                out = inputs.call(f, kwargs, _seed2(inputs, s1, k1, s2, k2, tag))
-                v, t12 = _read(_tangents2, out, k1, k2, tag, "hessian")
-                _scalar_output(v, "hessian")
-                H[s1:s1 + k1, s2:s2 + k2] = t12
-                H[s2:s2 + k2, s1:s1 + k1] = t12.T
+        pool = _arrays.pool_on()
+        try:
+            for bi, s1 in enumerate(starts):
+                k1 = min(k, n - s1)
+                for s2 in starts[bi:]:
+                    k2 = min(k, n - s2)
+                    out = inputs.call(f, kwargs, _seed2(inputs, s1, k1, s2, k2, tag))
+                    v, t12 = _read(_tangents2, out, k1, k2, tag, "hessian")
+                    _scalar_output(v, "hessian")
+                    H[s1:s1 + k1, s2:s2 + k2] = t12
+                    H[s2:s2 + k2, s1:s1 + k1] = t12.T
+        finally:
+            _arrays.pool_off(pool)
         if n == 0:
             out = inputs.call(f, kwargs, inputs.arrays)
             v, _ = _read(_tangents, out, 1, tag, "hessian")
@@ -494,7 +507,11 @@ def jvp(f, primals, tangents):
             seeded.append(_core.seed_dual(float(a), float(t), tag))
         else:
             seeded.append(_arrays.seed(a, t[..., None], tag))
-    out = f(*seeded)
+    pool = _arrays.pool_on()
+    try:
+        out = f(*seeded)
+    finally:
+        _arrays.pool_off(pool)
     if type(out) is Dual and _core.tag_of(out) == tag:
         return out.real, out.eps
     value, t = _read(_tangents, out, 1, tag, "jvp")
@@ -522,13 +539,17 @@ def hvp(f, argnums=0, chunk=None):
         k = max(1, min(k, n))
         tag = _core.new_tag()
         res = np.zeros(n)
-        for s2 in range(0, n, k):
-            k2 = min(k, n - s2)
-            out = inputs.call(f, kwargs, _seed2(inputs, 0, 1, s2, k2, tag,
-                                                fixed_e1=[vv[..., None]]))
-            val, t12 = _read(_tangents2, out, 1, k2, tag, "hvp")
-            _scalar_output(val, "hvp")
-            res[s2:s2 + k2] = t12[0]
+        pool = _arrays.pool_on()
+        try:
+            for s2 in range(0, n, k):
+                k2 = min(k, n - s2)
+                out = inputs.call(f, kwargs, _seed2(inputs, 0, 1, s2, k2, tag,
+                                                    fixed_e1=[vv[..., None]]))
+                val, t12 = _read(_tangents2, out, 1, k2, tag, "hvp")
+                _scalar_output(val, "hvp")
+                res[s2:s2 + k2] = t12[0]
+        finally:
+            _arrays.pool_off(pool)
         return _out(res.reshape(a.shape), inputs.scalars[0])
 
     _wrap_doc(hv, f, "hvp")
