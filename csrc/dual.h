@@ -24,9 +24,12 @@ static inline double dd_chain2_eps(dd_jet2 j, double ta, double tb)
  * so inf * 2 has derivative 2, not inf*0 = NaN (the convention of dd_tmul) */
 static inline double dd_mul_eps(double a, double ta, double b, double tb)
 { return dd_tmul(tb, a) + dd_tmul(ta, b); }
-/* quotient rule, in the form that reuses the quotient q = u/v: (u/v)' = (u' - q v') / v */
-static inline double dd_div_eps(double q, double ta, double b, double tb)
-{ return (ta - dd_tmul(tb, q))/b; }
+/* quotient rule, in the form that reuses the quotient q = u/v: (u/v)' = (u' - q v') / v,
+ * multiplied by rb = 1/v rather than divided by v: an array element carries k directions
+ * and one reciprocal serves them all (a division per direction would dominate; the cost
+ * is one extra rounding, half an ulp) */
+static inline double dd_div_eps(double q, double ta, double rb, double tb)
+{ return (ta - dd_tmul(tb, q))*rb; }
 
 /* ---- whole numbers -------------------------------------------------------------------- */
 static inline dd_dual dd_dual_apply(dd_jet j, dd_dual u)
@@ -40,7 +43,7 @@ static inline dd_dual dd_dual_neg(dd_dual u) { return dd_dual_make(-u.re, -u.eps
 static inline dd_dual dd_dual_mul(dd_dual u, dd_dual v)
 { return dd_dual_make(u.re*v.re, dd_mul_eps(u.re, u.eps, v.re, v.eps)); }
 static inline dd_dual dd_dual_div(dd_dual u, dd_dual v)
-{ double q = u.re/v.re; return dd_dual_make(q, dd_div_eps(q, u.eps, v.re, v.eps)); }
+{ double q = u.re/v.re; return dd_dual_make(q, dd_div_eps(q, u.eps, 1.0/v.re, v.eps)); }
 
 #define DD_DUAL_UNARY(name, ...)                                                             \
   static inline dd_dual dd_dual_##name(dd_dual u) { return dd_dual_apply(dd_jet_##name(u.re), u); }

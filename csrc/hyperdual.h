@@ -30,10 +30,11 @@ static inline double dd_chain2_e12(dd_jet2 j, double a1, double a2, double a12,
 static inline double dd_mul_e12(double a, double a1, double a2, double a12,
                                 double b, double b1, double b2, double b12)
 { return dd_tmul(b12, a) + dd_tmul(a12, b) + (a1*b2 + a2*b1); }
-/* quotient rule from q v = u differentiated twice: q_12 = (u_12 - q v_12 - q_1 v_2 - q_2 v_1)/v */
+/* quotient rule from q v = u differentiated twice: q_12 = (u_12 - q v_12 - q_1 v_2 - q_2 v_1)/v,
+ * times rb = 1/v as in dd_div_eps */
 static inline double dd_div_e12(double q, double q1, double q2, double a12,
-                                double b, double b1, double b2, double b12)
-{ return (a12 - dd_tmul(b12, q) - (q1*b2 + q2*b1))/b; }
+                                double rb, double b1, double b2, double b12)
+{ return (a12 - dd_tmul(b12, q) - (q1*b2 + q2*b1))*rb; }
 
 /* ---- whole numbers -------------------------------------------------------------------- */
 static inline dd_hyper dd_hyper_apply(dd_jet j, dd_hyper u)
@@ -60,9 +61,9 @@ static inline dd_hyper dd_hyper_mul(dd_hyper u, dd_hyper v)
 }
 static inline dd_hyper dd_hyper_div(dd_hyper u, dd_hyper v)
 {
-    double q = u.re/v.re;
-    double q1 = dd_div_eps(q, u.e1, v.re, v.e1), q2 = dd_div_eps(q, u.e2, v.re, v.e2);
-    return dd_hyper_make(q, q1, q2, dd_div_e12(q, q1, q2, u.e12, v.re, v.e1, v.e2, v.e12));
+    double q = u.re/v.re, rb = 1.0/v.re;
+    double q1 = dd_div_eps(q, u.e1, rb, v.e1), q2 = dd_div_eps(q, u.e2, rb, v.e2);
+    return dd_hyper_make(q, q1, q2, dd_div_e12(q, q1, q2, u.e12, rb, v.e1, v.e2, v.e12));
 }
 
 #define DD_HYPER_UNARY(name, ...)                                                            \

@@ -127,7 +127,7 @@ DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const dou
 #define DD_ADD_EPS(A, B) ((A) + (B))
 #define DD_SUB_EPS(A, B) ((A) - (B))
 #define DD_MUL_EPS(A, B) dd_mul_eps(av, A, bv, B)
-#define DD_DIV_EPS(A, B) dd_div_eps(y[i], A, bv, B)
+#define DD_DIV_EPS(A, B) dd_div_eps(y[i], A, rb, B)
 #define DD_RULE_EPS(A, B) dd_chain2_eps(j, A, B)
 
 /* y = op(a, b) with tangents; op is a DD_OP_* or DD_OP_RULE0 + a binary rule index */
@@ -141,7 +141,7 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
     case DD_OP_ADD: DD_BINARY1(y[i] = av + bv, DD_ADD_EPS) break;
     case DD_OP_SUB: DD_BINARY1(y[i] = av - bv, DD_SUB_EPS) break;
     case DD_OP_MUL: DD_BINARY1(y[i] = av*bv, DD_MUL_EPS) break;
-    case DD_OP_DIV: DD_BINARY1(y[i] = av/bv, DD_DIV_EPS) break;
+    case DD_OP_DIV: DD_BINARY1(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS) break;
 #define DD_CASE(name, ...)                                                                   \
     case DD_OP_RULE0 + DD_B_##name:                                                          \
         DD_BINARY1(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f, DD_RULE_EPS) break;
@@ -233,7 +233,7 @@ DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
 #define DD_ADD_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) ((A12) + (B12))
 #define DD_SUB_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) ((A12) - (B12))
 #define DD_MUL_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_mul_e12(av, A1, A2, A12, bv, B1, B2, B12)
-#define DD_DIV_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_div_e12(y[i], Q1, Q2, A12, bv, B1, B2, B12)
+#define DD_DIV_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_div_e12(y[i], Q1, Q2, A12, rb, B1, B2, B12)
 #define DD_RULE_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_chain2_e12(j, A1, A2, A12, B1, B2, B12)
 
 DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
@@ -248,7 +248,7 @@ DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
     case DD_OP_ADD: DD_BINARY2(y[i] = av + bv, DD_ADD_EPS, DD_ADD_E12) break;
     case DD_OP_SUB: DD_BINARY2(y[i] = av - bv, DD_SUB_EPS, DD_SUB_E12) break;
     case DD_OP_MUL: DD_BINARY2(y[i] = av*bv, DD_MUL_EPS, DD_MUL_E12) break;
-    case DD_OP_DIV: DD_BINARY2(y[i] = av/bv, DD_DIV_EPS, DD_DIV_E12) break;
+    case DD_OP_DIV: DD_BINARY2(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS, DD_DIV_E12) break;
 #define DD_CASE(name, ...)                                                                   \
     case DD_OP_RULE0 + DD_B_##name:                                                          \
         DD_BINARY2(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f,                     \

@@ -564,10 +564,23 @@ cdef inline double* _ptr(cnp.ndarray a):
     return <double*>cnp.PyArray_DATA(a)
 
 
+cdef inline bint _no_tangent(DualArray d):
+    """No stored tangent row at all: a sweep seeded none of the elements this array depends
+    on (say, one layer's weights while the chunk covers another's), so it is a constant."""
+    cdef int p
+    if not d.partial:
+        return False
+    for p in range(1 if d.order == 1 else 3):
+        if d.hi[p] > d.lo[p]:
+            return False
+    return True
+
+
 cdef object _lift(object o):
-    """A DualArray for dual operands (arrays or scalars), None for constants."""
+    """A DualArray for dual operands (arrays or scalars), None for constants (including
+    dual arrays without any tangent, which then cost what a plain array costs)."""
     if type(o) is DualArray:
-        return o
+        return None if _no_tangent(<DualArray>o) else o
     if type(o) is Dual:
         return _new(np.array((<Dual>o).real, dtype=_F64),
                     np.array([(<Dual>o).eps], dtype=_F64), None, None, (<Dual>o).tag)
@@ -580,6 +593,8 @@ cdef object _lift(object o):
 
 cdef object _const(object o):
     """A constant operand as a float64 array, or TypeError naming what it was."""
+    if type(o) is DualArray:                       # one without tangents (see _lift)
+        return (<DualArray>o).value
     if isinstance(o, np.ndarray):
         if (<cnp.ndarray>o).dtype.kind in "fiub":
             return o if cnp.PyArray_TYPE(o) == cnp.NPY_DOUBLE else o.astype(_F64)
@@ -829,6 +844,8 @@ cdef object _binary(int op, object a, object b):
     elif cnp.PyArray_SIZE(vb) == 1 and cnp.PyArray_NDIM(vb) <= cnp.PyArray_NDIM(va):
         shape_of = va
         sb = 0
+    elif op == DD_OP_ADD or op == DD_OP_SUB:
+        return _add_broadcast(op, da, db, va, vb, tag)
     else:
         shape = np.broadcast_shapes((<object>va).shape, (<object>vb).shape)
         if da is not None:
@@ -979,6 +996,29 @@ cdef object _binary_rows(int op, object a, object b, DualArray da, DualArray db)
     return _new_ranges(y, outs[0], _at(outs, 1), _at(outs, 2), lo, hi, tag)
 
 
+cdef object _add_broadcast(int op, DualArray da, DualArray db, cnp.ndarray va,
+                           cnp.ndarray vb, int tag):
+    """a + b or a - b with numpy broadcasting: tangents add exactly as values do, and numpy
+    broadcasts the direction-last parts without copying either operand out first."""
+    like = da if da is not None else db
+    y = np.add(va, vb) if op == DD_OP_ADD else np.subtract(va, vb)
+    parts = []
+    for i in range(1 if like.order == 1 else 3):
+        ta = _parts(da)[i] if da is not None else None
+        tb = _parts(db)[i] if db is not None else None
+        dirs = (ta if ta is not None else tb).shape[-_ndir(i):]
+        if ta is not None and tb is not None:
+            u = np.add(ta, tb) if op == DD_OP_ADD else np.subtract(ta, tb)
+        else:
+            u = np.empty(y.shape + dirs)
+            if ta is not None or op == DD_OP_ADD:
+                u[...] = ta if ta is not None else tb
+            else:
+                np.negative(tb, out=u)
+        parts.append(u)
+    return _new(y, parts[0], _at(parts, 1), _at(parts, 2), tag)
+
+
 cdef object _ufunc_of(int op):
     return _NP_OPS[op] if op < DD_OP_RULE0 else _NP_BINARY[op - DD_OP_RULE0]
 
@@ -1108,7 +1148,9 @@ cdef inline object _at(list parts, int i):
 # Linear maps act on every part the same way; `fn(arr, ndir)` receives an array with `ndir`
 # trailing direction axes that it must leave in place.
 
-cdef DualArray _map(DualArray x, object fn):
+cdef object _map(DualArray x, object fn):
+    if _no_tangent(x):
+        return fn(x.value, 0)
     value = fn(x.value, 0)
     return _rebuild(x, value, [fn(t, _ndir(i)) for i, t in enumerate(_parts(x))])
 
