@@ -15,7 +15,6 @@ cdef extern from "hyperdual.h" nogil:
 
     enum: DD_N_UNARY
     enum: DD_N_BINARY
-    enum: DD_B_power
     const char *dd_unary_names[]
     const char *dd_binary_names[]
     const double dd_unary_domains[][2]
