@@ -1,9 +1,16 @@
 """Shared machinery of the bench scripts: modes, interleaved ratio timing, peak memory,
 optional peers, machine info and the .md/.json reports.
 
-Every script sets the thread-pinning environment variables itself, at its very top, before
-importing this module (which imports numpy).
+Every script imports this module before numpy, torch or jax: importing it pins them all to
+one thread, so a ratio compares algorithms, not core counts.
 """
+import os
+
+for _k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_k] = "1"
+os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
 import argparse
 import ctypes
 import datetime

@@ -12,18 +12,12 @@ Every figure is a ratio measured inside this run (each method timed in alternati
 plain-numpy f); times are shown for scale only.
 """
 import os
-
-for _k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_k] = "1"
-os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
+import _common as C  # noqa: E402  (first: it pins every library to one thread)
 
 import numpy as np  # noqa: E402
 

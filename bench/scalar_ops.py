@@ -10,16 +10,13 @@ alternation with the same operation on Python floats.
 """
 import os
 
-for _k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_k] = "1"
-os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 import math  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
+import _common as C  # noqa: E402  (first: it pins every library to one thread)
 
 import numpy as np  # noqa: E402
 
@@ -161,12 +158,15 @@ def main():
         ("f(x), floats, np.*", lambda: f_np(X0), None),
         ("Dual, dd.* spelling", lambda: f_dd(D(X0, 1.0)).eps, "dd1"),
         ("Dual, np.* spelling (functions.testfn)", lambda: f_np(D(X0, 1.0)).eps, "np1"),
+        ("Dual, x.exp() methods", lambda: testfn_methods(D(X0, 1.0)).eps, "dd1_m"),
         ("dd.derivative(f), dd.* spelling", lambda: d1_dd(X0), None),
         ("dd.derivative(f), np.* spelling", lambda: d1(X0), None),
     ]
     second = [
         ("HyperDual, dd.* spelling", lambda: f_dd(HD(X0, 1.0, 1.0, 0.0)).eps12, "dd2"),
         ("HyperDual, np.* spelling", lambda: f_np(HD(X0, 1.0, 1.0, 0.0)).eps12, "np2"),
+        ("HyperDual, x.exp() methods", lambda: testfn_methods(HD(X0, 1.0, 1.0, 0.0)).eps12,
+         "dd2_m"),
         ("dd.derivative(f, order=2), dd.* spelling", lambda: d2_dd(X0), None),
         ("dd.derivative(f, order=2), np.* spelling", lambda: d2(X0), None),
     ]
@@ -232,9 +232,11 @@ def main():
     pairs = []
     if fd is not None:
         pairs += [("fastdual", "dd.* vs x.exp() methods", "fd2_m", "dd2"),
+                  ("fastdual", "x.exp() methods vs methods", "fd2_m", "dd2_m"),
                   ("fastdual", "np.* vs np.*", "fd2_np", "np2")]
     if nd is not None:
         pairs += [("num_dual", "dd.* vs x.exp() methods", "nd2_m", "dd2"),
+                  ("num_dual", "x.exp() methods vs methods", "nd2_m", "dd2_m"),
                   ("num_dual", "np.* vs np.*", "nd2_np", "np2")]
     fns = {k: fn for items in (first, second) for _, fn, k in items if k}
     for peer, spelling, pk, dk in pairs:

@@ -913,33 +913,17 @@ cdef object _binary_rows(int op, object a, object b, DualArray da, DualArray db)
             return None
     # constant operands: a number, a single element, or a vector of the same length
     if da is None:
-        if PyFloat_Check(a) or PyLong_Check(a):
-            ca = float(a)
-            pa = &ca
-            sa = 0
-        else:
-            try:
-                va = _contig(_const(a))
-            except TypeError:
-                return NotImplemented
-            if cnp.PyArray_SIZE(va) == 1 and va.ndim <= 1:
-                sa = 0
-            elif va.ndim != 1 or va.shape[0] != n:
-                return None
+        c = _flat_const(a, n)
+        if c is None or c is NotImplemented:
+            return c
+        va, ca, sa = c
+        pa = &ca
     if db is None:
-        if PyFloat_Check(b) or PyLong_Check(b):
-            cb = float(b)
-            pb = &cb
-            sb = 0
-        else:
-            try:
-                vb = _contig(_const(b))
-            except TypeError:
-                return NotImplemented
-            if cnp.PyArray_SIZE(vb) == 1 and vb.ndim <= 1:
-                sb = 0
-            elif vb.ndim != 1 or vb.shape[0] != n:
-                return None
+        c = _flat_const(b, n)
+        if c is None or c is NotImplemented:
+            return c
+        vb, cb, sb = c
+        pb = &cb
     tag = _check_pair(da, db) if da is not None and db is not None else like.tag
     if da is not None:
         va = _contig(da.value)
@@ -1017,6 +1001,23 @@ cdef object _add_broadcast(int op, DualArray da, DualArray db, cnp.ndarray va,
                 np.negative(tb, out=u)
         parts.append(u)
     return _new(y, parts[0], _at(parts, 1), _at(parts, 2), tag)
+
+
+cdef object _flat_const(object o, Py_ssize_t n):
+    """A constant operand of a 1-D operation as (array or None, number, stride): a Python
+    number (no array made), a single element (stride 0) or a vector of length n; None if it
+    does not fit, NotImplemented if it is not numeric."""
+    if PyFloat_Check(o) or PyLong_Check(o):
+        return (None, float(o), 0)
+    try:
+        v = _contig(_const(o))
+    except TypeError:
+        return NotImplemented
+    if cnp.PyArray_SIZE(v) == 1 and v.ndim <= 1:
+        return (v, 0.0, 0)
+    if v.ndim == 1 and v.shape[0] == n:
+        return (v, 0.0, 1)
+    return None
 
 
 cdef object _ufunc_of(int op):
@@ -1097,6 +1098,23 @@ cdef object _getitem(DualArray x, object idx):
             return make_dual(
                 (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0],
                 _row_entry(x, i), x.tag)
+    if x.partial and v.ndim == 1 and (PyLong_Check(idx) or isinstance(idx, np.integer)):
+        # one element of a vector stored by rows: outside every stored row it is a plain
+        # number in this sweep (its tangents are zero), inside it comes from its row alone
+        n = v.shape[0]
+        i = idx
+        if i < 0:
+            i += n
+        if i < 0 or i >= n:
+            raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
+        value = (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0]
+        inside = False
+        for p in range(1 if x.order == 1 else 3):
+            inside = inside or x.lo[p] <= i < x.hi[p]
+        if not inside:
+            return value
+        parts = [_part_rows(x, p, i, i + 1)[0] for p in range(1 if x.order == 1 else 3)]
+        return _new(np.array(value), parts[0], _at(parts, 1), _at(parts, 2), x.tag)
     if x.partial:
         if type(idx) is slice:
             n = v.shape[0]
