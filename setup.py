@@ -12,7 +12,8 @@ import numpy
 from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HEADERS = [os.path.join("csrc", h) for h in ("rules.h", "dual.h", "hyperdual.h", "kernels.h", "pool.h")]
+HEADERS = [os.path.join("csrc", h) for h in ("rules.h", "exp.h", "exp_table.h", "dual.h", "hyperdual.h",
+                                           "kernels.h", "pool.h")]
 
 
 def rule_names():
