@@ -226,21 +226,25 @@ def test_cli_rejects_bad_csv_with_one_line_and_exit_code_2(tmp_path, capsys, nam
     assert message in captured.err
 
 
-def _run_module(*args):
+def _run_module(cwd, *args):
+    """python *args in a fresh process that imports the same dualdiff as this test run. It
+    runs in `cwd`, not here: -m and -c put the current directory first on sys.path, and from
+    the repository root that would be the uncompiled source tree, not the installed wheel."""
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(dualdiff.__file__)))
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
-                          timeout=60)
+                          cwd=cwd, timeout=60)
 
 
 def test_cli_exit_code_from_a_real_process(tmp_path):
-    result = _run_module("-m", "dualdiff.mlp", "--csv", str(tmp_path / "nope.csv"))
+    result = _run_module(tmp_path, "-m", "dualdiff.mlp", "--csv", str(tmp_path / "nope.csv"))
     assert result.returncode == 2
     assert result.stdout == "" and result.stderr.count("\n") == 1
     assert "nope.csv" in result.stderr
 
 
-def test_importing_the_module_does_not_import_matplotlib():
-    result = _run_module("-c", "import sys, dualdiff.mlp; print('matplotlib' in sys.modules)")
+def test_importing_the_module_does_not_import_matplotlib(tmp_path):
+    result = _run_module(tmp_path, "-c",
+                         "import sys, dualdiff.mlp; print('matplotlib' in sys.modules)")
     assert result.returncode == 0 and result.stdout.strip() == "False"
 
 
