@@ -8,13 +8,36 @@ Dual and HyperDual are the compiled number types; the elementary functions (dd.s
 work on floats, arrays, dual numbers and the dual arrays the transforms pass to f. The
 public contract is the README's API section.
 """
+import os as _os
+import sys as _sys
+
+
+def _compiled_copy_elsewhere():
+    """Another dualdiff on sys.path that has its compiled extension (an installed wheel)."""
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    for entry in _sys.path:
+        candidate = _os.path.join(_os.path.abspath(entry or _os.getcwd()), "dualdiff")
+        if candidate == here or not _os.path.isdir(candidate):
+            continue
+        if any(name.startswith("_core.") and name.endswith((".so", ".pyd"))
+               for name in _os.listdir(candidate)):
+            return candidate
+    return None
+
+
 try:
     from dualdiff import _core
-except ImportError as exc:  # pragma: no cover - only without a build
-    raise ImportError(
-        "dualdiff's compiled extension (dualdiff._core) is missing: install the package with "
-        "`pip install .` (which compiles it) instead of importing the source tree, or build it "
-        "in place with `python setup.py build_ext --inplace`.") from exc
+except ImportError as exc:
+    # `python -m dualdiff` run in a checkout puts the unbuilt source tree first on sys.path,
+    # ahead of the installed package: serve the package's modules from the installed copy
+    _installed = _compiled_copy_elsewhere()
+    if _installed is None:
+        raise ImportError(
+            "dualdiff's compiled extension (dualdiff._core) is missing: install the package "
+            "with `pip install .` (which compiles it) instead of importing the source tree, or "
+            "build it in place with `python setup.py build_ext --inplace`.") from exc
+    __path__[:] = [_installed]
+    from dualdiff import _core
 
 from dualdiff._core import Dual, HyperDual, clip, sigmoid
 from dualdiff.transforms import (derivative, grad, hessian, hvp, jacobian, jvp,
