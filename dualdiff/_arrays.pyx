@@ -1028,13 +1028,6 @@ cdef inline double* _ptr_or_null(cnp.ndarray a):
     return NULL if a is None else <double*>cnp.PyArray_DATA(a)
 
 
-cdef inline ptrdiff_t _prod(tuple shape):
-    cdef ptrdiff_t n = 1
-    for s in shape:
-        n *= <ptrdiff_t>s
-    return n
-
-
 cdef DualArray _broadcast(DualArray x, tuple shape):
     parts = []
     for i, t in enumerate(_parts(x)):
@@ -1651,10 +1644,6 @@ def copy_(a, order="K", subok=False):
     return a
 
 
-def isfinite_(x, *args, **kw):
-    return np.isfinite(_value_of(x))
-
-
 # ======================================== products =========================================
 
 cdef object _bilinear(object a, object b, object spec_a, object spec_b, object spec_out,
@@ -1824,9 +1813,6 @@ def tensordot(a, b, axes=2):
 
 
 # ======================================== numpy protocols ==================================
-
-cdef dict _UFUNC_METHODS = {}
-
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """__array_ufunc__ for dual arrays (and for dual scalars meeting arrays)."""

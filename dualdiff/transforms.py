@@ -141,68 +141,51 @@ class _NotNumeric(Exception):
 
 def _tangents(out, k, tag, name):
     """(value, tangents) of a first-order output: arrays of shape S and S + (k,)."""
-    if type(out) is DualArray:
-        if out.order != 1:
-            raise TypeError(f"{name}: the function returned second-order dual values")
-        _check_tag(out.tag, tag, name)
-        return out.value, out.t1
-    if type(out) is Dual:
-        _check_tag(_core.tag_of(out), tag, name)
-        if k != 1:
-            raise TypeError(f"{name}: the function returned a Dual scalar made outside the "
-                            "transform")
-        return np.array(out.real), np.array([out.eps])
-    if type(out) is HyperDual:
-        raise TypeError(f"{name}: the function returned a HyperDual; use hessian for "
-                        "second derivatives")
-    if isinstance(out, (numbers.Real, np.number)) and not isinstance(out, (bool, np.bool_)):
-        v = np.array(float(out))
-        return v, np.zeros((k,))
-    if isinstance(out, np.ndarray) and out.dtype.kind in "fiu":
-        v = out.astype(np.float64)
-        return v, np.zeros(v.shape + (k,))
-    if isinstance(out, (list, tuple, np.ndarray)):
-        items = out if not isinstance(out, np.ndarray) else list(out) if out.ndim else [out[()]]
-        if isinstance(out, np.ndarray) and out.dtype != object:
-            raise _not_numeric(out, name)
-        if isinstance(out, np.ndarray) and out.ndim == 0:
-            return _tangents(out[()], k, tag, name)
-        parts = [_tangents(e, k, tag, name) for e in items]
-        if not parts:
-            return np.zeros((0,)), np.zeros((0, k))
-        shapes = {p[0].shape for p in parts}
-        if len(shapes) != 1:
-            raise TypeError(f"{name}: the function returned a ragged sequence")
-        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
-    raise _not_numeric(out, name)
+    return _read_output(out, (k,), tag, name)
 
 
 def _tangents2(out, k1, k2, tag, name):
     """(value, e1e2 part) of a second-order output: shapes S and S + (k1, k2)."""
+    return _read_output(out, (k1, k2), tag, name)
+
+
+def _read_output(out, dirs, tag, name):
+    """(value, derivative part) of what f returned: the tangents (order 1, dirs = (k,)) or
+    the e1e2 part (order 2, dirs = (k1, k2)); plain numbers and arrays are constants, and
+    sequences (loop-style outputs) are read element by element."""
+    order = len(dirs)
+    own, other = (Dual, HyperDual) if order == 1 else (HyperDual, Dual)
     if type(out) is DualArray:
-        if out.order != 2:
-            raise TypeError(f"{name}: the function returned first-order dual values")
+        if out.order != order:
+            raise TypeError(f"{name}: the function returned "
+                            f"{'second' if order == 1 else 'first'}-order dual values")
         _check_tag(out.tag, tag, name)
-        return out.value, out.t12
-    if type(out) is HyperDual:
+        return out.value, (out.t1 if order == 1 else out.t12)
+    if type(out) is own:
         _check_tag(_core.tag_of(out), tag, name)
-        return np.array(out.real), np.array([[out.eps12]])
-    if type(out) is Dual:
-        raise TypeError(f"{name}: the function returned a Dual; second derivatives need "
-                        "HyperDual throughout")
+        if order == 1 and dirs[0] != 1:
+            raise TypeError(f"{name}: the function returned a Dual scalar made outside the "
+                            "transform")
+        return np.array(out.real), np.array([out.eps] if order == 1 else [[out.eps12]])
+    if type(out) is other:
+        raise TypeError(f"{name}: the function returned a {other.__name__}; "
+                        + ("use hessian for second derivatives" if order == 1 else
+                           "second derivatives need HyperDual throughout"))
     if isinstance(out, (numbers.Real, np.number)) and not isinstance(out, (bool, np.bool_)):
-        return np.array(float(out)), np.zeros((k1, k2))
+        return np.array(float(out)), np.zeros(dirs)
     if isinstance(out, np.ndarray) and out.dtype.kind in "fiu":
         v = out.astype(np.float64)
-        return v, np.zeros(v.shape + (k1, k2))
+        return v, np.zeros(v.shape + dirs)
     if isinstance(out, (list, tuple, np.ndarray)):
         if isinstance(out, np.ndarray) and out.dtype != object:
             raise _not_numeric(out, name)
         if isinstance(out, np.ndarray) and out.ndim == 0:
-            return _tangents2(out[()], k1, k2, tag, name)
-        parts = [_tangents2(e, k1, k2, tag, name) for e in out]
+            return _read_output(out[()], dirs, tag, name)
+        parts = [_read_output(e, dirs, tag, name) for e in out]
         if not parts:
-            return np.zeros((0,)), np.zeros((0, k1, k2))
+            return np.zeros((0,)), np.zeros((0,) + dirs)
+        if len({p[0].shape for p in parts}) != 1:
+            raise TypeError(f"{name}: the function returned a ragged sequence")
         return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
     raise _not_numeric(out, name)
 

@@ -289,3 +289,16 @@ def test_hessian_blocks_storing_only_seeded_rows_equal_the_dense_hessian(rng, na
     dense = dd.hessian(f, chunk=40)(x)
     for c in (5, 13):
         assert np.array_equal(dd.hessian(f, chunk=c)(x), dense), c
+
+
+def test_pool_reuses_memory_across_sweeps():
+    """The block pool (csrc/pool.h) serves a transform's repeated large temporaries."""
+    from dualdiff import _arrays
+    x = np.linspace(-1, 1, 20000)
+    _arrays.clear_pool()
+    assert _arrays.pool_stats()[:2] == (0, 0)
+    before = _arrays.pool_stats()[2]
+    dd.jacobian(lambda x: np.ones((1, x.size)) @ np.sin(x), chunk=1)(x[:200])
+    dd.jvp(lambda x: np.sum(np.exp(np.sin(x))), (x,), (x,))
+    dd.jvp(lambda x: np.sum(np.exp(np.sin(x))), (x,), (x,))
+    assert _arrays.pool_stats()[2] > before          # blocks were reused
