@@ -3,6 +3,7 @@
 The Tempita templates (*.pyx.tp) are expanded into .pyx first: Dual and HyperDual are one
 template instantiated twice, so the two types cannot drift apart.
 """
+import glob
 import os
 import re
 
@@ -12,8 +13,19 @@ import numpy
 from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HEADERS = [os.path.join("csrc", h) for h in ("rules.h", "exp.h", "exp_table.h", "dual.h", "hyperdual.h",
-                                           "kernels.h", "pool.h")]
+# every header on disk: a change to any of them rebuilds the extensions
+HEADERS = sorted(glob.glob(os.path.join("csrc", "*.h")))
+
+
+def _macro(text, name):
+    """The body of `#define name ...`: its lines up to the first without a continuation."""
+    start = text.index(f"#define {name}")
+    lines = []
+    for line in text[start:].splitlines():
+        lines.append(line)
+        if not line.rstrip().endswith("\\"):
+            break
+    return "\n".join(lines)
 
 
 def rule_names():
@@ -21,8 +33,8 @@ def rule_names():
     generate one function per rule from them (the table stays the only list)."""
     with open(os.path.join(HERE, "csrc", "rules.h"), encoding="utf-8") as fh:
         text = fh.read()
-    unary = text[text.index("#define DD_UNARY_RULES(R)"):text.index("#define DD_BINARY_RULES(B)")]
-    binary = text[text.index("#define DD_BINARY_RULES(B)"):text.index("/* Helpers the rows use. */")]
+    unary = _macro(text, "DD_UNARY_RULES(R)")
+    binary = _macro(text, "DD_BINARY_RULES(B)")
     return re.findall(r"\bR\((\w+),", unary), re.findall(r"\bB\((\w+),", binary)
 
 

@@ -12,7 +12,7 @@ import os as _os
 import sys as _sys
 
 
-def _compiled_copy_elsewhere():
+def _installed_copy():
     """Another dualdiff on sys.path that has its compiled extension (an installed wheel)."""
     here = _os.path.dirname(_os.path.abspath(__file__))
     for entry in _sys.path:
@@ -25,47 +25,56 @@ def _compiled_copy_elsewhere():
     return None
 
 
+def _sources_differ(a, b):
+    """The Python sources of two copies of the package that are not the same, by content."""
+    differ = []
+    for root, _, files in _os.walk(a):
+        for name in files:
+            if name.endswith((".py", ".pyx", ".pxi", ".pxd", ".tp")):
+                pa = _os.path.join(root, name)
+                pb = _os.path.join(b, _os.path.relpath(pa, a))
+                try:
+                    with open(pa, "rb") as fa, open(pb, "rb") as fb:
+                        if fa.read() != fb.read():
+                            differ.append(_os.path.relpath(pa, a))
+                except OSError:
+                    differ.append(_os.path.relpath(pa, a))
+    return differ
+
+
 try:
     from dualdiff import _core
 except ImportError as exc:
-    # `python -m dualdiff` run in a checkout puts the unbuilt source tree first on sys.path,
-    # ahead of the installed package: serve the package's modules from the installed copy
-    _installed = _compiled_copy_elsewhere()
+    # Run from a source checkout that was never built (`python -m dualdiff` in the repo root
+    # puts the checkout first on sys.path): serve the installed copy -- loudly if the two differ,
+    # since edits in the checkout are then not what runs.
+    _installed = _installed_copy()
     if _installed is None:
         raise ImportError(
             "dualdiff's compiled extension (dualdiff._core) is missing: install the package "
-            "with `pip install .` (which compiles it) instead of importing the source tree, or "
-            "build it in place with `python setup.py build_ext --inplace`.") from exc
+            "with `pip install .` (which compiles it), or, to develop in this checkout, build it "
+            "in place with `pip install -e .` (see the README's Development section).") from exc
+    _changed = _sources_differ(_os.path.dirname(_os.path.abspath(__file__)), _installed)
+    if _changed:
+        print(f"dualdiff: WARNING: this source checkout is not built, so the installed copy at "
+              f"{_installed} runs instead, and it differs from the checkout in "
+              f"{', '.join(sorted(_changed)[:5])}{' ...' if len(_changed) > 5 else ''}. "
+              "Build the checkout in place (`pip install -e .`) to run your edits.",
+              file=_sys.stderr)
     __path__[:] = [_installed]
     from dualdiff import _core
 
-from dualdiff._core import Dual, HyperDual, clip, sigmoid
-from dualdiff.transforms import (derivative, grad, hessian, hvp, jacobian, jvp,
-                                 value_and_grad)
+from dualdiff import _arrays, _numpy                      # noqa: E402,F401  (registers handlers)
+from dualdiff._core import Dual, HyperDual, clip           # noqa: E402
+from dualdiff.transforms import (clear_caches, derivative, grad, hessian, hvp,  # noqa: E402
+                                 jacobian, jvp, value_and_grad)
 
-_e = _core.elementary
-exp, expm1, exp2 = _e["exp"], _e["expm1"], _e["exp2"]
-log, log1p, log2, log10 = _e["log"], _e["log1p"], _e["log2"], _e["log10"]
-sqrt, cbrt, square, reciprocal = _e["sqrt"], _e["cbrt"], _e["square"], _e["reciprocal"]
-sin, cos, tan = _e["sin"], _e["cos"], _e["tan"]
-arcsin, arccos, arctan, arctan2, hypot = (_e["arcsin"], _e["arccos"], _e["arctan"],
-                                          _e["arctan2"], _e["hypot"])
-sinh, cosh, tanh = _e["sinh"], _e["cosh"], _e["tanh"]
-arcsinh, arccosh, arctanh = _e["arcsinh"], _e["arccosh"], _e["arctanh"]
-power, abs, sign, floor, ceil = _e["power"], _e["abs"], _e["sign"], _e["floor"], _e["ceil"]
-maximum, minimum = _e["maximum"], _e["minimum"]
-erf, erfc, logaddexp, softplus, relu = (_e["erf"], _e["erfc"], _e["logaddexp"],
-                                        _e["softplus"], _e["relu"])
-del _e
+# dd.NAME for every row of the rule table (csrc/rules.h), from the table itself
+globals().update(_core.elementary)
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Dual", "HyperDual",
-    "derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp", "hvp",
-    "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "square",
-    "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot",
-    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "power", "abs", "sign", "floor",
-    "ceil", "maximum", "minimum", "clip", "erf", "erfc", "logaddexp", "sigmoid", "softplus",
-    "relu",
-]
+_BUILTINS = {"abs"}      # dd.abs exists, but `from dualdiff import *` must not shadow abs()
+__all__ = ["Dual", "HyperDual", "derivative", "grad", "value_and_grad", "jacobian", "hessian",
+           "jvp", "hvp", "clip", "clear_caches"] + \
+    [name for name in _core.elementary if name not in _BUILTINS]

@@ -57,3 +57,12 @@ cdef class HyperDual:
 cdef Dual make_dual(double re, double eps, int tag)
 cdef HyperDual make_hyper(double re, double e1, double e2, double e12, int tag)
 cdef int join_tags(int a, int b) except -1
+
+# numpy's ufunc of unary rule `code`, binary rule `code`, arithmetic operator `op` (add,
+# subtract, multiply, true_divide, power); replay() runs one on the values so that numpy emits
+# its own warning for a non-finite result
+cdef object np_unary(int code)
+cdef object np_binary(int code)
+cdef object np_op(int op)
+cdef void replay(object ufunc, tuple args) except *
+cpdef bint is_real(object o)

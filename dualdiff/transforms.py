@@ -1,20 +1,18 @@
 """JAX-style transforms built on forward-mode sweeps: derivative, grad, value_and_grad,
 jacobian, hessian, jvp, hvp.
 
-Every transform runs the user's function on dual values. A sweep seeds a chunk of k input
-directions (basis vectors of the flattened differentiated arguments) as the tangents of a
-DualArray and reads the k directional derivatives off the output; n inputs take ceil(n/k)
-sweeps. Second derivatives seed hyper-dual arrays: directions I in e1 and J in e2 give the
-block H[I, J] in the e1e2 part, and symmetry halves the number of blocks.
-
-The default chunk (_default_chunk) takes every direction in one sweep for small inputs and
-about 2 sqrt(n) beyond, under a memory bound. Each direction is computed by the same
-arithmetic whatever the chunk, so results agree bit for bit, except through BLAS matrix
-products, whose summation order depends on the block shape (then: to rounding).
-
-While sweeps run, numpy allocates through dualdiff's block pool (_arrays.pool_on): every
-sweep allocates and drops the same large temporaries, and reusing them avoids the page
-faults of fresh memory.
+Every transform is the same three steps, written once below:
+  * seed (_Inputs.seed): the differentiated arguments, flattened into one vector of n input
+    coordinates, become dual values whose tangents are directions -- a chunk of basis vectors
+    (grad, jacobian, hessian), or given vectors (jvp, hvp). Second order seeds e1 and e2.
+  * sweep (_sweeps): f runs once per plan entry on the seeded values, under a fresh tag.
+  * read (_read): the value and the derivative part (e1 for order 1; e1e2 for order 2) of
+    what f returned, whatever its shape (arrays, scalars, sequences of scalars).
+n inputs take ceil(n/k) sweeps of k directions; a Hessian takes b(b+1)/2 sweeps for b blocks
+of directions (symmetry). The default chunk (_default_chunk) takes every direction in one
+sweep for small inputs and about 2 sqrt(n) beyond, under a memory bound. Each direction is
+computed by the same arithmetic whatever the chunk, so results agree bit for bit, except
+through BLAS matrix products, whose summation order depends on the block shape.
 """
 import numbers
 
@@ -30,6 +28,7 @@ _ONE_SWEEP = 128                # up to this many inputs: all directions in one 
 _MAX_CHUNK = 128                # more directions per sweep stop paying off
 _BLOCK_BYTES = 16 << 20         # a dense tangent block of the input never exceeds 16 MiB
 _HESS_MAX_CHUNK = 32            # k1*k2 entries per element for hessian blocks
+_POOL_MIN = 1 << 14             # seeded tangent entries from which the block pool pays off
 
 _DUALS = (Dual, HyperDual, DualArray)
 
@@ -72,8 +71,7 @@ def _as_input(x, i, name):
             f"{name}: argument {i} is already a dual value from an enclosing dualdiff transform. "
             "Nested transforms (a derivative of a derivative) are not supported; use "
             "dd.hessian, dd.hvp or dd.derivative(f, order=2) for second derivatives.")
-    if isinstance(x, (numbers.Real, np.integer, np.floating)) and \
-            not isinstance(x, (bool, np.bool_)):
+    if _core.is_real(x) and not isinstance(x, (bool, np.bool_)):
         return np.array(float(x)), True
     kind = None
     if isinstance(x, np.ndarray):
@@ -95,15 +93,16 @@ def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK):
     """Directions per sweep when the caller gives no chunk.
 
     Up to _ONE_SWEEP inputs: one sweep. Beyond, about 2 sqrt(n): a sweep of a vector input
-    stores only the k seeded tangent rows (see "Support" in _arrays.pyx), so its cost is
-    about n values plus k^2 tangent entries per operation, and n/k sweeps balance at k ~
-    sqrt(n). Code that densifies (matrix products) pays n k per sweep whatever k is, so the
-    same k serves it, bounded so that a dense tangent block stays under _BLOCK_BYTES (the
+    stores only the k seeded tangent rows (row windows, dualdiff/_windows.pxi), so its cost
+    is about n values plus k^2 tangent entries per operation, and n/k sweeps balance at
+    k ~ sqrt(n). Code that densifies (matrix products) pays n k per sweep whatever k is, so
+    the same k serves it, bounded so that a dense tangent block stays under _BLOCK_BYTES (the
     memory bound, whatever n is)."""
     if n <= 0:
         return 1
     k = n if n <= _ONE_SWEEP else min(cap, max(64, int(2 * n ** 0.5)))
-    k = min(k, cap if n > _ONE_SWEEP else n, max(1, _BLOCK_BYTES // (8 * max(1, size_per_direction))))
+    k = min(k, cap if n > _ONE_SWEEP else n,
+            max(1, _BLOCK_BYTES // (8 * max(1, size_per_direction))))
     return max(1, k)
 
 
@@ -116,99 +115,56 @@ def _check_chunk(chunk, name):
 
 
 # ---------------------------------------------------------------------------------------
-# reading results off the output
-# ---------------------------------------------------------------------------------------
-
-def _not_numeric(out, name):
-    return _NotNumeric(out)
-
-
-def _read(reader, out, *args):
-    """reader(out, ...) with an error that shows what the function returned as a whole."""
-    try:
-        return reader(out, *args)
-    except _NotNumeric as e:
-        name = args[-1]
-        shown = f"{type(out).__name__} ({out!r:.60})"
-        inner = "" if e.args[0] is out else f", holding {type(e.args[0]).__name__}"
-        raise TypeError(f"{name}: the function must return a number or a numeric array, but it "
-                        f"returned {shown}{inner}") from None
-
-
-class _NotNumeric(Exception):
-    pass
-
-
-def _tangents(out, k, tag, name):
-    """(value, tangents) of a first-order output: arrays of shape S and S + (k,)."""
-    return _read_output(out, (k,), tag, name)
-
-
-def _tangents2(out, k1, k2, tag, name):
-    """(value, e1e2 part) of a second-order output: shapes S and S + (k1, k2)."""
-    return _read_output(out, (k1, k2), tag, name)
-
-
-def _read_output(out, dirs, tag, name):
-    """(value, derivative part) of what f returned: the tangents (order 1, dirs = (k,)) or
-    the e1e2 part (order 2, dirs = (k1, k2)); plain numbers and arrays are constants, and
-    sequences (loop-style outputs) are read element by element."""
-    order = len(dirs)
-    own, other = (Dual, HyperDual) if order == 1 else (HyperDual, Dual)
-    if type(out) is DualArray:
-        if out.order != order:
-            raise TypeError(f"{name}: the function returned "
-                            f"{'second' if order == 1 else 'first'}-order dual values")
-        _check_tag(out.tag, tag, name)
-        return out.value, (out.t1 if order == 1 else out.t12)
-    if type(out) is own:
-        _check_tag(_core.tag_of(out), tag, name)
-        if order == 1 and dirs[0] != 1:
-            raise TypeError(f"{name}: the function returned a Dual scalar made outside the "
-                            "transform")
-        return np.array(out.real), np.array([out.eps] if order == 1 else [[out.eps12]])
-    if type(out) is other:
-        raise TypeError(f"{name}: the function returned a {other.__name__}; "
-                        + ("use hessian for second derivatives" if order == 1 else
-                           "second derivatives need HyperDual throughout"))
-    if isinstance(out, (numbers.Real, np.number)) and not isinstance(out, (bool, np.bool_)):
-        return np.array(float(out)), np.zeros(dirs)
-    if isinstance(out, np.ndarray) and out.dtype.kind in "fiu":
-        v = out.astype(np.float64)
-        return v, np.zeros(v.shape + dirs)
-    if isinstance(out, (list, tuple, np.ndarray)):
-        if isinstance(out, np.ndarray) and out.dtype != object:
-            raise _not_numeric(out, name)
-        if isinstance(out, np.ndarray) and out.ndim == 0:
-            return _read_output(out[()], dirs, tag, name)
-        parts = [_read_output(e, dirs, tag, name) for e in out]
-        if not parts:
-            return np.zeros((0,)), np.zeros((0,) + dirs)
-        if len({p[0].shape for p in parts}) != 1:
-            raise TypeError(f"{name}: the function returned a ragged sequence")
-        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
-    raise _not_numeric(out, name)
-
-
-def _check_tag(got, tag, name):
-    if got != 0 and got != tag:
-        raise TypeError(f"{name}: the function returned a dual value of another (enclosing) "
-                        "transform; nested transforms are not supported")
-
-
-def _scalar_output(value, name):
-    if value.shape != ():
-        raise TypeError(f"{name} requires a function with a scalar output, but it returned "
-                        f"an array of shape {value.shape}; use jacobian for vector outputs")
-
-
-def _out(a, scalar):
-    return float(a) if scalar else a
-
-
-# ---------------------------------------------------------------------------------------
 # seeding
 # ---------------------------------------------------------------------------------------
+
+class _Cache:
+    """Read-only arrays reused across sweeps (identity seeds, triangle masks), under a byte
+    budget: beyond it new arrays are made but not kept. dd.clear_caches() empties it."""
+
+    def __init__(self, budget):
+        self.budget, self.bytes, self.items = budget, 0, {}
+
+    def get(self, key, make):
+        a = self.items.get(key)
+        if a is None:
+            a = make()
+            a.setflags(write=False)
+            if self.bytes + a.nbytes <= self.budget:
+                self.items[key] = a
+                self.bytes += a.nbytes
+        return a
+
+    def clear(self):
+        self.items.clear()
+        self.bytes = 0
+
+
+_CACHE = _Cache(16 << 20)
+
+
+def clear_caches():
+    """Release every cache dualdiff keeps: seeds, masks, zero blocks, the block pool."""
+    _CACHE.clear()
+    _arrays.clear_caches()
+
+
+class _Basis:
+    """Directions start..start+k-1 of the flattened inputs (basis vectors)."""
+    __slots__ = ("start", "k")
+
+    def __init__(self, start, k):
+        self.start, self.k = start, k
+
+
+class _Given:
+    """Given directions: one tangent array per input, each of shape input.shape + (k,)."""
+    __slots__ = ("tangents", "k")
+
+    def __init__(self, tangents):
+        self.tangents = tangents
+        self.k = tangents[0].shape[-1]
+
 
 class _Inputs:
     """The differentiated arguments, flattened into one vector of n input coordinates."""
@@ -227,19 +183,47 @@ class _Inputs:
             self.offsets.append(self.offsets[-1] + size)
         self.n = self.offsets[-1]
 
-    def basis(self, j, start, k):
-        """Tangents of argument j for directions start..start+k-1: shape arg.shape + (k,)."""
+    def _window(self, j, d):
+        """(tangent, lo, hi) of argument j along directions d; lo = -1 when the tangent is
+        dense, else the tangent holds only rows lo..hi-1 of a vector argument."""
         a = self.arrays[j]
-        lo = max(start, self.offsets[j])
-        hi = min(start + k, self.offsets[j + 1])
-        if lo == self.offsets[j] and hi == self.offsets[j + 1] and hi - lo == k:
-            eye = _identity(k)                                # the whole argument, one chunk
-            return eye if a.ndim == 1 else eye.reshape(a.shape + (k,))
+        if isinstance(d, _Given):
+            return d.tangents[j], -1, -1
+        off, k = self.offsets[j], d.k
+        lo = min(max(d.start - off, 0), a.size)
+        hi = min(max(d.start + k - off, lo), a.size)
+        if lo == 0 and hi == a.size and hi - lo == k:      # the whole argument, one chunk
+            eye = _CACHE.get(("eye", k), lambda: np.eye(k))
+            return (eye if a.ndim == 1 else eye.reshape(a.shape + (k,))), -1, -1
+        if a.ndim == 1:
+            # a vector with some of its elements seeded: store just those rows (windows)
+            rows = np.zeros((hi - lo, k))
+            r = np.arange(hi - lo)
+            rows[r, off + lo + r - d.start] = 1.0
+            return rows, lo, hi
         t = np.zeros((a.size, k))
-        if lo < hi:
-            r = np.arange(lo, hi)
-            t[r - self.offsets[j], r - start] = 1.0
-        return t.reshape(a.shape + (k,))
+        r = np.arange(lo, hi)
+        t[r, off + r - d.start] = 1.0
+        return t.reshape(a.shape + (k,)), -1, -1
+
+    def seed(self, tag, d1, d2=None):
+        """The arguments of one sweep: e1 along directions d1 (and e2 along d2)."""
+        seeded = []
+        for j, a in enumerate(self.arrays):
+            t1, lo1, hi1 = self._window(j, d1)
+            if a.ndim == 0 and d1.k == 1 and (d2 is None or d2.k == 1):
+                # a scalar argument on a one-direction sweep: the compiled scalar
+                if d2 is None:
+                    seeded.append(_core.seed_scalar(float(a), tag, float(t1[0])))
+                else:
+                    t2, _, _ = self._window(j, d2)
+                    seeded.append(_core.seed_scalar(float(a), tag, float(t1[0]), float(t2[0])))
+            elif d2 is None:
+                seeded.append(_arrays.seed(a, tag, t1, None, lo1, hi1))
+            else:
+                t2, lo2, hi2 = self._window(j, d2)
+                seeded.append(_arrays.seed(a, tag, t1, t2, lo1, hi1, lo2, hi2))
+        return seeded
 
     def call(self, f, kwargs, seeded):
         args = list(self.args)
@@ -259,81 +243,123 @@ class _Inputs:
         return out
 
 
-_IDENTITY = {}
+# ---------------------------------------------------------------------------------------
+# reading results off the output
+# ---------------------------------------------------------------------------------------
+
+class _NotNumeric(Exception):
+    pass
 
 
-def _identity(k):
-    """A read-only k x k identity, cached: dual arrays never write into their tangents."""
-    eye = _IDENTITY.get(k)
-    if eye is None:
-        eye = np.eye(k)
-        eye.setflags(write=False)
-        if k <= 512:
-            _IDENTITY[k] = eye
-    return eye
+def _read(out, dirs, tag, name):
+    """(value, derivative part) of what f returned: the tangents (order 1, dirs = (k,)) or
+    the e1e2 part (order 2, dirs = (k1, k2)), with an error that shows what f returned."""
+    try:
+        return _read_output(out, dirs, tag, name)
+    except _NotNumeric as e:
+        shown = f"{type(out).__name__} ({out!r:.60})"
+        inner = "" if e.args[0] is out else f", holding {type(e.args[0]).__name__}"
+        raise TypeError(f"{name}: the function must return a number or a numeric array, but it "
+                        f"returned {shown}{inner}") from None
 
 
-_ZEROS = {}
-_UPPER = {}
+def _read_output(out, dirs, tag, name):
+    """Plain numbers and arrays are constants; sequences (loop-style outputs) are read
+    element by element."""
+    order = len(dirs)
+    own, other = (Dual, HyperDual) if order == 1 else (HyperDual, Dual)
+    if type(out) is DualArray:
+        if out.order != order:
+            raise TypeError(f"{name}: the function returned "
+                            f"{'second' if order == 1 else 'first'}-order dual values")
+        _check_tag(out.tag, tag, name)
+        return out.value, (out.eps1 if order == 1 else out.eps12)
+    if type(out) is own:
+        _check_tag(_core.tag_of(out), tag, name)
+        if any(d != 1 for d in dirs):
+            raise TypeError(f"{name}: the function returned a {own.__name__} scalar made "
+                            "outside the transform")
+        return np.array(out.real), np.array([out.eps] if order == 1 else [[out.eps12]])
+    if type(out) is other:
+        raise TypeError(f"{name}: the function returned a {other.__name__}; "
+                        + ("use hessian for second derivatives" if order == 1 else
+                           "second derivatives need HyperDual throughout"))
+    if isinstance(out, (numbers.Real, np.number)) and not isinstance(out, (bool, np.bool_)):
+        return np.array(float(out)), np.zeros(dirs)
+    if isinstance(out, np.ndarray) and out.dtype.kind in "fiu":
+        v = out.astype(np.float64)
+        return v, np.zeros(v.shape + dirs)
+    if isinstance(out, (list, tuple, np.ndarray)):
+        if isinstance(out, np.ndarray) and out.dtype != object:
+            raise _NotNumeric(out)
+        if isinstance(out, np.ndarray) and out.ndim == 0:
+            return _read_output(out[()], dirs, tag, name)
+        parts = [_read_output(e, dirs, tag, name) for e in out]
+        if not parts:
+            return np.zeros((0,)), np.zeros((0,) + dirs)
+        if len({p[0].shape for p in parts}) != 1:
+            raise TypeError(f"{name}: the function returned a ragged sequence")
+        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+    raise _NotNumeric(out)
 
 
-def _upper(k):
-    """Cached boolean mask of the upper triangle (diagonal included) of a k x k block."""
-    m = _UPPER.get(k)
-    if m is None:
-        m = np.triu(np.ones((k, k), dtype=bool))
-        if k <= 512:
-            _UPPER[k] = m
-    return m
+def _check_tag(got, tag, name):
+    if got != tag:
+        if got == 0:
+            raise TypeError(f"{name}: the function returned a Dual/HyperDual made by hand "
+                            "(dd.Dual(...)); return plain numbers for constants")
+        raise TypeError(f"{name}: the function returned a dual value of another (enclosing) "
+                        "transform; nested transforms are not supported")
 
 
-def _zeros(shape):
-    """A read-only zero block, cached (the e1e2 seed of a Hessian sweep)."""
-    z = _ZEROS.get(shape)
-    if z is None:
-        z = np.zeros(shape)
-        z.setflags(write=False)
-        if z.size <= 1 << 16:
-            _ZEROS[shape] = z
-    return z
+def _scalar_output(value, name):
+    if value.shape != ():
+        raise TypeError(f"{name} requires a function with a scalar output, but it returned "
+                        f"an array of shape {value.shape}; use jacobian for vector outputs")
 
 
-def _seed1(inputs, start, k, tag):
-    seeded = []
-    for j, a in enumerate(inputs.arrays):
-        if k == 1 and a.ndim == 0:
-            # a scalar argument on a one-direction sweep: the compiled scalar, fastest path
-            seeded.append(_core.seed_dual(float(a), float(inputs.basis(j, start, 1)[0]), tag))
-        elif a.ndim == 1 and k < a.size:
-            # a vector with only some of its elements seeded: store just those tangent rows
-            # (see "Support" in dualdiff/_arrays.pyx); a sweep then costs O(n k), not O(n^2)
-            o = inputs.offsets[j]
-            lo = min(max(start - o, 0), a.size)
-            hi = min(max(start + k - o, lo), a.size)
-            rows = np.zeros((hi - lo, k))
-            r = np.arange(hi - lo)
-            rows[r, o + lo + r - start] = 1.0
-            seeded.append(_arrays.seed_rows(a, rows, lo, hi, tag))
-        else:
-            seeded.append(_arrays.seed_trusted(a, inputs.basis(j, start, k), tag))
-    return seeded
+def _out(a, scalar):
+    return float(a) if scalar else a
 
 
-def _seed2(inputs, s1, k1, s2, k2, tag, fixed_e1=None):
-    seeded = []
-    for j, a in enumerate(inputs.arrays):
-        t1 = inputs.basis(j, s1, k1) if fixed_e1 is None else fixed_e1[j]
-        t2 = inputs.basis(j, s2, k2)
-        whole = fixed_e1 is None and s1 == s2 == inputs.offsets[j] and k1 == k2 == a.size
-        if k1 == 1 and k2 == 1 and a.ndim == 0:
-            seeded.append(_core.seed_hyper(float(a), float(t1[0]), float(t2[0]), 0.0, tag))
-        elif whole:             # the one sweep of a small input: e1 = e2 = identity, dense
-            seeded.append(_arrays.seed2(a, t1, t2, _zeros(a.shape + (k1, k2)), tag))
-        elif a.ndim == 1:
-            seeded.append(_arrays.seed2_rows(a, t1, t2, np.zeros(a.shape + (k1, k2)), tag))
-        else:
-            seeded.append(_arrays.seed2(a, t1, t2, np.zeros(a.shape + (k1, k2)), tag))
-    return seeded
+# ---------------------------------------------------------------------------------------
+# the sweep loop
+# ---------------------------------------------------------------------------------------
+
+def _sweeps(f, inputs, kwargs, plan, name, scalar_out):
+    """Run f once per (d1, d2) of the plan (d2 None: first order) under one fresh tag;
+    returns a list of (value, derivative part) in plan order."""
+    tag = _core.new_tag()
+    results = []
+    big = inputs.n * max(d1.k * (d2.k if d2 is not None else 1) for d1, d2 in plan) >= _POOL_MIN
+    pool = _arrays.pooled() if big else None
+    if pool is not None:
+        pool.__enter__()
+    try:
+        for d1, d2 in plan:
+            out = inputs.call(f, kwargs, inputs.seed(tag, d1, d2))
+            dirs = (d1.k,) if d2 is None else (d1.k, d2.k)
+            value, part = _read(out, dirs, tag, name)
+            if scalar_out:
+                _scalar_output(value, name)
+            results.append((value, part))
+    finally:
+        if pool is not None:
+            pool.__exit__(None, None, None)
+    return results
+
+
+def _constant_call(f, inputs, kwargs, name, scalar_out):
+    """f at inputs with no direction to sweep (zero-size arguments): its value only."""
+    out = inputs.call(f, kwargs, inputs.arrays)
+    value, _ = _read(out, (1,), _core.new_tag(), name)
+    if scalar_out:
+        _scalar_output(value, name)
+    return value
+
+
+def _chunks(n, k):
+    return [(_Basis(s, min(k, n - s)), None) for s in range(0, n, k)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -353,26 +379,20 @@ def derivative(f, argnum=0, order=1):
 
     def finish(out, tag):
         """f' or f'' from the output of the sweep, whatever its shape."""
-        if order == 1:
-            value, t = _read(_tangents, out, 1, tag, "derivative")
-            return _out(t[..., 0], value.ndim == 0)
-        value, t = _read(_tangents2, out, 1, 1, tag, "derivative")
-        return _out(t[..., 0, 0], value.ndim == 0)
+        value, t = _read(out, (1,) * order, tag, "derivative")
+        return _out(t[(Ellipsis,) + (0,) * order], value.ndim == 0)
 
     def df(*args, **kwargs):
         _, (i,) = _check_argnums(int(argnum), len(args), "derivative")
-        x = args[i]
-        a, scalar = _as_input(x, i, "derivative")
-        if a.ndim != 0:
+        inputs = _Inputs(args, (i,), "derivative")
+        if inputs.arrays[0].ndim != 0:
             raise TypeError(f"derivative: argument {i} must be a scalar, got an array of shape "
-                            f"{a.shape}; use jacobian (or grad) for array arguments")
-        tag = _core.new_tag()
-        call = list(args)
-        if order == 1:
-            call[i] = _core.seed_dual(float(a), 1.0, tag)
-        else:
-            call[i] = _core.seed_hyper(float(a), 1.0, 1.0, 0.0, tag)
-        return finish(f(*call, **kwargs), tag)
+                            f"{inputs.arrays[0].shape}; use jacobian (or grad) for array "
+                            "arguments")
+        d = _Basis(0, 1)
+        value, part = _sweeps(f, inputs, kwargs, [(d, d if order == 2 else None)],
+                              "derivative", False)[0]
+        return _out(part[(Ellipsis,) + (0,) * order], value.ndim == 0)
 
     _wrap_doc(df, f, "derivative")
     if int(argnum) != 0:
@@ -390,8 +410,7 @@ def value_and_grad(f, argnums=0, chunk=None):
     chunk = _check_chunk(chunk, "value_and_grad")
 
     def vg(*args, **kwargs):
-        value, grads = _forward(f, args, kwargs, argnums, chunk, "grad", scalar_out=True)
-        return value, grads
+        return _forward(f, args, kwargs, argnums, chunk, "grad", scalar_out=True)
 
     _wrap_doc(vg, f, "value_and_grad")
     return vg
@@ -425,24 +444,16 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
     single, nums = _check_argnums(argnums, len(args), name)
     inputs = _Inputs(args, nums, name)
     n = inputs.n
-    k = chunk or _default_chunk(n, max(inputs.sizes))
-    k = max(1, min(k, n)) if n else 1
-    tag = _core.new_tag()
-    value, blocks = None, []
-    pool = _arrays.pool_on()           # sweeps reuse their large temporaries (no page faults)
-    try:
-        for start in range(0, max(n, 1), k):
-            kk = min(k, n - start) if n else 1
-            out = inputs.call(f, kwargs, _seed1(inputs, start, kk, tag) if n else inputs.arrays)
-            v, t = _read(_tangents, out, kk, tag, name)
-            if scalar_out:
-                _scalar_output(v, name)
-            value = v
-            blocks.append(t[..., :kk] if n else t[..., :0])
-    finally:
-        _arrays.pool_off(pool)
-    # a fresh array: the result must not share memory with anything the function returned
-    jac = np.concatenate(blocks, axis=-1) if len(blocks) != 1 else np.array(blocks[0])
+    if n == 0:
+        value = _constant_call(f, inputs, kwargs, name, scalar_out)
+        jac = np.zeros(value.shape + (0,))
+    else:
+        k = max(1, min(chunk or _default_chunk(n, max(inputs.sizes)), n))
+        results = _sweeps(f, inputs, kwargs, _chunks(n, k), name, scalar_out)
+        value = results[-1][0]
+        # a fresh array: the result must not share memory with anything f returned
+        jac = np.concatenate([t for v, t in results], axis=-1) if len(results) != 1 \
+            else np.array(results[0][1])
     pieces = inputs.split(jac, value.shape)
     results = [_out(p, s and value.ndim == 0) for p, s in zip(pieces, inputs.scalars)]
     result = results[0] if single else tuple(results)
@@ -459,37 +470,28 @@ def hessian(f, argnums=0, chunk=None):
         single, nums = _check_argnums(argnums, len(args), "hessian")
         inputs = _Inputs(args, nums, "hessian")
         n = inputs.n
-        k = chunk or min(_default_chunk(n, max(1, max(inputs.sizes)) * 4), _HESS_MAX_CHUNK)
-        k = max(1, min(k, n)) if n else 1
-        tag = _core.new_tag()
         H = np.zeros((n, n))
-        starts = list(range(0, n, k))
-        pool = _arrays.pool_on()
-        try:
-            for bi, s1 in enumerate(starts):
-                k1 = min(k, n - s1)
-                for s2 in starts[bi:]:
-                    k2 = min(k, n - s2)
-                    out = inputs.call(f, kwargs, _seed2(inputs, s1, k1, s2, k2, tag))
-                    v, t12 = _read(_tangents2, out, k1, k2, tag, "hessian")
-                    _scalar_output(v, "hessian")
-                    if s1 == s2:
-                        # symmetric in exact arithmetic; the upper triangle is the one kept,
-                        # so the result is symmetric bit for bit whatever the rounding
-                        t12 = np.where(_upper(k1), t12, t12.T)
-                    H[s1:s1 + k1, s2:s2 + k2] = t12
-                    H[s2:s2 + k2, s1:s1 + k1] = t12.T
-        finally:
-            _arrays.pool_off(pool)
         if n == 0:
-            out = inputs.call(f, kwargs, inputs.arrays)
-            v, _ = _read(_tangents, out, 1, tag, "hessian")
-            _scalar_output(v, "hessian")
+            _constant_call(f, inputs, kwargs, "hessian", True)
+        else:
+            k = chunk or min(_default_chunk(n, max(1, max(inputs.sizes)) * 4), _HESS_MAX_CHUNK)
+            k = max(1, min(k, n))
+            blocks = [_Basis(s, min(k, n - s)) for s in range(0, n, k)]
+            plan = [(b1, b2) for i, b1 in enumerate(blocks) for b2 in blocks[i:]]
+            for (b1, b2), (v, t12) in zip(plan, _sweeps(f, inputs, kwargs, plan, "hessian", True)):
+                s1, k1, s2, k2 = b1.start, b1.k, b2.start, b2.k
+                if s1 == s2:
+                    # symmetric in exact arithmetic; the upper triangle is the one kept, so
+                    # the result is symmetric bit for bit whatever the rounding
+                    upper = _CACHE.get(("upper", k1), lambda: np.triu(np.ones((k1, k1), bool)))
+                    t12 = np.where(upper, t12, t12.T)
+                H[s1:s1 + k1, s2:s2 + k2] = t12
+                H[s2:s2 + k2, s1:s1 + k1] = t12.T
         if single:
             a = inputs.arrays[0]
             return float(H[0, 0]) if a.ndim == 0 and inputs.scalars[0] else \
                 H.reshape(a.shape + a.shape)
-        blocks = []
+        rows = []
         for r, a in enumerate(inputs.arrays):
             row = []
             for c, b in enumerate(inputs.arrays):
@@ -497,8 +499,8 @@ def hessian(f, argnums=0, chunk=None):
                         inputs.offsets[c]:inputs.offsets[c + 1]].reshape(a.shape + b.shape)
                 row.append(float(blk) if a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
                            and inputs.scalars[c] else blk)
-            blocks.append(tuple(row))
-        return blocks[0][0] if single else tuple(blocks)
+            rows.append(tuple(row))
+        return tuple(rows)
 
     _wrap_doc(hess, f, "hessian")
     return hess
@@ -515,60 +517,51 @@ def jvp(f, primals, tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one "
                          "tangent per primal")
     inputs = _Inputs(primals, tuple(range(len(primals))), "jvp")
-    tag = _core.new_tag()
-    seeded = []
+    given = []
     for j, (a, tv) in enumerate(zip(inputs.arrays, tangents)):
         t, _ = _as_input(tv, j, "jvp (tangents)")
         if t.shape != a.shape:
             raise ValueError(f"jvp: tangent {j} has shape {t.shape} but its primal has shape "
                              f"{a.shape}")
-        if a.ndim == 0:
-            seeded.append(_core.seed_dual(float(a), float(t), tag))
-        else:
-            seeded.append(_arrays.seed(a, t[..., None], tag))
-    pool = _arrays.pool_on()
-    try:
-        out = f(*seeded)
-    finally:
-        _arrays.pool_off(pool)
-    if type(out) is Dual and _core.tag_of(out) == tag:
-        return out.real, out.eps
-    value, t = _read(_tangents, out, 1, tag, "jvp")
+        given.append(t[..., None])
+    value, t = _sweeps(f, inputs, {}, [(_Given(given), None)], "jvp", False)[0] if inputs.n \
+        else (_constant_call(f, inputs, {}, "jvp", False), None)
+    if t is None:
+        t = np.zeros(value.shape + (1,))
     scalar = value.ndim == 0
     return _out(value, scalar), _out(t[..., 0], scalar)
 
 
 def hvp(f, argnums=0, chunk=None):
-    """A function (x, v) -> H(x) v for a scalar-valued f: hyper-dual sweeps with e1 = v and
-    e2 running over the n inputs in chunks (ceil(n/chunk) sweeps). Returns x's shape."""
+    """A function (*args, v) -> H v for a scalar-valued f, H the Hessian with respect to
+    argument `argnums` (an int) at args: the last positional argument is v, of that
+    argument's shape. Hyper-dual sweeps with e1 = v and e2 running over the n inputs in
+    chunks (ceil(n/chunk) sweeps). Returns the argument's shape."""
     chunk = _check_chunk(chunk, "hvp")
     if isinstance(argnums, tuple):
         raise TypeError("hvp: argnums must be a single int")
 
-    def hv(x, v, *rest, **kwargs):
-        args = (x,) + rest
-        single, nums = _check_argnums(argnums, len(args), "hvp")
+    def hv(*args, **kwargs):
+        if len(args) < 2:
+            raise TypeError("hvp: call the returned function as hvp(f)(x, v) (or with f's other "
+                            "arguments before v: hvp(f, argnums=1)(a, x, v))")
+        args, v = args[:-1], args[-1]
+        _, nums = _check_argnums(argnums, len(args), "hvp")
         inputs = _Inputs(args, nums, "hvp")
-        vv, _ = _as_input(v, 1, "hvp (v)")
+        vv, _ = _as_input(v, len(args), "hvp (v)")
         a = inputs.arrays[0]
         if vv.shape != a.shape:
-            raise ValueError(f"hvp: v has shape {vv.shape} but x has shape {a.shape}")
+            raise ValueError(f"hvp: v has shape {vv.shape} but argument {nums[0]} has shape "
+                             f"{a.shape}")
         n = inputs.n
-        k = chunk or _default_chunk(n, max(1, a.size) * 2)
-        k = max(1, min(k, n))
-        tag = _core.new_tag()
-        res = np.zeros(n)
-        pool = _arrays.pool_on()
-        try:
-            for s2 in range(0, n, k):
-                k2 = min(k, n - s2)
-                out = inputs.call(f, kwargs, _seed2(inputs, 0, 1, s2, k2, tag,
-                                                    fixed_e1=[vv[..., None]]))
-                val, t12 = _read(_tangents2, out, 1, k2, tag, "hvp")
-                _scalar_output(val, "hvp")
-                res[s2:s2 + k2] = t12[0]
-        finally:
-            _arrays.pool_off(pool)
+        if n == 0:
+            _constant_call(f, inputs, kwargs, "hvp", True)
+            return _out(np.zeros(a.shape), inputs.scalars[0])
+        k = max(1, min(chunk or _default_chunk(n, max(1, a.size) * 2), n))
+        e1 = _Given([vv[..., None]])
+        plan = [(e1, _Basis(s, min(k, n - s))) for s in range(0, n, k)]
+        res = np.concatenate([t12[0] for v_, t12 in _sweeps(f, inputs, kwargs, plan, "hvp",
+                                                             True)])
         return _out(res.reshape(a.shape), inputs.scalars[0])
 
     _wrap_doc(hv, f, "hvp")

@@ -25,11 +25,11 @@ def points(rng, lo, hi, n=N):
 
 def dual_array(x, t):
     """x of shape S, t of shape S + (k,)."""
-    return _arrays.seed(x, t, TAG)
+    return _arrays.from_parts(x, t, tag=TAG)
 
 
 def hyper_array(x, t1, t2, t12):
-    return _arrays.seed2(x, t1, t2, t12, TAG)
+    return _arrays.from_parts(x, t1, t2, t12, tag=TAG)
 
 
 def assert_same(a, b):
@@ -66,9 +66,9 @@ def test_unary_kernel_equals_hyperdual(rng, name, lo, hi):
             for q in range(k2):
                 s = FN[name](HyperDual(x[i], t1[i, p], t2[i, q], t12[i, p, q]))
                 assert_same(y.value[i], s.real)
-                assert_same(y.t1[i, p], s.eps1)
-                assert_same(y.t2[i, q], s.eps2)
-                assert_same(y.t12[i, p, q], s.eps12)
+                assert_same(y.eps1[i, p], s.eps1)
+                assert_same(y.eps2[i, q], s.eps2)
+                assert_same(y.eps12[i, p, q], s.eps12)
 
 
 OPS = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
@@ -148,9 +148,9 @@ def test_binary_kernel_equals_hyperdual(rng, op, layout):
                     scalar(b, pb, False)
                 s = f(sa, sb)
                 assert_same(y.value[i], s.real)
-                assert_same(y.t1[i, p], s.eps1)
-                assert_same(y.t2[i, q], s.eps2)
-                assert_same(y.t12[i, p, q], s.eps12)
+                assert_same(y.eps1[i, p], s.eps1)
+                assert_same(y.eps2[i, q], s.eps2)
+                assert_same(y.eps12[i, p, q], s.eps12)
 
 
 @pytest.mark.filterwarnings("ignore:divide by zero encountered in power")

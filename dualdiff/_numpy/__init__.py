@@ -1,0 +1,205 @@
+"""The NumPy surface of dual arrays: which numpy function or ufunc is served by what.
+
+Where does a new numpy function go? Into the module of this package for its area, decorated
+with @implements(np.the_function), with numpy's own signature. Its derivative is either
+  * a linear map of the array (shape.py: reshape, take, concatenate, ...) -- exact by
+    construction through _arrays.linear / _arrays.join;
+  * a composition of functions that already have derivatives (reductions.py: mean, var, ...);
+  * a whole-array rule of dualdiff/_jvp (products, max/min ties, linear algebra), applied
+    with dualdiff._jvp.apply; or
+  * an elementwise rule of csrc/rules.h (the ufunc table below, built from the rule table).
+A keyword that a handler does not implement raises TypeError naming it (refuse()); a function
+that has no handler raises TypeError naming it (unsupported()) -- never a plain number.
+"""
+import functools
+import operator
+
+import numpy as np
+
+from dualdiff import _arrays, _core
+
+FUNCTIONS = _arrays.FUNCTIONS            # numpy function -> handler
+UFUNCS = _arrays.UFUNCS                  # ufunc -> handler of ufunc(*inputs)
+UFUNC_METHODS = _arrays.UFUNC_METHODS    # (ufunc, "reduce" | "accumulate" | ...) -> handler
+
+
+def implements(*funcs):
+    """Register the decorated handler for numpy functions (those that exist in this numpy)."""
+    def register(handler):
+        for f in funcs:
+            if f is not None:
+                FUNCTIONS[f] = handler
+        return handler
+    return register
+
+
+def ufunc_method(ufunc, method):
+    def register(handler):
+        UFUNC_METHODS[(ufunc, method)] = handler
+        return handler
+    return register
+
+
+class _NoValue:
+    """Default of keywords whose absence differs from every value (numpy's own _NoValue)."""
+    def __repr__(self):
+        return "<no value>"
+
+
+NOVALUE = _NoValue()
+
+
+# ---- names and errors ------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _namespace_names():
+    """Public numpy (and scipy.special, if imported) callables by identity -> qualified name."""
+    import sys
+    names = {}
+    for modname in ("scipy.special", "numpy.fft", "numpy.linalg", "numpy"):
+        mod = sys.modules.get(modname)
+        if mod is None:
+            continue
+        for attr in dir(mod):
+            if not attr.startswith("_"):
+                try:
+                    names[id(getattr(mod, attr))] = f"{modname}.{attr}"
+                except Exception:
+                    pass
+    return names
+
+
+def qualname(func):
+    """'numpy.linalg.solve', 'scipy.special.gammaln', 'numpy.sin': how users spell it."""
+    name = _namespace_names().get(id(func))
+    if name is not None:
+        return name
+    mod = getattr(func, "__module__", None)
+    base = getattr(func, "__name__", repr(func))
+    if mod and mod.startswith("numpy"):
+        mod = "numpy.linalg" if "linalg" in mod else "numpy.fft" if "fft" in mod else "numpy"
+    return f"{mod}.{base}" if mod else base
+
+
+def unsupported(func, method=None):
+    """The TypeError for a function or ufunc (method) dual values cannot go through."""
+    name = qualname(func)
+    if method is not None:
+        return TypeError(f"{name}.{method}(...) is not supported on dual values; call "
+                         f"{name}(...) itself, or a reduction such as np.sum or np.max")
+    hint = ("register its derivative with dd.register_elementwise(func, d1, d2)"
+            if isinstance(func, np.ufunc) else
+            "write it with supported numpy functions, or give it a rule with dd.custom_jvp")
+    return TypeError(f"dualdiff has no derivative rule for {name}: it cannot take dual values "
+                     f"(the derivative would be lost). To differentiate through it, {hint}.")
+
+
+def refuse(func, **given):
+    """TypeError for keywords a handler does not implement, given at non-default values."""
+    bad = [k for k, v in given.items() if v is not None and v is not NOVALUE]
+    if bad:
+        raise TypeError(f"{qualname(func)}(..., {', '.join(k + '=' for k in bad)}) is not "
+                        "supported on dual values; drop the keyword")
+
+
+def no_out(func, out):
+    if out is not None:
+        raise TypeError(f"{qualname(func)}(..., out=...) cannot store dual values: use the "
+                        "returned result instead")
+
+
+_arrays.unsupported = unsupported
+_arrays.qualname = qualname
+
+
+# ---- axes --------------------------------------------------------------------------------
+
+def axes(axis, ndim, func):
+    """axis (None, int or tuple) as a tuple of non-negative axes, numpy's errors included."""
+    if axis is None:
+        return tuple(range(ndim))
+    if not isinstance(axis, tuple):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        a = operator.index(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(a, ndim)
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{qualname(func)}: repeated axis")
+    return tuple(out)
+
+
+def axis1(axis, ndim):
+    a = operator.index(axis)
+    if not -ndim <= a < ndim:
+        raise np.exceptions.AxisError(a, ndim)
+    return a % ndim
+
+
+def ndim(a):
+    t = type(a)
+    if t is _arrays.DualArray or t is np.ndarray:
+        return a.ndim
+    return np.ndim(_arrays.value_of(a))
+
+
+def shape(a):
+    t = type(a)
+    if t is _arrays.DualArray or t is np.ndarray:
+        return a.shape
+    return np.shape(_arrays.value_of(a))
+
+
+def as_dual(a):
+    """A dual operand as a dual array (scalars lifted), or None for a constant."""
+    return _arrays.lift(a)
+
+
+# ---- ufuncs ----------------------------------------------------------------------------
+
+def _register_ufuncs():
+    for code, (name, lo, hi) in enumerate(_core.UNARY_RULES):
+        u = getattr(np, name, None)
+        if isinstance(u, np.ufunc):
+            UFUNCS[u] = functools.partial(_arrays.apply_unary, code)
+    for code, (name, lo, hi) in enumerate(_core.BINARY_RULES):
+        u = getattr(np, name, None)
+        if isinstance(u, np.ufunc):
+            UFUNCS[u] = functools.partial(_arrays.apply_binary, code)
+    UFUNCS[np.fabs] = UFUNCS[np.absolute]
+
+    def arithmetic(op, name):
+        def handler(a, b):
+            r = _arrays.arithmetic(op, a, b)
+            if r is NotImplemented:
+                raise TypeError(f"numpy.{name}: unsupported operand types "
+                                f"{type(a).__name__} and {type(b).__name__}")
+            return r
+        return handler
+    for op, u in enumerate((np.add, np.subtract, np.multiply, np.true_divide)):
+        UFUNCS[u] = arithmetic(op, u.__name__)
+    UFUNCS[np.power] = UFUNCS[np.float_power] = _arrays.power
+    UFUNCS[np.negative] = lambda a: _arrays.linear(a, lambda v, nd: np.negative(v))
+    UFUNCS[np.positive] = lambda a: a
+    for op, u in enumerate(_core.CMP_UFUNCS):
+        UFUNCS[u] = functools.partial(_compare, op)
+    for u in (np.isnan, np.isinf, np.isfinite, np.signbit):
+        UFUNCS[u] = functools.partial(_on_values, u)
+
+
+def _compare(op, a, b):
+    return _arrays.compare(a, b, op)
+
+
+def _on_values(u, a):
+    """Predicates (isnan, ...) look at the values: their result is not differentiable."""
+    return u(_arrays.value_of(a))
+
+
+_register_ufuncs()
+
+# the areas of the surface register their handlers on import
+from dualdiff._numpy import manipulation as _manipulation_mod, reductions as _reductions_mod  # noqa: E402,F401
+from dualdiff._numpy import products as _products_mod, linalg as _linalg_mod  # noqa: E402,F401

@@ -1,0 +1,288 @@
+"""Reductions and scans of numpy on dual arrays: sum, mean, var, std, prod, max, min, cumsum,
+cumprod, diff, clip, and the ufunc methods reduce/accumulate behind them.
+
+Sums are compiled (numpy's pairwise order, dualdiff/_sums.pxi); max and min follow the tie
+rule of dualdiff/_jvp/ordering.py; everything else is a composition of those with elementwise
+operations, so it needs no rule of its own.
+"""
+import numpy as np
+
+from dualdiff import _arrays, _core
+from dualdiff._arrays import DualArray
+from dualdiff._jvp import apply
+from dualdiff._jvp.ordering import extreme_jvp
+from dualdiff._numpy import (NOVALUE, axes, axis1, implements, ndim, no_out, qualname, refuse,
+                             shape, ufunc_method)
+from dualdiff._numpy.manipulation import concatenate, moveaxis, ravel, reshape, take, transpose
+from dualdiff._numpy.manipulation import where as where_
+
+_F64_DTYPES = (None, float, np.float64, "float64", "f8", "d")
+
+
+def _dtype_ok(func, dtype):
+    if dtype is None:
+        return
+    if not any(dtype is d or (d is not None and dtype == d) for d in _F64_DTYPES):
+        raise TypeError(f"{qualname(func)}(..., dtype={dtype!r}) is not supported on dual "
+                        "values (they are float64); drop the keyword")
+
+
+def _masked(func, a, where, fill):
+    """a with the elements outside `where` replaced by `fill` (a constant)."""
+    if where is NOVALUE or where is True:
+        return a
+    mask = np.asarray(_arrays.value_of(where), dtype=bool)
+    return where_(mask, a, fill)
+
+
+def _count(a, ax, where):
+    if where is NOVALUE or where is True:
+        return float(np.prod([shape(a)[i] for i in ax])) if ax else 1.0
+    mask = np.broadcast_to(np.asarray(_arrays.value_of(where), dtype=bool), shape(a))
+    return np.sum(mask, axis=ax, keepdims=True).astype(np.float64)
+
+
+# ---- sum and friends ----------------------------------------------------------------------
+
+@implements(np.sum)
+def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, where=NOVALUE):
+    if type(a) is DualArray and axis is None and dtype is None and out is None and \
+            not keepdims and initial is NOVALUE and where is NOVALUE:
+        return _arrays.sum_all(a)                      # np.sum(x): the common case, quickly
+    no_out(np.sum, out)
+    _dtype_ok(np.sum, dtype)
+    d = _arrays.lift(a)
+    if d is None:
+        return np.sum(_arrays.const(a), axis=axis, keepdims=keepdims,
+                      **({} if initial is NOVALUE else {"initial": initial}),
+                      **({} if where is NOVALUE else {"where": _arrays.value_of(where)}))
+    d = _masked(np.sum, d, where, 0.0)
+    ax = axes(axis, d.ndim, np.sum)
+    if len(ax) == d.ndim and not keepdims:
+        r = _arrays.sum_all(d)
+    else:
+        r = _arrays.sum_axes(d, ax, keepdims)
+    if initial is not NOVALUE and initial is not None:
+        r = r + initial
+    return r
+
+
+@implements(np.mean)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=NOVALUE):
+    no_out(np.mean, out)
+    _dtype_ok(np.mean, dtype)
+    ax = axes(axis, ndim(a), np.mean)
+    count = _count(a, ax, where)
+    if isinstance(count, np.ndarray) and not keepdims:
+        count = np.squeeze(count, axis=ax)
+    s = sum_(a, ax, keepdims=keepdims, where=where)
+    return s / count
+
+
+_mean = mean
+
+
+@implements(np.var)
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=NOVALUE,
+        mean=NOVALUE, correction=NOVALUE):
+    no_out(np.var, out)
+    _dtype_ok(np.var, dtype)
+    refuse(np.var, mean=mean)
+    if correction is not NOVALUE:
+        if ddof != 0:
+            raise ValueError("var: ddof and correction can't be provided simultaneously")
+        ddof = correction
+    ax = axes(axis, ndim(a), np.var)
+    m = _mean(a, ax, keepdims=True, where=where)
+    c = a - m
+    s = sum_(c * c, ax, keepdims=keepdims, where=where)
+    count = _count(a, ax, where)
+    if isinstance(count, np.ndarray) and not keepdims:
+        count = np.squeeze(count, axis=ax)
+    return s / np.maximum(count - ddof, 0.0)
+
+
+@implements(np.std)
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=NOVALUE,
+        mean=NOVALUE, correction=NOVALUE):
+    no_out(np.std, out)
+    v = var(a, axis, dtype, None, ddof, keepdims, where=where, mean=mean, correction=correction)
+    return _arrays.apply_unary(_core.UNARY_INDEX["sqrt"], v)
+
+
+@implements(np.prod)
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, where=NOVALUE):
+    """Product along axes by pairwise multiplication: log2(n) kernel calls of the exact
+    product rule (no division by the factors, so zeros are fine)."""
+    no_out(np.prod, out)
+    _dtype_ok(np.prod, dtype)
+    d = _arrays.lift(a)
+    if d is None:
+        return np.prod(_arrays.const(a), axis=axis, keepdims=keepdims,
+                       **({} if initial is NOVALUE else {"initial": initial}),
+                       **({} if where is NOVALUE else {"where": _arrays.value_of(where)}))
+    d = _masked(np.prod, d, where, 1.0)
+    n = d.ndim
+    ax = axes(axis, n, np.prod)
+    rest = tuple(i for i in range(n) if i not in ax)
+    y = reshape(transpose(d, ax + rest), (-1,) + tuple(d.shape[i] for i in rest))
+    if y.shape[0] == 0:
+        y = np.ones(y.shape[1:])
+    else:
+        while y.shape[0] > 1:
+            h = y.shape[0] // 2
+            z = y[:h] * y[h:2 * h]
+            y = concatenate([z, y[2 * h:]], 0) if y.shape[0] % 2 else z
+        y = reshape(y, y.shape[1:])
+    if keepdims:
+        y = reshape(y, tuple(1 if i in ax else d.shape[i] for i in range(n)))
+    if initial is not NOVALUE and initial is not None:
+        y = y * initial
+    return y
+
+
+def _extreme(func, pick, a, axis, out, keepdims, initial, where):
+    no_out(func, out)
+    d = _arrays.lift(a)
+    kw = {}
+    if initial is not NOVALUE:
+        kw["initial"] = initial
+    if where is not NOVALUE:
+        kw["where"] = _arrays.value_of(where)
+    if d is None:
+        return pick(_arrays.const(a), axis=axis, keepdims=keepdims, **kw)
+    ax = axes(axis, d.ndim, func)
+    if where is not NOVALUE and where is not True:
+        if initial is NOVALUE:
+            raise ValueError(f"reduction operation '{pick.__name__}' does not have an identity, "
+                             "so to use a where mask one has to specify 'initial'")
+        d = _masked(func, d, where, -np.inf if pick is np.max else np.inf)
+    elif any(d.shape[i] == 0 for i in ax) and initial is not NOVALUE:
+        full = pick(d.value, axis=ax, keepdims=keepdims, initial=initial)
+        return full                                    # nothing to differentiate
+    r = apply(extreme_jvp, (d,), {"axis": ax, "keepdims": keepdims, "pick": pick})
+    if initial is not NOVALUE:
+        r = (np.maximum if pick is np.max else np.minimum)(r, initial)
+    return r
+
+
+@implements(np.max, np.amax)
+def amax(a, axis=None, out=None, keepdims=False, initial=NOVALUE, where=NOVALUE):
+    return _extreme(np.max, np.max, a, axis, out, keepdims, initial, where)
+
+
+@implements(np.min, np.amin)
+def amin(a, axis=None, out=None, keepdims=False, initial=NOVALUE, where=NOVALUE):
+    return _extreme(np.min, np.min, a, axis, out, keepdims, initial, where)
+
+
+@implements(np.clip)
+def clip(a, a_min=NOVALUE, a_max=NOVALUE, out=None, *, min=NOVALUE, max=NOVALUE, **kwargs):
+    """minimum(maximum(a, a_min), a_max), as numpy: ties at a bound share the derivative."""
+    no_out(np.clip, out)
+    refuse(np.clip, **kwargs)
+    lo = a_min if a_min is not NOVALUE else min
+    hi = a_max if a_max is not NOVALUE else max
+    if lo is NOVALUE and hi is NOVALUE:
+        raise ValueError("clip: at least one of a_min and a_max must be given")
+    return _core.clip(a, None if lo is NOVALUE else lo, None if hi is NOVALUE else hi)
+
+
+# ---- scans -----------------------------------------------------------------------------
+
+@implements(np.cumsum, getattr(np, "cumulative_sum", None))
+def cumsum(a, axis=None, dtype=None, out=None, *, include_initial=False):
+    no_out(np.cumsum, out)
+    _dtype_ok(np.cumsum, dtype)
+    if axis is None:
+        if ndim(a) > 1 and include_initial:
+            raise ValueError("cumulative_sum: axis must be given for arrays of more than 1 dimension")
+        a, axis = ravel(a), 0
+    ax = axis1(axis, ndim(a))
+
+    def fn(arr, nd):
+        c = np.cumsum(arr, axis=ax)
+        if include_initial:
+            c = np.concatenate([np.zeros_like(np.take(arr, [0], axis=ax)), c], axis=ax)
+        return c
+    return _arrays.linear(a, fn)
+
+
+@implements(np.cumprod, getattr(np, "cumulative_prod", None))
+def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
+    no_out(np.cumprod, out)
+    _dtype_ok(np.cumprod, dtype)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = axis1(axis, ndim(a))
+    y = moveaxis(a, ax, 0)
+    ones = np.ones((1,) + shape(y)[1:])
+    if shape(y)[0] == 0:
+        return moveaxis(concatenate([ones, y], 0) if include_initial else y, 0, ax)
+    acc = y[0:1]
+    pieces = [ones, acc] if include_initial else [acc]
+    for i in range(1, shape(y)[0]):
+        acc = acc * y[i:i + 1]
+        pieces.append(acc)
+    return moveaxis(concatenate(pieces, 0), 0, ax)
+
+
+@implements(np.diff)
+def diff(a, n=1, axis=-1, prepend=NOVALUE, append=NOVALUE):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"diff: order must be a non-negative integer, got {n!r}")
+    if n == 0:
+        return a
+    ax = axis1(axis, ndim(a))
+    parts = []
+    if prepend is not NOVALUE:
+        parts.append(_broadcast_edge(prepend, a, ax))
+    parts.append(a)
+    if append is not NOVALUE:
+        parts.append(_broadcast_edge(append, a, ax))
+    x = concatenate(parts, ax) if len(parts) > 1 else a
+    for _ in range(n):
+        m = shape(x)[ax]
+        x = take(x, np.arange(1, m), ax) - take(x, np.arange(0, m - 1), ax)
+    return x
+
+
+def _broadcast_edge(v, a, ax):
+    from dualdiff._numpy.manipulation import broadcast_to
+    if ndim(v) == 0:
+        s = list(shape(a))
+        s[ax] = 1
+        return broadcast_to(v, tuple(s))
+    return v
+
+
+# ---- the ufunc methods behind them --------------------------------------------------------
+
+def _reduce_axis(axis):
+    return 0 if axis is NOVALUE else axis
+
+
+for _u, _f in ((np.add, sum_), (np.multiply, prod)):
+    def _handler(a, axis=NOVALUE, dtype=None, out=None, keepdims=False, initial=NOVALUE,
+                 where=NOVALUE, _f=_f):
+        return _f(a, axis=_reduce_axis(axis), dtype=dtype, out=out, keepdims=keepdims,
+                  initial=initial, where=where)
+    ufunc_method(_u, "reduce")(_handler)
+
+for _u, _f in ((np.maximum, amax), (np.minimum, amin), (np.fmax, amax), (np.fmin, amin)):
+    def _handler(a, axis=NOVALUE, dtype=None, out=None, keepdims=False, initial=NOVALUE,
+                 where=NOVALUE, _f=_f, _u=_u):
+        _dtype_ok(_u, dtype)
+        return _f(a, axis=_reduce_axis(axis), out=out, keepdims=keepdims, initial=initial,
+                  where=where)
+    ufunc_method(_u, "reduce")(_handler)
+
+
+@ufunc_method(np.add, "accumulate")
+def _add_accumulate(a, axis=0, dtype=None, out=None):
+    return cumsum(a, axis=axis, dtype=dtype, out=out)
+
+
+@ufunc_method(np.multiply, "accumulate")
+def _multiply_accumulate(a, axis=0, dtype=None, out=None):
+    return cumprod(a, axis=axis, dtype=dtype, out=out)

@@ -1,0 +1,51 @@
+# Sums of dual arrays in numpy's pairwise order (csrc/kernels.h). Included by _arrays.pyx.
+#
+# The value of a full sum is bit for bit np.sum's, and each direction is summed alike over the
+# stored rows of its window (with the result of summing all rows), so a gradient's bits do not
+# depend on the chunk.
+
+cdef extern from "kernels.h" nogil:
+    void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc)
+    void dd_pairwise_rows_range(const double *a, ptrdiff_t n, ptrdiff_t lo, ptrdiff_t hi,
+                                int k, double *out, double *acc)
+    ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
+
+
+cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k, ptrdiff_t lo, ptrdiff_t hi):
+    """Column sums of an (n, k) block of which t holds rows lo..hi-1 (the rest zero)."""
+    cdef cnp.npy_intp dims[1]
+    dims[0] = k
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, dims, cnp.NPY_DOUBLE, 0)
+    cdef double *scratch = <double*>PyMem_Malloc(dd_pairwise_scratch(n, k) * sizeof(double))
+    if scratch == NULL:
+        raise MemoryError()
+    if lo == 0 and hi == n:
+        dd_pairwise_rows(_ptr(t), n, k, _ptr(out), scratch)
+    else:
+        dd_pairwise_rows_range(_ptr(t), n, lo, hi, k, _ptr(out), scratch)
+    PyMem_Free(scratch)
+    return out
+
+
+def sum_all(DualArray x):
+    """The sum of every element of x, as a 0-d dual array."""
+    cdef cnp.ndarray v = _contig(x.value)
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
+    cdef Py_ssize_t lo, hi
+    cdef int p, k
+    value = _sum_rows(v, n, 1, 0, n).reshape(())
+    out = []
+    for p in range(_nparts(x)):
+        k = _k1(x) if p == E1 else _k2(x) if p == E2 else _k1(x) * _k2(x)
+        _window(x, p, &lo, &hi)
+        if not x.windowed:
+            lo, hi = 0, n
+        r = _sum_rows(_contig(_stored(x, p)), n, k, lo, hi)
+        out.append(r.reshape(_k1(x), _k2(x)) if p == E12 else r)
+    return _new(value, out[0], _at(out, E2), _at(out, E12), x.tag)
+
+
+def sum_axes(DualArray x, tuple axes, bint keepdims):
+    """The sum over the given (normalised) axes: numpy's own sum of each part."""
+    return _rebuild(x, x.value.sum(axis=axes, keepdims=keepdims),
+                    [t.sum(axis=axes, keepdims=keepdims) for t in _parts(x)], -1)

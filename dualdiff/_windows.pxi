@@ -1,0 +1,112 @@
+# Row windows: which tangent rows a part of a dual array stores. Included by _arrays.pyx.
+#
+# A gradient sweep seeds k directions on k elements of x: the other rows of the tangent block
+# are zero and stay zero through elementwise operations, unit-step slices and sums. So a 1-D
+# dual array may store, for each part p (e1; for order 2 also e2 and e12), only the rows
+# lo[p]..hi[p]-1: its "window". Outside the window the part is zero. A Hessian block seeds e1 on
+# rows I and e2 on rows J; e12 starts empty and grows only where an e1 row meets an e2 row (the
+# f'' e1 e2 term of the chain rule, csrc/hyperdual.h, is zero elsewhere).
+#
+# Window-aware code (elementwise kernels, unit-step slices, sums) works on the stored rows alone,
+# so a chunked sweep of elementwise-and-shift code costs O(n k) instead of O(n^2). Everything
+# else reads parts through _part(), the one accessor, which stores the zero rows first: windows
+# are purely an optimisation and results are bit for bit those of dense storage.
+
+cdef inline void _window(DualArray d, int p, Py_ssize_t *lo, Py_ssize_t *hi):
+    """The rows part p of d stores (all rows when d is not windowed)."""
+    if d.windowed:
+        lo[0] = d.lo[p]
+        hi[0] = d.hi[p]
+    else:
+        lo[0] = 0
+        hi[0] = d.value.shape[0] if d.value.ndim else 1
+
+
+cdef inline void _window_cover(Py_ssize_t *lo, Py_ssize_t *hi, Py_ssize_t l2, Py_ssize_t h2):
+    """Grow the window [lo, hi) to cover [l2, h2); an empty window adds nothing."""
+    if h2 <= l2:
+        return
+    if hi[0] <= lo[0]:
+        lo[0] = l2
+        hi[0] = h2
+    else:
+        lo[0] = min(lo[0], l2)
+        hi[0] = max(hi[0], h2)
+
+
+cdef inline void _window_cover_meet(Py_ssize_t *lo, Py_ssize_t *hi, DualArray a, DualArray b):
+    """Grow [lo, hi) to cover the rows where a's e1 window meets b's e2 window: where the
+    e1 e2 product terms of the second-order chain and product rules can be nonzero."""
+    cdef Py_ssize_t la, ha, lb, hb
+    _window(a, E1, &la, &ha)
+    _window(b, E2, &lb, &hb)
+    _window_cover(lo, hi, max(la, lb), min(ha, hb))
+
+
+cdef inline bint _is_constant(DualArray d):
+    """No stored tangent row at all: the sweep seeded none of the elements d depends on (say,
+    one layer's weights while the chunk covers another's), so d is a constant of the sweep."""
+    cdef int p
+    if not d.windowed:
+        return False
+    for p in range(_nparts(d)):
+        if d.hi[p] > d.lo[p]:
+            return False
+    return True
+
+
+cdef DualArray _new_windowed(cnp.ndarray value, list stored, Py_ssize_t *lo, Py_ssize_t *hi,
+                             int tag):
+    """A 1-D dual array whose part p stores rows lo[p]..hi[p]-1 in stored[p]."""
+    cdef DualArray r = _new(value, stored[0], _at(stored, E2), _at(stored, E12), tag)
+    cdef Py_ssize_t n = cnp.PyArray_DIMS(value)[0]
+    cdef int p
+    for p in range(_nparts(r)):
+        r.lo[p] = lo[p]
+        r.hi[p] = hi[p]
+        if lo[p] > 0 or hi[p] < n:
+            r.windowed = True
+    return r
+
+
+cdef cnp.ndarray _rows(DualArray d, int p, Py_ssize_t lo, Py_ssize_t hi):
+    """Rows lo..hi-1 of part p of d, C-contiguous, zeros where d stores nothing."""
+    cdef Py_ssize_t dlo, dhi, a, b
+    c = _stored(d, p)
+    _window(d, p, &dlo, &dhi)
+    if dlo == lo and dhi == hi:
+        return _contig(c)
+    r = np.zeros((max(hi - lo, 0),) + c.shape[1:])
+    a, b = max(lo, dlo), min(hi, dhi)
+    if a < b:
+        r[a - lo:b - lo] = c[a - dlo:b - dlo]
+    return r
+
+
+cdef int _densify(DualArray d) except -1:
+    """Store the zero rows too. The logical value does not change, so this is safe on an
+    immutable array (and it happens at most once per array)."""
+    cdef Py_ssize_t n
+    cdef int p
+    if not d.windowed:
+        return 0
+    n = d.value.shape[0]
+    for p in range(_nparts(d)):
+        _set_stored(d, p, _rows(d, p, 0, n))
+    d.windowed = False
+    return 0
+
+
+cdef DualArray _window_slice(DualArray x, Py_ssize_t start, Py_ssize_t stop):
+    """x[start:stop] (unit step) of a windowed vector: each stored window shifts and is cut."""
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
+    cdef Py_ssize_t m = max(0, stop - start), a0
+    cdef int p
+    stored = []
+    for p in range(_nparts(x)):
+        lo[p] = min(max(x.lo[p] - start, 0), m)
+        hi[p] = min(max(x.hi[p] - start, lo[p]), m)
+        a0 = lo[p] + start - x.lo[p]
+        stored.append(_stored(x, p)[a0:a0 + hi[p] - lo[p]])
+    return _new_windowed(x.value[start:stop], stored, lo, hi, x.tag)
