@@ -9,14 +9,17 @@ fastdual.
 Every figure is a ratio measured inside this run (each method timed in alternation with
 plain-numpy f); times are shown for scale only.
 """
-import os
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402  (first: it pins every library to one thread)
+import _peers as P  # noqa: E402  (first: it pins every library to one thread)
+import _report as R  # noqa: E402
+import _timing as T  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+import dualdiff as dd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import functions  # noqa: E402
@@ -97,16 +100,15 @@ def rosenbrock_hessian_exact(x):
 
 
 def main():
-    args = C.parse_args(__doc__.splitlines()[0])
+    args = T.parse_args(__doc__.splitlines()[0])
     mode = args.mode
-    dd = C.import_dualdiff()
-    ag = C.optional_import("autograd")
-    torch = C.optional_import("torch")
-    jax = C.optional_import("jax")
-    fd = C.optional_import("fastdual")
-    nd = C.optional_import("num_dual")
-    rep = C.Report("arrays", "dualdiff over numpy arrays: jvp and hessian", args, dd)
-    bench = C.Bench(args.cfg)
+    ag = P.optional_import("autograd")
+    torch = P.optional_import("torch")
+    jax = P.optional_import("jax")
+    fd = P.optional_import("fastdual")
+    nd = P.optional_import("num_dual")
+    rep = R.Report("arrays", "dualdiff over numpy arrays: jvp and hessian", args, dd)
+    bench = T.Bench(args.cfg)
     if torch is not None:
         torch.set_default_dtype(torch.float64)
     if jax is not None:
@@ -122,8 +124,8 @@ def main():
             f=functions.elementwise_chain,
             pair=pair_elementwise,
             shape=lambda N: (N,),
-            torch_f=(lambda: C.rebind(functions.elementwise_chain, np=torch)),
-            jax_f=(lambda: C.rebind(functions.elementwise_chain, np=jnp))),
+            torch_f=(lambda: P.rebind(functions.elementwise_chain, np=torch)),
+            jax_f=(lambda: P.rebind(functions.elementwise_chain, np=jnp))),
         "matmul": dict(
             title=f"np.sum(np.tanh(np.tanh(X @ W1) @ W2)), X of shape (N/{WIDTH}, {WIDTH})",
             f=make_matmul_chain(np, W1, W2),
@@ -150,9 +152,9 @@ def main():
             base = (lambda x=x: f(x))
             base_times[N] = bench.single(base, key=("base", N))
             ref = np.array(ch["pair"](x, v)[1])
-            ms = [C.Method("dualdiff jvp", lambda x=x, v=v: dd.jvp(f, (x,), (v,))[1],
+            ms = [T.Method("dualdiff jvp", lambda x=x, v=v: dd.jvp(f, (x,), (v,))[1],
                            numpy_based=True, kind="forward"),
-                  C.Method("pure-numpy value/tangent pair (by hand)",
+                  T.Method("pure-numpy value/tangent pair (by hand)",
                            lambda x=x, v=v: ch["pair"](x, v)[1], numpy_based=True,
                            kind="forward")]
             if jax is not None:
@@ -167,27 +169,27 @@ def main():
                     out = jax.jvp(jax_f, (xj,), (vj,))
                     out[1].block_until_ready()
                     return out[1]
-                ms += [C.Method("jax.jvp jit", jj, kind="forward",
+                ms += [T.Method("jax.jvp jit", jj, kind="forward",
                                 own=("jax f jit",
                                      lambda xj=xj: f_jit(xj).block_until_ready())),
-                       C.Method("jax.jvp no jit", jn, kind="forward",
+                       T.Method("jax.jvp no jit", jn, kind="forward",
                                 own=("jax f no jit",
                                      lambda xj=xj: jax_f(xj).block_until_ready()))]
             if torch is not None:
                 xt, vt = torch.from_numpy(x), torch.from_numpy(v)
-                ms.append(C.Method("torch.func.jvp",
+                ms.append(T.Method("torch.func.jvp",
                                    lambda xt=xt, vt=vt: torch.func.jvp(torch_f, (xt,), (vt,))[1],
                                    kind="forward", own=("torch f", lambda xt=xt: torch_f(xt))))
-            print(f" N = {N}: numpy f = {C.fmt_time(base_times[N])}", flush=True)
-            recs += C.run_case(bench, N, base, ms, ref, history, N >= MEM_MIN[mode], own_cache)
+            print(f" N = {N}: numpy f = {R.fmt_time(base_times[N])}", flush=True)
+            recs += T.run_case(bench, N, base, ms, ref, history, N >= MEM_MIN[mode], own_cache)
         own_recs = [dict(method=f"{lab} (own baseline)", kind="f", size=n, **r)
                     for (lab, n), r in own_cache.items()]
         rep.table(f"jvp of the {cname} chain: ratio to numpy f",
                   ["method"] + [f"N={N:.0e}".replace("e+0", "e") for N in sizes],
-                  C.pivot(recs + own_recs, sizes, base_times), recs + own_recs,
+                  R.pivot(recs + own_recs, sizes, base_times), recs + own_recs,
                   intro=f"f = {ch['title']}. Each cell: one jvp (value and directional "
                         "derivative) / one numpy evaluation of f (interleaved).")
-        headers, rows = C.detail_rows(recs, "N", with_mem=True)
+        headers, rows = R.detail_rows(recs, "N", with_mem=True)
         rep.table(f"jvp of the {cname} chain, details", headers, rows, [],
                   intro="× own f: jax/torch rows divided by their own f. rel. error against "
                         "the hand-written pair. Peak memory for N >= "
@@ -203,7 +205,7 @@ def main():
                    "not run (N = 10^6 is not in --quick)", None)
     else:
         rep.target("jvp of the elementwise chain at N = 10^6 / numpy f", "≤ 2×",
-                   C.fmt_ratio(target), target <= 2.0)
+                   R.fmt_ratio(target), target <= 2.0)
 
     # ---- per-operation cost on arrays -------------------------------------------------------
     N = OP_N[mode]
@@ -218,14 +220,14 @@ def main():
         r = bench.pair(base, lambda op=op: dd.jvp(op, (x,), (v,)))
         rec = dict(op=label, size=N, **r)
         rec["net_ratio"] = (r["t"] - fixed["t"]) / r["t_base"]
-        row = [label, C.fmt_time(r["t_base"]), C.fmt_time(r["t"]), C.fmt_ratio(r["ratio"]),
-               C.fmt_ratio(rec["net_ratio"])]
+        row = [label, R.fmt_time(r["t_base"]), R.fmt_time(r["t"]), R.fmt_ratio(r["ratio"]),
+               R.fmt_ratio(rec["net_ratio"])]
         if jax is not None:
             jj = jax.jit(lambda x, v, jop=make(jnp, jnp.asarray(W1)): jax.jvp(jop, (x,), (v,)))
             xj, vj = jnp.asarray(x), jnp.asarray(v)
             rj = bench.pair(base, lambda: jj(xj, vj)[1].block_until_ready())
             rec["jax_jit"] = rj
-            row.append(C.fmt_ratio(rj["ratio"]))
+            row.append(R.fmt_ratio(rj["ratio"]))
         rows.append(row)
         raw.append(rec)
         print(f"  {label}: {row[3]}", flush=True)
@@ -237,7 +239,7 @@ def main():
                     "tangent rule is a few multiplies (memory traffic doubles); much more "
                     "points at per-element overhead in the dual kernels. dd.jvp includes its "
                     "fixed cost (input checks, copies, seeding): dd.jvp(lambda x: x) = "
-                    f"{C.fmt_time(fixed['t'])} here; 'net' subtracts it.")
+                    f"{R.fmt_time(fixed['t'])} here; 'net' subtracts it.")
 
     # ---- Hessian of Rosenbrock ------------------------------------------------------------
     f_np = functions.rosenbrock
@@ -245,13 +247,13 @@ def main():
     hsizes = HESS_SIZES[mode]
     print("\nHessian of Rosenbrock:", flush=True)
     if jax is not None:
-        f_j = C.rebind(f_np, np=jnp)
+        f_j = P.rebind(f_np, np=jnp)
         hj, fjj = jax.jit(jax.hessian(f_j)), jax.jit(f_j)
     if torch is not None:
-        f_t = C.rebind(f_np, np=torch)
+        f_t = P.rebind(f_np, np=torch)
         ht = torch.func.hessian(f_t)
     if ag is not None:
-        ha = ag.hessian(C.rebind(f_np, np=anp))
+        ha = ag.hessian(P.rebind(f_np, np=anp))
     if fd is not None:
         from fastdual._hyperdual import hessian_matrix as fd_hessian
     for n in hsizes:
@@ -259,43 +261,43 @@ def main():
         base = (lambda x=x: f_np(x))
         base_times[n] = bench.single(base, key=("base", n))
         ref = rosenbrock_hessian_exact(x)
-        ms = [C.Method("dualdiff hessian (default chunk)", lambda x=x: dd.hessian(f_np)(x),
+        ms = [T.Method("dualdiff hessian (default chunk)", lambda x=x: dd.hessian(f_np)(x),
                        numpy_based=True, kind="forward", power=2),
-              C.Method("dualdiff hessian chunk=1", lambda x=x: dd.hessian(f_np, chunk=1)(x),
+              T.Method("dualdiff hessian chunk=1", lambda x=x: dd.hessian(f_np, chunk=1)(x),
                        numpy_based=True, kind="forward", power=2),
-              C.Method("dualdiff hessian, loop spelling (rosenbrock_loop)",
+              T.Method("dualdiff hessian, loop spelling (rosenbrock_loop)",
                        lambda x=x: dd.hessian(functions.rosenbrock_loop)(x),
                        numpy_based=True, kind="forward", power=2)]
         if jax is not None:
             xj = jnp.asarray(x)
-            ms.append(C.Method("jax.hessian jit (fwd-over-rev)",
+            ms.append(T.Method("jax.hessian jit (fwd-over-rev)",
                                lambda xj=xj: hj(xj).block_until_ready(),
                                own=("jax f jit", lambda xj=xj: fjj(xj).block_until_ready())))
         if torch is not None:
             xt = torch.from_numpy(x)
-            ms.append(C.Method("torch.func.hessian (fwd-over-rev)", lambda xt=xt: ht(xt),
+            ms.append(T.Method("torch.func.hessian (fwd-over-rev)", lambda xt=xt: ht(xt),
                                own=("torch f", lambda xt=xt: f_t(xt)), power=2))
         if ag is not None:
-            ms.append(C.Method("autograd.hessian", lambda x=x: ha(x), numpy_based=True,
+            ms.append(T.Method("autograd.hessian", lambda x=x: ha(x), numpy_based=True,
                                power=2))
         if nd is not None:
-            ms.append(C.Method("num_dual.hessian (hyper-dual n-vectors, 1 sweep)",
+            ms.append(T.Method("num_dual.hessian (hyper-dual n-vectors, 1 sweep)",
                                lambda x=x: nd.hessian(lambda q: f_np(np.array(q)), list(x))[2],
                                kind="forward", power=3))
         if fd is not None:
-            ms.append(C.Method("fastdual hessian_matrix (HyperDual, n(n+1)/2 sweeps)",
+            ms.append(T.Method("fastdual hessian_matrix (HyperDual, n(n+1)/2 sweeps)",
                                lambda x=x: fd_hessian(lambda q: f_np(np.asarray(q)), x),
                                kind="forward", power=3))
-        print(f" n = {n}: numpy f = {C.fmt_time(base_times[n])}", flush=True)
-        recs += C.run_case(bench, n, base, ms, ref, history, False, own_cache)
+        print(f" n = {n}: numpy f = {R.fmt_time(base_times[n])}", flush=True)
+        recs += T.run_case(bench, n, base, ms, ref, history, False, own_cache)
     own_recs = [dict(method=f"{lab} (own baseline)", kind="f", size=n, **r)
                 for (lab, n), r in own_cache.items()]
     rep.table("Hessian of extended Rosenbrock: ratio to numpy f",
               ["method"] + [f"n={n}" for n in hsizes],
-              C.pivot(recs + own_recs, hsizes, base_times), recs + own_recs,
+              R.pivot(recs + own_recs, hsizes, base_times), recs + own_recs,
               intro="Each cell: one full n×n Hessian / one numpy evaluation of "
                     "functions.rosenbrock (interleaved).")
-    headers, rows = C.detail_rows(recs, "n", with_mem=False)
+    headers, rows = R.detail_rows(recs, "n", with_mem=False)
     rep.table("Hessian, details", headers, rows, [],
               intro="rel. error against the exact (tridiagonal) Hessian.")
     rep.finish()

@@ -11,15 +11,20 @@ Jacobians (few inputs, many outputs) the order flips. This script measures where
 Every figure is a ratio measured inside this run (each method timed in alternation with
 plain-numpy f); times are shown for scale only.
 """
-import os
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+import time
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402  (first: it pins every library to one thread)
+import _peers as P  # noqa: E402  (first: it pins every library to one thread)
+import _report as R  # noqa: E402
+import _timing as T  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+import dualdiff as dd  # noqa: E402
+from dualdiff._mlp_cli import sine_data  # noqa: E402
+from dualdiff.mlp import MLP  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import functions  # noqa: E402
@@ -57,25 +62,6 @@ def make_jac_fn(n, m, xp=np):
 def jac_exact(W, x):
     u = np.tanh(W @ np.sin(x))
     return (1 - u ** 2)[:, None] * W * np.cos(x)[None, :]
-
-
-def mlp_loss_xp(xp, sizes, a):
-    """The reference MLP's loss (dualdiff.mlp.MLP.loss) written against a numpy-like module
-    (torch, jax.numpy, autograd.numpy), for the reverse-mode peers."""
-    def loss(params, X, y):
-        start, layers = 0, []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            W = params[start:start + fan_in * fan_out].reshape(fan_in, fan_out)
-            start += fan_in * fan_out
-            layers.append((W, params[start:start + fan_out]))
-            start += fan_out
-        h = X
-        for W, b in layers[:-1]:
-            h = 1.0 / (1.0 + xp.exp(-a * (h @ W + b)))
-        W, b = layers[-1]
-        r = (h @ W + b)[:, 0] - y
-        return 0.5 * xp.mean(r ** 2)
-    return loss
 
 
 def crossover(recs, fwd, rev, sizes):
@@ -131,21 +117,15 @@ def plot(path, recs, sizes, base_times, title):
 
 
 def main():
-    args = C.parse_args(__doc__.splitlines()[0])
+    args = T.parse_args(__doc__.splitlines()[0])
     mode = args.mode
-    dd = C.import_dualdiff()
-    ag = C.optional_import("autograd")
-    torch = C.optional_import("torch")
-    jax = C.optional_import("jax")
-    fd = C.optional_import("fastdual")
-    nd = C.optional_import("num_dual")
-    try:
-        from dualdiff.mlp import MLP, sine_data
-    except ImportError as exc:
-        MLP = None
-        print(f"dualdiff.mlp: not importable ({exc}); skipping the MLP rows")
-    rep = C.Report("forward_vs_reverse", "dualdiff forward mode vs reverse mode", args, dd)
-    bench = C.Bench(args.cfg)
+    ag = P.optional_import("autograd")
+    torch = P.optional_import("torch")
+    jax = P.optional_import("jax")
+    fd = P.optional_import("fastdual")
+    nd = P.optional_import("num_dual")
+    rep = R.Report("forward_vs_reverse", "dualdiff forward mode vs reverse mode", args, dd)
+    bench = T.Bench(args.cfg)
     if jax is not None:
         jnp = jax.numpy
     if ag is not None:
@@ -165,18 +145,18 @@ def main():
         base = (lambda x=x: f_np(x))
         base_times[n] = bench.single(base, key=("base", n))
         ref = rosenbrock_grad_exact(x)
-        ms = [C.Method("dualdiff grad chunk=1", lambda x=x: dd.grad(f_np, chunk=1)(x), power=2,
+        ms = [T.Method("dualdiff grad chunk=1", lambda x=x: dd.grad(f_np, chunk=1)(x), power=2,
                      numpy_based=True, kind="forward"),
-              C.Method("dualdiff grad default chunk", lambda x=x: dd.grad(f_np)(x), power=2,
+              T.Method("dualdiff grad default chunk", lambda x=x: dd.grad(f_np)(x), power=2,
                      numpy_based=True, kind="forward"),
-              C.Method("dualdiff grad, loop spelling, default chunk",
+              T.Method("dualdiff grad, loop spelling, default chunk",
                      lambda x=x: dd.grad(f_loop)(x), power=2, numpy_based=True,
                      kind="forward")]
         if ag is not None:
-            g_ag = ag.grad(C.rebind(f_np, np=anp))
-            ms.append(C.Method("autograd grad", lambda x=x, g=g_ag: g(x), numpy_based=True))
+            g_ag = ag.grad(P.rebind(f_np, np=anp))
+            ms.append(T.Method("autograd grad", lambda x=x, g=g_ag: g(x), numpy_based=True))
         if torch is not None:
-            f_t = C.rebind(f_np, np=torch)
+            f_t = P.rebind(f_np, np=torch)
             xt = torch.from_numpy(x)
             g_t = torch.func.grad(f_t)
 
@@ -185,33 +165,33 @@ def main():
                 f_t(xt).backward()
                 return xt.grad
             own = ("torch f", lambda xt=xt, f_t=f_t: f_t(xt))
-            ms += [C.Method("torch.func.grad", lambda xt=xt, g=g_t: g(xt), own=own),
-                   C.Method("torch .backward()", backward, own=own)]
+            ms += [T.Method("torch.func.grad", lambda xt=xt, g=g_t: g(xt), own=own),
+                   T.Method("torch .backward()", backward, own=own)]
         if jax is not None:
-            f_j = C.rebind(f_np, np=jnp)
+            f_j = P.rebind(f_np, np=jnp)
             xj = jnp.asarray(x)
             gj, gjj, fjj = jax.grad(f_j), jax.jit(jax.grad(f_j)), jax.jit(f_j)
-            ms += [C.Method("jax.grad jit", lambda xj=xj, g=gjj: g(xj).block_until_ready(),
+            ms += [T.Method("jax.grad jit", lambda xj=xj, g=gjj: g(xj).block_until_ready(),
                           own=("jax f jit", lambda xj=xj, f=fjj: f(xj).block_until_ready())),
-                   C.Method("jax.grad no jit", lambda xj=xj, g=gj: g(xj).block_until_ready(),
+                   T.Method("jax.grad no jit", lambda xj=xj, g=gj: g(xj).block_until_ready(),
                           own=("jax f no jit", lambda xj=xj, f=f_j: f(xj).block_until_ready()))]
         if fd is not None:
             def fd_grad(x=x):
                 s = fd.DualArray(x)
                 return fd.jac([f_np(s)], s)[0]
-            ms.append(C.Method("fastdual (sparse multi-var Dual, 1 sweep)", fd_grad, power=2,
+            ms.append(T.Method("fastdual (sparse multi-var Dual, 1 sweep)", fd_grad, power=2,
                              kind="forward"))
         if nd is not None:
-            ms.append(C.Method("num_dual.gradient (n-vector duals, 1 sweep)",
+            ms.append(T.Method("num_dual.gradient (n-vector duals, 1 sweep)",
                              lambda x=x: nd.gradient(lambda q: f_np(np.array(q)), list(x))[1],
                              power=2, kind="forward"))
-        print(f" n = {n}: numpy f = {C.fmt_time(base_times[n])}", flush=True)
-        recs += C.run_case(bench, n, base, ms, ref, history, n >= MEM_MIN_N, own_cache)
+        print(f" n = {n}: numpy f = {R.fmt_time(base_times[n])}", flush=True)
+        recs += T.run_case(bench, n, base, ms, ref, history, n >= MEM_MIN_N, own_cache)
     # own-f rows, for reference
     own_recs = [dict(method=f"{lab} (own baseline)", kind="f", size=n, **r)
                 for (lab, n), r in own_cache.items()]
     rep.table("Gradient of extended Rosenbrock (f: R^n -> R): ratio to numpy f",
-              ["method"] + [f"n={n}" for n in sizes], C.pivot(recs + own_recs, sizes, base_times),
+              ["method"] + [f"n={n}" for n in sizes], R.pivot(recs + own_recs, sizes, base_times),
               recs + own_recs,
               intro="Each cell: time of one gradient / time of one evaluation of "
                     "`functions.rosenbrock` on a numpy array (interleaved). Forward-mode rows "
@@ -225,7 +205,7 @@ def main():
                      + " directions per sweep.")
         except Exception:
             pass
-    headers, rows = C.detail_rows(recs, "n", with_mem=True)
+    headers, rows = R.detail_rows(recs, "n", with_mem=True)
     rep.table("Rosenbrock gradient, details", headers, rows, [],
               intro="time: median per call. × own f: torch/jax rows divided by their own f "
                     "(torch tensor / jax array in, same framework). rel. error: max |g - exact| "
@@ -261,83 +241,90 @@ def main():
             r = bench.pair(base, fn, base_key=("hbase", n))
             raw.append(dict(method=label, size=n, **r))
             rows.append([label, n] + ([f"skipped: {r['skipped']}", "", ""] if "skipped" in r
-                                      else [C.fmt_time(r["t"]), C.fmt_ratio(r["ratio"]),
-                                            C.fmt_time(r["t_base"])]))
+                                      else [R.fmt_time(r["t"]), R.fmt_ratio(r["ratio"]),
+                                            R.fmt_time(r["t_base"])]))
     rep.table("Hessian of Rosenbrock with dualdiff (HyperDual sweeps): ratio to numpy f",
               ["method", "n", "time", "× numpy f", "numpy f"], rows, raw,
               intro="Peers' Hessians are compared in arrays.py.")
 
     # ---- the MLP ------------------------------------------------------------------------
-    if MLP is not None:
-        mlp = MLP(1, hidden=(16, 16), a=1.0, seed=0)
-        X, y = sine_data(MLP_BATCH, seed=0)
-        p = mlp.params
-        base = (lambda: mlp.loss(p, X, y))
-        ref = mlp.grad_backprop(X, y)
-        loss_np = mlp.loss
-        ms = [C.Method("dualdiff grad_forward chunk=1", lambda: mlp.grad_forward(X, y, chunk=1),
-                     numpy_based=True, kind="forward"),
-              C.Method("dualdiff grad_forward default chunk", lambda: mlp.grad_forward(X, y),
-                     numpy_based=True, kind="forward"),
-              C.Method("hand-derived backprop (mlp.grad_backprop)", lambda: mlp.grad_backprop(X, y),
-                     numpy_based=True)]
-        if ag is not None:
-            g_ag = ag.grad(mlp_loss_xp(anp, mlp.sizes, mlp.a))
-            ms.append(C.Method("autograd grad", lambda: g_ag(p, X, y), numpy_based=True))
-        if torch is not None:
-            l_t = mlp_loss_xp(torch, mlp.sizes, mlp.a)
-            pt, Xt, yt = torch.from_numpy(p), torch.from_numpy(X), torch.from_numpy(y)
-            g_t = torch.func.grad(l_t)
+    mlp = MLP(1, hidden=(16, 16), a=1.0, seed=0)
+    X, y = sine_data(MLP_BATCH, seed=0)
+    p = mlp.params
 
-            def backward_mlp():
-                q = pt.clone().requires_grad_(True)
-                l_t(q, Xt, yt).backward()
-                return q.grad
-            own = ("torch f", lambda: l_t(pt, Xt, yt))
-            ms += [C.Method("torch.func.grad", lambda: g_t(pt, Xt, yt), own=own),
-                   C.Method("torch .backward()", backward_mlp, own=own)]
-        if jax is not None:
-            l_j = mlp_loss_xp(jnp, mlp.sizes, mlp.a)
-            pj, Xj, yj = jnp.asarray(p), jnp.asarray(X), jnp.asarray(y)
-            gj, gjj, ljj = jax.grad(l_j), jax.jit(jax.grad(l_j)), jax.jit(l_j)
-            ms.append(C.Method("jax.grad jit", lambda: gjj(pj, Xj, yj).block_until_ready(),
-                               own=("jax f jit", lambda: ljj(pj, Xj, yj).block_until_ready())))
-            if mode != "quick":       # its first call traces every op: seconds
-                ms.append(C.Method(
-                    "jax.grad no jit", lambda: gj(pj, Xj, yj).block_until_ready(),
-                    own=("jax f no jit", lambda: l_j(pj, Xj, yj).block_until_ready())))
-        mlp_hist = {}
-        if fd is not None:
-            def fd_mlp(Xb=X, yb=y):
-                s = fd.DualArray(p)
-                return fd.jac([loss_np(s, Xb, yb)], s)[0]
-            ms.append(C.Method("fastdual (sparse multi-var Dual, 1 sweep)", fd_mlp,
-                             kind="forward"))
-            t0 = time.perf_counter()
-            fd_mlp(X[:4], y[:4])                  # probe a 4-row batch to predict the cost
-            mlp_hist[ms[-1].label] = (4, time.perf_counter() - t0)
-        if nd is not None:
-            def nd_mlp(Xb=X, yb=y):
-                return nd.gradient(lambda q: loss_np(np.array(q), Xb, yb), list(p))[1]
-            ms.append(C.Method("num_dual.gradient (321-vector duals, 1 sweep)", nd_mlp,
-                             kind="forward"))
-            t0 = time.perf_counter()
-            nd_mlp(X[:4], y[:4])
-            mlp_hist[ms[-1].label] = (4, time.perf_counter() - t0)
-        print(f"\nMLP 1-16-16-1 ({mlp.n_params} params), batch {MLP_BATCH}:", flush=True)
-        mrecs = C.run_case(bench, MLP_BATCH, base, ms, ref, mlp_hist, True, own_cache)
-        for r in mrecs:
-            r["size"] = f"{mlp.n_params} params, batch {MLP_BATCH}"
-        headers, rows = C.detail_rows(mrecs, "case", with_mem=True)
-        rep.table(f"Gradient of the reference MLP loss (1-16-16-1 sigmoid net, "
-                  f"{mlp.n_params} params, batch {MLP_BATCH}): ratio to numpy loss", headers,
-                  rows, mrecs,
-                  intro=f"numpy loss (mlp.loss) = {C.fmt_time(bench.single(base))}. "
-                        "rel. error against the hand-derived backprop gradient. Forward mode "
-                        f"needs {mlp.n_params} directions (ceil(321/chunk) sweeps); reverse "
-                        "needs one.")
-    else:
-        rep.note("MLP rows skipped: dualdiff.mlp was not importable.")
+    def seed_spelling(np_like):
+        """functions.mlp_loss (MLP.loss in the seed's spelling) run by np_like, with this
+        net's sizes and slope bound: the one loss every peer differentiates."""
+        loss = P.rebind(functions.mlp_loss, np=np_like)
+        return lambda params, X, y: loss(params, X, y, mlp.sizes, mlp.a)
+    loss_np = seed_spelling(np)
+    base = (lambda: loss_np(p, X, y))
+    ref = mlp.grad_backprop(X, y)
+    ms = [T.Method("dualdiff grad_forward chunk=1", lambda: mlp.grad_forward(X, y, chunk=1),
+                   numpy_based=True, kind="forward"),
+          T.Method("dualdiff grad_forward default chunk", lambda: mlp.grad_forward(X, y),
+                   numpy_based=True, kind="forward"),
+          T.Method("dualdiff grad of functions.mlp_loss (peers' spelling), default chunk",
+                   lambda: dd.grad(loss_np)(p, X, y), numpy_based=True, kind="forward"),
+          T.Method("hand-derived backprop (mlp.grad_backprop)", lambda: mlp.grad_backprop(X, y),
+                   numpy_based=True)]
+    if ag is not None:
+        g_ag = ag.grad(seed_spelling(anp))
+        ms.append(T.Method("autograd grad", lambda: g_ag(p, X, y), numpy_based=True))
+    if torch is not None:
+        l_t = seed_spelling(torch)
+        pt, Xt, yt = torch.from_numpy(p), torch.from_numpy(X), torch.from_numpy(y)
+        g_t = torch.func.grad(l_t)
+
+        def backward_mlp():
+            q = pt.clone().requires_grad_(True)
+            l_t(q, Xt, yt).backward()
+            return q.grad
+        own = ("torch f", lambda: l_t(pt, Xt, yt))
+        ms += [T.Method("torch.func.grad", lambda: g_t(pt, Xt, yt), own=own),
+               T.Method("torch .backward()", backward_mlp, own=own)]
+    if jax is not None:
+        l_j = seed_spelling(jnp)
+        pj, Xj, yj = jnp.asarray(p), jnp.asarray(X), jnp.asarray(y)
+        gj, gjj, ljj = jax.grad(l_j), jax.jit(jax.grad(l_j)), jax.jit(l_j)
+        ms.append(T.Method("jax.grad jit", lambda: gjj(pj, Xj, yj).block_until_ready(),
+                           own=("jax f jit", lambda: ljj(pj, Xj, yj).block_until_ready())))
+        if mode != "quick":       # its first call traces every op: seconds
+            ms.append(T.Method(
+                "jax.grad no jit", lambda: gj(pj, Xj, yj).block_until_ready(),
+                own=("jax f no jit", lambda: l_j(pj, Xj, yj).block_until_ready())))
+    mlp_hist = {}
+    if fd is not None:
+        def fd_mlp(Xb=X, yb=y):
+            s = fd.DualArray(p)
+            return fd.jac([loss_np(s, Xb, yb)], s)[0]
+        ms.append(T.Method("fastdual (sparse multi-var Dual, 1 sweep)", fd_mlp,
+                           kind="forward"))
+        t0 = time.perf_counter()
+        fd_mlp(X[:4], y[:4])                  # probe a 4-row batch to predict the cost
+        mlp_hist[ms[-1].label] = (4, time.perf_counter() - t0)
+    if nd is not None:
+        def nd_mlp(Xb=X, yb=y):
+            return nd.gradient(lambda q: loss_np(np.array(q), Xb, yb), list(p))[1]
+        ms.append(T.Method(f"num_dual.gradient ({mlp.n_params}-vector duals, 1 sweep)", nd_mlp,
+                           kind="forward"))
+        t0 = time.perf_counter()
+        nd_mlp(X[:4], y[:4])
+        mlp_hist[ms[-1].label] = (4, time.perf_counter() - t0)
+    print(f"\nMLP 1-16-16-1 ({mlp.n_params} params), batch {MLP_BATCH}:", flush=True)
+    mrecs = T.run_case(bench, MLP_BATCH, base, ms, ref, mlp_hist, True, own_cache)
+    for r in mrecs:
+        r["size"] = f"{mlp.n_params} params, batch {MLP_BATCH}"
+    headers, rows = R.detail_rows(mrecs, "case", with_mem=True)
+    rep.table(f"Gradient of the reference MLP loss (1-16-16-1 sigmoid net, "
+              f"{mlp.n_params} params, batch {MLP_BATCH}): ratio to numpy loss", headers,
+              rows, mrecs,
+              intro=f"numpy loss (functions.mlp_loss, the seed's spelling) = "
+                    f"{R.fmt_time(bench.single(base))}. The peers and the third dualdiff row "
+                    "differentiate that function; mlp.grad_forward differentiates MLP.loss, the "
+                    "same loss with dd.sigmoid as the activation. rel. error against the "
+                    f"hand-derived backprop gradient. Forward mode needs {mlp.n_params} "
+                    f"directions (ceil({mlp.n_params}/chunk) sweeps); reverse needs one.")
 
     # ---- Jacobians ----------------------------------------------------------------------
     print("\nJacobians f: R^n -> R^m, f(x) = tanh(W @ sin(x)):", flush=True)
@@ -347,35 +334,35 @@ def main():
         f, W = make_jac_fn(n, m)
         base = (lambda x=x, f=f: f(x))
         ref = jac_exact(W, x)
-        ms = [C.Method("dualdiff jacobian chunk=1", lambda x=x, f=f: dd.jacobian(f, chunk=1)(x),
+        ms = [T.Method("dualdiff jacobian chunk=1", lambda x=x, f=f: dd.jacobian(f, chunk=1)(x),
                      numpy_based=True, kind="forward"),
-              C.Method("dualdiff jacobian default chunk", lambda x=x, f=f: dd.jacobian(f)(x),
+              T.Method("dualdiff jacobian default chunk", lambda x=x, f=f: dd.jacobian(f)(x),
                      numpy_based=True, kind="forward")]
         if ag is not None:
             fa, _ = make_jac_fn(n, m, anp)
             ja = ag.jacobian(fa)
-            ms.append(C.Method("autograd jacobian (reverse)", lambda x=x, j=ja: j(x),
+            ms.append(T.Method("autograd jacobian (reverse)", lambda x=x, j=ja: j(x),
                              numpy_based=True))
         if torch is not None:
             ft, _ = make_jac_fn(n, m, torch)
             xt = torch.from_numpy(x)
             own = ("torch f", lambda xt=xt, ft=ft: ft(xt))
             jf, jr = torch.func.jacfwd(ft), torch.func.jacrev(ft)
-            ms += [C.Method("torch.func.jacfwd", lambda xt=xt, j=jf: j(xt), own=own,
+            ms += [T.Method("torch.func.jacfwd", lambda xt=xt, j=jf: j(xt), own=own,
                           kind="forward"),
-                   C.Method("torch.func.jacrev", lambda xt=xt, j=jr: j(xt), own=own)]
+                   T.Method("torch.func.jacrev", lambda xt=xt, j=jr: j(xt), own=own)]
         if jax is not None:
             fj, _ = make_jac_fn(n, m, jnp)
             xj = jnp.asarray(x)
             jf, jr, fjj = jax.jit(jax.jacfwd(fj)), jax.jit(jax.jacrev(fj)), jax.jit(fj)
             own = ("jax f jit", lambda xj=xj, f=fjj: f(xj).block_until_ready())
-            ms += [C.Method("jax.jacfwd jit", lambda xj=xj, j=jf: j(xj).block_until_ready(),
+            ms += [T.Method("jax.jacfwd jit", lambda xj=xj, j=jf: j(xj).block_until_ready(),
                           own=own, kind="forward"),
-                   C.Method("jax.jacrev jit", lambda xj=xj, j=jr: j(xj).block_until_ready(),
+                   T.Method("jax.jacrev jit", lambda xj=xj, j=jr: j(xj).block_until_ready(),
                           own=own)]
-        print(f" n={n}, m={m}: numpy f = {C.fmt_time(bench.single(base, key=('jb', n, m)))}",
+        print(f" n={n}, m={m}: numpy f = {R.fmt_time(bench.single(base, key=('jb', n, m)))}",
               flush=True)
-        jr_ = C.run_case(bench, (n, m), base, ms, ref, {}, max(n, m) >= MEM_MIN_N, jown)
+        jr_ = T.run_case(bench, (n, m), base, ms, ref, {}, max(n, m) >= MEM_MIN_N, jown)
         jrecs += jr_
     shapes = JAC_SHAPES[mode]
     labels = list(dict.fromkeys(r["method"] for r in jrecs))
@@ -386,17 +373,17 @@ def main():
         for s in shapes:
             r = cells.get((lab, s))
             row.append("" if r is None else "ERROR" if "error" in r else
-                       "skipped" if "skipped" in r else C.fmt_ratio(r["ratio"]))
+                       "skipped" if "skipped" in r else R.fmt_ratio(r["ratio"]))
         rows.append(row)
     own_labels = list(dict.fromkeys(lab for lab, _ in jown))
     for lab in own_labels:
-        rows.append([f"{lab} (own baseline)"] + [C.fmt_ratio(jown[(lab, s)]["ratio"])
+        rows.append([f"{lab} (own baseline)"] + [R.fmt_ratio(jown[(lab, s)]["ratio"])
                                                  if (lab, s) in jown else "" for s in shapes])
     rep.table("Jacobian of f(x) = tanh(W @ sin(x)), f: R^n -> R^m: ratio to numpy f",
               ["method"] + [f"n={n}, m={m}" for n, m in shapes], rows, jrecs,
               intro="Tall (n << m): forward mode needs few sweeps; wide (n >> m): reverse mode "
                     "needs few. Each cell: one full Jacobian / one numpy evaluation of f.")
-    headers, rows = C.detail_rows(jrecs, "n×m", with_mem=True)
+    headers, rows = R.detail_rows(jrecs, "n×m", with_mem=True)
     rep.table("Jacobians, details", headers, rows, [],
               intro="× own f: torch/jax rows divided by their own f. Peak memory for "
                     f"max(n, m) >= {MEM_MIN_N}.")

@@ -8,17 +8,18 @@ f(x) = exp(x) / sqrt(sin(x)**3 + cos(x)**3) at x = 1.5 in every spelling, with a
 Every figure is a ratio measured inside this run: the operation on dual numbers timed in
 alternation with the same operation on Python floats.
 """
-import os
-
-
-import math  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import math
+import sys
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402  (first: it pins every library to one thread)
+import _peers as P  # noqa: E402  (first: it pins every library to one thread)
+import _report as R  # noqa: E402
+import _timing as T  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+import dualdiff as dd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import functions  # noqa: E402
@@ -51,14 +52,13 @@ def testfn_methods(x):
 
 
 def main():
-    args = C.parse_args(__doc__.splitlines()[0])
+    args = T.parse_args(__doc__.splitlines()[0])
     quick = args.mode == "quick"
-    dd = C.import_dualdiff()
-    fd = C.optional_import("fastdual")
-    nd = C.optional_import("num_dual")
-    rep = C.Report("scalar_ops", "dualdiff scalar benchmark: Dual / HyperDual vs floats",
+    fd = P.optional_import("fastdual")
+    nd = P.optional_import("num_dual")
+    rep = R.Report("scalar_ops", "dualdiff scalar benchmark: Dual / HyperDual vs floats",
                    args, dd)
-    bench = C.Bench(args.cfg)
+    bench = T.Bench(args.cfg)
 
     # the scalar types, each as (label, a, b) with a = 1.5, b = 0.7 carrying derivatives
     types_ = [("Dual", dd.Dual(1.5, 1.0), dd.Dual(0.7, 0.3)),
@@ -86,8 +86,8 @@ def main():
             r = bench.pair(fspec, stmt(code, a=a, b=b), base_key=("op", label))
             tfloat = r["t_base"] if tfloat is None else tfloat
             rec["cells"][tname] = r
-            row.append(f"{C.fmt_ratio(r['ratio'])} ({C.fmt_time(r['t'])})")
-        row.insert(1, C.fmt_time(tfloat))
+            row.append(f"{R.fmt_ratio(r['ratio'])} ({R.fmt_time(r['t'])})")
+        row.insert(1, R.fmt_time(tfloat))
         rec["t_float"] = tfloat
         rows.append(row)
         raw.append(rec)
@@ -95,7 +95,7 @@ def main():
               ["operation", "float"] + [t[0] for t in types_], rows, raw,
               intro=("Each cell: time of `stmt` in timeit's loop on that type / the same "
                      "statement on Python floats (interleaved), with the time per operation. "
-                     f"Loop + load overhead alone (`a; b` on floats): {C.fmt_time(load)}."))
+                     f"Loop + load overhead alone (`a; b` on floats): {R.fmt_time(load)}."))
     arith = {r["op"]: r["cells"] for r in raw}
 
     # ---- elementary functions ---------------------------------------------------------
@@ -123,7 +123,7 @@ def main():
         for cname, make in cols:
             try:
                 spec = make(name)
-                C._as_timer(spec).timeit(1)
+                T.as_timer(spec).timeit(1)
             except (AttributeError, TypeError) as exc:
                 rec["cells"][cname] = dict(skipped=f"unsupported: {exc!r:.60}")
                 row.append("n/a")
@@ -131,8 +131,8 @@ def main():
             r = bench.pair(fspec, spec, base_key=("elem", name))
             rec["cells"][cname] = r
             rec["t_float"] = rec.get("t_float") or r["t_base"]
-            row.append(C.fmt_ratio(r["ratio"]))
-        row[1] = C.fmt_time(rec.get("t_float"))
+            row.append(R.fmt_ratio(r["ratio"]))
+        row[1] = R.fmt_time(rec.get("t_float"))
         rows.append(row)
         raw.append(rec)
     rep.table("Elementary functions at x = 0.7, ratio to math.f on a Python float",
@@ -143,7 +143,7 @@ def main():
     # ---- the test function --------------------------------------------------------------
     f_math = functions.testfn_math                   # float baseline (math.*)
     f_np = functions.testfn                          # numpy spelling
-    f_dd = C.rebind(functions.testfn_math, math=dd)  # dd.* spelling, same source
+    f_dd = P.rebind(functions.testfn_math, math=dd)  # dd.* spelling, same source
     base = lambda: f_math(X0)                        # noqa: E731
     D, HD = dd.Dual, dd.HyperDual
     d1 = dd.derivative(f_np)
@@ -220,8 +220,8 @@ def main():
                 results[key] = rec
             rows.append([("f' " if order == 1 and not is_value else
                           "f'' " if order == 2 else "") + label,
-                         C.fmt_time(r["t"]), C.fmt_ratio(r["ratio"]),
-                         f"{float(value):.16g}", C.fmt_err(err)])
+                         R.fmt_time(r["t"]), R.fmt_ratio(r["ratio"]),
+                         f"{float(value):.16g}", R.fmt_err(err)])
     rep.table(f"f(x) = exp(x)/sqrt(sin(x)^3 + cos(x)^3) at x = {X0}: f' and f''",
               ["method", "time", "× f on floats (math)", "value", "abs error"], rows, raw,
               intro=(f"Ratios to f evaluated on Python floats with math.* (interleaved). "
@@ -244,10 +244,10 @@ def main():
             continue
         r = bench.pair(fns[pk], fns[dk])
         h2h_raw.append(dict(peer=peer, spelling=spelling, **r))
-        h2h_rows.append([f"f'' {peer}, {spelling}", C.fmt_time(r["t_base"]), C.fmt_time(r["t"]),
-                         C.fmt_ratio(r["ratio"])])
+        h2h_rows.append([f"f'' {peer}, {spelling}", R.fmt_time(r["t_base"]), R.fmt_time(r["t"]),
+                         R.fmt_ratio(r["ratio"])])
         rep.target(f"f'' (HyperDual) faster than {peer}, {spelling}", "< 1×",
-                   C.fmt_ratio(r["ratio"]), r["ratio"] < 1.0)
+                   R.fmt_ratio(r["ratio"]), r["ratio"] < 1.0)
     for peer in ("fastdual", "num_dual"):
         if (fd if peer == "fastdual" else nd) is None:
             rep.target(f"f'' (HyperDual) faster than {peer}", "< 1×", "peer not installed", None)
@@ -261,8 +261,8 @@ def main():
         if cell is None:
             return
         rep.target(f"{tname} `{op}` / float (in a loop)", f"≤ {limit}×",
-                   f"{C.fmt_ratio(cell['ratio'])} ({C.fmt_time(cell['t'])} vs "
-                   f"{C.fmt_time(cell['t_base'])})", cell["ratio"] <= limit)
+                   f"{R.fmt_ratio(cell['ratio'])} ({R.fmt_time(cell['t'])} vs "
+                   f"{R.fmt_time(cell['t_base'])})", cell["ratio"] <= limit)
 
     for op in ("a * b", "a + b"):
         arith_target("Dual", op, 1.8)
@@ -271,10 +271,10 @@ def main():
     for key, label, limit in (("dd1", "f' with Dual, dd.* spelling / f", 2.5),
                               ("np1", "f' with Dual, np.* spelling / f", 8.0)):
         r = results[key]
-        rep.target(label, f"≤ {limit}×", C.fmt_ratio(r["ratio"]), r["ratio"] <= limit)
+        rep.target(label, f"≤ {limit}×", R.fmt_ratio(r["ratio"]), r["ratio"] <= limit)
     rep.note("Arithmetic ratios include timeit's loop and the loads of a and b on both sides, "
              "and the targets use them as measured. That overhead is about as large as a float "
-             f"operation itself (`a; b` on floats: {C.fmt_time(load)}), so subtracting it gives "
+             f"operation itself (`a; b` on floats: {R.fmt_time(load)}), so subtracting it gives "
              "no stable 'pure arithmetic' ratio; compare the per-operation times instead.")
     rep.finish()
 

@@ -143,3 +143,27 @@ VECTOR_VALUED = {
     "broadcasting": (broadcasting, lambda rng, n=4: rng.normal(size=n)),
     "polar": (polar, lambda rng: rng.uniform(0.5, 2, 2)),
 }
+
+# ---------------------------------------------------------------------------------------
+# the reference MLP's loss
+# ---------------------------------------------------------------------------------------
+
+
+def mlp_loss(params, X, y, sizes, a=1.0):
+    """dualdiff.mlp.MLP's loss in the seed's own spelling, for the bench's peers: the mean of
+    1/2 (f(x) - y)^2 over the rows of X for the sigmoid net with layer sizes
+    `sizes` = (n_in, hidden..., 1) at the flat parameter vector `params` (MLP.params layout).
+
+    Only slicing, reshape, `@`, `np.exp` and `np.mean`, so torch, jax.numpy and
+    autograd.numpy run this very source when `np` is rebound to them. It equals MLP.loss
+    (tests/test_mlp.py checks) except on saturated units (|a s| > ~700), where exp(-a s)
+    overflows and forward mode gets nan from inf/inf; MLP uses dd.sigmoid for that reason."""
+    h, start = X, 0
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        W = params[start:start + fan_in * fan_out].reshape(fan_in, fan_out)
+        start += fan_in * fan_out
+        b = params[start:start + fan_out]
+        start += fan_out
+        s = h @ W + b
+        h = s if layer == len(sizes) - 1 else 1 / (1 + np.exp(-a * s))
+    return 0.5 * np.mean((h[:, 0] - y) ** 2)

@@ -1,6 +1,7 @@
-"""dualdiff.mlp: forward-mode gradients of the reference sigmoid MLP against the seed's
-hand-derived backpropagation and central finite differences, training, persistence, and the
-command line (data validation, --plot).
+"""dualdiff.mlp and its command line (dualdiff/_mlp_cli.py): forward-mode gradients of the
+reference sigmoid MLP against the seed's hand-derived backpropagation and central finite
+differences, the battery's spelling of its loss (tests/functions.py), training, persistence,
+and the command line (data validation, --plot paths, the report's wording, --help).
 
 Random tests use the `rng` fixture of conftest.py, which prints its seed (replay with
 DUALDIFF_TEST_SEED=...). Gradients are compared with a norm-wise relative error,
@@ -14,7 +15,9 @@ import numpy as np
 import pytest
 
 import dualdiff
-from dualdiff.mlp import DEFAULTS, MLP, main, sine_data
+import functions as F
+from dualdiff._mlp_cli import DEFAULTS, loss_change, main, sine_data
+from dualdiff.mlp import MLP
 
 ARCHITECTURES = [(1, (8, 8)), (3, (5,)), (2, (4, 6, 3))]
 SLOPES = [0.5, 1.0, 2.5]
@@ -75,6 +78,54 @@ def test_gradients_are_taken_at_the_current_parameters_and_leave_them_alone(rng)
     mlp.grad_backprop(X, y)
     np.testing.assert_array_equal(mlp.params, theta)
     np.testing.assert_array_equal(mlp.grad_forward(X, y), dualdiff.grad(mlp.loss)(theta, X, y))
+
+
+def test_hessian_of_the_loss_matches_differences_of_backprop(rng):
+    """Second order through dd.sigmoid's slope a on hyper-dual arrays, against an oracle
+    that shares no code with it: central differences of the hand-written backprop."""
+    mlp, X, y = random_problem(rng, 2, (3, 2), a=1.7, batch=6)
+    theta, h = mlp.params, 1e-5
+    H = dualdiff.hessian(mlp.loss)(theta, X, y)
+    assert np.array_equal(H, H.T)
+
+    def backprop_at(params):
+        other = MLP(2, (3, 2), a=1.7)
+        other.set_params(params)
+        return other.grad_backprop(X, y)
+    for _ in range(2):
+        v = rng.normal(size=mlp.n_params)
+        fd = (backprop_at(theta + h * v) - backprop_at(theta - h * v)) / (2 * h)
+        assert rel_diff(H @ v, fd) < 1e-6
+
+
+@pytest.mark.parametrize("a", SLOPES)
+@pytest.mark.parametrize("n_in,hidden", ARCHITECTURES)
+def test_the_battery_spelling_is_the_same_loss(rng, n_in, hidden, a):
+    """tests/functions.py's mlp_loss, which the bench hands to torch, jax and the other
+    peers, is MLP.loss: the same value, and dualdiff's gradient of it is the backprop one."""
+    mlp, X, y = random_problem(rng, n_in, hidden, a, batch=16)
+    theta = mlp.params
+    assert F.mlp_loss(theta, X, y, mlp.sizes, a) == pytest.approx(mlp.loss(theta, X, y),
+                                                                  rel=1e-14)
+    battery_grad = dualdiff.grad(F.mlp_loss)(theta, X, y, mlp.sizes, a)
+    assert rel_diff(battery_grad, mlp.grad_backprop(X, y)) < 1e-10
+
+
+def test_saturated_units_keep_a_finite_gradient_equal_to_backprop():
+    """Hidden pre-activations up to |a s| ~ 2600: exp(-a s) overflows. The rule table's
+    sigmoid gives derivative 0 there; the textbook formula (the battery's spelling) gives
+    forward mode inf/inf = nan, which is why MLP uses dd.sigmoid."""
+    mlp = MLP(1, (4,), seed=0)
+    theta = mlp.params
+    theta[:8] *= 2000.0                          # the hidden layer's W and b
+    mlp.set_params(theta)
+    X, y = np.linspace(-1, 1, 16)[:, None], np.sin(3 * np.linspace(-1, 1, 16))
+    forward = mlp.grad_forward(X, y)
+    assert np.all(np.isfinite(forward))
+    assert rel_diff(forward, mlp.grad_backprop(X, y)) < 1e-10
+    with np.errstate(over="ignore", invalid="ignore"):
+        textbook = dualdiff.grad(F.mlp_loss)(theta, X, y, mlp.sizes, mlp.a)
+    assert np.isnan(textbook).any()
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,6 +220,19 @@ def test_predict_with_wrong_width_names_the_expected_width(n_in, X):
         MLP(n_in, (2,)).predict(X)
 
 
+BAD_ARCHITECTURES = [
+    # n_in, hidden, a
+    (0, (8,), 1.0), (2.5, (8,), 1.0), (2, (8, 0), 1.0), (2, (8.0,), 1.0), (2, 8, 1.0),
+    (2, "8,8", 1.0), (2, (8,), float("nan")), (2, (8,), float("inf")), (2, (8,), "1"),
+]
+
+
+@pytest.mark.parametrize("n_in,hidden,a", BAD_ARCHITECTURES)
+def test_constructor_rejects_bad_sizes_and_slopes(n_in, hidden, a):
+    with pytest.raises(ValueError, match="positive ints|finite number"):
+        MLP(n_in, hidden, a=a)
+
+
 def test_set_params_with_wrong_length_names_the_expected_length():
     mlp = MLP(2, (3,))
     assert mlp.n_params == 13
@@ -188,7 +252,10 @@ def test_cli_default_run(capsys):
     before, after = (float(v) for v in
                      out.split("training loss: ")[1].split(" (")[0].split(" -> "))
     assert after < before / 10
-    assert float(out.split("grad_backprop| at the final parameters (200 rows): ")[1]) < 1e-12
+    assert f"({before / after:.3g}x lower)" in out
+    absolute, relative = out.split("grad_backprop| at the final parameters (200 rows): ")[1] \
+        .split(", relative to max |grad_backprop|: ")
+    assert float(absolute) < 1e-12 and float(relative) < 1e-10
 
 
 def test_cli_trains_on_a_csv_with_header(tmp_path, capsys):
@@ -268,5 +335,84 @@ def test_plot_without_matplotlib_says_how_to_get_it(tmp_path, capsys, monkeypatc
     path = tmp_path / "fit.png"
     assert main(["--plot", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "--plot needs matplotlib: pip install 'dualdiff[plot]'" in err
+    # dualdiff on PyPI is an unrelated project: name the package that is actually needed
+    assert "--plot needs matplotlib: pip install matplotlib" in err and "dualdiff[" not in err
     assert err.count("\n") == 1 and not path.exists()
+
+
+def test_plot_without_an_extension_writes_a_png_and_names_it(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["--epochs", "2", "--plot", str(tmp_path / "out")]) == 0
+    written = tmp_path / "out.png"
+    assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "out").exists()
+    assert f"plot: wrote {written}\n" in capsys.readouterr().out
+
+
+def test_plot_as_svg(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "fit.svg"
+    assert main(["--epochs", "2", "--plot", str(path)]) == 0
+    assert b"<svg" in path.read_bytes()[:1000]
+
+
+BAD_PLOT_PATHS = [
+    # name, --plot relative to tmp_path, what the message must mention
+    ("missing directory", "no/such/dir/fit.png", "does not exist"),
+    ("a directory", ".", "is a directory"),
+    ("unknown format", "fit.txt", "cannot write '.txt' files; name it .png, .pdf or .svg"),
+]
+
+
+@pytest.mark.parametrize("name,plot,message", BAD_PLOT_PATHS, ids=[c[0] for c in BAD_PLOT_PATHS])
+def test_bad_plot_path_fails_before_training(tmp_path, capsys, name, plot, message):
+    # no stdout at all: the data/network/training lines come only once the checks passed
+    assert main(["--plot", str(tmp_path / plot)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and message in captured.err
+    assert not any(tmp_path.iterdir())            # nothing written
+
+
+LOSS_CHANGES = [
+    # before, after, wording
+    (1.0, 0.25, "4x lower"),
+    (0.4486, 0.0116, "38.7x lower"),
+    (1.0, 0.0, "down to 0"),
+    (0.5, 1.0, "2x higher, not lower: try a smaller --lr"),
+    (0.0, 1.0, "up from 0: try a smaller --lr"),
+    (0.5, 0.5, "unchanged"),
+    (0.5, float("inf"), "diverged; try a smaller --lr"),
+    (0.5, float("nan"), "diverged; try a smaller --lr"),
+]
+
+
+@pytest.mark.parametrize("before,after,wording", LOSS_CHANGES)
+def test_loss_change_wording_is_true_whichever_way_the_loss_went(before, after, wording):
+    assert loss_change(before, after) == wording
+
+
+def test_cli_reports_a_rising_loss_as_higher(capsys):
+    assert main(["--epochs", "1", "--lr", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "x higher, not lower: try a smaller --lr)" in out and "x lower" not in out
+
+
+def test_cli_diverging_run_exits_1_and_skips_the_gradient_check(capsys):
+    assert main(["--epochs", "20", "--lr", "20"]) == 1
+    out = capsys.readouterr().out
+    assert "-> nan (diverged; try a smaller --lr)" in out
+    assert "grad_backprop" not in out
+
+
+def test_help_shows_every_default(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())     # undo argparse's line wrapping
+    for option, default in [("--epochs", DEFAULTS["epochs"]), ("--lr", DEFAULTS["lr"]),
+                            ("--batch-size", DEFAULTS["batch_size"]), ("--a", DEFAULTS["a"]),
+                            ("--seed", DEFAULTS["seed"]), ("--grad", "forward"),
+                            ("--hidden", ",".join(map(str, DEFAULTS["hidden"])))]:
+        help_text = text.split(f" {option} ", 1)[1]
+        assert f"(default: {default})" in help_text.split(" --", 1)[0], option
