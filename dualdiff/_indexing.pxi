@@ -1,0 +1,55 @@
+# Indexing dual arrays: x[i], slices (row windows kept), fancy and boolean indexing. Included
+# by _arrays.pyx. Directions are last, so value[idx] and part[idx] select the same elements.
+
+cdef inline bint _is_int(object idx):
+    return PyLong_Check(idx) or isinstance(idx, np.integer)
+
+
+cdef object _getitem(DualArray x, object idx):
+    cdef cnp.ndarray v = x.value
+    cdef Py_ssize_t i, n, start, stop, step
+    cdef int p
+    cdef bint inside
+    if type(idx) is DualArray or type(idx) is Dual or type(idx) is HyperDual:
+        raise IndexError("a dual value cannot be used as an index; index with integers")
+    if v.ndim == 1 and _is_int(idx):
+        # x[i] of a vector: loop-style code, where speed matters
+        n = v.shape[0]
+        i = idx
+        if i < 0:
+            i += n
+        if i < 0 or i >= n:
+            raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
+        value = (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0]
+        if x.order == 1 and _k1(x) == 1:                 # the compiled scalar
+            return make_dual(value, _row_entry(x, i), x.tag)
+        if x.windowed:
+            # outside every window the element is a plain number in this sweep; inside, it
+            # comes from its rows alone
+            inside = False
+            for p in range(_nparts(x)):
+                inside = inside or x.lo[p] <= i < x.hi[p]
+            if not inside:
+                return value
+            out = [_rows(x, p, i, i + 1)[0] for p in range(_nparts(x))]
+            return to_scalar(_new(np.array(value), out[0], _at(out, E2), _at(out, E12), x.tag))
+    if x.windowed and type(idx) is slice and v.ndim == 1:
+        start, stop, step = idx.indices(v.shape[0])
+        if step == 1:            # a unit-step slice keeps rows: its windows shift
+            return _window_slice(x, start, stop)
+    tidx = idx if type(idx) is tuple else (idx,)
+    value = v[idx]
+    out = [t[tidx + (_S,) * _ndir(p)] for p, t in enumerate(_parts(x))]
+    return to_scalar(_rebuild(x, value, out, -1))
+
+
+cdef double _row_entry(DualArray x, Py_ssize_t i):
+    """Tangent of element i of a one-direction vector (0 outside its window)."""
+    cdef cnp.ndarray c = x.e1
+    if x.windowed:
+        if i < x.lo[E1] or i >= x.hi[E1]:
+            return 0.0
+        i -= x.lo[E1]
+    return (<double*>(cnp.PyArray_BYTES(c) + i * cnp.PyArray_STRIDE(c, 0)))[0]
+
+
