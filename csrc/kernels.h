@@ -1,10 +1,12 @@
 /* kernels.h -- compiled loops over dual arrays, expanded from the rule table. Pure C99.
  *
- * Layout. An array of n elements carrying k directions stores its values in x[n] and its
- * tangents in t[n*k], directions last: t[i*k + p] is the derivative of element i along
- * direction p. One jet per element (one call of sin and cos, say) then serves all k
- * directions from adjacent memory. Second order (hyper-dual) arrays carry e1[n*k1],
- * e2[n*k2] and e12[n*k1*k2], with entry (p, q) of element i at i*k1*k2 + p*k2 + q.
+ * Layout. An array x of n elements carrying k directions stores its values in x[n] and its
+ * tangents (its e part) in xe[n*k], directions last: xe[i*k + p] is the derivative of element
+ * i along direction p. One jet per element (one call of sin and cos, say) then serves all k
+ * directions from adjacent memory. Second order (hyper-dual) arrays carry the parts e1, e2
+ * and e12 (xe1[n*k1], xe2[n*k2], xe12[n*k1*k2], entry (p, q) of element i at
+ * i*k1*k2 + p*k2 + q): the names of dd_hyper's fields, and of HyperDual's eps1, eps2, eps12.
+ * Operands are x (unary) or a and b (binary), the result y, each with its parts.
  *
  * Every loop body calls the per-entry helpers of dual.h and hyperdual.h (dd_chain_eps,
  * dd_mul_eps, dd_chain_e12, ...) that the scalar types call, so an array element and the
@@ -42,8 +44,9 @@
 /* Operations of the binary kernels: the arithmetic operators, then the binary rules. */
 enum { DD_OP_ADD, DD_OP_SUB, DD_OP_MUL, DD_OP_DIV, DD_OP_RULE0 };
 
-#define DD_BAD1(y, x) (!isfinite(y) & isfinite(x))
-#define DD_BAD2(y, a, b) (!isfinite(y) & isfinite(a) & isfinite(b))
+/* & rather than &&: no branch, so the loops stay vectorizable */
+#define DD_BAD1(y, x) ((isfinite(y) == 0) & (isfinite(x) != 0))
+#define DD_BAD2(y, a, b) ((isfinite(y) == 0) & (isfinite(a) != 0) & (isfinite(b) != 0))
 
 /* ---------------------------------------------------------------------------------------- */
 /* first order                                                                               */
@@ -57,21 +60,21 @@ enum { DD_OP_ADD, DD_OP_SUB, DD_OP_MUL, DD_OP_DIV, DD_OP_RULE0 };
             const dd_jet j = JET;                                                            \
             y[i] = j.f;                                                                      \
             bad |= DD_BAD1(j.f, x[i]);                                                       \
-            u[i] = dd_chain_eps(j.d1, t[i]);                                                 \
+            ye[i] = dd_chain_eps(j.d1, xe[i]);                                                 \
         }                                                                                    \
     } else                                                                                   \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const dd_jet j = JET;                                                                \
-        const double *ti = t + i*k;                                                          \
-        double *ui = u + i*k;                                                                \
+        const double *xei = xe + i*k;                                                          \
+        double *yei = ye + i*k;                                                                \
         y[i] = j.f;                                                                          \
         bad |= DD_BAD1(j.f, x[i]);                                                           \
-        for (ptrdiff_t p = 0; p < k; p++) ui[p] = dd_chain_eps(j.d1, ti[p]);                 \
+        for (ptrdiff_t p = 0; p < k; p++) yei[p] = dd_chain_eps(j.d1, xei[p]);                 \
     }
 
-/* y = f(x), u = f'(x) t for rule `code` of rules.h */
-DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *t,
-                     double *restrict y, double *restrict u)
+/* y = f(x), ye = f'(x) xe for rule `code` of rules.h */
+DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *xe,
+                     double *restrict y, double *restrict ye)
 {
     int bad = 0;
     switch (code) {
@@ -83,8 +86,8 @@ DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const dou
 }
 
 /* y = x^p for a constant exponent p */
-DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *t,
-                    double *restrict y, double *restrict u)
+DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *xe,
+                    double *restrict y, double *restrict ye)
 {
     int bad = 0;
     DD_UNARY1_LOOP(dd_jet_powc(x[i], pw))
@@ -96,11 +99,12 @@ DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const dou
 #define DD_BINARY1_LOOP(VAL, TAN, A, B)                                                      \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const double av = a[i*sa], bv = b[i*sb];                                             \
-        const double *tai = ta ? ta + i*sa*k : 0, *tbi = tb ? tb + i*sb*k : 0;               \
-        double *ui = u + i*k;                                                                \
+        const double *aei = ae ? ae + i*sa*k : 0, *bei = be ? be + i*sb*k : 0;               \
+        double *yei = ye + i*k;                                                              \
+        (void)aei; (void)bei;                 /* one of them unused for a constant operand */ \
         VAL;                                                                                 \
         bad |= DD_BAD2(y[i], av, bv);                                                        \
-        for (ptrdiff_t p = 0; p < k; p++) ui[p] = TAN(A, B);                                       \
+        for (ptrdiff_t p = 0; p < k; p++) yei[p] = TAN(A, B);                                       \
     }
 /* one direction: flat loops that vectorize, for whole operands (IA, IB = i) and for one
  * side a broadcast element (index 0); A, B read the tangents, 0.0 for a constant */
@@ -109,21 +113,21 @@ DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const dou
         const double av = a[IA], bv = b[IB];                                                 \
         VAL;                                                                                 \
         bad |= DD_BAD2(y[i], av, bv);                                                        \
-        u[i] = TAN(A, B);                                                                    \
+        ye[i] = TAN(A, B);                                                                    \
     }
 #define DD_BINARY1_FLATS(VAL, TAN, IA, IB)                                                   \
-    if (ta && tb) { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ta[IA], tb[IB]) }                      \
-    else if (ta)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ta[IA], 0.0) }                         \
-    else if (tb)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, 0.0, tb[IB]) }                         \
+    if (ae && be) { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ae[IA], be[IB]) }                      \
+    else if (ae)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ae[IA], 0.0) }                         \
+    else if (be)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, 0.0, be[IB]) }                         \
     else          { DD_BINARY1_FLAT(VAL, TAN, IA, IB, 0.0, 0.0) }
 /* the three cases of which operands carry tangents, so the compiler drops the zero terms */
 #define DD_BINARY1(VAL, TAN)                                                                 \
     if (k == 1 && sa == 1 && sb == 1) { DD_BINARY1_FLATS(VAL, TAN, i, i) }                   \
     else if (k == 1 && sa == 0 && sb == 1) { DD_BINARY1_FLATS(VAL, TAN, 0, i) }              \
     else if (k == 1 && sa == 1 && sb == 0) { DD_BINARY1_FLATS(VAL, TAN, i, 0) }              \
-    else if (ta && tb) { DD_BINARY1_LOOP(VAL, TAN, tai[p], tbi[p]) }                         \
-    else if (ta)  { DD_BINARY1_LOOP(VAL, TAN, tai[p], 0.0) }                                 \
-    else          { DD_BINARY1_LOOP(VAL, TAN, 0.0, tbi[p]) }
+    else if (ae && be) { DD_BINARY1_LOOP(VAL, TAN, aei[p], bei[p]) }                         \
+    else if (ae)  { DD_BINARY1_LOOP(VAL, TAN, aei[p], 0.0) }                                 \
+    else          { DD_BINARY1_LOOP(VAL, TAN, 0.0, bei[p]) }
 
 #define DD_ADD_EPS(A, B) ((A) + (B))
 #define DD_SUB_EPS(A, B) ((A) - (B))
@@ -133,9 +137,9 @@ DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const dou
 
 /* y = op(a, b) with tangents; op is a DD_OP_* or DD_OP_RULE0 + a binary rule index */
 DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
-                      const double *a, ptrdiff_t sa, const double *ta,
-                      const double *b, ptrdiff_t sb, const double *tb,
-                      double *restrict y, double *restrict u)
+                      const double *a, ptrdiff_t sa, const double *ae,
+                      const double *b, ptrdiff_t sb, const double *be,
+                      double *restrict y, double *restrict ye)
 {
     int bad = 0;
     switch (op) {
@@ -159,21 +163,21 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
 #define DD_UNARY2_LOOP(JET)                                                                  \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const dd_jet j = JET;                                                                \
-        const double *s1 = t1 + i*k1, *s2 = t2 + i*k2, *s12 = t12 + i*k1*k2;                 \
-        double *v1 = u1 + i*k1, *v2 = u2 + i*k2, *v12 = u12 + i*k1*k2;                       \
+        const double *xi1 = xe1 + i*k1, *xi2 = xe2 + i*k2, *xi12 = xe12 + i*k1*k2;                 \
+        double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;                       \
         y[i] = j.f;                                                                          \
         bad |= DD_BAD1(j.f, x[i]);                                                           \
-        for (ptrdiff_t p = 0; p < k1; p++) v1[p] = dd_chain_eps(j.d1, s1[p]);                      \
-        for (ptrdiff_t q = 0; q < k2; q++) v2[q] = dd_chain_eps(j.d1, s2[q]);                      \
+        for (ptrdiff_t p = 0; p < k1; p++) yi1[p] = dd_chain_eps(j.d1, xi1[p]);                      \
+        for (ptrdiff_t q = 0; q < k2; q++) yi2[q] = dd_chain_eps(j.d1, xi2[q]);                      \
         for (ptrdiff_t p = 0; p < k1; p++)                                                         \
             for (ptrdiff_t q = 0; q < k2; q++)                                                     \
-                v12[p*k2 + q] = dd_chain_e12(j, s1[p], s2[q], s12[p*k2 + q]);                \
+                yi12[p*k2 + q] = dd_chain_e12(j, xi1[p], xi2[q], xi12[p*k2 + q]);                \
     }
 
 DD_KERNEL int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
-                     const double *t1, const double *t2, const double *t12,
-                     double *restrict y, double *restrict u1, double *restrict u2,
-                     double *restrict u12)
+                     const double *xe1, const double *xe2, const double *xe12,
+                     double *restrict y, double *restrict ye1, double *restrict ye2,
+                     double *restrict ye12)
 {
     int bad = 0;
     switch (code) {
@@ -185,9 +189,9 @@ DD_KERNEL int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
 }
 
 DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
-                    const double *t1, const double *t2, const double *t12,
-                    double *restrict y, double *restrict u1, double *restrict u2,
-                    double *restrict u12)
+                    const double *xe1, const double *xe2, const double *xe12,
+                    double *restrict y, double *restrict ye1, double *restrict ye2,
+                    double *restrict ye12)
 {
     int bad = 0;
     DD_UNARY2_LOOP(dd_jet_powc(x[i], pw))
@@ -200,19 +204,20 @@ DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
 #define DD_BINARY2_LOOP(VAL, TAN, TAN12, A1, A2, A12, B1, B2, B12)                           \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const double av = a[i*sa], bv = b[i*sb];                                             \
-        const double *a1 = a_1 ? a_1 + i*sa*k1 : 0, *a2 = a_2 ? a_2 + i*sa*k2 : 0;           \
-        const double *a12 = a_12 ? a_12 + i*sa*k1*k2 : 0;                                    \
-        const double *b1 = b_1 ? b_1 + i*sb*k1 : 0, *b2 = b_2 ? b_2 + i*sb*k2 : 0;           \
-        const double *b12 = b_12 ? b_12 + i*sb*k1*k2 : 0;                                    \
-        double *v1 = u1 + i*k1, *v2 = u2 + i*k2, *v12 = u12 + i*k1*k2;                       \
+        const double *a1 = ae1 ? ae1 + i*sa*k1 : 0, *a2 = ae2 ? ae2 + i*sa*k2 : 0;           \
+        const double *a12 = ae12 ? ae12 + i*sa*k1*k2 : 0;                                    \
+        const double *b1 = be1 ? be1 + i*sb*k1 : 0, *b2 = be2 ? be2 + i*sb*k2 : 0;           \
+        const double *b12 = be12 ? be12 + i*sb*k1*k2 : 0;                                    \
+        double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;                 \
+        (void)a1; (void)a2; (void)a12; (void)b1; (void)b2; (void)b12;   /* a constant's: unused */ \
         VAL;                                                                                 \
         bad |= DD_BAD2(y[i], av, bv);                                                        \
-        for (ptrdiff_t p = 0; p < k1; p++) v1[p] = TAN(A1(p), B1(p));                              \
-        for (ptrdiff_t q = 0; q < k2; q++) v2[q] = TAN(A2(q), B2(q));                              \
+        for (ptrdiff_t p = 0; p < k1; p++) yi1[p] = TAN(A1(p), B1(p));                              \
+        for (ptrdiff_t q = 0; q < k2; q++) yi2[q] = TAN(A2(q), B2(q));                              \
         for (ptrdiff_t p = 0; p < k1; p++)                                                         \
             for (ptrdiff_t q = 0; q < k2; q++)                                                     \
-                v12[p*k2 + q] = TAN12(A1(p), A2(q), A12(p, q), B1(p), B2(q), B12(p, q),      \
-                                      v1[p], v2[q]);                                         \
+                yi12[p*k2 + q] = TAN12(A1(p), A2(q), A12(p, q), B1(p), B2(q), B12(p, q),      \
+                                      yi1[p], yi2[q]);                                         \
     }
 #define DD_GET1(p) a1[p]
 #define DD_GET2(q) a2[q]
@@ -223,10 +228,10 @@ DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
 #define DD_ZERO1(p) 0.0
 #define DD_ZERO12(p, q) 0.0
 #define DD_BINARY2(VAL, TAN, TAN12)                                                          \
-    if (a_1 && b_1) {                                                                        \
+    if (ae1 && be1) {                                                                        \
         DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_GET1, DD_GET2, DD_GET12,                         \
                         DD_GETB1, DD_GETB2, DD_GETB12) }                                     \
-    else if (a_1) {                                                                          \
+    else if (ae1) {                                                                          \
         DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_GET1, DD_GET2, DD_GET12,                         \
                         DD_ZERO1, DD_ZERO1, DD_ZERO12) }                                     \
     else {                                                                                   \
@@ -241,11 +246,11 @@ DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
 
 DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
                       const double *a, ptrdiff_t sa,
-                      const double *a_1, const double *a_2, const double *a_12,
+                      const double *ae1, const double *ae2, const double *ae12,
                       const double *b, ptrdiff_t sb,
-                      const double *b_1, const double *b_2, const double *b_12,
-                      double *restrict y, double *restrict u1, double *restrict u2,
-                      double *restrict u12)
+                      const double *be1, const double *be2, const double *be12,
+                      double *restrict y, double *restrict ye1, double *restrict ye2,
+                      double *restrict ye12)
 {
     int bad = 0;
     switch (op) {

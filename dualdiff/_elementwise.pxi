@@ -47,11 +47,11 @@ def apply_unary(int code, x):
     """Rule `code` of the table on a dual array (or, values only, on a constant array)."""
     cdef DualArray d = _lift(x)
     cdef cnp.ndarray v, y
-    cdef double dummy = 0.0
+    cdef double dummy = 0.0, none = 0.0       # k = 0: the kernel reads and writes no tangent
     if d is None:
         v = _contig(_const(x))
         y = _alloc(v, -1, -1)
-        if dd_unary1(code, cnp.PyArray_SIZE(v), 0, _ptr(v), &dummy, _ptr(y), &dummy):
+        if dd_unary1(code, cnp.PyArray_SIZE(v), 0, _ptr(v), &none, _ptr(y), &dummy):
             replay(np_unary(code), (v,))
         return y
     return _unary(d, code, 0.0, False)
@@ -83,7 +83,7 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
     cdef ptrdiff_t n = cnp.PyArray_SIZE(v), m
     cdef Py_ssize_t lo[3]
     cdef Py_ssize_t hi[3]
-    cdef double dummy = 0.0
+    cdef double dummy = 0.0, none = 0.0       # k = 0: the kernel reads and writes no tangent
     cdef double *xp = _ptr(v)
     cdef double *yp = _ptr(y)
     if not d.windowed:
@@ -100,7 +100,7 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
         return _new(y, ye1, ye2, ye12, d.tag)
     # windowed: every value, then e1 (and e2) on its own rows by the first-order formulas,
     # which are those the hyper-dual kernel applies to e1 and e2 (so the bits agree)
-    bad = _run_unary(code, pw, is_pow, 1, n, 0, 0, xp, &dummy, NULL, NULL, yp, &dummy,
+    bad = _run_unary(code, pw, is_pow, 1, n, 0, 0, xp, &none, NULL, NULL, yp, &dummy,
                      NULL, NULL)
     out = []
     for p in range(E12 if d.order == 2 else E2):
@@ -272,7 +272,7 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
     cdef Py_ssize_t n
     cdef Py_ssize_t lo[3]
     cdef Py_ssize_t hi[3]
-    cdef Py_ssize_t wl, wh
+    cdef Py_ssize_t wl = 0, wh = 0
     cdef cnp.ndarray va = None, vb = None, y
     cdef double ca = 0.0, cb = 0.0, dummy = 0.0
     cdef double *pa

@@ -31,7 +31,7 @@ def sum_all(DualArray x):
     """The sum of every element of x, as a 0-d dual array."""
     cdef cnp.ndarray v = _contig(x.value)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
-    cdef Py_ssize_t lo, hi
+    cdef Py_ssize_t lo = 0, hi = 0
     cdef int p, k
     value = _sum_rows(v, n, 1, 0, n).reshape(())
     out = []

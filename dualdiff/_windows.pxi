@@ -37,7 +37,7 @@ cdef inline void _window_cover(Py_ssize_t *lo, Py_ssize_t *hi, Py_ssize_t l2, Py
 cdef inline void _window_cover_meet(Py_ssize_t *lo, Py_ssize_t *hi, DualArray a, DualArray b):
     """Grow [lo, hi) to cover the rows where a's e1 window meets b's e2 window: where the
     e1 e2 product terms of the second-order chain and product rules can be nonzero."""
-    cdef Py_ssize_t la, ha, lb, hb
+    cdef Py_ssize_t la = 0, ha = 0, lb = 0, hb = 0
     _window(a, E1, &la, &ha)
     _window(b, E2, &lb, &hb)
     _window_cover(lo, hi, max(la, lb), min(ha, hb))
@@ -71,7 +71,7 @@ cdef DualArray _new_windowed(cnp.ndarray value, list stored, Py_ssize_t *lo, Py_
 
 cdef cnp.ndarray _rows(DualArray d, int p, Py_ssize_t lo, Py_ssize_t hi):
     """Rows lo..hi-1 of part p of d, C-contiguous, zeros where d stores nothing."""
-    cdef Py_ssize_t dlo, dhi, a, b
+    cdef Py_ssize_t dlo = 0, dhi = 0, a, b
     c = _stored(d, p)
     _window(d, p, &dlo, &dhi)
     if dlo == lo and dhi == hi:
