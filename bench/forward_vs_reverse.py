@@ -2,7 +2,7 @@
 """The headline bench: dualdiff's forward mode against reverse mode (and forward-mode peers)
 on gradients and Jacobians.
 
-Forward mode needs one sweep per input direction, reverse mode one per output (seed 001):
+Forward mode needs one sweep per input direction, reverse mode one per output (article 001):
 for f: R^n -> R forward costs grow with n while reverse stays a small multiple of f; for tall
 Jacobians (few inputs, many outputs) the order flips. This script measures where they cross.
 
@@ -248,16 +248,16 @@ def main():
               intro="Peers' Hessians are compared in arrays.py.")
 
     # ---- the MLP ------------------------------------------------------------------------
-    mlp = MLP(1, hidden=(16, 16), a=1.0, seed=0)
-    X, y = sine_data(MLP_BATCH, seed=0)
+    mlp = MLP(1, hidden=(16, 16), a=1.0, random_state=0)
+    X, y = sine_data(MLP_BATCH, random_state=0)
     p = mlp.params
 
-    def seed_spelling(np_like):
-        """functions.mlp_loss (MLP.loss in the seed's spelling) run by np_like, with this
+    def article_spelling(np_like):
+        """functions.mlp_loss (MLP.loss in the article's spelling) run by np_like, with this
         net's sizes and slope bound: the one loss every peer differentiates."""
         loss = P.rebind(functions.mlp_loss, np=np_like)
         return lambda params, X, y: loss(params, X, y, mlp.sizes, mlp.a)
-    loss_np = seed_spelling(np)
+    loss_np = article_spelling(np)
     base = (lambda: loss_np(p, X, y))
     ref = mlp.grad_backprop(X, y)
     ms = [T.Method("dualdiff grad_forward chunk=1", lambda: mlp.grad_forward(X, y, chunk=1),
@@ -269,10 +269,10 @@ def main():
           T.Method("hand-derived backprop (mlp.grad_backprop)", lambda: mlp.grad_backprop(X, y),
                    numpy_based=True)]
     if ag is not None:
-        g_ag = ag.grad(seed_spelling(anp))
+        g_ag = ag.grad(article_spelling(anp))
         ms.append(T.Method("autograd grad", lambda: g_ag(p, X, y), numpy_based=True))
     if torch is not None:
-        l_t = seed_spelling(torch)
+        l_t = article_spelling(torch)
         pt, Xt, yt = torch.from_numpy(p), torch.from_numpy(X), torch.from_numpy(y)
         g_t = torch.func.grad(l_t)
 
@@ -284,7 +284,7 @@ def main():
         ms += [T.Method("torch.func.grad", lambda: g_t(pt, Xt, yt), own=own),
                T.Method("torch .backward()", backward_mlp, own=own)]
     if jax is not None:
-        l_j = seed_spelling(jnp)
+        l_j = article_spelling(jnp)
         pj, Xj, yj = jnp.asarray(p), jnp.asarray(X), jnp.asarray(y)
         gj, gjj, ljj = jax.grad(l_j), jax.jit(jax.grad(l_j)), jax.jit(l_j)
         ms.append(T.Method("jax.grad jit", lambda: gjj(pj, Xj, yj).block_until_ready(),
@@ -319,7 +319,7 @@ def main():
     rep.table(f"Gradient of the reference MLP loss (1-16-16-1 sigmoid net, "
               f"{mlp.n_params} params, batch {MLP_BATCH}): ratio to numpy loss", headers,
               rows, mrecs,
-              intro=f"numpy loss (functions.mlp_loss, the seed's spelling) = "
+              intro=f"numpy loss (functions.mlp_loss, the article's spelling) = "
                     f"{R.fmt_time(bench.single(base))}. The peers and the third dualdiff row "
                     "differentiate that function; mlp.grad_forward differentiates MLP.loss, the "
                     "same loss with dd.sigmoid as the activation. rel. error against the "

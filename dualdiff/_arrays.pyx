@@ -302,6 +302,13 @@ cdef class DualArray:
     def copy(self, order="C"):
         return self
 
+    def __getattr__(self, name):
+        # x.sin(), x.exp(), ...: every unary rule of the table as a method, as on Dual
+        code = _core.UNARY_INDEX.get(name)
+        if code is None:
+            raise AttributeError(f"'DualArray' object has no attribute {name!r}")
+        return lambda: _unary(self, code, 0.0, False)
+
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
         if np.dtype(dtype).kind != "f" or np.dtype(dtype).itemsize < 8:
             raise TypeError(f"astype({np.dtype(dtype)}) of a dual array would lose its "
@@ -718,4 +725,13 @@ def scalar_function(func, args, kwargs):
     return to_scalar(r)
 
 
-_core.register_arrays(array_ufunc, scalar_function, apply_unary, apply_binary)
+def scalar_ufunc(ufunc, method, inputs, kwargs):
+    """array_ufunc for calls the scalar types hand over: 0-d one-direction results come back
+    as the compiled scalar."""
+    r = array_ufunc(ufunc, method, inputs, kwargs)
+    if type(r) is tuple:
+        return tuple(to_scalar(e) for e in r)
+    return to_scalar(r)
+
+
+_core.register_arrays(scalar_ufunc, scalar_function, apply_unary, apply_binary)

@@ -19,7 +19,7 @@ import numpy as np
 from dualdiff.mlp import MLP
 
 # chosen so the built-in sine data fits (loss down well over 10x) in seconds
-DEFAULTS = {"hidden": (8, 8), "a": 1.0, "epochs": 400, "lr": 0.5, "batch_size": 8, "seed": 0}
+DEFAULTS = {"hidden": (8, 8), "a": 1.0, "epochs": 400, "lr": 0.5, "batch_size": 8, "random_state": 0}
 
 # the formats matplotlib writes by itself, without Pillow, LaTeX or Ghostscript
 PLOT_FORMATS = ("png", "pdf", "svg")
@@ -29,9 +29,9 @@ PLOT_FORMATS = ("png", "pdf", "svg")
 # data
 # ---------------------------------------------------------------------------------------
 
-def sine_data(n=200, noise=0.1, seed=0):
+def sine_data(n=200, noise=0.1, random_state=0):
     """The built-in regression: y = sin(2 pi x) + noise at n points x in [0, 1]."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     x = np.sort(rng.uniform(0.0, 1.0, n))
     return x[:, None], np.sin(2 * np.pi * x) + noise * rng.normal(size=n)
 
@@ -191,7 +191,7 @@ def _parser():
     parser.add_argument("--lr", type=_positive(float), default=DEFAULTS["lr"],
                         help="learning rate (default: %(default)s)")
     parser.add_argument("--batch-size", type=_positive(int), default=DEFAULTS["batch_size"],
-                        help="rows per SGD step; 1 is the seed's per-data-point rule "
+                        help="rows per SGD step; 1 is the article's per-data-point rule "
                              "(default: %(default)s)")
     parser.add_argument("--hidden", type=_sizes, default=DEFAULTS["hidden"],
                         help="hidden layer sizes, e.g. 16,16 (default: "
@@ -201,7 +201,7 @@ def _parser():
     parser.add_argument("--grad", choices=("forward", "backprop"), default="forward",
                         help="gradient used for training: dualdiff's forward mode or the "
                              "hand-derived backpropagation (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+    parser.add_argument("--random-state", type=int, default=DEFAULTS["random_state"],
                         help="initialisation and shuffling (default: %(default)s)")
     parser.add_argument("--plot", metavar="PATH",
                         help="write the loss curve and the fit to PATH: .png (added when "
@@ -230,7 +230,7 @@ def main(argv=None):
     source = (f"{args.csv}: {len(y)} rows, {X.shape[1]} input(s)" if args.csv
               else f"built-in sin(2 pi x) + noise: {len(y)} rows, 1 input")
 
-    mlp = MLP(X.shape[1], args.hidden, a=args.a, seed=args.seed)
+    mlp = MLP(X.shape[1], args.hidden, a=args.a, random_state=args.random_state)
     print(f"data: {source}")
     print(f"network: {'-'.join(map(str, mlp.sizes))} sigmoid MLP (a={mlp.a:g}), "
           f"{mlp.n_params} parameters")
@@ -239,7 +239,7 @@ def main(argv=None):
     start_loss = float(mlp.loss(mlp.params, X, y))
     with np.errstate(over="ignore", invalid="ignore"):    # a diverging run is reported below
         history = mlp.fit(X, y, args.epochs, args.lr, batch_size=args.batch_size,
-                          grad=args.grad, seed=args.seed)
+                          grad=args.grad, random_state=args.random_state)
     print(f"training loss: {start_loss:.6g} -> {history[-1]:.6g} "
           f"({loss_change(start_loss, history[-1])})")
     diverged = not math.isfinite(history[-1])

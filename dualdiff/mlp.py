@@ -1,14 +1,14 @@
 """The reference multi-layer perceptron: a small sigmoid network whose gradient dualdiff's
-forward mode computes and the seed's hand-derived backpropagation checks.
+forward mode computes and the article's hand-derived backpropagation checks.
 
-The network follows the seed article "Building your own backpropagation engine for deep
+The network follows the source article "Building your own backpropagation engine for deep
 neural networks": hidden layers of sigmoid units phi(s) = 1 / (1 + exp(-a s)) with a slope
 a, one linear output f(x), the squared error E = 1/2 (f(x) - y)^2 (averaged over a batch
 here), and stochastic gradient descent theta <- theta - lr * dE/dtheta.
 
 - `loss` is the forward pass, in numpy; `grad_forward` differentiates it with `dd.grad`, one
   forward sweep per chunk of parameter directions.
-- `grad_backprop` runs the same forward pass, then the seed's backward pass by hand.
+- `grad_backprop` runs the same forward pass, then the article's backward pass by hand.
 
 The two agree to rounding, which makes this module a test of dualdiff. The command line
 (`python -m dualdiff.mlp`: data files, training, plots) lives in dualdiff/_mlp_cli.py.
@@ -33,7 +33,7 @@ class MLP:
     differentiated with respect to the flat vector directly.
     """
 
-    def __init__(self, n_in, hidden=(8, 8), a=1.0, seed=0):
+    def __init__(self, n_in, hidden=(8, 8), a=1.0, random_state=0):
         try:
             sizes = tuple(operator.index(n) for n in (n_in, *hidden, 1))
         except TypeError:
@@ -46,7 +46,7 @@ class MLP:
         self.sizes, self.a = sizes, float(a)
         self.n_in, self.hidden = sizes[0], sizes[1:-1]
         self.n_params = sum((i + 1) * o for i, o in zip(sizes[:-1], sizes[1:]))
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(random_state)
         self._theta = np.empty(self.n_params)
         for W, b in self._unflatten(self._theta):
             # 1/sqrt(fan_in) keeps every pre-activation s of order one at the start, where
@@ -140,7 +140,7 @@ class MLP:
         return dd.grad(self.loss, chunk=chunk)(self._theta, X, y)
 
     def grad_backprop(self, X, y):
-        """dE/dtheta at the current parameters by the seed's hand-derived backpropagation
+        """dE/dtheta at the current parameters by the article's hand-derived backpropagation
         (reverse mode), in the flat layout of `params`."""
         X, y = self._data(X, y)
         *inputs, f = self._forward(self._theta, X)      # inputs[i] feeds layer i
@@ -155,7 +155,7 @@ class MLP:
             gW[...] = inputs[i].T @ delta
             gb[...] = delta.sum(axis=0)
             if i:
-                # the seed's trick phi'(s) = a phi(s) (1 - phi(s)), phi(s) being inputs[i];
+                # the article's trick phi'(s) = a phi(s) (1 - phi(s)), phi(s) being inputs[i];
                 # 1 - phi inherits phi's rounding, an absolute 1e-16: harmless in a gradient
                 phi = inputs[i]
                 delta = (delta @ layers[i][0].T) * (self.a * phi * (1.0 - phi))
@@ -163,12 +163,12 @@ class MLP:
 
     # -- training ----------------------------------------------------------------------
 
-    def fit(self, X, y, epochs, lr, batch_size=1, grad="forward", progress=True, seed=0):
+    def fit(self, X, y, epochs, lr, batch_size=1, grad="forward", progress=True, random_state=0):
         """Stochastic gradient descent theta <- theta - lr * dE/dtheta over shuffled batches
-        (batch_size=1 is the seed's per-data-point rule). Returns the full-data training
+        (batch_size=1 is the article's per-data-point rule). Returns the full-data training
         loss after each epoch.
 
-        The shuffle depends only on `seed`, so fits that differ only in `grad` take the same
+        The shuffle depends only on `random_state`, so fits that differ only in `grad` take the same
         steps and their histories agree to rounding."""
         if grad not in ("forward", "backprop"):
             raise ValueError(f"fit: grad must be 'forward' or 'backprop', got {grad!r}")
@@ -176,7 +176,7 @@ class MLP:
         if int(batch_size) < 1:
             raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
         gradient = self.grad_forward if grad == "forward" else self.grad_backprop
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(random_state)
         show = progress and sys.stderr.isatty()
         history = []
         for epoch in range(1, int(epochs) + 1):

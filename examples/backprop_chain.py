@@ -1,15 +1,15 @@
 """Backpropagation through a small node graph, one local derivative at a time.
 
-Source: seed 002 (002_c7e395e92a203fca.txt, "With respect to", "As it relates to back
+Source: article 002 (002_c7e395e92a203fca.txt, "With respect to", "As it relates to back
 propagation", "Addition"). The graph is e = a·b, d = e + c, L = d·f. Backpropagation
 multiplies each node's local derivative by the derivative flowing back from above:
-dL/dc = dL/dd · dd/dc = −2 · 1 = −2 in the seed, so f = −2; the other inputs are the usual
-a = 2, b = −3, c = 10 (the seed gives no values for them).
+dL/dc = dL/dd · dd/dc = −2 · 1 = −2 in the article, so f = −2; the other inputs are the usual
+a = 2, b = −3, c = 10 (the article gives no values for them).
 
 Each local derivative here comes from dualdiff applied to that node alone; the chain-rule
 products are then checked against dualdiff's gradient of the whole graph.
 
-The seed also says that d = a·b + a·c² has dd/da = b + 2c. dualdiff gives b + c²: c² is a
+The article also says that d = a·b + a·c² has dd/da = b + 2c. dualdiff gives b + c²: c² is a
 constant factor of a, exactly like b, so no 2 appears.
 
     python examples/backprop_chain.py
@@ -42,7 +42,7 @@ def main(outdir=None):
 
     direct = dict(zip("abcf", dd.grad(graph, argnums=(0, 1, 2, 3))(a, b, c, f)))
     dd_da_node, _, dd_dc_node = dd.grad(lambda a, b, c: a * b + c, argnums=(0, 1, 2))(a, b, c)
-    seed_extra = dd.grad(lambda a, b, c: a * b + a * c**2)(a, b, c)
+    article_extra = dd.grad(lambda a, b, c: a * b + a * c**2)(a, b, c)
 
     print(f"forward:  a = {a:g}, b = {b:g}, c = {c:g}, f = {f:g};  "
           f"e = a·b = {e:g}, d = e + c = {d:g}, L = d·f = {L:g}")
@@ -53,13 +53,13 @@ def main(outdir=None):
                    ("f", "d")]:
         print(f"dL/d{v:<6}{chain[v]:12g}{direct[v]:12g}   = {how}")
     print(f"d = a·b + c:  ∂d/∂a = {dd_da_node:g} (= b), ∂d/∂c = {dd_dc_node:g}")
-    print(f"d = a·b + a·c²:  ∂d/∂a = {seed_extra:g} = b + c²  (the seed's b + 2c would be "
+    print(f"d = a·b + a·c²:  ∂d/∂a = {article_extra:g} = b + c²  (the article's b + 2c would be "
           f"{b + 2 * c:g})")
     local = {"de/da": de_da, "de/db": de_db, "dd/de": dd_de, "dd/dc": dd_dc, "dL/dd": dL_dd,
              "dL/df": dL_df}
     return {"a": a, "b": b, "c": c, "f": f, "L": L, "local": local, "chain": chain,
             "direct": direct, "dd/da": dd_da_node, "dd/dc": dd_dc_node,
-            "extra_dd/da": seed_extra}
+            "extra_dd/da": article_extra}
 
 
 if __name__ == "__main__":

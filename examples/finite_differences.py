@@ -1,7 +1,7 @@
 """Finite differences against dualdiff's exact derivative.
 
-Source: seed 002 (002_c7e395e92a203fca.txt, "Basics": f(x) = 3x² − 4x + 5 at x = 3,
-f'(3) = 6x − 4 = 14, and its forward difference 14.000000305713911 at h = 1e-7) and seed 001
+Source: article 002 (002_c7e395e92a203fca.txt, "Basics": f(x) = 3x² − 4x + 5 at x = 3,
+f'(3) = 6x − 4 = 14, and its forward difference 14.000000305713911 at h = 1e-7) and article 001
 (001_9993d09ab1b883c6.txt, "Calculating Gradients, Numerically": the divided difference has
 O(h) error and is prone to floating-point error).
 

@@ -1,12 +1,12 @@
 """Linear regression by gradient descent with dualdiff's gradient.
 
-Source: seed 001 (001_9993d09ab1b883c6.txt, "Linear Regression from an AD Perspective"). The
-model is f(x; θ0, θ1) = θ0·x + θ1 with loss L(θ) = (1/n)·Σ(yᵢ − (θ0·xᵢ + θ1))². The seed
+Source: article 001 (001_9993d09ab1b883c6.txt, "Linear Regression from an AD Perspective"). The
+model is f(x; θ0, θ1) = θ0·x + θ1 with loss L(θ) = (1/n)·Σ(yᵢ − (θ0·xᵢ + θ1))². The article
 derives ∂L/∂θ0 = (2/n)·Σ(yᵢ − (θ0·xᵢ + θ1))(−xᵢ) and
 ∂L/∂θ1 = (2/n)·Σ(yᵢ − (θ0·xᵢ + θ1))(−1), and solves the same problem directly with the
 normal equation θ* = (XᵀX)⁻¹XᵀY.
 
-Here `dd.grad(loss)` replaces the hand derivation: it matches the seed's partials at a
+Here `dd.grad(loss)` replaces the hand derivation: it matches the article's partials at a
 random θ, and gradient descent on it lands on the normal-equation solution.
 
     python examples/linear_regression.py [--outdir DIR]      # writes linear_regression.png
@@ -18,8 +18,8 @@ import numpy as np
 import dualdiff as dd
 
 
-def make_data(n=50, seed=0):
-    rng = np.random.default_rng(seed)
+def make_data(n=50, random_state=0):
+    rng = np.random.default_rng(random_state)
     x = rng.uniform(0.0, 2.0, n)
     y = 2.5 * x - 1.0 + rng.normal(0.0, 0.3, n)       # true θ = (2.5, −1), noisy
     return x, y
@@ -29,8 +29,8 @@ def loss(theta, x, y):
     return np.mean((y - (theta[0] * x + theta[1])) ** 2)
 
 
-def seed_partials(theta, x, y):
-    """The seed's hand-derived gradient, term for term."""
+def article_partials(theta, x, y):
+    """The article's hand-derived gradient, term for term."""
     r = y - (theta[0] * x + theta[1])
     n = len(x)
     return np.array([2 / n * np.sum(r * -x), 2 / n * np.sum(r * -1)])
@@ -41,7 +41,7 @@ def main(outdir=None):
     grad_loss = dd.grad(loss)          # differentiates θ; the data ride along as constants
 
     theta_probe = np.random.default_rng(1).normal(size=2)
-    g_dd, g_seed = grad_loss(theta_probe, x, y), seed_partials(theta_probe, x, y)
+    g_dd, g_seed = grad_loss(theta_probe, x, y), article_partials(theta_probe, x, y)
     grad_rel_err = float(np.max(np.abs(g_dd - g_seed) / np.abs(g_seed)))
 
     # the loss's curvature 2/n·XᵀX has eigenvalues 0.30 and 4.6 for this data: a step
@@ -57,10 +57,10 @@ def main(outdir=None):
     X = np.column_stack([x, np.ones_like(x)])
     theta_star = np.linalg.lstsq(X, y, rcond=None)[0]
 
-    print(f"data: n = {len(x)}, y = 2.5x − 1 + N(0, 0.3²) noise (seed 0)")
+    print(f"data: n = {len(x)}, y = 2.5x − 1 + N(0, 0.3²) noise (random state 0)")
     print(f"gradient at θ = {np.array2string(theta_probe, precision=4)}:")
     print(f"  dualdiff           {g_dd}")
-    print(f"  seed's partials    {g_seed}")
+    print(f"  article's partials    {g_seed}")
     print(f"  max relative error {grad_rel_err:.1e}")
     print(f"gradient descent (lr = {lr}, {steps} steps): θ = {theta}")
     print(f"normal equation (lstsq):             θ = {theta_star}")
@@ -68,7 +68,7 @@ def main(outdir=None):
           f"loss {loss(theta, x, y):.6f}")
 
     plot = _plot(x, y, theta, theta_star, outdir)
-    return {"theta_probe": theta_probe, "grad_dd": g_dd, "grad_seed": g_seed,
+    return {"theta_probe": theta_probe, "grad_dd": g_dd, "grad_article": g_seed,
             "grad_rel_err": grad_rel_err, "theta_gd": theta, "theta_normal": theta_star,
             "steps": steps, "plot": plot}
 

@@ -1,9 +1,9 @@
 """Train the reference sigmoid MLP on y = sin(2πx) + noise with forward-mode gradients.
 
-Source: seed 000 (000_631e353a65608671.txt, "Building your own backpropagation engine for
+Source: article 000 (000_631e353a65608671.txt, "Building your own backpropagation engine for
 deep neural networks"): a network with two hidden layers of sigmoid units
 φ(s) = 1/(1 + exp(−a·s)), one output, the squared error, and SGD θ ← θ − lr·∂E/∂θ. The
-seed derives ∂E/∂θ by hand (backpropagation, using φ'(s) = a·φ(s)(1 − φ(s)));
+article derives ∂E/∂θ by hand (backpropagation, using φ'(s) = a·φ(s)(1 − φ(s)));
 `dualdiff.mlp.MLP` has that as `grad_backprop`, and `grad_forward` gets the same numbers
 from dualdiff by running the plain-numpy loss on dual numbers. Training uses the dualdiff
 gradient; the two are compared before and after.
@@ -23,10 +23,10 @@ def main(outdir=None):
     y = np.sin(2 * np.pi * x) + 0.1 * rng.normal(size=x.size)
     X = x[:, None]
 
-    net = MLP(1, hidden=(8, 8), a=1.0, seed=0)
+    net = MLP(1, hidden=(8, 8), a=1.0, random_state=0)
     grad_diff_init = np.max(np.abs(net.grad_forward(X, y) - net.grad_backprop(X, y)))
     initial = float(net.loss(net.params, X, y))
-    # minibatches of 8 rather than the seed's one point per step: the same descent, with
+    # minibatches of 8 rather than the article's one point per step: the same descent, with
     # 8x fewer (and less noisy) steps per epoch
     history = net.fit(X, y, epochs=1000, lr=0.5, batch_size=8, grad="forward")
     final = history[-1]

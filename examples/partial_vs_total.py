@@ -1,9 +1,9 @@
 """Partial vs total derivative of the ellipsoid volume.
 
-Source: seed 000 (000_631e353a65608671.txt, "The total and the partial derivative"). The
+Source: article 000 (000_631e353a65608671.txt, "The total and the partial derivative"). The
 volume of an ellipsoid with semi-axes t, x, y is f(t, x, y) = 4π/3·t·x·y. Holding t and y
 fixed, ∂f/∂x = 4π/3·t·y. If the shape is constrained to t = x, the total derivative is
-df/dx = ∂f/∂t·dt/dx + ∂f/∂x = 8π/3·x·y, and the seed warns that substituting t = x
+df/dx = ∂f/∂t·dt/dx + ∂f/∂x = 8π/3·x·y, and the article warns that substituting t = x
 *after* taking the partial gives 4π/3·x·y, half the right answer.
 
 dualdiff shows all three: `grad(..., argnums=1)` is the partial, differentiating the
@@ -24,14 +24,14 @@ def volume(t, x, y):
 def main(outdir=None):
     """Print the three derivatives at x = 2, y = 3 (so t = x = 2); `outdir` is unused."""
     x, y = 2.0, 3.0
-    t = x                                             # the constraint of the seed
+    t = x                                             # the constraint of the article
 
     partial_x = dd.grad(volume, argnums=1)(t, x, y)
     # substitute *before* differentiating: the constraint becomes part of the function
     total = dd.derivative(lambda s: volume(s, s, y))(x)
-    # the seed's mistake: differentiate with t held fixed, substitute t = x afterwards
+    # the article's mistake: differentiate with t held fixed, substitute t = x afterwards
     naive = dd.grad(volume, argnums=1)(x, x, y)
-    # the seed's definition of the total derivative, assembled from dualdiff's partials
+    # the article's definition of the total derivative, assembled from dualdiff's partials
     df_dt, df_dx, _ = dd.grad(volume, argnums=(0, 1, 2))(t, x, y)
     dt_dx = dd.derivative(lambda s: s)(x)
     total_from_partials = df_dt * dt_dx + df_dx

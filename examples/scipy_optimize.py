@@ -1,7 +1,7 @@
 """Exact gradients and Hessians for scipy.optimize.minimize.
 
-Not from a seed: the workflow a user reaches for once dualdiff gives exact derivatives of a
-plain numpy function (seed 001 motivates it: "since we know that our gradient gives us the
+Not from an article: the workflow a user reaches for once dualdiff gives exact derivatives of a
+plain numpy function (article 001 motivates it: "since we know that our gradient gives us the
 direction of fastest increase, we can follow it in the exact opposite direction").
 
 The extended Rosenbrock function in n = 5 dimensions, minimum at x = (1, ..., 1), is

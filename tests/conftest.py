@@ -1,4 +1,4 @@
-"""Shared test fixtures: a seeded random generator that prints its seed, and tolerances."""
+"""Shared test fixtures: a seeded random generator that prints its random state, and tolerances."""
 import os
 import sys
 
@@ -7,8 +7,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))        # tests/functions.py, tests/golden
 
-# CI (.ci/run) fixes the seed of `rng` and derandomizes hypothesis, so a submission cannot go
-# red on a lucky draw; local runs keep exploring new seeds and examples.
+# CI (.ci/run) fixes the random state of `rng` and derandomizes hypothesis, so a submission cannot go
+# red on a lucky draw; local runs keep exploring new random states and examples.
 try:
     from hypothesis import settings as _hsettings
     _hsettings.register_profile("ci", derandomize=True, deadline=None)
@@ -30,11 +30,11 @@ def pytest_report_header(config):
 
 @pytest.fixture
 def rng(request):
-    """A numpy Generator whose seed is printed (shown by pytest on failure) and can be fixed
-    with DUALDIFF_TEST_SEED to replay a failure."""
-    seed = int(os.environ.get("DUALDIFF_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
-    print(f"random seed for {request.node.name}: {seed} (replay: DUALDIFF_TEST_SEED={seed})")
-    return np.random.default_rng(seed)
+    """A numpy Generator whose random state is printed (shown by pytest on failure) and can be fixed
+    with DUALDIFF_TEST_RANDOM_STATE to replay a failure."""
+    state = int(os.environ.get("DUALDIFF_TEST_RANDOM_STATE", np.random.SeedSequence().entropy % 2**32))
+    print(f"random state for {request.node.name}: {state} (replay: DUALDIFF_TEST_RANDOM_STATE={state})")
+    return np.random.default_rng(state)
 
 
 def rel_err(got, want):

@@ -31,14 +31,14 @@ TESTFN_D1 = 4.053427893898620658     # f'(1.5), from tests/golden (sympy, 50 dig
 TESTFN_D2 = 9.463073681596603353     # f''(1.5)
 
 
-def seed_quadratic(x):
-    """Seed 002: f(x) = 3x^2 - 4x + 5, f'(3) = 14."""
+def article_quadratic(x):
+    """Article 002: f(x) = 3x^2 - 4x + 5, f'(3) = 14."""
     return 3 * x ** 2 - 4 * x + 5
 
 
 SCALAR = {
     "testfn": (testfn, lambda rng: rng.uniform(0.2, 1.5)),
-    "seed_quadratic": (seed_quadratic, lambda rng: rng.uniform(-3, 3)),
+    "article_quadratic": (article_quadratic, lambda rng: rng.uniform(-3, 3)),
     "sigmoid_poly": (lambda x: 1 / (1 + np.exp(-x)) * x ** 3 - x, lambda rng: rng.uniform(-4, 4)),
     "nested": (lambda x: np.sin(np.cos(np.tanh(x) ** 2) + np.log1p(x * x)),
                lambda rng: rng.uniform(-2, 2)),
@@ -150,7 +150,7 @@ VECTOR_VALUED = {
 
 
 def mlp_loss(params, X, y, sizes, a=1.0):
-    """dualdiff.mlp.MLP's loss in the seed's own spelling, for the bench's peers: the mean of
+    """dualdiff.mlp.MLP's loss in the article's own spelling, for the bench's peers: the mean of
     1/2 (f(x) - y)^2 over the rows of X for the sigmoid net with layer sizes
     `sizes` = (n_in, hidden..., 1) at the flat parameter vector `params` (MLP.params layout).
 

@@ -1,4 +1,4 @@
-"""The scripts in examples/ run, and the numbers they return are the seeds' numbers.
+"""The scripts in examples/ run, and the numbers they return are the articles' numbers.
 
 Each example's main(outdir) returns a dict of its key numbers; it is run once in-process
 (cached for the checks below) and once more as a script in a subprocess, to prove the
@@ -63,7 +63,7 @@ def run(tmp_path_factory):
 
 
 # ---------------------------------------------------------------------------------------
-# the seeds' numbers
+# the articles' numbers
 # ---------------------------------------------------------------------------------------
 
 def check_partial_vs_total(r):
@@ -79,14 +79,14 @@ def check_finite_differences(r):
     assert r["exact"] == 14.0 and type(r["exact"]) is float
     h = list(r["h"])
     assert abs(r["central"][h.index(1e-5)] - 14.0) < 1e-6
-    assert r["forward"][h.index(1e-7)] == pytest.approx(14.000000305713911, rel=1e-15)  # seed 002
+    assert r["forward"][h.index(1e-7)] == pytest.approx(14.000000305713911, rel=1e-15)  # article 002
     assert r["forward"][0] == pytest.approx(14.3, rel=1e-12)        # truncation 3h at h = 0.1
     assert abs(r["forward"][-1] - 14.0) > 1.0                       # round-off at h = 1e-15
 
 
 def check_linear_regression(r):
     assert r["grad_rel_err"] <= 1e-12
-    np.testing.assert_allclose(r["grad_dd"], r["grad_seed"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(r["grad_dd"], r["grad_article"], rtol=1e-12, atol=0)
     np.testing.assert_allclose(r["theta_gd"], r["theta_normal"], rtol=0, atol=1e-6)
 
 

@@ -1,10 +1,10 @@
 """dualdiff.mlp and its command line (dualdiff/_mlp_cli.py): forward-mode gradients of the
-reference sigmoid MLP against the seed's hand-derived backpropagation and central finite
+reference sigmoid MLP against the article's hand-derived backpropagation and central finite
 differences, the battery's spelling of its loss (tests/functions.py), training, persistence,
 and the command line (data validation, --plot paths, the report's wording, --help).
 
-Random tests use the `rng` fixture of conftest.py, which prints its seed (replay with
-DUALDIFF_TEST_SEED=...). Gradients are compared with a norm-wise relative error,
+Random tests use the `rng` fixture of conftest.py, which prints its random state (replay with
+DUALDIFF_TEST_RANDOM_STATE=...). Gradients are compared with a norm-wise relative error,
 max|g - g_ref| / max|g_ref|, since single components can be arbitrarily close to zero.
 """
 import os
@@ -28,7 +28,7 @@ def rel_diff(got, want):
 
 
 def random_problem(rng, n_in, hidden, a, batch):
-    mlp = MLP(n_in, hidden, a=a, seed=int(rng.integers(2**32)))
+    mlp = MLP(n_in, hidden, a=a, random_state=int(rng.integers(2**32)))
     # move off the initialisation, so no structure of it can hide a wrong term
     mlp.set_params(mlp.params + 0.3 * rng.normal(size=mlp.n_params))
     return mlp, rng.normal(size=(batch, n_in)), rng.normal(size=batch)
@@ -115,7 +115,7 @@ def test_saturated_units_keep_a_finite_gradient_equal_to_backprop():
     """Hidden pre-activations up to |a s| ~ 2600: exp(-a s) overflows. The rule table's
     sigmoid gives derivative 0 there; the textbook formula (the battery's spelling) gives
     forward mode inf/inf = nan, which is why MLP uses dd.sigmoid."""
-    mlp = MLP(1, (4,), seed=0)
+    mlp = MLP(1, (4,), random_state=0)
     theta = mlp.params
     theta[:8] *= 2000.0                          # the hidden layer's W and b
     mlp.set_params(theta)
@@ -136,11 +136,11 @@ def test_default_training_fits_the_sine_with_either_gradient():
     X, y = sine_data()
     histories = {}
     for grad in ("forward", "backprop"):
-        mlp = MLP(1, DEFAULTS["hidden"], a=DEFAULTS["a"], seed=DEFAULTS["seed"])
+        mlp = MLP(1, DEFAULTS["hidden"], a=DEFAULTS["a"], random_state=DEFAULTS["random_state"])
         start = mlp.loss(mlp.params, X, y)
         histories[grad] = np.array(mlp.fit(X, y, DEFAULTS["epochs"], DEFAULTS["lr"],
                                            batch_size=DEFAULTS["batch_size"], grad=grad,
-                                           seed=DEFAULTS["seed"]))
+                                           random_state=DEFAULTS["random_state"]))
         assert histories[grad].shape == (DEFAULTS["epochs"],)
         assert histories[grad][-1] < start / 10, grad
     # same shuffles, same steps: the two paths differ only by gradient rounding
@@ -150,7 +150,7 @@ def test_default_training_fits_the_sine_with_either_gradient():
 @pytest.mark.parametrize("batch_size", [1, 5, 1000])
 def test_fit_steps_downhill_for_any_batch_size(batch_size):
     X, y = sine_data(n=20)
-    mlp = MLP(1, (3,), seed=1)
+    mlp = MLP(1, (3,), random_state=1)
     start = mlp.loss(mlp.params, X, y)
     history = mlp.fit(X, y, epochs=5, lr=0.2, batch_size=batch_size)
     assert len(history) == 5 and history[-1] < start
@@ -158,7 +158,7 @@ def test_fit_steps_downhill_for_any_batch_size(batch_size):
 
 def test_one_full_batch_epoch_is_one_gradient_step():
     X, y = sine_data(n=20)
-    mlp = MLP(1, (3, 2), seed=2)
+    mlp = MLP(1, (3, 2), random_state=2)
     expected = mlp.params - 0.1 * mlp.grad_backprop(X, y)
     mlp.fit(X, y, epochs=1, lr=0.1, batch_size=len(y), grad="forward")
     np.testing.assert_allclose(mlp.params, expected, rtol=1e-13, atol=1e-15)
@@ -190,7 +190,7 @@ def test_params_round_trip_and_are_a_copy(rng):
     assert theta.dtype == np.float64 and theta.shape == (mlp.n_params,) == (3*4+4 + 4*2+2 + 2+1,)
     theta[:] = 0.0                                  # a copy: the network is unchanged
     assert np.any(mlp.params != 0.0)
-    other = MLP(3, (4, 2), seed=12345)
+    other = MLP(3, (4, 2), random_state=12345)
     other.set_params(mlp.params)
     np.testing.assert_array_equal(other.params, mlp.params)
     np.testing.assert_array_equal(other.predict(X), mlp.predict(X))
@@ -412,7 +412,7 @@ def test_help_shows_every_default(capsys):
     text = " ".join(capsys.readouterr().out.split())     # undo argparse's line wrapping
     for option, default in [("--epochs", DEFAULTS["epochs"]), ("--lr", DEFAULTS["lr"]),
                             ("--batch-size", DEFAULTS["batch_size"]), ("--a", DEFAULTS["a"]),
-                            ("--seed", DEFAULTS["seed"]), ("--grad", "forward"),
+                            ("--random-state", DEFAULTS["random_state"]), ("--grad", "forward"),
                             ("--hidden", ",".join(map(str, DEFAULTS["hidden"])))]:
         help_text = text.split(f" {option} ", 1)[1]
         assert f"(default: {default})" in help_text.split(" --", 1)[0], option

@@ -1,4 +1,4 @@
-"""The transforms: the seeds' worked examples, known values, and every transform against
+"""The transforms: the articles' worked examples, known values, and every transform against
 finite differences over the shared battery (tests/functions.py), for several chunks."""
 import math
 
@@ -17,22 +17,22 @@ def central(f, x, v, h=1e-6):
     return (np.asarray(f(x + h * v)) - np.asarray(f(x - h * v))) / (2 * h)
 
 
-# ---- the seeds' worked examples -------------------------------------------------------
+# ---- the articles' worked examples -------------------------------------------------------
 
-def test_seed002_quadratic():
+def test_article002_quadratic():
     """f(x) = 3x^2 - 4x + 5 has f'(3) = 14 exactly."""
-    assert dd.derivative(F.seed_quadratic)(3.0) == 14.0
-    assert dd.derivative(F.seed_quadratic, order=2)(3.0) == 6.0
-    assert dd.grad(F.seed_quadratic)(3) == 14.0
+    assert dd.derivative(F.article_quadratic)(3.0) == 14.0
+    assert dd.derivative(F.article_quadratic, order=2)(3.0) == 6.0
+    assert dd.grad(F.article_quadratic)(3) == 14.0
 
 
-def test_seed002_node_graph():
+def test_article002_node_graph():
     """d = a*b + c: dd/da = b, dd/dc = 1."""
     d = lambda a, b, c: a * b + c
     assert dd.grad(d, argnums=(0, 1, 2))(2.0, -3.0, 10.0) == (-3.0, 2.0, 1.0)
 
 
-def test_seed003_max_and_relu():
+def test_article003_max_and_relu():
     mx = lambda x, y: np.maximum(x, y)
     assert dd.grad(mx, argnums=(0, 1))(3.0, 1.0) == (1.0, 0.0)
     assert dd.grad(mx, argnums=(0, 1))(1.0, 3.0) == (0.0, 1.0)
@@ -44,7 +44,7 @@ def test_seed003_max_and_relu():
     assert dd.grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 5.0) == (5.0, 3.0)
 
 
-def test_seed000_partial_versus_total_derivative():
+def test_article000_partial_versus_total_derivative():
     """f(t,x,y) = 4pi/3 t x y: df/dx = 4pi/3 t y; with t = x the total derivative is 8pi/3 x y."""
     f = lambda t, x, y: 4 * math.pi / 3 * t * x * y
     t, x, y = 1.3, 0.7, 2.1
@@ -55,7 +55,7 @@ def test_seed000_partial_versus_total_derivative():
     assert total == pytest.approx(2 * naive, rel=1e-15)
 
 
-def test_seed001_linear_regression_gradient(rng):
+def test_article001_linear_regression_gradient(rng):
     """dL/dtheta0 = (2/n) sum(y - (theta0 x + theta1)) (-x), dL/dtheta1 = (2/n) sum(...)(-1)."""
     n = 50
     x = rng.normal(size=n)

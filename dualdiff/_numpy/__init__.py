@@ -123,9 +123,10 @@ def axes(axis, ndim, func):
     out = []
     for a in axis:
         a = operator.index(a)
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise np.exceptions.AxisError(a, ndim)
-        out.append(a % ndim if ndim else 0)
+        if ndim:                  # a 0-d array reduces over axis 0 (or -1) as over nothing
+            out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{qualname(func)}: repeated axis")
     return tuple(out)
@@ -182,7 +183,7 @@ def _register_ufuncs():
         UFUNCS[u] = arithmetic(op, u.__name__)
     UFUNCS[np.power] = UFUNCS[np.float_power] = _arrays.power
     UFUNCS[np.negative] = lambda a: _arrays.linear(a, lambda v, nd: np.negative(v))
-    UFUNCS[np.positive] = lambda a: a
+    UFUNCS[np.positive] = UFUNCS[np.conjugate] = lambda a: a      # real values
     for op, u in enumerate(_core.CMP_UFUNCS):
         UFUNCS[u] = functools.partial(_compare, op)
     for u in (np.isnan, np.isinf, np.isfinite, np.signbit):
