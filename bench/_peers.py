@@ -25,6 +25,11 @@ PEER_PIP = {
 }
 
 
+def import_peers(*names):
+    """optional_import of each name, in order: a module or None per peer."""
+    return tuple(optional_import(n) for n in names)
+
+
 def optional_import(name, why="its rows"):
     """Import an optional peer, or print ONE line saying it is skipped and return None."""
     try:

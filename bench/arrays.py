@@ -102,11 +102,7 @@ def rosenbrock_hessian_exact(x):
 def main():
     args = T.parse_args(__doc__.splitlines()[0])
     mode = args.mode
-    ag = P.optional_import("autograd")
-    torch = P.optional_import("torch")
-    jax = P.optional_import("jax")
-    fd = P.optional_import("fastdual")
-    nd = P.optional_import("num_dual")
+    ag, torch, jax, fd, nd = P.import_peers("autograd", "torch", "jax", "fastdual", "num_dual")
     rep = R.Report("arrays", "dualdiff over numpy arrays: jvp and hessian", args, dd)
     bench = T.Bench(args.cfg)
     if torch is not None:

@@ -119,11 +119,7 @@ def plot(path, recs, sizes, base_times, title):
 def main():
     args = T.parse_args(__doc__.splitlines()[0])
     mode = args.mode
-    ag = P.optional_import("autograd")
-    torch = P.optional_import("torch")
-    jax = P.optional_import("jax")
-    fd = P.optional_import("fastdual")
-    nd = P.optional_import("num_dual")
+    ag, torch, jax, fd, nd = P.import_peers("autograd", "torch", "jax", "fastdual", "num_dual")
     rep = R.Report("forward_vs_reverse", "dualdiff forward mode vs reverse mode", args, dd)
     bench = T.Bench(args.cfg)
     if jax is not None:

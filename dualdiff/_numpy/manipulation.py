@@ -374,26 +374,26 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape_=None, **k
 
 # ---- several arrays --------------------------------------------------------------------
 
-@implements(np.concatenate)
-def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
-    no_out(np.concatenate, out)
+def _joined(func, arrays, axis, out, extra):
+    """concatenate (extra 0) or stack (extra 1) of arrays along axis, each part alike."""
+    no_out(func, out)
     arrays = list(arrays)
     if not arrays:
-        raise ValueError("need at least one array to concatenate")
+        raise ValueError(f"need at least one array to {func.__name__}")
+    ax = axis1(axis, ndim(arrays[0]) + extra)
+    return join(arrays, lambda arrs, nd: func(arrs, axis=ax))
+
+
+@implements(np.concatenate)
+def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     if axis is None:
-        return concatenate([ravel(a) for a in arrays], 0)
-    ax = axis1(axis, ndim(arrays[0]))
-    return join(arrays, lambda arrs, nd: np.concatenate(arrs, axis=ax))
+        return concatenate([ravel(a) for a in arrays], 0, out)
+    return _joined(np.concatenate, arrays, axis, out, 0)
 
 
 @implements(np.stack)
 def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
-    no_out(np.stack, out)
-    arrays = list(arrays)
-    if not arrays:
-        raise ValueError("need at least one array to stack")
-    ax = axis1(axis, ndim(arrays[0]) + 1)
-    return join(arrays, lambda arrs, nd: np.stack(arrs, axis=ax))
+    return _joined(np.stack, arrays, axis, out, 1)
 
 
 @implements(np.hstack)

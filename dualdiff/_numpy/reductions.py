@@ -35,6 +35,14 @@ def _masked(func, a, where, fill):
     return where_(mask, a, fill)
 
 
+def _plain(func, a, axis, keepdims, initial, where):
+    """The reduction of a constant (a dual array elsewhere brought the call here)."""
+    kw = {} if initial is NOVALUE else {"initial": initial}
+    if where is not NOVALUE:
+        kw["where"] = _arrays.value_of(where)
+    return func(_arrays.const(a), axis=axis, keepdims=keepdims, **kw)
+
+
 def _count(a, ax, where):
     if where is NOVALUE or where is True:
         return float(np.prod([shape(a)[i] for i in ax])) if ax else 1.0
@@ -53,9 +61,7 @@ def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, wh
     _dtype_ok(np.sum, dtype)
     d = _arrays.lift(a)
     if d is None:
-        return np.sum(_arrays.const(a), axis=axis, keepdims=keepdims,
-                      **({} if initial is NOVALUE else {"initial": initial}),
-                      **({} if where is NOVALUE else {"where": _arrays.value_of(where)}))
+        return _plain(np.sum, a, axis, keepdims, initial, where)
     d = _masked(np.sum, d, where, 0.0)
     ax = axes(axis, d.ndim, np.sum)
     if len(ax) == d.ndim and not keepdims:
@@ -118,9 +124,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, wh
     _dtype_ok(np.prod, dtype)
     d = _arrays.lift(a)
     if d is None:
-        return np.prod(_arrays.const(a), axis=axis, keepdims=keepdims,
-                       **({} if initial is NOVALUE else {"initial": initial}),
-                       **({} if where is NOVALUE else {"where": _arrays.value_of(where)}))
+        return _plain(np.prod, a, axis, keepdims, initial, where)
     d = _masked(np.prod, d, where, 1.0)
     n = d.ndim
     ax = axes(axis, n, np.prod)
@@ -144,13 +148,8 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, wh
 def _extreme(func, pick, a, axis, out, keepdims, initial, where):
     no_out(func, out)
     d = _arrays.lift(a)
-    kw = {}
-    if initial is not NOVALUE:
-        kw["initial"] = initial
-    if where is not NOVALUE:
-        kw["where"] = _arrays.value_of(where)
     if d is None:
-        return pick(_arrays.const(a), axis=axis, keepdims=keepdims, **kw)
+        return _plain(pick, a, axis, keepdims, initial, where)
     ax = axes(axis, d.ndim, func)
     if where is not NOVALUE and where is not True:
         if initial is NOVALUE:
