@@ -22,6 +22,11 @@
  *
  * Functions whose derivative is a limit or a convention rather than a formula (powers at 0,
  * kinks) are written out in the "special cases" block at the end, each with its reason.
+ *
+ * The only other place where dualdiff writes calculus is dualdiff/_jvp/, the rules of whole
+ * arrays: the tangents of linear maps, the bilinear product rule of matrix products, the
+ * tie weights of max/min reductions (the counterpart of DD_TIE_SHARED below), and linear
+ * algebra. Each is written once, as numpy code on values and tangents.
  */
 #ifndef DUALDIFF_RULES_H
 #define DUALDIFF_RULES_H

@@ -52,7 +52,7 @@ def _plot(hs, err_fwd, err_ctr, err_dd, fx, outdir):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        print("plot skipped: matplotlib is not installed (install dualdiff[plot])")
+        print("plot skipped: matplotlib is not installed (pip install matplotlib)")
         return None
     # an error of exactly 0 has no logarithm: such points are drawn on the ε floor instead
     def floor(err):

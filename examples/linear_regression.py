@@ -78,7 +78,7 @@ def _plot(x, y, theta, theta_star, outdir):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        print("plot skipped: matplotlib is not installed (install dualdiff[plot])")
+        print("plot skipped: matplotlib is not installed (pip install matplotlib)")
         return None
     fig = Figure(figsize=(6, 4))
     FigureCanvasAgg(fig)

@@ -52,7 +52,7 @@ def _plot(x, y, net, initial, history, outdir):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        print("plot skipped: matplotlib is not installed (install dualdiff[plot])")
+        print("plot skipped: matplotlib is not installed (pip install matplotlib)")
         return None
     fig = Figure(figsize=(10, 4))
     FigureCanvasAgg(fig)

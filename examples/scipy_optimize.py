@@ -33,7 +33,7 @@ def main(outdir=None):
     try:
         from scipy import optimize
     except ImportError:
-        print("skipped: scipy is not installed (install dualdiff[test])")
+        print("skipped: scipy is not installed (pip install scipy)")
         return None
 
     # dualdiff differentiates our numpy rosen; scipy's hand-written derivatives check it
