@@ -118,6 +118,8 @@ def axes(axis, ndim, func):
     """axis (None, int or tuple) as a tuple of non-negative axes, numpy's errors included."""
     if axis is None:
         return tuple(range(ndim))
+    if isinstance(axis, (list, np.ndarray)):
+        axis = tuple(axis)
     if not isinstance(axis, tuple):
         axis = (axis,)
     out = []
