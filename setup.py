@@ -11,6 +11,7 @@ from Cython import Tempita
 from Cython.Build import cythonize
 import numpy
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # every header on disk: a change to any of them rebuilds the extensions
@@ -76,7 +77,23 @@ def extension(name):
     )
 
 
+# The array kernels: one translation unit, compiled once (a static library both extension
+# modules link), with the flags above.
+KERNELS = ("dualdiff_kernels", {"sources": ["csrc/kernels.c"], "include_dirs": ["csrc"],
+                                "cflags": COMPILE_ARGS, "obj_deps": {"": HEADERS}})
+
+
+class BuildExt(build_ext):
+    """build_ext that builds the kernels' library first, also when run alone (--inplace)."""
+
+    def run(self):
+        self.run_command("build_clib")
+        super().run()
+
+
 setup(
+    cmdclass={"build_ext": BuildExt},
+    libraries=[KERNELS],
     ext_modules=cythonize(
         [extension("_core"), extension("_arrays")],
         compiler_directives={"language_level": 3},

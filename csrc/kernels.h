@@ -29,367 +29,57 @@
 #define DUALDIFF_KERNELS_H
 
 #include <stddef.h>
-#include "hyperdual.h"
 
-/* Kernels are compiled once per instruction set and picked at load time (GCC/clang
- * function multiversioning): a portable wheel still runs AVX-512 loops where the CPU has
- * them. IEEE +, -, *, / and sqrt round the same in every clone, and setup.py forbids
- * contraction into FMA, so every clone gives the same bits as the scalar types. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(DD_NO_CLONES)
-#define DD_KERNEL __attribute__((target_clones("default", "avx2", "avx512f"))) static
-#else
-#define DD_KERNEL static
-#endif
+/* The kernels live in kernels.c, one translation unit compiled once (with -O3 and one clone
+ * per instruction set) and linked into both extension modules; this header declares them. */
 
 /* Operations of the binary kernels: the arithmetic operators, then the binary rules. */
 enum { DD_OP_ADD, DD_OP_SUB, DD_OP_MUL, DD_OP_DIV, DD_OP_RULE0 };
 
-/* & rather than &&: no branch, so the loops stay vectorizable */
-#define DD_BAD1(y, x) ((isfinite(y) == 0) & (isfinite(x) != 0))
-#define DD_BAD2(y, a, b) ((isfinite(y) == 0) & (isfinite(a) != 0) & (isfinite(b) != 0))
+/* ---- rules of the table (csrc/rules.h), elementwise; nonzero return: a non-finite value
+ * came out of finite inputs (the caller replays numpy's warning) --------------------------- */
+int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *xe,
+              double *restrict y, double *restrict ye);
+int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *xe,
+             double *restrict y, double *restrict ye);
+int dd_binary1(int op, ptrdiff_t n, int k,
+               const double *a, ptrdiff_t sa, const double *ae,
+               const double *b, ptrdiff_t sb, const double *be,
+               double *restrict y, double *restrict ye);
+int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
+              const double *xe1, const double *xe2, const double *xe12,
+              double *restrict y, double *restrict ye1, double *restrict ye2,
+              double *restrict ye12);
+int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
+             const double *xe1, const double *xe2, const double *xe12,
+             double *restrict y, double *restrict ye1, double *restrict ye2,
+             double *restrict ye12);
+int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
+               const double *a, ptrdiff_t sa,
+               const double *ae1, const double *ae2, const double *ae12,
+               const double *b, ptrdiff_t sb,
+               const double *be1, const double *be2, const double *be12,
+               double *restrict y, double *restrict ye1, double *restrict ye2,
+               double *restrict ye12);
 
-/* ---------------------------------------------------------------------------------------- */
-/* first order                                                                               */
-/* ---------------------------------------------------------------------------------------- */
-
-/* One direction (jvp, derivative of array code) is a loop of its own: the element loop
- * then has no inner loop and vectorizes wherever the jet has no libm call. */
-#define DD_UNARY1_LOOP(JET)                                                                  \
-    if (k == 1) {                                                                            \
-        for (ptrdiff_t i = 0; i < n; i++) {                                                  \
-            const dd_jet j = JET;                                                            \
-            y[i] = j.f;                                                                      \
-            bad |= DD_BAD1(j.f, x[i]);                                                       \
-            ye[i] = dd_chain_eps(j.d1, xe[i]);                                                 \
-        }                                                                                    \
-    } else                                                                                   \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
-        const dd_jet j = JET;                                                                \
-        const double *xei = xe + i*k;                                                          \
-        double *yei = ye + i*k;                                                                \
-        y[i] = j.f;                                                                          \
-        bad |= DD_BAD1(j.f, x[i]);                                                           \
-        for (ptrdiff_t p = 0; p < k; p++) yei[p] = dd_chain_eps(j.d1, xei[p]);                 \
-    }
-
-/* y = f(x), ye = f'(x) xe for rule `code` of rules.h */
-DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *xe,
-                     double *restrict y, double *restrict ye)
-{
-    int bad = 0;
-    switch (code) {
-#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i])) break;
-    DD_UNARY_RULES(DD_CASE)
-#undef DD_CASE
-    }
-    return bad;
-}
-
-/* y = x^p for a constant exponent p */
-DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *xe,
-                    double *restrict y, double *restrict ye)
-{
-    int bad = 0;
-    DD_UNARY1_LOOP(dd_jet_powc(x[i], pw))
-    return bad;
-}
-
-/* One loop of a binary kernel. VAL computes the value from av, bv (and declares what TAN
- * needs); TAN(A, B) is the tangent from the operands' tangents A, B along one direction. */
-#define DD_BINARY1_LOOP(VAL, TAN, A, B)                                                      \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
-        const double av = a[i*sa], bv = b[i*sb];                                             \
-        const double *aei = ae ? ae + i*sa*k : 0, *bei = be ? be + i*sb*k : 0;               \
-        double *yei = ye + i*k;                                                              \
-        (void)aei; (void)bei;                 /* one of them unused for a constant operand */ \
-        VAL;                                                                                 \
-        bad |= DD_BAD2(y[i], av, bv);                                                        \
-        for (ptrdiff_t p = 0; p < k; p++) yei[p] = TAN(A, B);                                       \
-    }
-/* one direction: flat loops that vectorize, for whole operands (IA, IB = i) and for one
- * side a broadcast element (index 0); A, B read the tangents, 0.0 for a constant */
-#define DD_BINARY1_FLAT(VAL, TAN, IA, IB, A, B)                                              \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
-        const double av = a[IA], bv = b[IB];                                                 \
-        VAL;                                                                                 \
-        bad |= DD_BAD2(y[i], av, bv);                                                        \
-        ye[i] = TAN(A, B);                                                                    \
-    }
-#define DD_BINARY1_FLATS(VAL, TAN, IA, IB)                                                   \
-    if (ae && be) { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ae[IA], be[IB]) }                      \
-    else if (ae)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, ae[IA], 0.0) }                         \
-    else if (be)  { DD_BINARY1_FLAT(VAL, TAN, IA, IB, 0.0, be[IB]) }                         \
-    else          { DD_BINARY1_FLAT(VAL, TAN, IA, IB, 0.0, 0.0) }
-/* the three cases of which operands carry tangents, so the compiler drops the zero terms */
-#define DD_BINARY1(VAL, TAN)                                                                 \
-    if (k == 1 && sa == 1 && sb == 1) { DD_BINARY1_FLATS(VAL, TAN, i, i) }                   \
-    else if (k == 1 && sa == 0 && sb == 1) { DD_BINARY1_FLATS(VAL, TAN, 0, i) }              \
-    else if (k == 1 && sa == 1 && sb == 0) { DD_BINARY1_FLATS(VAL, TAN, i, 0) }              \
-    else if (ae && be) { DD_BINARY1_LOOP(VAL, TAN, aei[p], bei[p]) }                         \
-    else if (ae)  { DD_BINARY1_LOOP(VAL, TAN, aei[p], 0.0) }                                 \
-    else          { DD_BINARY1_LOOP(VAL, TAN, 0.0, bei[p]) }
-
-#define DD_ADD_EPS(A, B) ((A) + (B))
-#define DD_SUB_EPS(A, B) ((A) - (B))
-#define DD_MUL_EPS(A, B) dd_mul_eps(av, A, bv, B)
-#define DD_DIV_EPS(A, B) dd_div_eps(y[i], A, rb, B)
-#define DD_RULE_EPS(A, B) dd_chain2_eps(j, A, B)
-
-/* y = op(a, b) with tangents; op is a DD_OP_* or DD_OP_RULE0 + a binary rule index */
-DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
-                      const double *a, ptrdiff_t sa, const double *ae,
-                      const double *b, ptrdiff_t sb, const double *be,
-                      double *restrict y, double *restrict ye)
-{
-    int bad = 0;
-    switch (op) {
-    case DD_OP_ADD: DD_BINARY1(y[i] = av + bv, DD_ADD_EPS) break;
-    case DD_OP_SUB: DD_BINARY1(y[i] = av - bv, DD_SUB_EPS) break;
-    case DD_OP_MUL: DD_BINARY1(y[i] = av*bv, DD_MUL_EPS) break;
-    case DD_OP_DIV: DD_BINARY1(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS) break;
-#define DD_CASE(name, ...)                                                                   \
-    case DD_OP_RULE0 + DD_B_##name:                                                          \
-        DD_BINARY1(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f, DD_RULE_EPS) break;
-    DD_BINARY_RULES(DD_CASE)
-#undef DD_CASE
-    }
-    return bad;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* second order                                                                              */
-/* ---------------------------------------------------------------------------------------- */
-
-#define DD_UNARY2_LOOP(JET)                                                                  \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
-        const dd_jet j = JET;                                                                \
-        const double *xi1 = xe1 + i*k1, *xi2 = xe2 + i*k2, *xi12 = xe12 + i*k1*k2;                 \
-        double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;                       \
-        y[i] = j.f;                                                                          \
-        bad |= DD_BAD1(j.f, x[i]);                                                           \
-        for (ptrdiff_t p = 0; p < k1; p++) yi1[p] = dd_chain_eps(j.d1, xi1[p]);                      \
-        for (ptrdiff_t q = 0; q < k2; q++) yi2[q] = dd_chain_eps(j.d1, xi2[q]);                      \
-        for (ptrdiff_t p = 0; p < k1; p++)                                                         \
-            for (ptrdiff_t q = 0; q < k2; q++)                                                     \
-                yi12[p*k2 + q] = dd_chain_e12(j, xi1[p], xi2[q], xi12[p*k2 + q]);                \
-    }
-
-DD_KERNEL int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
-                     const double *xe1, const double *xe2, const double *xe12,
-                     double *restrict y, double *restrict ye1, double *restrict ye2,
-                     double *restrict ye12)
-{
-    int bad = 0;
-    switch (code) {
-#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY2_LOOP(dd_jet_##name(x[i])) break;
-    DD_UNARY_RULES(DD_CASE)
-#undef DD_CASE
-    }
-    return bad;
-}
-
-DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
-                    const double *xe1, const double *xe2, const double *xe12,
-                    double *restrict y, double *restrict ye1, double *restrict ye2,
-                    double *restrict ye12)
-{
-    int bad = 0;
-    DD_UNARY2_LOOP(dd_jet_powc(x[i], pw))
-    return bad;
-}
-
-/* VAL as in DD_BINARY1_LOOP; TAN(A, B) gives an e1 or e2 entry; TAN12(...) the e12 entry
- * from the operands' entries and the result's own e1 and e2 entries (the quotient rule
- * needs those). A1(p), A2(q), A12(p,q) read operand a's entries (0.0 for a constant). */
-#define DD_BINARY2_LOOP(VAL, TAN, TAN12, A1, A2, A12, B1, B2, B12)                           \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
-        const double av = a[i*sa], bv = b[i*sb];                                             \
-        const double *a1 = ae1 ? ae1 + i*sa*k1 : 0, *a2 = ae2 ? ae2 + i*sa*k2 : 0;           \
-        const double *a12 = ae12 ? ae12 + i*sa*k1*k2 : 0;                                    \
-        const double *b1 = be1 ? be1 + i*sb*k1 : 0, *b2 = be2 ? be2 + i*sb*k2 : 0;           \
-        const double *b12 = be12 ? be12 + i*sb*k1*k2 : 0;                                    \
-        double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;                 \
-        (void)a1; (void)a2; (void)a12; (void)b1; (void)b2; (void)b12;   /* a constant's: unused */ \
-        VAL;                                                                                 \
-        bad |= DD_BAD2(y[i], av, bv);                                                        \
-        for (ptrdiff_t p = 0; p < k1; p++) yi1[p] = TAN(A1(p), B1(p));                              \
-        for (ptrdiff_t q = 0; q < k2; q++) yi2[q] = TAN(A2(q), B2(q));                              \
-        for (ptrdiff_t p = 0; p < k1; p++)                                                         \
-            for (ptrdiff_t q = 0; q < k2; q++)                                                     \
-                yi12[p*k2 + q] = TAN12(A1(p), A2(q), A12(p, q), B1(p), B2(q), B12(p, q),      \
-                                      yi1[p], yi2[q]);                                         \
-    }
-#define DD_GET1(p) a1[p]
-#define DD_GET2(q) a2[q]
-#define DD_GET12(p, q) a12[(p)*k2 + (q)]
-#define DD_GETB1(p) b1[p]
-#define DD_GETB2(q) b2[q]
-#define DD_GETB12(p, q) b12[(p)*k2 + (q)]
-#define DD_ZERO1(p) 0.0
-#define DD_ZERO12(p, q) 0.0
-#define DD_BINARY2(VAL, TAN, TAN12)                                                          \
-    if (ae1 && be1) {                                                                        \
-        DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_GET1, DD_GET2, DD_GET12,                         \
-                        DD_GETB1, DD_GETB2, DD_GETB12) }                                     \
-    else if (ae1) {                                                                          \
-        DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_GET1, DD_GET2, DD_GET12,                         \
-                        DD_ZERO1, DD_ZERO1, DD_ZERO12) }                                     \
-    else {                                                                                   \
-        DD_BINARY2_LOOP(VAL, TAN, TAN12, DD_ZERO1, DD_ZERO1, DD_ZERO12,                      \
-                        DD_GETB1, DD_GETB2, DD_GETB12) }
-
-#define DD_ADD_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) ((A12) + (B12))
-#define DD_SUB_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) ((A12) - (B12))
-#define DD_MUL_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_mul_e12(av, A1, A2, A12, bv, B1, B2, B12)
-#define DD_DIV_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_div_e12(y[i], Q1, Q2, A12, rb, B1, B2, B12)
-#define DD_RULE_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_chain2_e12(j, A1, A2, A12, B1, B2, B12)
-
-DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
-                      const double *a, ptrdiff_t sa,
+/* ---- the chain rule with derivatives given as arrays (functions registered from Python,
+ * whose f', f'' are computed elsewhere): one varying argument (d1 = f', d2 = f'') or two
+ * (j2 holds the five partials per element as a, b, aa, ab, bb arrays; f unused) ------------ */
+void dd_given1(ptrdiff_t n, int k, const double *d1, const double *xe, double *restrict ye);
+void dd_given2(ptrdiff_t n, int k1, int k2, const double *d1, const double *d2,
+               const double *xe1, const double *xe2, const double *xe12,
+               double *restrict ye1, double *restrict ye2, double *restrict ye12);
+void dd_given_binary1(ptrdiff_t n, int k, const double *da, const double *db,
+                      const double *ae, const double *be, double *restrict ye);
+void dd_given_binary2(ptrdiff_t n, int k1, int k2, const double *const partials[5],
                       const double *ae1, const double *ae2, const double *ae12,
-                      const double *b, ptrdiff_t sb,
                       const double *be1, const double *be2, const double *be12,
-                      double *restrict y, double *restrict ye1, double *restrict ye2,
-                      double *restrict ye12)
-{
-    int bad = 0;
-    switch (op) {
-    case DD_OP_ADD: DD_BINARY2(y[i] = av + bv, DD_ADD_EPS, DD_ADD_E12) break;
-    case DD_OP_SUB: DD_BINARY2(y[i] = av - bv, DD_SUB_EPS, DD_SUB_E12) break;
-    case DD_OP_MUL: DD_BINARY2(y[i] = av*bv, DD_MUL_EPS, DD_MUL_E12) break;
-    case DD_OP_DIV: DD_BINARY2(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS, DD_DIV_E12) break;
-#define DD_CASE(name, ...)                                                                   \
-    case DD_OP_RULE0 + DD_B_##name:                                                          \
-        DD_BINARY2(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f,                     \
-                   DD_RULE_EPS, DD_RULE_E12) break;
-    DD_BINARY_RULES(DD_CASE)
-#undef DD_CASE
-    }
-    return bad;
-}
+                      double *restrict ye1, double *restrict ye2, double *restrict ye12);
 
-/* ---------------------------------------------------------------------------------------- */
-/* reductions                                                                                */
-/* ---------------------------------------------------------------------------------------- */
-
-/* Sum of the n rows of a (n x k) block, one result per column, summed in numpy's pairwise
- * order (blocks of 128 with 8 accumulators, halves above): a single column gives exactly
- * np.sum, and each column's result does not depend on how many columns ride along, so a
- * gradient's bits do not depend on the chunk. `acc` is scratch space for 8*k doubles. */
-/* numpy's pairwise_sum itself, for one column (the k == 1 case, and the values) */
-static double dd_pairwise1(const double *a, ptrdiff_t n)
-{
-    if (n < 8) {
-        double res = 0.0;
-        for (ptrdiff_t i = 0; i < n; i++) res += a[i];
-        return res;
-    }
-    if (n <= 128) {
-        double r[8];
-        ptrdiff_t i;
-        for (ptrdiff_t j = 0; j < 8; j++) r[j] = a[j];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (ptrdiff_t j = 0; j < 8; j++) r[j] += a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) res += a[i];
-        return res;
-    }
-    ptrdiff_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return dd_pairwise1(a, n2) + dd_pairwise1(a + n2, n - n2);
-}
-
-static void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc)
-{
-    if (k == 1) { out[0] = dd_pairwise1(a, n); return; }
-    if (n < 8) {
-        for (ptrdiff_t p = 0; p < k; p++) out[p] = 0.0;
-        for (ptrdiff_t i = 0; i < n; i++)
-            for (ptrdiff_t p = 0; p < k; p++) out[p] += a[i*k + p];
-    }
-    else if (n <= 128) {
-        ptrdiff_t i;
-        for (ptrdiff_t j = 0; j < 8; j++)
-            for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] = a[j*k + p];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (ptrdiff_t j = 0; j < 8; j++)
-                for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] += a[(i + j)*k + p];
-        for (ptrdiff_t p = 0; p < k; p++) {
-            const double *r = acc + p;
-            out[p] = ((r[0*k] + r[1*k]) + (r[2*k] + r[3*k])) + ((r[4*k] + r[5*k]) + (r[6*k] + r[7*k]));
-        }
-        for (; i < n; i++)
-            for (ptrdiff_t p = 0; p < k; p++) out[p] += a[i*k + p];
-    }
-    else {
-        ptrdiff_t n2 = n / 2;
-        n2 -= n2 % 8;
-        dd_pairwise_rows(a, n2, k, out, acc);
-        /* the second half goes to the scratch tail, then adds in: out = left + right */
-        double *right = acc + 8*k;
-        dd_pairwise_rows(a + n2*k, n - n2, k, right, acc + 9*k);
-        for (ptrdiff_t p = 0; p < k; p++) out[p] += right[p];
-    }
-}
-
-/* The same sums when only rows lo..hi-1 of the n can be nonzero and only those are stored
- * (a[0] is row lo). It walks numpy's pairwise tree over all n rows but skips the subtrees
- * that hold no stored row -- they sum to exactly zero -- so the result is bit for bit the
- * dense one, however the support was cut. */
-static void dd_pairwise_rows_range(const double *a, ptrdiff_t n, ptrdiff_t lo, ptrdiff_t hi,
-                                   int k, double *out, double *acc)
-{
-    if (hi <= lo || hi <= 0 || lo >= n) {
-        for (ptrdiff_t p = 0; p < k; p++) out[p] = 0.0;
-    }
-    else if (lo <= 0 && hi >= n) {
-        dd_pairwise_rows(a - lo*k, n, k, out, acc);
-    }
-    else if (n <= 128) {
-        /* a small block crossing the support edge: the missing rows are zeros, and adding
-         * a zero changes nothing, so only the stored rows are visited */
-        if (n < 8) {
-            for (ptrdiff_t p = 0; p < k; p++) out[p] = 0.0;
-            for (ptrdiff_t i = lo; i < hi && i < n; i++)
-                for (ptrdiff_t p = 0; p < k; p++) out[p] += a[(i - lo)*k + p];
-            return;
-        }
-        ptrdiff_t i;
-        for (ptrdiff_t j = 0; j < 8; j++)
-            for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] = (j >= lo && j < hi) ? a[(j - lo)*k + p] : 0.0;
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (ptrdiff_t j = 0; j < 8; j++) {
-                ptrdiff_t r = i + j;
-                if (r >= lo && r < hi)
-                    for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] += a[(r - lo)*k + p];
-            }
-        for (ptrdiff_t p = 0; p < k; p++) {
-            const double *r = acc + p;
-            out[p] = ((r[0*k] + r[1*k]) + (r[2*k] + r[3*k])) + ((r[4*k] + r[5*k]) + (r[6*k] + r[7*k]));
-        }
-        for (; i < n; i++)
-            if (i >= lo && i < hi)
-                for (ptrdiff_t p = 0; p < k; p++) out[p] += a[(i - lo)*k + p];
-    }
-    else {
-        ptrdiff_t n2 = n / 2;
-        n2 -= n2 % 8;
-        dd_pairwise_rows_range(a, n2, lo, hi, k, out, acc);
-        double *right = acc + 8*k;
-        /* the right half's rows start at n2: shift the support and the stored rows */
-        ptrdiff_t rlo = lo - n2, rhi = hi - n2;
-        const double *ra = a + (rlo < 0 ? -rlo : 0)*k;
-        dd_pairwise_rows_range(ra, n - n2, rlo < 0 ? 0 : rlo, rhi, k, right, acc + 9*k);
-        for (ptrdiff_t p = 0; p < k; p++) out[p] += right[p];
-    }
-}
-
-/* Scratch doubles dd_pairwise_rows needs for n rows of k columns (recursion depth x k). */
-static ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
-{
-    ptrdiff_t depth = 1;
-    while (n > 128) { n = n - (n / 2 - (n / 2) % 8); depth++; }
-    return (9*depth + 8) * (ptrdiff_t)k;
-}
+/* ---- sums in numpy's pairwise order ------------------------------------------------------ */
+void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc);
+void dd_pairwise_rows_range(const double *a, ptrdiff_t n, ptrdiff_t lo, ptrdiff_t hi,
+                            int k, double *out, double *acc);
+ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k);
 
 #endif /* DUALDIFF_KERNELS_H */
