@@ -68,6 +68,8 @@ from dualdiff import _arrays, _numpy                      # noqa: E402,F401  (re
 from dualdiff._core import Dual, HyperDual, clip           # noqa: E402
 from dualdiff.transforms import (clear_caches, derivative, grad, hessian, hvp,  # noqa: E402
                                  jacobian, jvp, value_and_grad)
+from dualdiff.custom import check_rule, custom_jvp, register_elementwise  # noqa: E402
+from dualdiff._numpy.scipy_special import log_softmax, logsumexp, softmax  # noqa: E402
 
 # dd.NAME for every row of the rule table (csrc/rules.h), from the table itself
 globals().update(_core.elementary)
@@ -76,5 +78,6 @@ __version__ = "0.1.0"
 
 _BUILTINS = {"abs"}      # dd.abs exists, but `from dualdiff import *` must not shadow abs()
 __all__ = ["Dual", "HyperDual", "derivative", "grad", "value_and_grad", "jacobian", "hessian",
-           "jvp", "hvp", "clip", "clear_caches"] + \
+           "jvp", "hvp", "clip", "clear_caches", "register_elementwise", "custom_jvp",
+           "check_rule", "logsumexp", "softmax", "log_softmax"] + \
     [name for name in _core.elementary if name not in _BUILTINS]

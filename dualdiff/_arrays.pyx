@@ -168,15 +168,13 @@ cdef class DualArray:
 
     def __array__(self, dtype=None, copy=None):
         # A single dual element inside np.array([...]) (loop-style code) becomes an object
-        # element, as a Dual would; anything that would drop the tangents raises.
+        # element, as a Dual would; anything that would drop the tangents raises, naming the
+        # function that asked for the conversion.
         if self.value.ndim == 0 and (dtype is None or np.dtype(dtype) == object):
             box = np.empty((), dtype=object)
             box[()] = self
             return box
-        if self.value.ndim == 0:
-            raise TypeError(_core.LOST_ARRAY)
-        raise TypeError(_core.LOST_ARRAY + " To join dual arrays use np.stack or "
-                        "np.concatenate rather than np.array([...]).")
+        raise TypeError(lost_derivative() if lost_derivative is not None else _core.LOST_ARRAY)
 
     def __setitem__(self, key, value):
         raise TypeError("dual arrays are immutable: build the result with np.where, "
@@ -665,6 +663,8 @@ UFUNCS = {}
 UFUNC_METHODS = {}
 unsupported = None               # _numpy.unsupported(func, method=None): the TypeError to raise
 qualname = None                  # _numpy.qualname(func): "numpy.linalg.solve", "scipy.special.gammaln"
+find_ufunc = None                # _numpy.find_ufunc(ufunc): a handler registered on first use, or None
+lost_derivative = None           # _numpy.lost_derivative(): why a conversion to ndarray is refused
 
 
 cdef object _call(object func, tuple args, dict kwargs):
@@ -690,7 +690,9 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if method == "__call__":
         handler = UFUNCS.get(ufunc)
         if handler is None:
-            raise unsupported(ufunc)
+            handler = find_ufunc(ufunc) if find_ufunc is not None else None
+            if handler is None:
+                raise unsupported(ufunc)
         if kwargs:
             for key, val in kwargs.items():
                 allowed = _UFUNC_NEUTRAL.get(key)

@@ -396,3 +396,60 @@ cdef DualArray _broadcast(DualArray x, tuple shape):
     return _rebuild(x, np.broadcast_to(x.value, shape),
                     [np.broadcast_to(t, shape + t.shape[t.ndim - _ndir(p):])
                      for p, t in enumerate(_parts(x))], -1)
+
+
+# ---- the chain rule with given derivative arrays (dd.register_elementwise) -----------------
+
+cdef extern from "kernels.h" nogil:
+    void dd_given1(ptrdiff_t n, int k, const double *d1, const double *xe, double *ye)
+    void dd_given2(ptrdiff_t n, int k1, int k2, const double *d1, const double *d2,
+                   const double *xe1, const double *xe2, const double *xe12,
+                   double *ye1, double *ye2, double *ye12)
+    void dd_given_binary2(ptrdiff_t n, int k1, int k2, const double *const partials[5],
+                          const double *ae1, const double *ae2, const double *ae12,
+                          const double *be1, const double *be2, const double *be12,
+                          double *ye1, double *ye2, double *ye12)
+
+
+def chain_given(d1, parts, d2=None):
+    """The parts of f(u) given f'(u) = d1 (and f''(u) = d2) per element and u's dense parts
+    (all of one shape S, parts S + directions): [e1] -> [f' e1]; [e1, e2, e12] -> the
+    hyper-dual chain rule (csrc/hyperdual.h's dd_chain_e12, entry by entry)."""
+    cdef cnp.ndarray g1 = _contig(np.asarray(d1, dtype=_F64)), g2
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(g1)
+    cdef int k1, k2
+    e1 = _contig(np.asarray(parts[0], dtype=_F64))
+    k1 = e1.shape[e1.ndim - 1]
+    if e1.size != n * k1:
+        raise ValueError("chain_given: derivative and tangent shapes do not match")
+    y1 = np.empty_like(e1)
+    if len(parts) == 1:
+        dd_given1(n, k1, _ptr(g1), _ptr(e1), _ptr(y1))
+        return [y1]
+    g2 = _contig(np.asarray(d2, dtype=_F64))
+    e2, e12 = _contig(np.asarray(parts[1], dtype=_F64)), _contig(np.asarray(parts[2], dtype=_F64))
+    k2 = e2.shape[e2.ndim - 1]
+    y2, y12 = np.empty_like(e2), np.empty_like(e12)
+    dd_given2(n, k1, k2, _ptr(g1), _ptr(g2), _ptr(e1), _ptr(e2), _ptr(e12), _ptr(y1),
+              _ptr(y2), _ptr(y12))
+    return [y1, y2, y12]
+
+
+def chain_given_binary2(partials, a_parts, b_parts):
+    """The second-order parts of f(u, v) given its five partials per element (f_u, f_v,
+    f_uu, f_uv, f_vv) and u's and v's dense parts: csrc/hyperdual.h's dd_chain2_e12."""
+    cdef const double *ps[5]
+    cdef int i, k1, k2
+    arrs = [_contig(np.asarray(p, dtype=_F64)) for p in partials]
+    for i in range(5):
+        ps[i] = _ptr(arrs[i])
+    a = [_contig(np.asarray(t, dtype=_F64)) for t in a_parts]
+    b = [_contig(np.asarray(t, dtype=_F64)) for t in b_parts]
+    k1, k2 = a[0].shape[a[0].ndim - 1], a[1].shape[a[1].ndim - 1]
+    n = arrs[0].size
+    if any(t.shape != u.shape for t, u in zip(a, b)) or a[0].size != n * k1:
+        raise ValueError("chain_given_binary2: partial and tangent shapes do not match")
+    y1, y2, y12 = np.empty_like(a[0]), np.empty_like(a[1]), np.empty_like(a[2])
+    dd_given_binary2(n, k1, k2, ps, _ptr(a[0]), _ptr(a[1]), _ptr(a[2]), _ptr(b[0]),
+                     _ptr(b[1]), _ptr(b[2]), _ptr(y1), _ptr(y2), _ptr(y12))
+    return [y1, y2, y12]

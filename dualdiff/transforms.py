@@ -568,6 +568,17 @@ def hvp(f, argnums=0, chunk=None):
     return hv
 
 
+def second_directional(f, primals, u, w):
+    """D^2 f(primals)[u, w] for any f (array outputs too): one hyper-dual sweep with e1 = u
+    and e2 = w. Used by dd.check_rule."""
+    inputs = _Inputs(primals, tuple(range(len(primals))), "check_rule")
+    given = [[np.asarray(t, dtype=np.float64).reshape(a.shape)[..., None]
+              for t, a in zip(ts, inputs.arrays)] for ts in (u, w)]
+    value, e12 = _sweeps(f, inputs, {}, [(_Given(given[0]), _Given(given[1]))],
+                         "check_rule", False)[0]
+    return e12[..., 0, 0]
+
+
 def _wrap_doc(g, f, name):
     fname = getattr(f, "__name__", type(f).__name__)
     g.__name__ = f"{name}({fname})"

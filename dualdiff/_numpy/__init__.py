@@ -108,8 +108,59 @@ def no_out(func, out):
                         "returned result instead")
 
 
+# what a caller called to convert a dual array into a plain one, and what to use instead
+_REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
+                 "scipy.special.softmax": "dd.softmax",
+                 "scipy.special.log_softmax": "dd.log_softmax"}
+
+
+def lost_derivative():
+    """The message of a refused conversion of a dual array to a numpy array: it names the
+    function that asked for it (the first frame outside numpy and dualdiff) and the fix."""
+    import sys
+    frame = sys._getframe(1)
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "")
+        if not (mod == "numpy" or mod.startswith(("numpy.", "dualdiff."))):
+            break
+        frame = frame.f_back
+    where = "np.asarray/np.array"
+    if frame is not None:
+        # the outermost frame of that library: the function the user called, not its helpers
+        root = frame.f_globals.get("__name__", "").split(".")[0]
+        while frame.f_back is not None and \
+                frame.f_back.f_globals.get("__name__", "").split(".")[0] == root and \
+                root not in ("__main__", "tests"):
+            frame = frame.f_back
+        mod = frame.f_globals.get("__name__", "")
+        public = ".".join(p for p in mod.split(".") if not p.startswith("_")) or mod
+        name = f"{public}.{frame.f_code.co_name}" if frame.f_code.co_name != "<module>" else public
+        if not (mod == "__main__" or mod.startswith(("test", "tests."))):
+            where = f"{name} (it calls np.asarray on its input)"
+        else:
+            where = f"np.asarray/np.array in {name}"
+        fix = _REPLACEMENTS.get(name)
+        if fix is not None:
+            return (f"{where} would lose the derivative of a dual array: use {fix}, which "
+                    "computes the same values and carries derivatives")
+    return (f"{where} would lose the derivative of a dual array. Keep it a dual array and use "
+            "numpy functions on it (np.sin, np.sum, np.where, ...); give a function dualdiff "
+            "cannot see into a rule with dd.custom_jvp (or dd.register_elementwise if it is "
+            "elementwise); or take .real if you want the values alone. To join dual arrays "
+            "use np.stack or np.concatenate rather than np.array([...]).")
+
+
+def find_ufunc(ufunc):
+    """A handler for a ufunc the tables do not hold yet: scipy.special's, registered on
+    first use (so importing dualdiff does not import scipy)."""
+    from dualdiff._numpy.scipy_special import scipy_ufunc
+    return scipy_ufunc(ufunc)
+
+
 _arrays.unsupported = unsupported
 _arrays.qualname = qualname
+_arrays.lost_derivative = lost_derivative
+_arrays.find_ufunc = find_ufunc
 
 
 # ---- axes --------------------------------------------------------------------------------
@@ -206,3 +257,4 @@ _register_ufuncs()
 # the areas of the surface register their handlers on import
 from dualdiff._numpy import manipulation as _manipulation_mod, reductions as _reductions_mod  # noqa: E402,F401
 from dualdiff._numpy import products as _products_mod, linalg as _linalg_mod  # noqa: E402,F401
+from dualdiff._numpy import scipy_special as _scipy_mod  # noqa: E402,F401
