@@ -53,7 +53,7 @@ def expand_templates(names):
                 fh.write(text)
 
 
-expand_templates(["dualdiff/_core.pyx.tp"])
+expand_templates(["dualdiff/_core.pyx.tp", "dualdiff/_vec.pxi.tp"])
 
 # -fno-math-errno: libm calls become pure, so unused derivative terms are dropped.
 # -fno-trapping-math: the zero-tangent select (t == 0 ? 0 : t*d) may be if-converted, so the

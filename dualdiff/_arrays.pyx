@@ -48,8 +48,9 @@ from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_Check
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 
-from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, join_tags, np_unary,
-                            np_binary, np_op, replay, is_real)
+from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, make_dualvec,
+                            make_hypervec, vec_parts, join_tags, np_unary,
+                            np_binary, np_op, replay, is_real, is_scalar_dual)
 
 import numpy as np
 from dualdiff import _core
@@ -542,6 +543,9 @@ def const(o):
 cdef object _lift(object o):
     """o as a dual array, or None when it is a constant: not dual at all, or a dual array
     without any stored tangent row (it then costs what a plain array costs)."""
+    cdef double re
+    cdef int k1, k2, tag, order
+    cdef double *e
     if type(o) is DualArray:
         return None if _is_constant(<DualArray>o) else o
     if type(o) is Dual:
@@ -551,7 +555,21 @@ cdef object _lift(object o):
         h = <HyperDual>o
         return _new(np.array(h.real, dtype=_F64), np.array([h.eps1], dtype=_F64),
                     np.array([h.eps2], dtype=_F64), np.array([[h.eps12]], dtype=_F64), h.tag)
-    return None
+    order = vec_parts(o, &re, &k1, &k2, &e, &tag)
+    if order == 0:
+        return None
+    e1 = _from_ptr(e, (k1,))
+    if order == 1:
+        return _new(np.array(re), e1, None, None, tag)
+    return _new(np.array(re), e1, _from_ptr(e + k1, (k2,)), _from_ptr(e + k1 + k2, (k1, k2)),
+                tag)
+
+
+cdef cnp.ndarray _from_ptr(const double *p, tuple shape):
+    """A fresh float64 array of the given shape holding the doubles at p."""
+    cdef cnp.ndarray a = np.empty(shape, dtype=_F64)
+    memcpy(_ptr(a), p, cnp.PyArray_SIZE(a) * sizeof(double))
+    return a
 
 
 cdef object _const(object o):
@@ -576,7 +594,7 @@ cdef object _const(object o):
 
 cdef bint _holds_duals(object o):
     for e in o:
-        if type(e) is DualArray or type(e) is Dual or type(e) is HyperDual:
+        if type(e) is DualArray or is_scalar_dual(e):
             return True
         if isinstance(e, (list, tuple)) and _holds_duals(e):
             return True
@@ -624,7 +642,7 @@ def value_of(o):
     """The plain values of anything numeric, dual or not (for comparisons and conditions)."""
     if type(o) is DualArray:
         return (<DualArray>o).value
-    if type(o) is Dual or type(o) is HyperDual:
+    if is_scalar_dual(o):
         return o.real
     if isinstance(o, np.ndarray):
         return o
@@ -719,7 +737,7 @@ def _qualname(func):
 
 
 def scalar_function(func, args, kwargs):
-    """__array_function__ of Dual and HyperDual: the dual arrays' handler, whose 0-d
+    """__array_function__ of the scalar types: the dual arrays' handler, whose 0-d
     one-direction results come back as the compiled scalar."""
     r = _call(func, args, kwargs)
     if type(r) is tuple:

@@ -66,3 +66,10 @@ cdef object np_binary(int code)
 cdef object np_op(int op)
 cdef void replay(object ufunc, tuple args) except *
 cpdef bint is_real(object o)
+
+# the multi-direction scalars (_vec.pxi): made from, and read into, raw partials
+cdef object make_dualvec(double re, int k, const double *e1, int tag)
+cdef object make_hypervec(double re, int k1, int k2, const double *e1, const double *e2,
+                          const double *e12, int tag)
+cdef int vec_parts(object o, double *re, int *k1, int *k2, double **e, int *tag) except -1
+cpdef bint is_scalar_dual(object o)

@@ -10,7 +10,7 @@ cdef object _getitem(DualArray x, object idx):
     cdef Py_ssize_t i, n, start, stop, step
     cdef int p
     cdef bint inside
-    if type(idx) is DualArray or type(idx) is Dual or type(idx) is HyperDual:
+    if type(idx) is DualArray or is_scalar_dual(idx):
         raise IndexError("a dual value cannot be used as an index; index with integers")
     if v.ndim == 1 and _is_int(idx):
         # x[i] of a vector: loop-style code, where speed matters
@@ -23,6 +23,12 @@ cdef object _getitem(DualArray x, object idx):
         value = (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0]
         if x.order == 1 and _k1(x) == 1:                 # the compiled scalar
             return make_dual(value, _row_entry(x, i), x.tag)
+        if not x.windowed and _rows_contiguous(x):
+            # the row's partials straight into the scalar: no array is made
+            if x.order == 1:
+                return make_dualvec(value, _k1(x), _row(x.e1, i), x.tag)
+            return make_hypervec(value, _k1(x), _k2(x), _row(x.e1, i), _row(x.e2, i),
+                                 _row(x.e12, i), x.tag)
         if x.windowed:
             # outside every window the element is a plain number in this sweep; inside, it
             # comes from its rows alone
@@ -53,3 +59,17 @@ cdef double _row_entry(DualArray x, Py_ssize_t i):
     return (<double*>(cnp.PyArray_BYTES(c) + i * cnp.PyArray_STRIDE(c, 0)))[0]
 
 
+
+
+cdef inline bint _rows_contiguous(DualArray x):
+    """Each part's row of one element is contiguous (the directions are the last axes)."""
+    cdef int p
+    for p in range(_nparts(x)):
+        t = _stored(x, p)
+        if not cnp.PyArray_IS_C_CONTIGUOUS(t):
+            return False
+    return True
+
+
+cdef inline const double *_row(object t, Py_ssize_t i):
+    return <const double*>(cnp.PyArray_BYTES(<cnp.ndarray>t) + i * cnp.PyArray_STRIDE(<cnp.ndarray>t, 0))

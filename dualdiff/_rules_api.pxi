@@ -147,16 +147,22 @@ def apply_rule(rule, tuple args, dict params=None, tuple nondiff=()):
 
 
 def to_scalar(o):
-    """A 0-d dual array with one direction as the compiled scalar (Dual or HyperDual)."""
+    """A 0-d dual array as the compiled scalar: Dual or HyperDual for one direction,
+    DualVec or HyperDualVec for several. Anything else is returned as it is."""
     cdef DualArray d
+    cdef cnp.ndarray e1, e2, e12
     if type(o) is not DualArray:
         return o
     d = o
-    if d.value.ndim != 0 or _k1(d) != 1 or (d.order == 2 and _k2(d) != 1):
+    if d.value.ndim != 0:
         return o
     _densify(d)
+    e1 = _contig(d.e1)
     if d.order == 1:
-        return make_dual(float(d.value), float(d.e1[0]), d.tag)
-    return make_hyper(float(d.value), float(d.e1[0]), float(d.e2[0]), float(d.e12[0, 0]), d.tag)
-
-
+        if _k1(d) == 1:
+            return make_dual(float(d.value), _ptr(e1)[0], d.tag)
+        return make_dualvec(float(d.value), _k1(d), _ptr(e1), d.tag)
+    e2, e12 = _contig(d.e2), _contig(d.e12)
+    if _k1(d) == 1 and _k2(d) == 1:
+        return make_hyper(float(d.value), _ptr(e1)[0], _ptr(e2)[0], _ptr(e12)[0], d.tag)
+    return make_hypervec(float(d.value), _k1(d), _k2(d), _ptr(e1), _ptr(e2), _ptr(e12), d.tag)

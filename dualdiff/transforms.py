@@ -20,7 +20,7 @@ import numpy as np
 
 from dualdiff import _arrays, _core
 from dualdiff._arrays import DualArray
-from dualdiff._core import Dual, HyperDual
+from dualdiff._core import Dual, DualVec, HyperDual, HyperDualVec
 
 __all__ = ["derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp", "hvp"]
 
@@ -30,7 +30,7 @@ _BLOCK_BYTES = 16 << 20         # a dense tangent block of the input never excee
 _HESS_MAX_CHUNK = 32            # k1*k2 entries per element for hessian blocks
 _POOL_MIN = 1 << 14             # seeded tangent entries from which the block pool pays off
 
-_DUALS = (Dual, HyperDual, DualArray)
+_DUALS = (Dual, HyperDual, DualVec, HyperDualVec, DualArray)
 
 
 # ---------------------------------------------------------------------------------------
@@ -268,12 +268,19 @@ def _read_output(out, dirs, tag, name):
     element by element."""
     order = len(dirs)
     own, other = (Dual, HyperDual) if order == 1 else (HyperDual, Dual)
+    if type(out) is DualVec or type(out) is HyperDualVec:
+        out = _arrays.lift(out)                # as a 0-d dual array, read alike
     if type(out) is DualArray:
         if out.order != order:
             raise TypeError(f"{name}: the function returned "
                             f"{'second' if order == 1 else 'first'}-order dual values")
         _check_tag(out.tag, tag, name)
-        return out.value, (out.eps1 if order == 1 else out.eps12)
+        part = out.eps1 if order == 1 else out.eps12
+        if part.shape[out.ndim:] != dirs:
+            raise TypeError(f"{name}: the function returned dual values carrying "
+                            f"{part.shape[out.ndim:]} directions, not this sweep's {dirs}: "
+                            "values of another transform or made by hand")
+        return out.value, part
     if type(out) is own:
         _check_tag(_core.tag_of(out), tag, name)
         if any(d != 1 for d in dirs):
