@@ -131,6 +131,40 @@ def test_power_at_a_negative_base_keeps_the_exponent_partials_out():
         assert math.isnan(db.eps) and (fa is None or math.isfinite(da.eps)), (a, b)
 
 
+INF, DMAX = math.inf, 1.7976931348623157e308
+LIMITS = [  # (what, computed, expected): where the true value is 0, inf or subnormal
+    ("arccosh'(DBL_MAX) = 1/x, subnormal (was 0)",
+     lambda: dd.arccosh(dd.Dual(DMAX, 1.0)).eps, 1.0 / DMAX),
+    ("sigmoid''(x) = -x/8 at DBL_MIN, subnormal (was 0)",
+     lambda: dd.sigmoid(dd.HyperDual(2.0 ** -1022, 1, 1, 0)).eps12, -2.0 ** -1025),
+    ("hypot_bb(DBL_MAX, 1) = a^2/h^3 ~ 1/h (was inf)",
+     lambda: dd.hypot(DMAX, dd.HyperDual(1.0, 1, 1, 0)).eps12, 1.0 / DMAX),
+    ("arctan2_a(0, DBL_MIN) = 1/b (was inf)",
+     lambda: dd.arctan2(dd.Dual(0.0, 1.0), 2.0 ** -1022).eps, 2.0 ** 1022),
+    ("arctan2_ab(a, a) = 0 exactly", lambda: dd.arctan2(dd.HyperDual(1e300, 1, 0, 0),
+                                                        dd.HyperDual(1e300, 0, 1, 0)).eps12, 0.0),
+    ("d/dx x^p, x < 0, p even > 2^53: x^(p-1) is negative (was +inf)",
+     lambda: (dd.Dual(-DMAX, 1.0) ** 1e300).eps, -INF),
+    ("d/dx x^p, x < 0, p even < -2^53: p x^(p-1) underflows from above",
+     lambda: math.copysign(1.0, (dd.Dual(-DMAX, 1.0) ** -1e300).eps), 1.0),
+    ("d/dx x^p at 2^-1e300 underflows from below", lambda: math.copysign(
+        1.0, (dd.Dual(2.0, 1.0) ** -1e300).eps), -1.0),
+    ("d/dx x^p at DBL_MAX^DBL_MAX is +inf (not inf - inf)",
+     lambda: dd.power(dd.Dual(DMAX, 1.0), DMAX).eps, INF),
+    ("logaddexp_a(inf, 1) = 1, _b = 0", lambda: dd.logaddexp(dd.Dual(INF, 1.0), 1.0).eps, 1.0),
+    ("logaddexp_b(1e308, -1e308) = 0 (a - b overflows)",
+     lambda: dd.logaddexp(1e308, dd.Dual(-1e308, 1.0)).eps, 0.0),
+    ("erf'(1e200) = 0", lambda: dd.erf(dd.Dual(1e200, 1.0)).eps, 0.0),
+]
+
+
+@pytest.mark.parametrize("what,computed,expected", LIMITS, ids=[w for w, _, _ in LIMITS])
+def test_limits_of_the_careful_rows(what, computed, expected):
+    with np.errstate(all="ignore"):
+        got = computed()
+    assert got == expected or math.isclose(got, expected, rel_tol=4 * EPS), (got, expected)
+
+
 def _same(pairs):
     return all(u == v or (math.isnan(u) and math.isnan(v)) for u, v in pairs)
 
