@@ -178,9 +178,10 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
   double sc_ = q_ > 512.0 ? 0x1p-64 : 1.0;                                                   \
   double e_ = DD_2_SQRTPI*dd_exp(kh_ - q_); e_ = e_ + e_*(kl_ - lo_);                        \
   double g = e_*sc_; double g2 = ((2.0*x)*e_)*sc_
-/* a and b times sc, a power of two near 1/max(|a|,|b|): ua, ub are exact and at most 2 in
- * magnitude, so ua^2 + ub^2 neither overflows nor underflows; each partial is scaled back
- * last, one factor sc at a time, so no intermediate leaves the range the result is in. */
+/* a and b times sc, a power of two near 1/max(|a|,|b|): ua, ub are exact, the larger in [1, 4)
+ * (in [1, 2) but at the top binade, whose inverse is subnormal), so ua^2 + ub^2 neither
+ * overflows nor underflows; each partial is scaled back last, one factor sc at a time, so no
+ * intermediate leaves the range the result is in. */
 #define DD_ARCTAN2_SHARED                                                                    \
   double m_ = fabs(a) > fabs(b) ? fabs(a) : fabs(b);                                         \
   uint64_t be_ = dd_bits(m_) >> 52; be_ = be_ > 2045 ? 2045 : be_;                           \
