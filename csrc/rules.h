@@ -41,6 +41,9 @@ typedef struct { double f, a, b, aa, ab, bb; } dd_jet2;      /* f and partials a
 #define DD_LN10    2.30258509299404568401799145468436421
 #define DD_2_SQRTPI 1.12837916709551257389615890312154517   /* 2/sqrt(pi), erf' at 0 */
 #define DD_DEG     0.0174532925199432957692369076848861271  /* pi/180 */
+/* 64 ln 2 = HI + LO, HI a multiple of 2^-43 so that HI - x*x is exact for x*x in [512, 1024) */
+#define DD_64LN2_HI 0x1.62e42fefa39e0p+5
+#define DD_64LN2_LO 0x1.e6af278ece601p-44
 
 /* Tangent times derivative. A zero tangent contributes exactly zero even where the
  * derivative is infinite or NaN (sqrt'(0), log'(0), d(x^y)/dy for x < 0): the direction does
@@ -72,9 +75,9 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
   R(sin,       -6,    6,    double s = sin(x); double c = cos(x), s,        c,          -s)    \
   R(cos,       -6,    6,    double s = sin(x); double c = cos(x), c,        -s,         -c)    \
   R(tan,       -1.4,  1.4,  double t = tan(x); double u = 1.0 + t*t, t,     u,          2.0*t*u) \
-  /* (1-x)(1+x) instead of 1-x*x: no cancellation as |x| -> 1 */                               \
-  R(arcsin,    -0.99, 0.99, double r = 1.0/sqrt((1.0 - x)*(1.0 + x)), asin(x), r,        x*r*r*r) \
-  R(arccos,    -0.99, 0.99, double r = 1.0/sqrt((1.0 - x)*(1.0 + x)), acos(x), -r,       -x*r*r*r) \
+  /* 1 - x^2 as DD_ONE_MINUS_SQ: no cancellation as |x| -> 1, one rounding near 0 */          \
+  R(arcsin,    -0.99, 0.99, double r = 1.0/sqrt(DD_ONE_MINUS_SQ(x)), asin(x), r,          x*r*r*r) \
+  R(arccos,    -0.99, 0.99, double r = 1.0/sqrt(DD_ONE_MINUS_SQ(x)), acos(x), -r,         -x*r*r*r) \
   R(arctan,    -10,   10,   double r = 1.0/(1.0 + x*x),           atan(x),  r,          -2.0*x*r*r) \
   R(sinh,      -5,    5,    double s = sinh(x); double c = cosh(x), s,      c,          s)     \
   R(cosh,      -5,    5,    double s = sinh(x); double c = cosh(x), c,      s,          c)     \
@@ -82,13 +85,22 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
   R(tanh,      -5,    5,    double t = tanh(x); double c = cosh(x); double r = 1.0/(c*c), t, r, -2.0*t*r) \
   /* hypot(x, 1) instead of sqrt(x*x + 1): no overflow for |x| > 1e154 */                      \
   R(arcsinh,   -10,   10,   double r = 1.0/hypot(x, 1.0),         asinh(x), r,          -x*r*r*r) \
-  R(arccosh,   1.01,  10,   double r = 1.0/sqrt((x - 1.0)*(x + 1.0)), acosh(x), r,       -x*r*r*r) \
-  R(arctanh,   -0.99, 0.99, double r = 1.0/((1.0 - x)*(1.0 + x)),  atanh(x), r,          2.0*x*r*r) \
-  R(erf,       -3,    3,    double g = DD_2_SQRTPI*dd_exp(-x*x),  erf(x),   g,          -2.0*x*g) \
-  R(erfc,      -3,    3,    double g = DD_2_SQRTPI*dd_exp(-x*x),  erfc(x),  -g,         2.0*x*g) \
+  /* (x-1)(x+1): x - 1 is exact near 1, where x*x - 1 would cancel. The product overflows for  \
+     x > 1.3e154, where f' ~ 1/x is still representable (it returned 0): beyond 2^500, where   \
+     (x-1)(x+1) = x^2 in double anyway, f' = 1/x (a predictable branch, unlike a second sqrt) */\
+  R(arccosh,   1.01,  10,   double r = x < 0x1p500 ? 1.0/sqrt((x - 1.0)*(x + 1.0)) : 1.0/x,   \
+    acosh(x), r, -x*r*r*r)                                                                     \
+  R(arctanh,   -0.99, 0.99, double r = 1.0/DD_ONE_MINUS_SQ(x),    atanh(x), r,          2.0*x*r*r) \
+  /* g = erf' = (2/sqrt(pi)) e^(-x^2) with x^2 carried exactly (DD_ERF_SHARED): the rounding    \
+     of x*x alone moved g by up to 6e-14 relative (x near 26); g2 = 2x g is formed before g is   \
+     scaled into the subnormal range, where f'' is still normal (x up to 27.2) */              \
+  R(erf,       -3,    3,    DD_ERF_SHARED,                        erf(x),   g,          -g2)   \
+  R(erfc,      -3,    3,    DD_ERF_SHARED,                        erfc(x),  -g,         g2)    \
   /* sigmoid from e^-|x| only, never e^+|x|: no overflow; and f' = s*(1-s) with 1-s = c       \
-     computed directly, because 1 - s rounds to 0 for x > 37 while s*c stays exact */          \
-  R(sigmoid,   -30,   30,   DD_SIGMOID_SHARED,                    s,        s*c,        s*c*(c - s)) \
+     computed directly, because 1 - s rounds to 0 for x > 37 while s*c stays exact; f'' =      \
+     f' (c - s) with c - s from an accurate 1 - e^-|x| (DD_C_MINUS_S): c - s itself cancels    \
+     near 0 (f'' came out 0 for |x| < 1e-16, with no correct digit below 1e-8) */              \
+  R(sigmoid,   -30,   30,   DD_SIGMOID_SHARED,                    s,        s*c,        s*c*DD_C_MINUS_S) \
   /* softplus = max(x,0) + log1p(e^-|x|): no overflow, full precision for large |x| */         \
   R(softplus,  -30,   30,   DD_SIGMOID_SHARED,                    (x > 0.0 ? x : 0.0) + log1p(e), s, s*c) \
   R(deg2rad,   -360,  360,  ,                                     x*DD_DEG, DD_DEG,     0.0)   \
@@ -104,11 +116,17 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
 
 #define DD_BINARY_RULES(B)                                                                   \
   /* name     lo   hi  shared                          f            fa      fb     faa fab fbb */ \
-  /* arctan2(a, b) is atan(a/b) with the quadrant of (b, a): numpy's argument order (y, x) */ \
-  B(arctan2,  -5,  5,  double r = 1.0/(a*a + b*b),     atan2(a, b), b*r,    -a*r,               \
-    -2.0*a*b*r*r, (a*a - b*b)*r*r, 2.0*a*b*r*r)                                                \
-  B(hypot,    -5,  5,  double h = hypot(a, b); double i = 1.0/h, h, a*i,  b*i,                 \
-    b*b*i*i*i, -a*b*i*i*i, a*a*i*i*i)                                                          \
+  /* arctan2(a, b) is atan(a/b) with the quadrant of (b, a): numpy's argument order (y, x).    \
+     The partials are b/(a^2+b^2), ... with a, b scaled by a power of two near 1/max(|a|,|b|)  \
+     (DD_ARCTAN2_SHARED): a*a + b*b overflowed for |a| > 1e154 and underflowed below 1e-154,    \
+     where the partials are representable; and a^2 - b^2 as (a - b)(a + b): a*a - b*b cancels   \
+     as |a| -> |b| (relative error 5e-9 at b = a (1 + 1e-8), worse closer) */                   \
+  B(arctan2,  -5,  5,  DD_ARCTAN2_SHARED,              atan2(a, b), (ub*r)*sc, (-ua*r)*sc,      \
+    ((-2.0*ua*ub*r*r)*sc)*sc, (((ua - ub)*(ua + ub)*r*r)*sc)*sc, ((2.0*ua*ub*r*r)*sc)*sc)      \
+  /* second partials from the first ones (a/h, b/h, at most 1) and 1/h: b^2/h^3 as (fb/h) fb,   \
+     never above 1/h; b*b*i*i*i overflowed to inf for |b| > 1.3e154 */                          \
+  B(hypot,    -5,  5,  double h = hypot(a, b); double i = 1.0/h; double ia = a*i; double ib = b*i, \
+    h, ia, ib, (ib*i)*ib, -(ia*i)*ib, (ia*i)*ia)                                               \
   /* ties give half to each argument (subgradient midpoint, as JAX); NaN wins, as in numpy */ \
   B(maximum,  -5,  5,  DD_TIE_SHARED(a > b),           DD_PICK(a > b || a != a, a, b),        \
     wa, wb, 0.0, 0.0, 0.0)                                                                     \
@@ -117,7 +135,9 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
   /* fmax/fmin ignore a NaN argument (numpy): the derivative follows the argument returned */ \
   B(fmax,     -5,  5,  DD_TIE_SHARED(a > b || b != b), fmax(a, b), wa, wb, 0.0, 0.0, 0.0)     \
   B(fmin,     -5,  5,  DD_TIE_SHARED(a < b || b != b), fmin(a, b), wa, wb, 0.0, 0.0, 0.0)     \
-  /* logaddexp = max + log1p(e^-|a-b|): no overflow; equal arguments (also +-inf) give a+ln2 */\
+  /* logaddexp = max + log1p(e^-|a-b|): no overflow; equal arguments (also +-inf) give a+ln2.  \
+     The partials are e^-|a-b| / (1 + e^-|a-b|): the rounding of a - b would move them by up   \
+     to |a-b| ulps (250 at a - b ~ 700), so e carries the exact a - b (DD_LOGADDEXP_SHARED) */  \
   B(logaddexp, -20, 20, DD_LOGADDEXP_SHARED,           f_,          sa,     sb,                 \
     sa*sb, -sa*sb, sa*sb)                                                                      \
   B(power,    0.1, 5,  dd_jet2 p_ = dd_power_jet2(a, b), p_.f,      p_.a,   p_.b,               \
@@ -132,17 +152,111 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
 #define DD_TIE_SHARED(a_wins)                                                                \
   double wa = (a_wins) ? 1.0 : (a == b ? 0.5 : 0.0);                                         \
   double wb = (a == b) ? 0.5 : 1.0 - wa
+/* 1 - x^2 for |x| <= 1: one rounding near 0, and (1-x)(1+x) near +-1, where x*x would cancel */
+#define DD_ONE_MINUS_SQ(x) (fabs(x) < 0.5 ? 1.0 - (x)*(x) : (1.0 - (x))*(1.0 + (x)))
 #define DD_SIGMOID_SHARED                                                                    \
   double e = dd_exp(-fabs(x)); double p = 1.0/(1.0 + e);                                     \
   double s = x >= 0.0 ? p : e*p; double c = x >= 0.0 ? e*p : p
+/* c - s = -tanh(x/2) = -sign(x) (1 - e^-|x|) p, with 1 - e^-|x| from dd_expm1_small below
+ * 1/2 (where 1 - e cancels) and 1 - e above (where it is at least 0.39 and exact). Only f''
+ * uses it, so first-order loops, which drop f'', do not pay for it. */
+#define DD_C_MINUS_S                                                                         \
+  ((x >= 0.0 ? -1.0 : 1.0)*(fabs(x) < 0.5 ? -dd_expm1_small(fabs(x) < 0.5 ? -fabs(x) : 0.0)   \
+                                          : 1.0 - e)*p)
+/* d_ + r_ = a - b exactly (Knuth's two-sum; r_ is NaN when a - b overflows, where e is 0
+ * anyway), and e = e^-|a-b| = e^-|d_| (1 -+ r_) to first order (|r_| < 1e-13) */
 #define DD_LOGADDEXP_SHARED                                                                  \
-  double e = (a == b) ? 1.0 : dd_exp(-fabs(a - b)); double p = 1.0/(1.0 + e);                \
+  double d_ = a - b; double z_ = d_ - a; double r_ = (a - (d_ - z_)) + (-b - z_);            \
+  double e0_ = dd_exp(-fabs(d_)); double t_ = d_ > 0.0 ? r_ : -r_;                           \
+  double e = (a == b) ? 1.0 : e0_ - e0_*(t_ == t_ ? t_ : 0.0); double p = 1.0/(1.0 + e);     \
   double sa = a >= b ? p : e*p; double sb = a >= b ? e*p : p;                                \
   double f_ = (a == b) ? a + DD_LN2 : (a > b ? a : b) + log1p(e)
+/* erf' = (2/sqrt(pi)) e^(-x^2). q_ + lo_ = x^2 exactly (Dekker's product, no FMA: the split
+ * is exact below 2^500, and beyond that erf' is 0 anyway), and e^-lo_ = 1 - lo_ to first
+ * order. Where e^(-x^2) leaves the normal range (x^2 > 512) it is computed times 2^64 (the
+ * exponent shifted by 64 ln 2 in two parts) and scaled back after f'' = -2x g is formed. */
+#define DD_ERF_SHARED                                                                        \
+  double q_ = x*x; double xs_ = fabs(x) < 0x1p500 ? x : 0.0;                                 \
+  double sp_ = 134217729.0*xs_; double xh_ = sp_ - (sp_ - xs_); double xl_ = xs_ - xh_;      \
+  double lo_ = ((xh_*xh_ - xs_*xs_) + 2.0*xh_*xl_) + xl_*xl_;                                \
+  double kh_ = q_ > 512.0 ? DD_64LN2_HI : 0.0; double kl_ = q_ > 512.0 ? DD_64LN2_LO : 0.0;  \
+  double sc_ = q_ > 512.0 ? 0x1p-64 : 1.0;                                                   \
+  double e_ = DD_2_SQRTPI*dd_exp(kh_ - q_); e_ = e_ + e_*(kl_ - lo_);                        \
+  double g = e_*sc_; double g2 = ((2.0*x)*e_)*sc_
+/* a and b times sc, a power of two near 1/max(|a|,|b|): ua, ub are exact, the larger in [1, 4)
+ * (in [1, 2) but at the top binade, whose inverse is subnormal), so ua^2 + ub^2 neither
+ * overflows nor underflows; each partial is scaled back last, one factor sc at a time, so no
+ * intermediate leaves the range the result is in. */
+#define DD_ARCTAN2_SHARED                                                                    \
+  double m_ = fabs(a) > fabs(b) ? fabs(a) : fabs(b);                                         \
+  uint64_t be_ = dd_bits(m_) >> 52; be_ = be_ > 2045 ? 2045 : be_;                           \
+  double sc = dd_double((uint64_t)(2046 - be_) << 52); double ua = a*sc; double ub = b*sc;   \
+  double r = 1.0/(ua*ua + ub*ub)
+
+/* e^y - 1 for -1/2 <= y <= 0, branch-free like dd_exp (same reduction, exp.h): with
+ * T = 2^(k/N) in [1/2, 1], T - 1 is exact and the rest T p + T_lo is small, so there is no
+ * cancellation; the polynomial has one term more than dd_exp's because here it is compared
+ * with e^y - 1 ~ y, not with e^y ~ 1. */
+static inline double dd_expm1_small(double y)
+{
+    const double shift = 0x1.8p52;
+    const double n_over_ln2 = 0x1.71547652b82fep+7;
+    const double ln2n_hi = 0x1.62e42fee00000p-8;
+    const double ln2n_lo = 0x1.a39ef35793c76p-40;
+    double t = y*n_over_ln2 + shift;
+    double kd = t - shift;
+    int64_t k = (int64_t)(dd_bits(t) - dd_bits(shift));
+    double r = (y - kd*ln2n_hi) - kd*ln2n_lo;
+    double p = r + (r*r)*(0.5 + r*(1.0/6.0 + r*(1.0/24.0 + r*(1.0/120.0 + r*(1.0/720.0)))));
+    int64_t j = k & (DD_EXP_N - 1);
+    double sc = dd_double((uint64_t)((k >> 7) + 1023) << 52);
+    double T = dd_exp_hi[j]*sc;
+    return (T - 1.0) + (T*p + dd_exp_lo[j]*sc);
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Special cases: each is a limit or a convention, not a formula.                           */
 /* ---------------------------------------------------------------------------------------- */
+
+/* c x^(p-k), k = 0, 1, 2: the rare path of the power rules, taken where x^(p-k) itself is not
+ * a normal number (or could not be formed from one) while c x^(p-k) may be: 0.99^71000 is
+ * subnormal but 71000 * 0.99^70999 is 1.5e-302, and ln(x)^2 x^y, p (p-1) x^(p-2) likewise.
+ * - x^q = t*t with t = |x|^(q/2): t stays normal while c x^q is, and the sign is (-1)^q.
+ * - q = p - k is not always a double (p = 2^60, p = -255.9): q = qh + ql exactly (two-sum),
+ *   and x^ql = 1 + ql ln|x| to first order (|ql ln x| < 1e-13 wherever x^q is finite).
+ * - x = 0, inf, NaN or subnormal: plain c pow(x, q), whose limits are the conventions. */
+#if defined(__GNUC__)
+#define DD_COLD __attribute__((cold, noinline)) static    /* out of the hot loops' way */
+#else
+#define DD_COLD static
+#endif
+DD_COLD double dd_pow_scaled(double x, double p, int k, double c)
+{
+    double qh = p - k, z = qh - p, ql = (p - (qh - z)) + (-k - z);
+    double y = pow(x, qh), r;
+    if (!isnormal(x) || !isfinite(p)) return c*y;
+    if (isnormal(y)) {
+        r = c*y;
+    } else {
+        double t = pow(fabs(x), 0.5*qh);
+        /* (-1)^q: pow(-1, p) is +-1 for an integer p (NaN otherwise, as pow(x, q) is); every
+         * double beyond 2^53 is even, so the parity of q = p - k is taken from p and k */
+        double sign = x > 0.0 ? 1.0 : pow(-1.0, p)*(k == 1 ? -1.0 : 1.0);
+        r = (sign*(c*t))*t;
+    }
+    return ql == 0.0 || r == 0.0 || !isfinite(r) ? r : r + r*(ql*log(fabs(x)));
+}
+
+/* f, x and f/x are all normal numbers. Read off the exponent fields, so that the test does not
+ * wait for the division (testing the quotient itself made the x ** c loops 10% slower); it
+ * gives up one binade at each end of the range (f/x has the exponent ef - ex or one less),
+ * where the callers take their exact but slower path. */
+static inline int dd_quotient_normal(double f, double x)
+{
+    int ef = (int)((dd_bits(f) >> 52) & 0x7ff), ex = (int)((dd_bits(x) >> 52) & 0x7ff);
+    return (unsigned)(ef - 1) < 2046u && (unsigned)(ex - 1) < 2046u
+        && (unsigned)(ef - ex + 1021) <= 2044u;
+}
 
 /* x^p with a constant exponent p (x ** 2.5, x ** 3).
  * - p == 0: x^0 = 1 everywhere; p*x^(p-1) would be 0*inf = NaN at x = 0.
@@ -150,21 +264,27 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
  * - p == 2: x*x exactly (what numpy's square does) and exact derivatives 2x, 2.
  * - x == 0, p > 1: value 0 and derivative 0 come out of the formula (0^(p-1) = 0).
  * - x < 0, integer p: pow is real and so are p*x^(p-1) and p(p-1)x^(p-2).
- * The derivatives reuse f/x when f is a normal number (one division instead of a pow call,
- * within 2 ulp); near 0, overflow or underflow they fall back to pow, which stays exact. */
+ * x^(p-1) = f/x and x^(p-2) = f/x^2 when every one of them is a normal number (a division
+ * instead of a pow call, within 2 ulp); otherwise dd_pow_scaled, which stays exact. */
 static inline dd_jet dd_jet_powc(double x, double p)
 {
     dd_jet j;
     if (p == 2.0) { j.f = x*x; j.d1 = 2.0*x; j.d2 = 2.0; return j; }
     j.f = pow(x, p);
     if (p == 0.0) { j.d1 = 0.0; j.d2 = 0.0; return j; }
-    j.d1 = isnormal(j.f) && isnormal(x) ? p*(j.f/x) : p*pow(x, p - 1.0);
+    double g = j.f/x, h = g/x;
+    int ok = dd_quotient_normal(j.f, x);
+    j.d1 = ok ? p*g : dd_pow_scaled(x, p, 1, p);
     if (p == 1.0) { j.d2 = 0.0; return j; }
-    j.d2 = isnormal(j.d1) && isnormal(x) ? (p - 1.0)*(j.d1/x) : p*(p - 1.0)*pow(x, p - 2.0);
+    j.d2 = ok && isnormal(h) ? (p*(p - 1.0))*h : dd_pow_scaled(x, p, 2, p*(p - 1.0));
     return j;
 }
 
-/* a^b with both arguments varying. The a-partials are those of x^p above.
+/* a^b with both arguments varying. The a-partials are those of x^p above; the others are
+ * a^b ln a, a^b ln^2 a and a^(b-1) (1 + b ln a), from a^b and a^(b-1) = f/a when both are
+ * normal (the test of dd_jet_powc, so the compiler can share it), else from dd_pow_scaled.
+ * a^(b-1) is formed directly, not as f_a / b as before, which lost every digit once
+ * b a^(b-1) underflowed (b = 1e-300).
  * - a == 0, b > 0: d/db = a^b * ln a is 0*(-inf); its limit as a -> 0+ is 0, so ln a is taken
  *   as 0 there (x^y at 0 is flat in y).
  * - a < 0: ln a is not real, so the b-partials are NaN; dd_tmul keeps them out of results
@@ -174,13 +294,15 @@ static inline dd_jet2 dd_power_jet2(double a, double b)
     dd_jet2 j;
     dd_jet pa = dd_jet_powc(a, b);
     double l = (a == 0.0 && b > 0.0) ? 0.0 : log(a);
-    j.f = pa.f;
+    double f = pa.f, g = f/a;
+    int ok = dd_quotient_normal(f, a);
+    j.f = f;
     j.a = pa.d1;
     j.aa = pa.d2;
-    j.b = pa.f*l;
-    j.bb = pa.f*l*l;
+    j.b = ok ? f*l : dd_pow_scaled(a, b, 0, l);
+    j.bb = ok ? (f*l)*l : dd_pow_scaled(a, b, 0, l*l);
     /* d/db (b a^(b-1)) = a^(b-1) + b a^(b-1) ln a = a^(b-1) (1 + b ln a) */
-    j.ab = (b == 0.0 ? 1.0/a : pa.d1/b)*(1.0 + b*l);
+    j.ab = ok ? g*(1.0 + b*l) : dd_pow_scaled(a, b, 1, 1.0 + b*l);
     if (a == 0.0 && b > 0.0) j.ab = b == 1.0 ? 1.0 : (b > 1.0 ? 0.0 : INFINITY);
     return j;
 }

@@ -1,4 +1,5 @@
-"""Generate ``rules.json``: an independent oracle of derivative values for dualdiff.
+"""Generate ``rules.json`` and ``extremes.json``: an independent oracle of derivative values
+for dualdiff.
 
 For every unary function (and a composite ``testfn``) this script records, at a
 fixed list of points, the value f and the first and second derivatives d1, d2.
@@ -24,13 +25,23 @@ How the values are obtained
   ``mpmath.floor``, ...).  A relative disagreement beyond 1e-30 aborts the run,
   as does a non-finite value or a value whose float64 rounding is ambiguous.
 
+Extreme magnitudes (``extremes.json``)
+-------------------------------------
+The same functions again on a log-spaced grid over 1e-300..1e300 of both signs,
+plus each function's edge points (over/underflow thresholds, domain ends) and
+bands where a naive form degrades; the partials of binary functions over pairs
+of such magnitudes.  Precision there is adaptive (see "Extreme magnitudes"
+below); only finite normal float64 values are recorded, others are null.
+
 Regenerate with::
 
-    python tests/golden/generate.py
+    python tests/golden/generate.py               # both files (~2 minutes)
+    python tests/golden/generate.py rules         # rules.json only (~2 s)
+    python tests/golden/generate.py extremes      # extremes.json only
 
-The output (``rules.json`` next to this file) is deterministic: same bytes on
-every run.  Floats are written with ``repr(float(...))``; records are sorted by
-function name; one record per line.
+The output (``rules.json`` and ``extremes.json`` next to this file) is
+deterministic: same bytes on every run.  Floats are written with
+``repr(float(...))``; records are sorted by function name; one record per line.
 """
 
 import json
@@ -40,6 +51,7 @@ import sys
 
 import mpmath
 import sympy
+from sympy.codegen.cfunctions import log1p
 
 DIGITS = 50
 REL_TOL = mpmath.mpf("1e-30")
@@ -381,6 +393,345 @@ def binary_records(name, branch, ref, points):
 
 
 # --------------------------------------------------------------------------
+# Extreme magnitudes (extremes.json)
+# --------------------------------------------------------------------------
+# Every row again, on a log-spaced grid over 1e-300..1e300 of both signs (intersected with
+# the row's domain) plus its edge points: over/underflow thresholds, domain ends, places
+# where a naive form cancels.  Fixed 50 digits do not suffice there (expm1(1e-300) cancels
+# 300 digits; atan(1e150) differs from pi/2 in its 300th), so each value is evaluated at
+# increasing precision until two successive precisions agree to EXT_TOL, an exact 0 has to
+# survive a 16x higher precision, and the result is self-checked against mpmath.diff of
+# the independent definition (in coordinates scaled to the point, at whatever precision
+# that needs).  Only finite, normal float64 values are recorded; a value that over- or
+# underflows float64 is null: no float64 code can be asked to produce it.
+
+DBL_MIN = 2.0 ** -1022
+EXT_TOL = mp.mpf("1e-30")
+MAX_DPS = 5000
+GOLDEN = 0.6180339887498949
+
+
+def _grid():
+    """x = +-10^(k + frac) for decades k: every 20 beyond 1e+-20, denser in between; the
+    fractional parts come from the golden-ratio sequence so mantissas vary."""
+    ks = (list(range(-300, -20, 20)) + [-16, -12, -8, -4, -2, -1, 0, 1, 2, 4, 8, 12, 16]
+          + list(range(20, 301, 20)))
+    pts = []
+    for i, k in enumerate(ks):
+        frac = (i * GOLDEN) % 1.0
+        pts += [float(mp.power(10, k + frac)), -float(mp.power(10, k + (frac + 0.5) % 1.0))]
+    return pts
+
+
+GRID = _grid()
+DBL_MAX = sys.float_info.max
+ONE_M = 1.0 - 2.0 ** -53        # the double just below 1
+ONE_P = 1.0 + 2.0 ** -52        # the double just above 1
+
+
+def both(*vs):
+    return [s * v for v in vs for s in (1.0, -1.0)]
+
+
+def positive(t):
+    return t > 0
+
+
+def open_unit(t):
+    return abs(t) < 1
+
+
+def non_integer(t):
+    return t != math.floor(t)
+
+
+def nonzero(t):
+    return t != 0
+
+
+def branch_tanh(p):
+    # sign(x) (1 - e^-2|x|)/(1 + e^-2|x|): the derivatives are products of exponentials that
+    # mpmath resolves at any magnitude (sympy's 1 - tanh^2 would need 0.87|x| digits)
+    u = sympy.exp(-2 * x) if p > 0 else sympy.exp(2 * x)
+    return (1 if p > 0 else -1) * (1 - u) / (1 + u)
+
+
+def branch_softplus(p):
+    # x + log1p(e^-x) for x > 0 and log1p(e^x) below: never log of 1 + (tiny)
+    return x + log1p(sympy.exp(-x)) if p > 0 else log1p(sympy.exp(x))
+
+
+# name: (domain predicate or None, edge points); the sympy form and the mpmath reference
+# are those of UNARY, except EXTREME_FORMS.
+EXTREME_UNARY = {
+    "exp": (None, both(709.7, 708.3, 700.0) + [-745.0]),
+    "expm1": (None, [709.7, -36.8, -708.3, 2.0 ** -1020]),
+    "exp2": (None, [1023.99, -1021.9, -1022.0, -1022.5, -1074.0]),
+    "log": (positive, [ONE_M, ONE_P, DBL_MIN, DBL_MAX, 6.7e153]),
+    "log1p": (lambda t: t > -1, [-ONE_M, -0.5, 2.0 ** -60, DBL_MAX, -2.0 ** -1000]),
+    "log2": (positive, [ONE_M, ONE_P, DBL_MIN, DBL_MAX, 6.7e153]),
+    "log10": (positive, [ONE_M, ONE_P, DBL_MIN, DBL_MAX, 6.7e153]),
+    "sqrt": (positive, [DBL_MIN, DBL_MAX, 2.0 ** -1000, 5e203]),
+    "cbrt": (nonzero, both(DBL_MIN, DBL_MAX, 1e-185, 1e185)),
+    "square": (None, both(1.3e154, 1.35e154, DBL_MIN)),
+    "reciprocal": (nonzero, both(DBL_MIN, DBL_MAX, 5.6e-103, 1.7e102)),
+    "sin": (None, both(1e22, 2.0 ** 1023, math.pi / 2, math.pi, DBL_MIN, 5e-324)),
+    "cos": (None, both(1e22, 2.0 ** 1023, math.pi / 2, math.pi, DBL_MIN)),
+    "tan": (None, both(1e22, 2.0 ** 1023, math.pi / 2, math.pi, DBL_MIN)),
+    "arcsin": (open_unit, both(ONE_M, 1.0 - 2.0 ** -52, 1.0 - 1e-10, 0.5)),
+    "arccos": (open_unit, both(ONE_M, 1.0 - 2.0 ** -52, 1.0 - 1e-10, 0.5)),
+    "arctanh": (open_unit, both(ONE_M, 1.0 - 2.0 ** -52, 1.0 - 1e-10, 0.5)),
+    "arctan": (None, both(1.3e154, 6.7e153, 2e102, DBL_MAX)),
+    "sinh": (None, both(710.4, 709.9, 700.0)),
+    "cosh": (None, both(710.4, 709.9, 700.0)),
+    "tanh": (None, both(19.1, 20.0, 354.0, 355.5, 356.0)),
+    "arcsinh": (None, both(DBL_MAX, 1.3e154, 6.7e153)),
+    "arccosh": (lambda t: t > 1, [ONE_P, 1.0 + 3 * 2.0 ** -52, 1.0 + 1e-10, DBL_MAX, 1e200,
+                                  2.0 ** 500 * ONE_M, 2.0 ** 500, 1e154, 1e153]),
+    "erf": (None, both(5.9, 6.0, 22.6, 22.63, 26.0, 26.5, 26.64, 26.9, 27.2, 27.5, 2.0 ** 500)),
+    # beyond 1e100 mpmath's erfc overflows in its series test; erfc there is below 1e-(10^200)
+    "erfc": (lambda t: t < 1e100, both(5.9, 6.0, 22.6, 22.63, 26.0, 26.5, 26.64, 26.9, 27.2,
+                                        27.5)),
+    "sigmoid": (None, both(1e-17, 0.003, 0.05, 0.2, 0.3, 0.45, 0.4999, 0.5, 0.51, 0.7, 37.0,
+                           700.0, 708.0, 709.0, 745.0)),
+    "softplus": (None, both(1e-17, 37.0, 700.0, 708.0, 709.0, 745.0)),
+    "deg2rad": (None, both(DBL_MAX / 100, DBL_MIN * 100)),
+    "rad2deg": (None, both(DBL_MAX / 100, DBL_MIN * 100)),
+    "abs": (nonzero, both(DBL_MAX, DBL_MIN)),
+    "relu": (nonzero, both(DBL_MAX, DBL_MIN)),
+    "sign": (nonzero, both(DBL_MAX, DBL_MIN)),
+    "floor": (non_integer, both(2.0 ** 52 - 0.5, 1e15 + 0.5, 0.5)),
+    "ceil": (non_integer, both(2.0 ** 52 - 0.5, 1e15 + 0.5, 0.5)),
+    "trunc": (non_integer, both(2.0 ** 52 - 0.5, 1e15 + 0.5, 0.5)),
+    "rint": (non_integer, both(2.0 ** 52 - 0.5, 1e15 + 0.5, 0.5)),
+}
+EXTREME_FORMS = {"tanh": branch_tanh, "softplus": branch_softplus}
+# bands where a naive form degrades gradually rather than at one threshold: erf' from the
+# rounding of x*x (worst near x = 26), sigmoid'' and tanh' near 0 (cancellation in 1 - e^-x)
+_BANDS = {"erf": both(*[20.0 + 0.37 * i for i in range(20)]),
+          "sigmoid": both(*[1.3 * 2.0 ** -k for k in range(1, 61, 3)]),
+          "tanh": both(*[1.3 * 2.0 ** -k for k in range(1, 61, 3)])}
+_BANDS["erfc"] = _BANDS["erf"]
+_BANDS["softplus"] = _BANDS["sigmoid"]
+
+
+def _binary_grid():
+    """(a, b) over decades of both: all pairs of 13 magnitudes, the four sign patterns in
+    turn, plus nearly equal and opposite pairs (where a^2 - b^2 and a - b cancel)."""
+    ks = [-300, -200, -150, -100, -50, -10, 0, 10, 50, 100, 150, 200, 300]
+    mags = [float(mp.power(10, k + (i * GOLDEN) % 1.0)) for i, k in enumerate(ks)]
+    pts = []
+    for i, ma in enumerate(mags):
+        for j, mb in enumerate(mags):
+            sa, sb = [(1, 1), (-1, 1), (1, -1), (-1, -1)][(i + j) % 4]
+            pts.append((sa * ma, sb * mb))
+        for d in (2.0 ** -52, 1e-8, 1e-3):
+            pts += [(ma, ma * (1 + d)), (-ma * (1 + d), ma)]
+    return pts
+
+
+BINARY_GRID = _binary_grid()
+BINARY_EDGES = {
+    "arctan2": [(1e-170, 1e-170), (1e160, 1e160), (1e200, -1e-200), (DBL_MAX / 2, DBL_MAX / 2),
+                (1.0, ONE_P), (3.0, -3.0), (DBL_MIN, DBL_MIN), (DBL_MAX, 1.0), (1.0, -DBL_MAX),
+                (DBL_MIN, 1e-300), (2.0 ** 1023, 2.0 ** 1022)],
+    "hypot": [(1e-170, 1e-170), (1e160, 1e160), (1e200, -1e-200), (DBL_MAX / 2, DBL_MAX / 2),
+              (1e-100, 1e-300), (DBL_MIN, DBL_MIN)],
+    # from (1000.3, 300.7) on, a - b rounds (ulp(a) > ulp(b)), which moves the partials
+    "logaddexp": [(700.0, 700.5), (-745.0, -744.0), (1e300, 1e300), (1e300, -1e300),
+                  (-1e-300, 1e-300), (30.0, -700.0), (-0.5, -0.5 - 2.0 ** -40),
+                  (1000.3, 300.7), (-500.25, 200.1), (0.1, -700.2), (100000.1, 99400.3)]
+    + [(s * a_, s * a_ - d) for a_ in (3.3, 123.7, 1e4 + 0.1) for s in (1, -1)
+       for d in (1.37, 10.3, 100.9, 350.1, 700.3)],
+}
+
+
+def _power_points():
+    """x^y with extreme bases and exponents: powers of ten as bases against small, ordinary
+    and large exponents, exponents that put the result at the over/underflow thresholds,
+    bases next to 1 with huge exponents, negative bases with integer exponents."""
+    ks = [-300, -200, -100, -50, -10, -1, 1, 10, 50, 100, 200, 300]
+    bases = [float(mp.power(10, k + (i * GOLDEN) % 1.0)) for i, k in enumerate(ks)]
+    bases += [0.5, 2.0, ONE_M, ONE_P, 1 - 1e-8, 1 + 1e-8]
+    exps = [1e-300, -1e-300, 1e-100, 1e-10, -1e-10, 0.5, -0.5, 1.0 / 3, 2.5, -2.5, ONE_P,
+            3.0, -3.0, 7.0, 100.0]
+    pts = []
+    for a_ in bases:
+        la = math.log(a_)
+        edge = [c / la for c in (700.0, -700.0, 709.0, -709.0, -720.0, -740.0, 30.0)]
+        pts += [(a_, e) for e in exps + edge]
+    for a_ in (-1e-100, -0.5, -3.0, -1e10, -1e100):
+        pts += [(a_, e) for e in (2.0, 3.0, -3.0, 7.0, -2.0)]
+    # exponents beyond 2^53 (all even integers, p - 1 not a double), also at negative bases;
+    # p - 1 rounding where it crosses a binade (-255.9 - 1); 0.99^71000 subnormal
+    for a_ in (ONE_M, -ONE_M, ONE_P, -ONE_P):
+        pts += [(a_, e) for e in (2.0 ** 60, -2.0 ** 60, 2.0 ** 62 * 1.5, 2.0 ** 54 * 5,
+                                   -2.0 ** 54 * 5)]
+    pts += [(1 - 2.0 ** -40, 7e13), (0.99, 7.1e4), (15.95, -255.9), (0.0625, -255.9),
+            (1e-300, 1.0 - 2.0 ** -40), (1e300, 1.0 + 2.0 ** -40)]
+    return pts
+
+
+def _real(v, label):
+    if isinstance(v, mp.mpc):
+        if v.imag != 0:
+            fail(f"{label}: not real: {v}")
+        v = v.real
+    return mp.mpf(v)
+
+
+def stable_value(fn, point, label):
+    """fn at the float point, at increasing precision until two successive precisions agree;
+    returns (value, digits used)."""
+    mag = max((abs(mp.log10(abs(mp.mpf(t)))) for t in point if t != 0), default=0)
+    dps, prev = 30 + int(mag), None
+    while dps <= MAX_DPS:
+        with mp.workdps(dps):
+            v = _real(fn(*[mp.mpf(t) for t in point]), label)
+        if prev is not None:
+            if v == 0 and prev == 0:
+                with mp.workdps(16 * dps):
+                    if _real(fn(*[mp.mpf(t) for t in point]), label) == 0:
+                        return v, dps
+            elif v != 0 and abs(v - prev) <= EXT_TOL * abs(v):
+                return v, dps
+        prev, dps = v, 2 * dps
+    fail(f"{label}: no two precisions up to {MAX_DPS} digits agree")
+
+
+def self_check(ref, point, orders, value, dps, label):
+    """value against mpmath.diff of the independent definition ref. Coordinates are scaled
+    to the point (x = x0 + s |x0|), so one step size serves 1e-300 and 1e300 alike; the
+    precision doubles until the two agree (cancellation, as in atan near pi/2, needs more)."""
+    scales = [abs(mp.mpf(t)) or mp.mpf(1) for t in point]
+    while dps <= MAX_DPS:
+        with mp.workdps(dps):
+            pt = [mp.mpf(t) for t in point]
+            if sum(orders) == 0:
+                r = ref(*pt)
+            else:
+                def g(*s):
+                    return ref(*[p + si * c for p, si, c in zip(pt, s, scales)])
+                r = mp.diff(g, [0] * len(pt), list(orders)) if len(pt) > 1 else \
+                    mp.diff(g, 0, orders[0])
+                for c, n in zip(scales, orders):
+                    r /= c ** n
+            r = _real(r, label)
+        if abs(r - value) <= EXT_TOL * abs(value) or (value == 0 and r == 0):
+            return
+        dps *= 2
+    fail(f"{label}: mpmath.diff does not confirm {mp.nstr(value, 20)} (got {mp.nstr(r, 20)})")
+
+
+def normal_double(v):
+    """v rounded once to float64 if it is 0 or a normal double, else None. (No tie guard as
+    in to_float: the extreme tests allow an ulp or more, and exact products such as 6*a
+    do land on ties.)"""
+    if v == 0:
+        return 0.0
+    if not DBL_MIN <= abs(v) <= DBL_MAX:
+        return None
+    return float(v)
+
+
+_LAMBDAS = {}
+
+
+def derivative_fn(expr, symbols, orders):
+    """The mpmath callable of a partial derivative of expr, its form factored so that it
+    has no catastrophic cancellation that a finite precision could not resolve."""
+    key = (expr, orders)
+    if key not in _LAMBDAS:
+        e = expr
+        for s, n in zip(symbols, orders):
+            if n:
+                e = sympy.diff(e, s, n)
+        if e.has(sympy.Derivative, sympy.Heaviside, sympy.DiracDelta):
+            fail(f"{expr}: derivative {orders} not closed-form: {e}")
+        e = sympy.factor(sympy.together(e)) if sum(orders) else e
+        _LAMBDAS[key] = (sympy.lambdify(symbols, e, "mpmath"), e == 0)
+    return _LAMBDAS[key]
+
+
+def extreme_record(expr, symbols, ref, point, orders_list, label, skip=()):
+    row = list(point)
+    for orders in orders_list:
+        if orders in skip:
+            row.append(None)
+            continue
+        fn, zero = derivative_fn(expr, symbols, orders)
+        if zero:
+            row.append(0.0)
+            continue
+        lab = f"{label} at {point} order {orders}"
+        v, dps = stable_value(fn, point, lab)
+        f = normal_double(v)
+        if f is not None:
+            self_check(ref, point, orders, v, dps, lab)
+        row.append(f)
+    return row if any(v is not None for v in row[len(point):]) else None
+
+
+def extreme_unary(name):
+    branch, ref = UNARY[name][0], UNARY[name][1]
+    branch = EXTREME_FORMS.get(name, branch)
+    inside, edges = EXTREME_UNARY[name]
+    pts = sorted({p for p in GRID + edges + _BANDS.get(name, []) if inside is None or inside(p)})
+    rows = [extreme_record(branch(p), (x,), ref, (p,), [(0,), (1,), (2,)], name)
+            for p in pts]
+    return [r for r in rows if r is not None]
+
+
+def extreme_binary(name):
+    branch, ref = BINARY[name][0], BINARY[name][1]
+    if name == "logaddexp":      # a + log1p(e^(b-a)) for a >= b: the same function, no cancellation
+        def branch(pa, pb):
+            hi, lo = (a, b) if pa >= pb else (b, a)
+            return hi + log1p(sympy.exp(lo - hi))
+    pts = _power_points() if name == "power" else BINARY_GRID + BINARY_EDGES.get(name, [])
+    rows = []
+    for pa, pb in sorted(set(pts)):
+        if name in ("maximum", "minimum", "fmax", "fmin") and pa == pb:
+            continue
+        skip = [(0, 1), (1, 1), (0, 2)] if name == "power" and pa < 0 else []
+        r = extreme_record(branch(pa, pb), (a, b), ref, (pa, pb),
+                           [o[1:] for o in PARTIALS], name, skip)
+        if r is not None:
+            rows.append(r)
+    return rows
+
+
+def write_extremes(path):
+    unary = {n: extreme_unary(n) for n in sorted(EXTREME_UNARY)}
+    binary = {n: extreme_binary(n) for n in sorted(BINARY)}
+    if sorted(EXTREME_UNARY) != sorted(UNARY):
+        fail("EXTREME_UNARY and UNARY list different functions")
+    out = ["{", ' "generator": "tests/golden/generate.py (extreme magnitudes)",',
+           ' "columns": {"unary": ["x", "f", "d1", "d2"], '
+           '"binary": ["a", "b", "f", "fa", "fb", "faa", "fab", "fbb"]},',
+           ' "null": "the true value is not a finite normal double (or, for power at a < 0,'
+           ' not real)",']
+    for title, table, last in (("unary", unary, False), ("binary", binary, True)):
+        out.append(f' "{title}": {{')
+        for i, name in enumerate(sorted(table)):
+            rows = table[name]
+            out.append(f"  {json.dumps(name)}: [")
+            out += ["   [" + ", ".join(fmt(v) for v in r) + "]" + ("," if j < len(rows) - 1 else "")
+                    for j, r in enumerate(rows)]
+            out.append("  ]" + ("," if i < len(table) - 1 else ""))
+        out.append(" }" + ("" if last else ","))
+    out.append("}")
+    text = "\n".join(out) + "\n"
+    parsed = json.loads(text)
+    if parsed["unary"] != unary or parsed["binary"] != binary:
+        fail("JSON round-trip mismatch in extremes")
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    print(f"wrote {path}")
+    print(", ".join(f"{n}={len(v)}" for n, v in {**unary, **binary}.items()))
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
@@ -397,8 +748,13 @@ def section(lines_out, title, table, last):
     lines_out.append(" }" + ("" if last else ","))
 
 
-def main():
+def main(which=("rules", "extremes")):
     mp.dps = DIGITS
+    here = os.path.dirname(os.path.abspath(__file__))
+    if "extremes" in which:
+        write_extremes(os.path.join(here, "extremes.json"))
+    if "rules" not in which:
+        return
     unary = {n: unary_records(n, *UNARY[n]) for n in sorted(UNARY)}
     binary = {n: binary_records(n, *BINARY[n]) for n in sorted(BINARY)}
     composite = {n: unary_records(n, *COMPOSITE[n]) for n in sorted(COMPOSITE)}
@@ -424,7 +780,7 @@ def main():
         if parsed[group] != table:
             fail(f"JSON round-trip mismatch in {group}")
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules.json")
+    path = os.path.join(here, "rules.json")
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
 
@@ -437,7 +793,7 @@ def main():
 
 if __name__ == "__main__":
     try:
-        main()
+        main(sys.argv[1:] or ("rules", "extremes"))
     except OracleError as exc:
         print(f"ORACLE SELF-CHECK FAILED: {exc}", file=sys.stderr)
         sys.exit(1)
