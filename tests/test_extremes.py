@@ -177,12 +177,12 @@ def test_arrays_equal_scalars_at_extremes(name):
     t1, t2 = np.ones((xs.size, k)), np.full((xs.size, k), 0.5)
     t12 = np.zeros((xs.size, k, k))
     with np.errstate(all="ignore"):
-        y = FN[name](_arrays.seed2(xs, t1, t2, t12, 0))
+        y = FN[name](_arrays.from_parts(xs, t1, t2, t12, tag=0))
     for i, x in enumerate(xs):
         with np.errstate(all="ignore"):
             s = FN[name](dd.HyperDual(x, 1.0, 0.5, 0.0))
-        assert _same([(y.value[i], s.real), (y.t1[i, 0], s.eps1), (y.t2[i, 1], s.eps2),
-                      (y.t12[i, 1, 0], s.eps12)]), (name, x)
+        assert _same([(y.value[i], s.real), (y.eps1[i, 0], s.eps1), (y.eps2[i, 1], s.eps2),
+                      (y.eps12[i, 1, 0], s.eps12)]), (name, x)
 
 
 @pytest.mark.parametrize("name", BINARY)
@@ -192,12 +192,12 @@ def test_binary_arrays_equal_scalars_at_extremes(name):
     a, b = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
     one, zero, zz = np.ones((a.size, 1)), np.zeros((a.size, 1)), np.zeros((a.size, 1, 1))
     with np.errstate(all="ignore"):
-        y = FN[name](_arrays.seed2(a, one, zero, zz, 0), _arrays.seed2(b, zero, one, zz, 0))
+        y = FN[name](_arrays.from_parts(a, one, zero, zz, tag=0), _arrays.from_parts(b, zero, one, zz, tag=0))
     for i in range(a.size):
         with np.errstate(all="ignore"):
             s = FN[name](dd.HyperDual(a[i], 1.0, 0.0, 0.0), dd.HyperDual(b[i], 0.0, 1.0, 0.0))
-        assert _same([(y.value[i], s.real), (y.t1[i, 0], s.eps1), (y.t2[i, 0], s.eps2),
-                      (y.t12[i, 0, 0], s.eps12)]), (name, a[i], b[i])
+        assert _same([(y.value[i], s.real), (y.eps1[i, 0], s.eps1), (y.eps2[i, 0], s.eps2),
+                      (y.eps12[i, 0, 0], s.eps12)]), (name, a[i], b[i])
 
 
 def _where(point):
