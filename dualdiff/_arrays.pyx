@@ -13,6 +13,7 @@ Design of the Python side (one room per concern)
     - _pool.pxi         the block pool behind numpy's allocator while a transform runs
     - _rules_api.pxi    what the rules are written against (linear, join, as_pair, ...)
     - _indexing.pxi     x[i], slices, fancy and boolean indexing
+    - _fastpath.pxi     the transforms' compiled path for small inputs (one sweep)
 * dualdiff/_jvp/: whole-array rules, the only calculus outside csrc/rules.h (linear maps, the
   bilinear product rule, max/min ties, sorting, linear algebra). A rule is written once, as
   numpy code on (primals, tangents); second order comes from the same rule run on dual arrays.
@@ -50,7 +51,7 @@ from cpython.mem cimport PyMem_Malloc, PyMem_Free
 
 from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, make_dualvec,
                             make_hypervec, vec_parts, join_tags, np_unary,
-                            np_binary, np_op, replay, is_real, is_scalar_dual)
+                            np_binary, np_op, replay, is_real, is_scalar_dual, next_tag)
 
 import numpy as np
 from dualdiff import _core
@@ -670,6 +671,7 @@ include "_sums.pxi"
 include "_pool.pxi"
 include "_rules_api.pxi"
 include "_indexing.pxi"
+include "_fastpath.pxi"
 
 
 # ======================================== numpy protocols ===================================

@@ -57,6 +57,7 @@ cdef class HyperDual:
 cdef Dual make_dual(double re, double eps, int tag)
 cdef HyperDual make_hyper(double re, double e1, double e2, double e12, int tag)
 cdef int join_tags(int a, int b) except -1
+cdef int next_tag()         # a fresh tag for one transform call
 
 # numpy's ufunc of unary rule `code`, binary rule `code`, arithmetic operator `op` (add,
 # subtract, multiply, true_divide, power); replay() runs one on the values so that numpy emits

@@ -409,42 +409,67 @@ def derivative(f, argnum=0, order=1):
     return fast
 
 
+# the kinds of transform the compiled path serves (dualdiff/_fastpath.pxi's FAST_*)
+_GRAD, _VALUE_AND_GRAD, _JACOBIAN, _HESSIAN = range(4)
+
+
 def value_and_grad(f, argnums=0, chunk=None):
     """(f(x), gradient) of a scalar-valued f. Cost: ceil(n/chunk) sweeps over the n inputs,
     each carrying chunk directions; chunk=1 is one sweep per input, None picks a
     cache-sized chunk. The gradient has the argument's shape (a float for a Python scalar);
     a tuple of argnums gives a tuple of gradients."""
-    chunk = _check_chunk(chunk, "value_and_grad")
-
-    def vg(*args, **kwargs):
-        return _forward(f, args, kwargs, argnums, chunk, "grad", scalar_out=True)
-
-    _wrap_doc(vg, f, "value_and_grad")
-    return vg
+    return _arrays.Transform(f, _VALUE_AND_GRAD, argnums, _check_chunk(chunk, "value_and_grad"))
 
 
 def grad(f, argnums=0, chunk=None):
     """Gradient of a scalar-valued f, same shape as the argument (see value_and_grad for
     cost and chunking). Raises TypeError for non-scalar outputs: use jacobian."""
-    chunk = _check_chunk(chunk, "grad")
-
-    def g(*args, **kwargs):
-        return _forward(f, args, kwargs, argnums, chunk, "grad", scalar_out=True)[1]
-
-    _wrap_doc(g, f, "grad")
-    return g
+    return _arrays.Transform(f, _GRAD, argnums, _check_chunk(chunk, "grad"))
 
 
 def jacobian(f, argnums=0, chunk=None):
     """Jacobian of f, shape out.shape + in.shape (a tuple for tuple argnums). Cost:
     ceil(n/chunk) forward sweeps over the n inputs, whatever the output size."""
-    chunk = _check_chunk(chunk, "jacobian")
+    return _arrays.Transform(f, _JACOBIAN, argnums, _check_chunk(chunk, "jacobian"))
 
-    def jac(*args, **kwargs):
-        return _forward(f, args, kwargs, argnums, chunk, "jacobian", scalar_out=False)[1]
 
-    _wrap_doc(jac, f, "jacobian")
-    return jac
+def hessian(f, argnums=0, chunk=None):
+    """Exact Hessian of a scalar-valued f by hyper-dual sweeps (no finite differences):
+    symmetric, shape in.shape + in.shape. Cost: b(b+1)/2 sweeps for b = ceil(n/chunk) blocks
+    of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks."""
+    return _arrays.Transform(f, _HESSIAN, argnums, _check_chunk(chunk, "hessian"))
+
+
+def _general(kind, f, argnums, chunk, args, kwargs):
+    """Every call of grad, value_and_grad, jacobian and hessian the compiled path does not
+    serve (_fastpath.pxi)."""
+    if kind == _HESSIAN:
+        return _hessian(f, args, kwargs, argnums, chunk)
+    value, result = _forward(f, args, kwargs, argnums, chunk,
+                             "jacobian" if kind == _JACOBIAN else "grad", kind != _JACOBIAN)
+    return (value, result) if kind == _VALUE_AND_GRAD else result
+
+
+def _finish_sweep(kind, out, tag, x, scalar):
+    """The result of the compiled path's one sweep (all directions of one argument x, a
+    vector or a float) from what f returned, when that is not a scalar of the sweep: the
+    general reader, with its errors, giving the same result as the general path."""
+    n = 1 if scalar else x.size
+    if kind == _HESSIAN:
+        v, t12 = _read(out, (n, n), tag, "hessian")
+        _scalar_output(v, "hessian")
+        return np.where(_CACHE.get(("upper", n), lambda: np.triu(np.ones((n, n), bool))),
+                        t12, t12.T)
+    name = "jacobian" if kind == _JACOBIAN else "grad"
+    v, t = _read(out, (n,), tag, name)
+    if kind != _JACOBIAN:
+        _scalar_output(v, name)
+    result = _out(np.array(t[..., 0] if scalar else t), scalar and v.ndim == 0)
+    return (_out(v, True), result) if kind == _VALUE_AND_GRAD else result
+
+
+_arrays.general_path = _general
+_arrays.finish_sweep = _finish_sweep
 
 
 def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
@@ -467,50 +492,42 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
     return (_out(value, value.ndim == 0) if scalar_out else value), result
 
 
-def hessian(f, argnums=0, chunk=None):
-    """Exact Hessian of a scalar-valued f by hyper-dual sweeps (no finite differences):
-    symmetric, shape in.shape + in.shape. Cost: b(b+1)/2 sweeps for b = ceil(n/chunk) blocks
-    of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks."""
-    chunk = _check_chunk(chunk, "hessian")
+def _hessian(f, args, kwargs, argnums, chunk):
+    single, nums = _check_argnums(argnums, len(args), "hessian")
+    inputs = _Inputs(args, nums, "hessian")
+    n = inputs.n
+    H = np.zeros((n, n))
+    if n == 0:
+        _constant_call(f, inputs, kwargs, "hessian", True)
+    else:
+        k = chunk or min(_default_chunk(n, max(1, max(inputs.sizes)) * 4), _HESS_MAX_CHUNK)
+        k = max(1, min(k, n))
+        blocks = [_Basis(s, min(k, n - s)) for s in range(0, n, k)]
+        plan = [(b1, b2) for i, b1 in enumerate(blocks) for b2 in blocks[i:]]
+        for (b1, b2), (v, t12) in zip(plan, _sweeps(f, inputs, kwargs, plan, "hessian", True)):
+            s1, k1, s2, k2 = b1.start, b1.k, b2.start, b2.k
+            if s1 == s2:
+                # symmetric in exact arithmetic; the upper triangle is the one kept, so
+                # the result is symmetric bit for bit whatever the rounding
+                upper = _CACHE.get(("upper", k1), lambda: np.triu(np.ones((k1, k1), bool)))
+                t12 = np.where(upper, t12, t12.T)
+            H[s1:s1 + k1, s2:s2 + k2] = t12
+            H[s2:s2 + k2, s1:s1 + k1] = t12.T
+    if single:
+        a = inputs.arrays[0]
+        return float(H[0, 0]) if a.ndim == 0 and inputs.scalars[0] else \
+            H.reshape(a.shape + a.shape)
+    rows = []
+    for r, a in enumerate(inputs.arrays):
+        row = []
+        for c, b in enumerate(inputs.arrays):
+            blk = H[inputs.offsets[r]:inputs.offsets[r + 1],
+                    inputs.offsets[c]:inputs.offsets[c + 1]].reshape(a.shape + b.shape)
+            row.append(float(blk) if a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
+                       and inputs.scalars[c] else blk)
+        rows.append(tuple(row))
+    return tuple(rows)
 
-    def hess(*args, **kwargs):
-        single, nums = _check_argnums(argnums, len(args), "hessian")
-        inputs = _Inputs(args, nums, "hessian")
-        n = inputs.n
-        H = np.zeros((n, n))
-        if n == 0:
-            _constant_call(f, inputs, kwargs, "hessian", True)
-        else:
-            k = chunk or min(_default_chunk(n, max(1, max(inputs.sizes)) * 4), _HESS_MAX_CHUNK)
-            k = max(1, min(k, n))
-            blocks = [_Basis(s, min(k, n - s)) for s in range(0, n, k)]
-            plan = [(b1, b2) for i, b1 in enumerate(blocks) for b2 in blocks[i:]]
-            for (b1, b2), (v, t12) in zip(plan, _sweeps(f, inputs, kwargs, plan, "hessian", True)):
-                s1, k1, s2, k2 = b1.start, b1.k, b2.start, b2.k
-                if s1 == s2:
-                    # symmetric in exact arithmetic; the upper triangle is the one kept, so
-                    # the result is symmetric bit for bit whatever the rounding
-                    upper = _CACHE.get(("upper", k1), lambda: np.triu(np.ones((k1, k1), bool)))
-                    t12 = np.where(upper, t12, t12.T)
-                H[s1:s1 + k1, s2:s2 + k2] = t12
-                H[s2:s2 + k2, s1:s1 + k1] = t12.T
-        if single:
-            a = inputs.arrays[0]
-            return float(H[0, 0]) if a.ndim == 0 and inputs.scalars[0] else \
-                H.reshape(a.shape + a.shape)
-        rows = []
-        for r, a in enumerate(inputs.arrays):
-            row = []
-            for c, b in enumerate(inputs.arrays):
-                blk = H[inputs.offsets[r]:inputs.offsets[r + 1],
-                        inputs.offsets[c]:inputs.offsets[c + 1]].reshape(a.shape + b.shape)
-                row.append(float(blk) if a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
-                           and inputs.scalars[c] else blk)
-            rows.append(tuple(row))
-        return tuple(rows)
-
-    _wrap_doc(hess, f, "hessian")
-    return hess
 
 
 def jvp(f, primals, tangents):

@@ -137,7 +137,16 @@ def polar(x):
     return np.stack([np.hypot(x[0], x[1]), np.arctan2(x[1], x[0]), np.logaddexp(x[0], x[1])])
 
 
+def robertson(y):
+    """Robertson's stiff chemical kinetics, the right-hand side of an ODE in scalar style:
+    three states indexed one by one, the result assembled with np.array([...])."""
+    return np.array([-0.04 * y[0] + 1e4 * y[1] * y[2],
+                     0.04 * y[0] - 1e4 * y[1] * y[2] - 3e7 * y[1] ** 2,
+                     3e7 * y[1] ** 2])
+
+
 VECTOR_VALUED = {
+    "robertson": (robertson, lambda rng: rng.uniform(0.1, 1, 3) * np.array([1, 1e-4, 1e-2])),
     "matrix_chain": (matrix_chain, lambda rng, n=5: rng.normal(size=n)),
     "loop_vector": (loop_vector, lambda rng: rng.uniform(-1, 1, 3)),
     "broadcasting": (broadcasting, lambda rng, n=4: rng.normal(size=n)),
