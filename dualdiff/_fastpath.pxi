@@ -124,6 +124,10 @@ cdef class Transform:
             if order == 1:
                 return self._result(re, _from_ptr(e, (n,)))
             return self._result(re, _symmetric(_from_ptr(e + k1 + k2, (n, n))))
+        if self.kind == FAST_JACOBIAN and (type(out) is list or type(out) is tuple or (
+                type(out) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>out) == cnp.NPY_OBJECT
+                and cnp.PyArray_NDIM(<cnp.ndarray>out) == 1)):
+            return _read_elements(out, tag, n, scalar)
         return None
 
     cdef object _result(self, double value, object g):
@@ -135,3 +139,28 @@ cdef class Transform:
 cdef object _symmetric(object h):
     """The upper triangle mirrored, as transforms.hessian keeps it (symmetric bit for bit)."""
     return np.where(np.triu(np.ones(h.shape, dtype=bool)), h, h.T)
+
+
+cdef object _read_elements(object out, int tag, Py_ssize_t n, bint scalar):
+    """The Jacobian of a loop-style output -- np.array([...]) or a list of this sweep's
+    scalars and plain numbers -- row by row; None for anything else."""
+    cdef Py_ssize_t m = len(out), i
+    cdef double re
+    cdef int k1, k2, otag, order
+    cdef double *e
+    cdef cnp.ndarray J = np.zeros((m, n))
+    cdef double *row
+    for i in range(m):
+        o = out[i]
+        row = _ptr(J) + i * n
+        if type(o) is Dual:
+            if (<Dual>o).tag != tag or n != 1:
+                return None
+            row[0] = (<Dual>o).eps
+            continue
+        order = vec_parts(o, &re, &k1, &k2, &e, &otag)
+        if order == 1 and otag == tag and k1 == n:
+            memcpy(row, e, n * sizeof(double))
+        elif order or not is_real(o) or type(o) is bool:
+            return None                      # another sweep's dual, nested, not a number
+    return J[:, 0] if scalar else J

@@ -64,8 +64,11 @@ def test_vector_battery_fast_equals_general(rng, name, f, make, transform):
     lambda x: x,                                     # the input itself
     lambda x: x[0] if x[0] > 0 else -x[1],           # control flow on values
     lambda x: dd.Dual(1.0, 2.0) * x[0],              # a hand-made dual
+    lambda x: [x[0], True],                          # a bool is not a number here
+    lambda x: [x[0], 2, np.float32(1.5), x[1] * 2],  # plain numbers are constants
+    lambda x: (x[0], [x[1]]),                        # ragged
 ], ids=["constant", "np-constant", "string", "list", "object-array", "identity", "branch",
-        "hand-made"])
+        "hand-made", "bool", "numbers", "ragged"])
 def test_odd_outputs_give_the_same_result_or_error(transform, f):
     x = np.array([0.7, -1.3])
     fast, general = both(lambda: TRANSFORMS[transform](f)(x))
