@@ -29,13 +29,20 @@ _FLOAT = (None, float, np.float64, "float64", "d", "f8")
 
 def _rule(name, arrays, **params):
     """numpy.linalg.`name` on arrays of which some may be dual: its rule through apply, or
-    numpy's own function on the values when every array is a constant."""
-    r = apply(RULES[name], tuple(arrays), params)
-    if r is not None:
-        return r
-    consts = [_arrays.const(a) for a in arrays]
-    func = getattr(LA, name)
-    return func(consts, **params) if name == "multi_dot" else func(*consts, **params)
+    numpy's own function on the values when every array is a constant. numpy's LinAlgError
+    ("Singular matrix") gets the function's name: raised from inside a derivative rule it
+    would not say which call of the user's function failed."""
+    try:
+        r = apply(RULES[name], tuple(arrays), params)
+        if r is not None:
+            return r
+        consts = [_arrays.const(a) for a in arrays]
+        func = getattr(LA, name)
+        return func(consts, **params) if name == "multi_dot" else func(*consts, **params)
+    except LA.LinAlgError as e:
+        if str(e).startswith("numpy.linalg."):          # named already, by a nested call
+            raise
+        raise LA.LinAlgError(f"numpy.linalg.{name}: {e}") from None
 
 
 # ---- inverses, determinants, factorisations ----------------------------------------------------
