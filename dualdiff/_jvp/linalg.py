@@ -121,12 +121,15 @@ def _clusters(vals, n):
 
 
 def _trace_inv(a, da):
-    """tr(A^-1 dA) per direction, (..., k), as sum(A^-T * dA): one inverse serves every
-    direction with O(n^2) work each. (Solving A Y = dA for the n k columns instead costs
-    O(n^3) per direction; at second order the inverse's own rule is matrix products, where a
-    solve would refactorise.)"""
+    """tr(A^-1 dA) per direction, (..., k): sum_ij (A^-1)_ji dA_ij, one inverse serving every
+    direction with O(n^2) work each, contracted as one (1, n^2) @ (n^2, k) product. (Solving
+    A Y = dA for the n k columns instead costs O(n^3) per direction; at second order the
+    inverse's own rule is matrix products, where a solve would refactorise.)"""
     ai = _LA.inv(a)
-    return np.sum(np.expand_dims(_mT(ai), -1) * da, axis=(-3, -2))
+    *batch, n, _, k = _shape(da)
+    batch = tuple(batch)
+    t = np.reshape(_mT(ai), batch + (1, n * n)) @ np.reshape(da, batch + (n * n, k))
+    return t[..., 0, :]
 
 
 def _reword(err, name, what):
