@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
-from _linalg_inputs import general, qr_input, separated, spd, svd_matrix
+from _linalg_inputs import cond_input, general, qr_input, separated, spd, svd_matrix
 
 LA = np.linalg
 
@@ -108,6 +108,15 @@ CASES = [
     case("qr-tall", lambda x: _qr_signs(*LA.qr(x)), _m(qr_input, 4, 3)),
     case("qr-wide", lambda x: _qr_signs(*LA.qr(x)), _m(qr_input, 3, 4)),
     case("qr-r", lambda x: np.abs(LA.qr(x, mode="r")), _m(qr_input, 4, 3)),
+    # the complement columns Q2 (V2) are any basis: only Q2 Q2^T is a function of x
+    case("qr-complete", lambda x: (lambda q, r: np.concatenate([
+        _qr_signs(q[:, :3], r[:3]), np.ravel(q[:, 3:] @ q[:, 3:].T)]))(*LA.qr(x, "complete")),
+        _m(qr_input, 5, 3)),
+    case("svd-full-wide", lambda x: (lambda u, s, vh: np.concatenate([
+        np.ravel(np.einsum("ip,pj->pij", u, vh[:2])), s, np.ravel(vh[2:].T @ vh[2:])]))(
+        *LA.svd(x)), _m(svd_matrix, 2, 4)),
+    case("svd-hermitian", lambda x: (lambda u, s, vh: np.einsum("ip,pj->pij", u, vh))(
+        *LA.svd(x, hermitian=True)), _m(spd, 3, 3)),
     case("pinv", LA.pinv, _m(svd_matrix, 4, 3)),
     case("pinv-hermitian", lambda x: LA.pinv(x, hermitian=True), _m(spd, 3, 3)),
     case("lstsq", lambda x: np.concatenate([np.ravel(z) for z in (
@@ -126,6 +135,13 @@ CASES = [
     case("vector_norm", lambda x: LA.vector_norm(x, ord=4, axis=(0, 2)), _m(separated, 2, 3, 4)),
     case("matrix_norm", lambda x: LA.matrix_norm(x, ord="fro", keepdims=True), _rand(2, 3, 3)),
     case("cond", lambda x: np.stack([LA.cond(x), LA.cond(x, "fro")]), _m(svd_matrix, 3, 3)),
+    case("cond-1-inf", lambda x: np.stack([LA.cond(x, 1), LA.cond(x, -np.inf)]),
+         _m(cond_input, 3, 3)),
+    case("norm-negative-orders", lambda x: np.stack([LA.norm(x, -1), LA.norm(x, -np.inf),
+                                                     LA.norm(x[0], -np.inf)]),
+         _m(separated, 3, 4)),
+    case("constant-outputs", lambda x: LA.matrix_power(x, 0) * LA.norm(x[0], 0) + x,
+         _m(general, 3, 3)),
     case("matmul", lambda x: LA.matmul(x, x[..., ::-1, :]), _rand(2, 3, 3)),
     case("tensordot", lambda x: LA.tensordot(x, x, axes=([1, 2], [2, 1])), _rand(2, 3, 3)),
     case("outer", lambda x: LA.outer(x, x[::-1] ** 2), _rand(4)),
