@@ -66,6 +66,9 @@ from dualdiff._jvp import add, plain
 
 _EPS = np.finfo(np.float64).eps
 _LA = np.linalg
+# which right-hand sides numpy.linalg.solve reads as vectors: numpy >= 2 a 1-D b, numpy 1 a b
+# with one dimension less than a
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
 class NonDifferentiableError(ValueError):
@@ -196,15 +199,20 @@ def solve_jvp(primals, tangents):
     side as columns)."""
     (a, b), (da, db) = primals, tangents
     x = _LA.solve(a, b)
-    vector = len(_shape(b)) == 1
+    nb = len(_shape(b))
+    vector = nb == 1 if _NUMPY2 else nb == len(_shape(a)) - 1
     xm = np.expand_dims(x, -1) if vector else x
     r = None if db is None else (np.expand_dims(db, -2) if vector else db)   # (..., n, m, k)
     if da is not None:
         dax = _kl(_kf(da) @ _b(xm))
         r = -dax if r is None else r - dax
     *batch, n, m, k = _shape(r)
-    # a batched a with a single right-hand side b broadcasts against r's batch axes
-    y = _LA.solve(a, np.reshape(r, tuple(batch) + (n, m * k)))
+    rhs = np.reshape(r, tuple(batch) + (n, m * k))
+    if len(batch) < len(_shape(a)) - 2:
+        # a batched a with an unbatched b: the k columns are matrices of a's batch (numpy 1
+        # would read a right-hand side with one dimension less than a as vectors)
+        rhs = np.broadcast_to(rhs, _shape(a)[:-2] + (n, m * k))
+    y = _LA.solve(a, rhs)
     dx = np.reshape(y, _shape(y)[:-1] + (m, k))
     return x, (dx[..., 0, :] if vector else dx)
 

@@ -10,9 +10,9 @@ import numpy as np
 
 from dualdiff._jvp import add, plain
 from dualdiff._jvp.linalg import (
-    _EPS, _LA, NonDifferentiableError, _b, _check_distinct, _clusters, _kf, _kl, _mT, _reword,
-    _rtol, _rule, _shape, _sym, cholesky_jvp, det_jvp, eigh_jvp, eigvalsh_jvp, inv_jvp,
-    matrix_power_jvp, multi_dot_jvp, slogdet_jvp, solve_jvp)
+    _EPS, _LA, _NUMPY2, NonDifferentiableError, _b, _check_distinct, _clusters, _kf, _kl, _mT,
+    _reword, _rtol, _rule, _shape, _sym, cholesky_jvp, det_jvp, eigh_jvp, eigvalsh_jvp,
+    inv_jvp, matrix_power_jvp, multi_dot_jvp, slogdet_jvp, solve_jvp)
 
 _UNSET = object()          # numpy's "not given" (pinv's rtol=None differs from no rtol)
 
@@ -123,7 +123,7 @@ def qr_jvp(primals, tangents, mode="reduced"):
     return out, (_kl(dq), _kl(dr))
 
 
-# ---- pseudo-inverse, least squares ----------------------------------------------------------------
+# ---- pseudo-inverse, least squares -------------------------------------------------------------
 
 def _pinv_tangent(a, da_k, pa):
     """dA+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+ (k-first layout)."""
@@ -173,12 +173,14 @@ def pinv_jvp(primals, tangents, rcond=None, hermitian=False, rtol=_UNSET):
 
 
 @_rule("lstsq", nargs=2)
-def lstsq_jvp(primals, tangents, rcond=None):
+def lstsq_jvp(primals, tangents, rcond=_UNSET):
     """x = A+ b: dx = A+ (db - dA x) + A+ A+^T dA^T r + (I - A+ A) dA^T A+^T x with r = b - Ax
     and A+ cut off at lstsq's own rcond; d residuals = 2 r . dr; the rank is discrete (None);
     s as svdvals."""
     (a, b), (da, db) = primals, tangents
-    out = _LA.lstsq(a, b, rcond=rcond)
+    out = _LA.lstsq(a, b) if rcond is _UNSET else _LA.lstsq(a, b, rcond=rcond)
+    if rcond is _UNSET:                   # numpy's default: numpy 1's "warn" means -1
+        rcond = None if _NUMPY2 else -1.0
     x, res, _, sv = out
     m, n = _shape(a)
     k = _shape(da if da is not None else db)[-1]
@@ -324,7 +326,7 @@ def cond_jvp(primals, tangents, p=None):
     return out, t1 * np.expand_dims(n2, -1) + np.expand_dims(n1, -1) * t2
 
 
-# ---- the table ----------------------------------------------------------------------------------
+# ---- the table ---------------------------------------------------------------------------------
 
 RULES = {r.numpy_name: r for r in (
     solve_jvp, inv_jvp, det_jvp, slogdet_jvp, cholesky_jvp, eigh_jvp, eigvalsh_jvp, svd_jvp,

@@ -107,8 +107,10 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=NOVALUE):
 
 
 @implements(LA.lstsq)
-def lstsq(a, b, rcond=None):
-    return _rule("lstsq", (a, b), rcond=None if rcond is None else plain(rcond))
+def lstsq(a, b, rcond=NOVALUE):
+    # no rcond: numpy's own default, which differs between numpy 1 and 2
+    return _rule("lstsq", (a, b), **({} if rcond is NOVALUE else
+                                     {"rcond": rcond if rcond is None else plain(rcond)}))
 
 
 @implements(LA.matrix_power)
