@@ -282,6 +282,15 @@ def test_discrete_outputs_are_constants(rng):
     assert_close(dd.hessian(f)(a), -2.0 * np.eye(9).reshape(3, 3, 3, 3), 1e-14, "hessian")
 
 
+@pytest.mark.parametrize("ord", [None, 1, 2, 3, 0.5, np.inf])
+def test_norms_at_the_zero_vector_are_a_kink_like_abs_at_zero(ord):
+    """|t| ||v|| along every line: gradient 0 and Hessian 0 (abs'(0) = abs'' = 0), not NaN."""
+    f = lambda x: LA.norm(x, ord)
+    assert np.array_equal(dd.grad(f)(np.zeros(3)), np.zeros(3))
+    assert np.array_equal(dd.hessian(f)(np.zeros(3)), np.zeros((3, 3)))
+    assert np.array_equal(dd.hessian(LA.norm)(np.zeros((2, 2))), np.zeros((2, 2, 2, 2)))
+
+
 def test_every_numpy_linalg_function_is_served():
     """Each public function of numpy.linalg has a handler; eig and eigvals (complex) raise a
     TypeError naming their symmetric counterparts (below)."""

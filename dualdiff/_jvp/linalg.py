@@ -55,7 +55,9 @@ Conventions
 * det at an exactly singular matrix (LAPACK finds a zero pivot, A^-1 does not exist) uses the
   adjugate from the SVD: d det = tr(adj(A) dA). slogdet and cond raise there (-inf / inf).
 * norm: vector 1/inf/-inf norms and matrix 1/-1/inf/-inf norms use abs'(0) = 0 and share a
-  tie equally; vector norms give 0 at the zero vector; p-norms give 0 for zero entries.
+  tie equally; p-norms give 0 for zero entries. At the zero vector (or matrix, Frobenius) a
+  norm is a kink, |t| ||v|| along every line, and gets abs's convention: first and second
+  derivative 0.
 """
 import inspect
 import operator

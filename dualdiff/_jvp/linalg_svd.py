@@ -229,7 +229,8 @@ def _vector_tangent(x, dx, axes, ord, keep):
     kp = plain(keep)
     safe = np.where(kp == 0, 1.0, keep)                   # norm 0: the numerators are 0 too
     if ord == 2:
-        wgt = x / safe
+        # 0 at the zero vector, a constant: its second derivative is 0 too (abs'' = 0)
+        wgt = np.where(kp == 0, 0.0, x / safe)
     else:                # |x_i|^(p-1) sign(x_i) / ||x||^(p-1), 0 at x_i = 0 and at ||x|| = 0
         ratio = np.where(xp == 0, 1.0, np.abs(x)) / safe
         wgt = ratio ** (ord - 1) * (np.sign(xp) * (kp != 0))
