@@ -6,8 +6,9 @@ Second order applies each rule to itself, as the dual arrays do: tests/_nested_d
 deliberately minimal dual array that supports only the operations the rules are allowed to
 use and dispatches np.linalg.* back to the rules, so a rule that used anything else would
 fail here. Its output is checked against central differences of the rule's own first-order
-tangent and those against second differences of numpy's function. tests/test_linalg.py
-checks the same functions end to end through the transforms.
+tangent and those against second differences of numpy's function. Each second-order case
+runs once more through dd.hvp, on dualdiff's own dual arrays. tests/test_linalg.py checks
+the functions end to end inside user code.
 """
 import numpy as np
 import pytest

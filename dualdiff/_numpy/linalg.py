@@ -220,8 +220,8 @@ def outer(x1, x2, /):
 @implements(getattr(LA, "trace", None))
 def trace(x, /, *, offset=0, dtype=None):
     if not any(dtype is f or dtype == f for f in _FLOAT):
-        raise TypeError(f"numpy.linalg.trace(..., dtype={dtype!r}) would drop the derivative; "
-                        "drop dtype= (dual values are float64)")
+        raise TypeError(f"numpy.linalg.trace(..., dtype={dtype!r}) is not supported on dual "
+                        "values (they are float64): drop dtype=")
     return _m.trace(x, offset, -2, -1)
 
 
