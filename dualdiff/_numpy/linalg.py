@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from dualdiff import _arrays
-from dualdiff._jvp import apply, plain
+from dualdiff._jvp import apply
 from dualdiff._jvp.linalg_svd import RULES
 from dualdiff._numpy import NOVALUE, axis1, implements, ndim, no_out, shape
 from dualdiff._numpy import manipulation as _m, products as _p
@@ -43,6 +43,13 @@ def _rule(name, arrays, **params):
         if str(e).startswith("numpy.linalg."):          # named already, by a nested call
             raise
         raise LA.LinAlgError(f"numpy.linalg.{name}: {e}") from None
+
+
+def _value(x):
+    """The plain value of a cutoff (rcond, rtol, tol) or of matrix_rank's matrix, which may be
+    dual: a cutoff is a decision, not a variable. None stays None."""
+    v = _arrays.value_of(x) if x is not None else None
+    return x if v is NotImplemented else v
 
 
 # ---- inverses, determinants, factorisations ----------------------------------------------------
@@ -101,16 +108,15 @@ def qr(a, mode="reduced"):
 @implements(LA.pinv)
 def pinv(a, rcond=None, hermitian=False, *, rtol=NOVALUE):
     # rtol=None is not the same as no rtol (it switches numpy's default cutoff)
-    extra = {} if rtol is NOVALUE else {"rtol": rtol if rtol is None else plain(rtol)}
-    return _rule("pinv", (a,), rcond=rcond if rcond is None else plain(rcond),
+    extra = {} if rtol is NOVALUE else {"rtol": _value(rtol)}
+    return _rule("pinv", (a,), rcond=_value(rcond),
                  hermitian=hermitian, **extra)
 
 
 @implements(LA.lstsq)
 def lstsq(a, b, rcond=NOVALUE):
     # no rcond: numpy's own default, which differs between numpy 1 and 2
-    return _rule("lstsq", (a, b), **({} if rcond is NOVALUE else
-                                     {"rcond": rcond if rcond is None else plain(rcond)}))
+    return _rule("lstsq", (a, b), **({} if rcond is NOVALUE else {"rcond": _value(rcond)}))
 
 
 @implements(LA.matrix_power)
@@ -192,8 +198,8 @@ def cond(x, p=None):
 @implements(LA.matrix_rank)
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     """An integer: numpy's, on the values (a dual tol or rtol is a cutoff, not a variable)."""
-    extra = {} if rtol is None else {"rtol": plain(rtol)}
-    return LA.matrix_rank(plain(A), tol=None if tol is None else plain(tol),
+    extra = {} if rtol is None else {"rtol": _value(rtol)}
+    return LA.matrix_rank(_value(A), tol=_value(tol),
                           hermitian=hermitian, **extra)
 
 
