@@ -167,7 +167,8 @@ CASES = [
     # cutoffs that depend on x (dual scalars) are decisions, constant for the derivative
     case("dual-cutoffs", lambda x: LA.pinv(x[:, :3], rcond=1e-9 * np.abs(x[0, 3]))
          * LA.matrix_rank(x[:, :3], tol=1e-9 * np.abs(x[1, 3]))
-         + LA.lstsq(x[:, :3], x[:, 3], rcond=1e-9 * np.abs(x[2, 3]))[0], _rand(3, 4)),
+         + LA.lstsq(x[:, :3], x[:, 3], rcond=1e-9 * np.abs(x[2, 3]))[0],
+         lambda r: np.concatenate([general(r, (3, 3)), r.standard_normal((3, 1))], axis=1)),
     # an exactly singular matrix (LAPACK finds a zero pivot): det's adjugate branch
     case("det-singular", LA.det, lambda r: np.array([[1.0, 2, 3], [1, 2, 3], [4, 5, 7]])),
 ]
