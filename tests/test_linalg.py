@@ -1,0 +1,398 @@
+"""numpy.linalg inside user functions, end to end through the public transforms.
+
+Each case is a function of an array x written with plain numpy (np.linalg.* among it), at a
+random point well away from its non-differentiable set. Checked against central differences
+in random directions: dd.jacobian (chunks 1, 2, all), dd.jvp, dd.grad, and at second order
+dd.hessian, dd.hvp and dd.derivative(order=2), whose second derivatives come from the rules
+run on dual arrays. tests/test_jvp_linalg.py checks the rules themselves in more depth.
+"""
+import numpy as np
+import pytest
+
+import dualdiff as dd
+from _linalg_inputs import cond_input, general, qr_input, separated, spd, svd_matrix
+
+LA = np.linalg
+NUMPY2 = hasattr(LA, "vector_norm")      # numpy 2's array-API names and keywords (upper=)
+
+
+# ---- functions of x ----------------------------------------------------------------------------
+
+def _kernel_matrix(theta, t):
+    """Exponential covariance exp(t0) exp(-|t_i - t_j| / exp(t1)) + exp(t2) I."""
+    d = np.abs(t[:, None] - t[None, :])
+    return np.exp(theta[0]) * np.exp(-d / np.exp(theta[1])) + np.exp(theta[2]) * np.eye(len(t))
+
+
+def gaussian_loglik(t, y):
+    """-0.5 (log det K + r^T K^-1 r), r = y - theta_3: the kernel's parameters and a mean."""
+    def f(theta):
+        k = _kernel_matrix(theta, t)
+        r = y - theta[3]
+        return -0.5 * (LA.slogdet(k)[1] + r @ LA.solve(k, r))
+    return f
+
+
+def cholesky_loglik(y):
+    """The same likelihood with K = L L^T, L lower triangular with a positive diagonal exp(x_ii)
+    (x: n x n, the strict upper triangle unused), through cholesky and a solve with the factor."""
+    n = len(y)
+
+    def f(x):
+        low = np.tril(x, -1) + np.diag(np.exp(np.diagonal(x)))
+        k = low @ low.T
+        c = LA.cholesky(k)
+        z = LA.solve(c, y)
+        return -np.sum(np.log(np.diagonal(c))) - 0.5 * z @ z - 0.5 * n * np.log(2 * np.pi)
+    return f
+
+
+def _qr_signs(q, r):
+    """Q and R with R's diagonal made positive (LAPACK's signs are a convention)."""
+    s = np.sign(np.diagonal(r))
+    return np.concatenate([np.ravel(q * s), np.ravel(r * s[:, None])])
+
+
+def _sym_basis(rng, n, m):
+    """m random symmetric n x n matrices: S(x) = S0 + sum x_i B_i keeps its eigenvalues apart."""
+    b = rng.standard_normal((m, n, n))
+    return 0.1 * (b + np.swapaxes(b, 1, 2))
+
+
+def case(cid, f, make, numpy2=False):
+    marks = pytest.mark.skipif(numpy2 and not NUMPY2, reason="numpy >= 2 API")
+    return pytest.param(f, make, id=cid, marks=marks)
+
+
+def _m(gen, *shape, **kw):
+    return lambda rng: gen(rng, shape, **kw)
+
+
+def _rand(*shape):
+    return lambda rng: rng.standard_normal(shape)
+
+
+_T = np.linspace(0.0, 4.0, 8)
+_Y = np.cos(_T) + 0.3
+_B = np.random.default_rng(12345).standard_normal((4, 2))   # constants baked into the cases
+_SYM = _sym_basis(np.random.default_rng(2024), 4, 3)
+_S0 = np.diag([1.0, 2.0, 3.5, 5.0])
+
+CASES = [
+    case("loglik-exp-kernel", gaussian_loglik(_T, _Y), lambda r: r.normal(0, 0.3, 4)),
+    case("loglik-cholesky-factor", cholesky_loglik(_Y[:4]),
+         lambda r: 0.3 * np.tril(r.standard_normal((4, 4)))),
+    case("solve-vector", lambda x: LA.solve(x[:9].reshape(3, 3) + 2 * np.eye(3), x[9:]),
+         _rand(12)),
+    case("solve-matrix-const-a", lambda x: LA.solve(general(np.random.default_rng(7), (4, 4)), x),
+         _rand(4, 2)),
+    case("solve-batched", lambda x: LA.solve(x, np.ones((2, 3, 1)))[..., 0] ** 2,
+         _m(general, 2, 3, 3)),
+    case("inv", LA.inv, _m(general, 3, 3)),
+    case("inv-batched", lambda x: LA.inv(x) @ x[..., ::-1], _m(general, 2, 3, 3)),
+    case("det", LA.det, _m(general, 3, 3)),
+    case("det-batched", LA.det, _m(general, 2, 2, 3, 3)),
+    case("slogdet", lambda x: LA.slogdet(x)[1], _m(general, 4, 4)),
+    case("slogdet-batched", lambda x: LA.slogdet(x).logabsdet, _m(general, 2, 3, 3)),
+    case("cholesky", LA.cholesky, _m(spd, 3, 3)),
+    case("cholesky-upper", lambda x: LA.cholesky(x, upper=True), _m(spd, 3, 3, garbage="lower"),
+         numpy2=True),
+    case("cholesky-batched", LA.cholesky, _m(spd, 2, 3, 3)),
+    case("eigvalsh-of-S(x)", lambda x: LA.eigvalsh(_S0 + np.tensordot(x, _SYM, 1)), _rand(3)),
+    case("eigvalsh-batched", lambda x: LA.eigvalsh(x, UPLO="U"), _m(spd, 2, 3, 3,
+                                                                     garbage="lower")),
+    case("eigh", lambda x: np.concatenate([LA.eigh(x)[0], np.ravel(LA.eigh(x)[1] ** 2)]),
+         _m(spd, 3, 3)),
+    case("svd-nuclear-norm", lambda x: np.sum(LA.svd(x, compute_uv=False)), _m(svd_matrix, 4, 3)),
+    case("svd-rank-one-terms", lambda x: np.einsum("ip,pj->pij", *LA.svd(x, False)[::2]),
+         _m(svd_matrix, 3, 4)),
+    case("svd-singular-values", lambda x: LA.svd(x)[1], _m(svd_matrix, 2, 4, 3)),
+    case("svdvals", lambda x: LA.svdvals(x), _m(svd_matrix, 3, 5), numpy2=True),
+    case("qr-tall", lambda x: _qr_signs(*LA.qr(x)), _m(qr_input, 4, 3)),
+    case("qr-wide", lambda x: _qr_signs(*LA.qr(x)), _m(qr_input, 3, 4)),
+    case("qr-r", lambda x: np.abs(LA.qr(x, mode="r")), _m(qr_input, 4, 3)),
+    # the complement columns Q2 (V2) are any basis: only Q2 Q2^T is a function of x
+    case("qr-complete", lambda x: (lambda q, r: np.concatenate([
+        _qr_signs(q[:, :3], r[:3]), np.ravel(q[:, 3:] @ q[:, 3:].T)]))(*LA.qr(x, "complete")),
+        _m(qr_input, 5, 3)),
+    case("svd-full-wide", lambda x: (lambda u, s, vh: np.concatenate([
+        np.ravel(np.einsum("ip,pj->pij", u, vh[:2])), s, np.ravel(vh[2:].T @ vh[2:])]))(
+        *LA.svd(x)), _m(svd_matrix, 2, 4)),
+    case("svd-hermitian", lambda x: (lambda u, s, vh: np.einsum("ip,pj->pij", u, vh))(
+        *LA.svd(x, hermitian=True)), _m(spd, 3, 3)),
+    case("pinv", LA.pinv, _m(svd_matrix, 4, 3)),
+    case("pinv-hermitian", lambda x: LA.pinv(x, hermitian=True), _m(spd, 3, 3)),
+    case("lstsq", lambda x: np.concatenate([np.ravel(z) for z in (
+        lambda s: (s[0], s[1], s[3]))(LA.lstsq(x[:12].reshape(4, 3), x[12:], rcond=None))]),
+        _rand(16)),
+    case("lstsq-const-a", lambda x: LA.lstsq(svd_matrix(np.random.default_rng(3), (5, 3)), x)[0],
+         _rand(5, 2)),
+    case("matrix_power-3", lambda x: LA.matrix_power(x, 3), _m(general, 3, 3)),
+    case("matrix_power-neg", lambda x: LA.matrix_power(x, -2), _m(general, 2, 3, 3)),
+    case("multi_dot", lambda x: LA.multi_dot([x[0], _B, x[1:], x[1:].T]), _rand(3, 4)),
+    case("norm-default", LA.norm, _rand(3, 4)),
+    case("norm-vector-p", lambda x: LA.norm(x, 3, axis=1), _m(separated, 3, 4)),
+    case("norm-1-inf", lambda x: LA.norm(x, 1) + LA.norm(x, np.inf), _m(separated, 3, 4)),
+    case("norm-nuc-2", lambda x: np.stack([LA.norm(x, "nuc"), LA.norm(x, 2), LA.norm(x, -2)]),
+         _m(svd_matrix, 4, 3)),
+    case("vector_norm", lambda x: LA.vector_norm(x, ord=4, axis=(0, 2)), _m(separated, 2, 3, 4),
+         numpy2=True),
+    case("matrix_norm", lambda x: LA.matrix_norm(x, ord="fro", keepdims=True), _rand(2, 3, 3),
+         numpy2=True),
+    case("cond", lambda x: np.stack([LA.cond(x), LA.cond(x, "fro")]), _m(svd_matrix, 3, 3)),
+    case("cond-1-inf", lambda x: np.stack([LA.cond(x, 1), LA.cond(x, -np.inf)]),
+         _m(cond_input, 3, 3)),
+    case("norm-negative-orders", lambda x: np.stack([LA.norm(x, -1), LA.norm(x, -np.inf),
+                                                     LA.norm(x[0], -np.inf)]),
+         _m(separated, 3, 4)),
+    case("constant-outputs", lambda x: LA.matrix_power(x, 0) * LA.norm(x[0], 0) + x,
+         _m(general, 3, 3)),
+    case("matmul", lambda x: LA.matmul(x, x[..., ::-1, :]), _rand(2, 3, 3), numpy2=True),
+    case("tensordot", lambda x: LA.tensordot(x, x, axes=([1, 2], [2, 1])), _rand(2, 3, 3),
+         numpy2=True),
+    case("outer", lambda x: LA.outer(x, x[::-1] ** 2), _rand(4), numpy2=True),
+    case("trace-diagonal-transpose", lambda x: np.concatenate([
+        np.ravel(LA.trace(x * x, offset=1)), np.ravel(LA.diagonal(x) ** 3),
+        np.ravel(LA.matrix_transpose(x) * x)]), _rand(2, 3, 3), numpy2=True),
+    case("vecdot", lambda x: LA.vecdot(x, x[::-1] ** 2, axis=0), _rand(3, 4), numpy2=True),
+    case("cross", lambda x: LA.cross(x, x ** 2, axis=0), _rand(3, 2), numpy2=True),
+    case("np.cross-axes", lambda x: np.cross(x[:, :3], x[:, 3:] ** 2, axisc=0), _rand(2, 6)),
+    case("tensorinv", lambda x: LA.tensorinv(x, ind=2), lambda r: general(
+        r, (6, 6)).reshape(2, 3, 6)),
+    case("tensorsolve", lambda x: LA.tensorsolve(x, np.arange(6.0).reshape(2, 3)),
+         lambda r: general(r, (6, 6)).reshape(2, 3, 2, 3)),
+    # with chunk=1 each matrix is a constant (no tangent rows) in the other's sweeps
+    case("two-matrices", lambda x: np.concatenate([np.ravel(LA.inv(x[0])), LA.eigvalsh(x[1])]),
+         lambda r: np.stack([general(r, (3, 3)), spd(r, (3, 3))])),
+    # cutoffs that depend on x (dual scalars) are decisions, constant for the derivative
+    case("dual-cutoffs", lambda x: LA.pinv(x[:, :3], rcond=1e-9 * np.abs(x[0, 3]))
+         * LA.matrix_rank(x[:, :3], tol=1e-9 * np.abs(x[1, 3]))
+         + LA.lstsq(x[:, :3], x[:, 3], rcond=1e-9 * np.abs(x[2, 3]))[0],
+         lambda r: np.concatenate([general(r, (3, 3)), r.standard_normal((3, 1))], axis=1)),
+    # an exactly singular matrix (LAPACK finds a zero pivot): det's adjugate branch
+    case("det-singular", LA.det, lambda r: np.array([[1.0, 2, 3], [1, 2, 3], [4, 5, 7]])),
+]
+
+
+# ---- the checks --------------------------------------------------------------------------------
+
+H = 1e-6
+
+
+def central(f, x, v, h=H):
+    return (np.asarray(f(x + h * v)) - np.asarray(f(x - h * v))) / (2 * h)
+
+
+def assert_close(got, want, tol, what):
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    assert got.shape == want.shape, (what, got.shape, want.shape)
+    err = np.max(np.abs(got - want), initial=0.0) / max(1.0, np.max(np.abs(want), initial=0.0))
+    assert err <= tol, f"{what}: scaled error {err:.2e} > {tol:.0e}"
+
+
+def projected(f, c):
+    """A scalar function of x: the output of f weighted by c (every output entry counts)."""
+    return lambda x: np.sum(f(x) * c)
+
+
+@pytest.mark.parametrize("f,make", CASES)
+def test_first_order_matches_central_differences(f, make, rng):
+    """jacobian at chunks 1, 2 and all, and jvp, along random directions; values are numpy's."""
+    x = make(rng)
+    keep = x.copy()
+    want = np.asarray(f(x))
+    dirs = [rng.standard_normal(x.shape) for _ in range(2)]
+    fd = [central(f, x, v) for v in dirs]
+    for chunk in (1, 2, None):
+        jac = dd.jacobian(f, chunk=chunk)(x)
+        assert jac.shape == want.shape + x.shape
+        for v, d in zip(dirs, fd):
+            assert_close(np.tensordot(jac, v, x.ndim), d, 1e-6, f"jacobian chunk={chunk}")
+    value, t = dd.jvp(f, (x,), (dirs[0],))
+    assert_close(value, want, 1e-13, "jvp value")
+    assert_close(t, fd[0], 1e-6, "jvp")
+    np.testing.assert_array_equal(x, keep)
+
+
+@pytest.mark.parametrize("f,make", CASES)
+def test_second_order_matches_differences_of_the_gradient(f, make, rng):
+    """Hessian and hvp of a random projection c . f(x): H w against central differences of
+    the (exact, first-order) gradient along w; derivative(order=2) along a line against second
+    differences of f."""
+    x = make(rng)
+    c = rng.standard_normal(np.shape(f(x)))
+    g = projected(f, c)
+    w = rng.standard_normal(x.shape)
+    fd = central(dd.grad(g), x, w, 1e-5)
+    hess = dd.hessian(g)(x)
+    assert hess.shape == x.shape + x.shape
+    assert_close(np.tensordot(hess, w, x.ndim), fd, 1e-6, "hessian")
+    flat = hess.reshape(x.size, x.size)
+    assert_close(flat, flat.T, 1e-12, "symmetric")
+    assert_close(dd.hvp(g)(x, w), fd, 1e-6, "hvp")
+    line = lambda s: g(x + s * w)
+    h = 1e-4
+    d2 = (line(h) - 2 * line(0.0) + line(-h)) / h ** 2
+    assert_close(dd.derivative(line, order=2)(0.0), d2, 1e-5, "derivative(order=2)")
+    assert_close(dd.derivative(line)(0.0), central(line, 0.0, 1.0), 1e-6, "derivative")
+
+
+SMALL = [p for p in CASES if p.id in ("loglik-exp-kernel", "eigvalsh-of-S(x)", "svd-nuclear-norm",
+                                      "qr-wide", "lstsq")]
+
+
+@pytest.mark.parametrize("f,make", SMALL)
+def test_results_do_not_depend_on_the_chunk(f, make, rng):
+    """grad and hessian with one direction per sweep, two, or all agree (to BLAS rounding)."""
+    x = make(rng)
+    g = projected(f, rng.standard_normal(np.shape(f(x))))
+    grads = [dd.grad(g, chunk=k)(x) for k in (1, 2, None)]
+    hessians = [dd.hessian(g, chunk=k)(x) for k in (1, 2, None)]
+    for a in grads[1:]:
+        assert_close(a, grads[0], 1e-12, "grad")
+    for a in hessians[1:]:
+        assert_close(a, hessians[0], 1e-10, "hessian")
+
+
+# ---- values, discrete outputs, coverage --------------------------------------------------------
+
+VALUES = [   # (function, input): the value of a rule-based function is numpy's, bit for bit
+    (LA.inv, _m(general, 3, 3)), (LA.det, _m(general, 2, 3, 3)), (LA.cholesky, _m(spd, 4, 4)),
+    (lambda a: LA.slogdet(a)[1], _m(general, 3, 3)), (LA.eigvalsh, _m(spd, 3, 3)),
+    (lambda a: LA.eigh(a)[1], _m(spd, 3, 3)), (lambda a: LA.svd(a)[0], _m(svd_matrix, 4, 3)),
+    (lambda a: LA.qr(a)[1], _m(qr_input, 4, 3)), (LA.pinv, _m(svd_matrix, 3, 4)),
+    (lambda a: LA.lstsq(a, np.ones(4))[0], _m(svd_matrix, 4, 3)), (LA.norm, _rand(3, 4)),
+    (lambda a: LA.norm(a, "nuc"), _m(svd_matrix, 3, 3)), (LA.cond, _m(general, 3, 3)),
+    (lambda a: LA.solve(a, np.arange(3.0)), _m(general, 3, 3)),
+    (lambda a: LA.svd(a, compute_uv=False), _rand(3, 5)),
+    (lambda a: LA.matrix_power(a, 5), _m(general, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("func,make", VALUES)
+def test_values_are_numpys_bit_for_bit(func, make, rng):
+    x = make(rng)
+    value, _ = dd.jvp(func, (x,), (rng.standard_normal(x.shape),))
+    np.testing.assert_array_equal(value, func(x))
+
+
+def test_discrete_outputs_are_constants(rng):
+    """matrix_rank, slogdet's sign and lstsq's rank are plain numbers inside f: no derivative,
+    at first and second order."""
+    a = general(rng, (3, 3))
+    a[0] *= -1.0 if LA.det(a) > 0 else 1.0                     # a negative determinant
+    f = lambda x: (LA.matrix_rank(x) + LA.lstsq(x, np.ones(3))[2]) * np.sum(x) \
+        + LA.slogdet(x)[0] * np.sum(x * x)
+    assert_close(dd.grad(f)(a), 6.0 - 2.0 * a, 1e-14, "grad")
+    assert_close(dd.hessian(f)(a), -2.0 * np.eye(9).reshape(3, 3, 3, 3), 1e-14, "hessian")
+
+
+@pytest.mark.parametrize("ord", [None, 1, 2, 3, 0.5, np.inf])
+def test_norms_at_the_zero_vector_are_a_kink_like_abs_at_zero(ord):
+    """|t| ||v|| along every line: gradient 0 and Hessian 0 (abs'(0) = abs'' = 0), not NaN."""
+    f = lambda x: LA.norm(x, ord)
+    assert np.array_equal(dd.grad(f)(np.zeros(3)), np.zeros(3))
+    assert np.array_equal(dd.hessian(f)(np.zeros(3)), np.zeros((3, 3)))
+    assert np.array_equal(dd.hessian(LA.norm)(np.zeros((2, 2))), np.zeros((2, 2, 2, 2)))
+
+
+def test_every_numpy_linalg_function_is_served():
+    """Each public function of numpy.linalg has a handler; eig and eigvals (complex) raise a
+    TypeError naming their symmetric counterparts (below)."""
+    from dualdiff._numpy import FUNCTIONS
+    public = [n for n in dir(LA) if not n.startswith("_") and callable(getattr(LA, n))
+              and n not in ("LinAlgError", "test")]
+    assert [n for n in public if getattr(LA, n) not in FUNCTIONS] == []
+    assert np.cross in FUNCTIONS
+
+
+# ---- points without a derivative, bad calls ----------------------------------------------------
+
+def _with_values(rng, values):
+    q = np.linalg.qr(rng.standard_normal((len(values), len(values))))[0]
+    return (q * values) @ q.T
+
+
+def _sum(f):
+    return lambda x: np.sum(f(x))
+
+
+ERRORS = [   # (transform, function, input, exception, words the message must contain)
+    (dd.jacobian, lambda x: LA.eigh(x)[1], lambda r: _with_values(r, [1.0, 1.0, 3.0]),
+     ValueError, ["numpy.linalg.eigh", "repeated eigenvalues", "eigvalsh"]),
+    (dd.hessian, _sum(LA.eigvalsh), lambda r: _with_values(r, [1.0, 1.0, 3.0]),
+     ValueError, ["numpy.linalg.eigvalsh", "second derivative", "repeated"]),
+    (dd.jacobian, lambda x: LA.svd(x)[0], lambda r: svd_matrix(r, (4, 3), np.array([2., 2, 1])),
+     ValueError, ["numpy.linalg.svd", "repeated singular values", "svdvals"]),
+    (dd.hessian, lambda x: LA.norm(x, 2), lambda r: svd_matrix(r, (4, 3), np.array([2., 2, 1])),
+     ValueError, ["numpy.linalg.norm", "second derivative"]),
+    (dd.jacobian, lambda x: LA.qr(x)[1], lambda r: svd_matrix(r, (5, 3), np.array([3., 1, 0])),
+     ValueError, ["numpy.linalg.qr", "linearly dependent"]),
+    (dd.grad, lambda x: LA.slogdet(x)[1], lambda r: np.array([[1.0, 2], [2, 4]]),
+     ValueError, ["numpy.linalg.slogdet", "singular", "det"]),
+    (dd.grad, LA.cond, lambda r: np.diag([1.0, 0.0]), ValueError,
+     ["numpy.linalg.cond", "singular"]),
+    (dd.hessian, _sum(lambda x: LA.pinv(x, rcond=1e-3)),
+     lambda r: svd_matrix(r, (5, 4), np.array([3.0, 1.5, 0.0, 0.0])),
+     ValueError, ["numpy.linalg.pinv", "second derivative", "rank-deficient"]),
+    (dd.jacobian, lambda x: LA.solve(x, np.ones(2)), lambda r: np.ones((2, 2)),
+     LA.LinAlgError, ["numpy.linalg.solve", "Singular matrix"]),
+    (dd.hessian, _sum(LA.cholesky), lambda r: -np.eye(2),
+     LA.LinAlgError, ["numpy.linalg.cholesky", "positive definite"]),
+    (dd.jacobian, lambda x: LA.qr(x, mode="raw")[0], _rand(3, 3),
+     TypeError, ["numpy.linalg.qr", "mode='raw'"]),
+    (dd.jacobian, lambda x: LA.multi_dot([x, x], out=np.empty((3, 3))), _rand(3, 3),
+     TypeError, ["numpy.linalg.multi_dot", "out="]),
+    (dd.jacobian, lambda x: LA.trace(x, dtype=int), _rand(3, 3),
+     TypeError, ["numpy.linalg.trace", "dtype="]),
+    (dd.jacobian, lambda x: LA.eig(x)[0], _rand(3, 3), TypeError, ["numpy.linalg.eig", "eigh"]),
+    (dd.jacobian, LA.eigvals, _rand(3, 3), TypeError, ["numpy.linalg.eigvals", "eigvalsh"]),
+    (dd.jacobian, lambda x: LA.outer(x, x), _rand(3, 3), ValueError,
+     ["numpy.linalg.outer", "one-dimensional"]),
+    (dd.jacobian, lambda x: LA.cross(x, x), _rand(3, 2), ValueError,
+     ["numpy.linalg.cross", "3-dimensional"]),
+    (dd.jacobian, lambda x: LA.tensorinv(x, ind=0), _rand(3, 3), ValueError,
+     ["numpy.linalg.tensorinv", "ind"]),
+]
+
+
+@pytest.mark.parametrize("transform,f,make,exc,words", ERRORS,
+                         ids=[f"{i}-{e[3].__name__}-{e[4][0]}" for i, e in enumerate(ERRORS)])
+def test_no_derivative_or_bad_call_raises_naming_the_function(transform, f, make, exc, words, rng):
+    """Never a NaN, an inf or a silently wrong number: an exception naming numpy's function
+    (numpy.linalg.solve, not solve), the reason and, where there is one, the way out."""
+    if not hasattr(LA, words[0].split(".")[-1]):
+        pytest.skip(f"{words[0]} is numpy >= 2")
+    with pytest.raises(exc) as err:
+        transform(f)(make(rng))
+    for w in words:
+        assert w in str(err.value), (w, str(err.value))
+
+
+# ---- cost --------------------------------------------------------------------------------------
+
+def test_lapack_calls_per_sweep_do_not_grow_with_the_directions(rng, monkeypatch):
+    """The Gaussian log-likelihood's gradient (4 parameters) and Hessian in one sweep make the
+    same numpy.linalg calls as with one direction: every direction shares each factorisation."""
+    f = gaussian_loglik(_T, _Y)
+    theta = rng.normal(0, 0.3, 4)
+    calls = []
+    for name in ("solve", "inv", "slogdet", "det", "cholesky", "eigh", "svd", "qr"):
+        def counted(*args, _orig=getattr(LA, name), _name=name, **kwargs):
+            if isinstance(args[0], np.ndarray):     # LAPACK's work (dual arrays dispatch on)
+                calls.append(_name)
+            return _orig(*args, **kwargs)
+        monkeypatch.setattr(LA, name, counted)
+
+    def count(transform, x):
+        calls.clear()
+        transform(x)
+        return sorted(calls)
+    first = lambda t: f(np.concatenate([t, theta[1:]]))        # one parameter: one direction
+    one = count(dd.grad(first), theta[:1])
+    assert one == ["inv", "slogdet", "solve", "solve"]          # f itself: slogdet, solve
+    assert count(dd.grad(f, chunk=4), theta) == one
+    assert count(dd.grad(f, chunk=1), theta) == sorted(one * 4)
+    one = count(dd.hessian(first), theta[:1])
+    assert len(one) == 7
+    assert count(dd.hessian(f, chunk=4), theta) == one
