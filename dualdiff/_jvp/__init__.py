@@ -34,7 +34,8 @@ def plain(x):
     tie-breaking) are taken on these and are constants for the derivative."""
     while not isinstance(x, np.ndarray) and hasattr(x, "value"):
         x = x.value
-    return np.asarray(x)
+    v = _arrays.value_of(x)
+    return np.asarray(x if v is NotImplemented else v)
 
 
 # rule(args) with dual arguments: _arrays.apply_rule (compiled: it runs on every product)

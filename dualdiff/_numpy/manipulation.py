@@ -261,6 +261,9 @@ def trace(a, offset=0, axis1_=0, axis2=1, dtype=None, out=None, **kw):
     ax1 = kw.pop("axis1", axis1_)
     refuse(np.trace, **kw)
     no_out(np.trace, out)
+    if dtype is not None and np.dtype(dtype) != np.float64:
+        raise TypeError(f"numpy.trace(..., dtype={dtype!r}) is not supported on dual values "
+                        "(they are float64); drop the keyword")
     from dualdiff._numpy.reductions import sum_
     return sum_(diagonal(a, offset, ax1, axis2), axis=-1)
 
