@@ -592,6 +592,28 @@ def hvp(f, argnums=0, chunk=None):
     return hv
 
 
+def directional(f, args, kwargs, argnum, V, W=None, name="directional"):
+    """f's derivatives at args along the columns of V (shape arg.shape + (k,)), with respect
+    to argument argnum: (value, D) with D of shape out.shape + (k,) -- one sweep of k given
+    directions. With W (arg.shape + (k2,)) too, one hyper-dual sweep with e1 = V, e2 = W:
+    D[..., p, q] = D^2 f [V_p, W_q]. The sweep the sparse transforms run with a compressed
+    seed matrix (and that others may chunk themselves)."""
+    inputs = _Inputs(args, (argnum,), name)
+    a = inputs.arrays[0]
+    V = np.asarray(V, dtype=np.float64)
+    if V.shape[:-1] != a.shape:
+        raise ValueError(f"{name}: directions of shape {V.shape} for an argument of shape {a.shape}")
+    d1 = _Given([V])
+    d2 = None
+    if W is not None:
+        W = np.asarray(W, dtype=np.float64)
+        if W.shape[:-1] != a.shape:
+            raise ValueError(f"{name}: directions of shape {W.shape} for an argument of shape "
+                             f"{a.shape}")
+        d2 = _Given([W])
+    return _sweeps(f, inputs, kwargs, [(d1, d2)], name, False)[0]
+
+
 def second_directional(f, primals, u, w):
     """D^2 f(primals)[u, w] for any f (array outputs too): one hyper-dual sweep with e1 = u
     and e2 = w. Used by dd.check_rule."""
