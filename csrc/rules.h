@@ -308,6 +308,84 @@ static inline dd_jet2 dd_power_jet2(double a, double b)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* The derivative as a function.                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+/* f' written with the table's own functions, in Python syntax (x; a, b for binary rows;
+ * where() takes a condition on values; the constants LN2, LN10, DEG, TWO_SQRTPI). dualdiff
+ * evaluates it on dual values only beyond second order -- a third derivative, a transform
+ * nested in a second-order one -- where the chain rule needs f' as a function it can
+ * differentiate again, which the numbers f', f'' of a row are not (ForwardDiff's DiffRules
+ * state f' this way for the same reason). It is the table's one other statement of f': its
+ * values are checked against the rows' f' and, differentiated by dualdiff, against f''
+ * (tests/test_rules.py), so the two cannot drift apart. Steps and kinks follow the rows'
+ * conventions: abs' = sign (0 at 0), relu' = 0 at 0, ties of maximum/minimum give 1/2. */
+#define DD_UNARY_DERIVATIVES(D)                                                              \
+  D(exp,        "exp(x)")                                                                    \
+  D(expm1,      "exp(x)")                                                                    \
+  D(exp2,       "exp2(x) * LN2")                                                             \
+  D(log,        "reciprocal(x)")                                                             \
+  D(log1p,      "reciprocal(1.0 + x)")                                                       \
+  D(log2,       "reciprocal(x * LN2)")                                                       \
+  D(log10,      "reciprocal(x * LN10)")                                                      \
+  D(sqrt,       "0.5 * reciprocal(sqrt(x))")                                                 \
+  D(cbrt,       "reciprocal(3.0 * square(cbrt(x)))")                                         \
+  D(square,     "2.0 * x")                                                                   \
+  D(reciprocal, "-square(reciprocal(x))")                                                    \
+  D(sin,        "cos(x)")                                                                    \
+  D(cos,        "-sin(x)")                                                                   \
+  D(tan,        "1.0 + square(tan(x))")                                                      \
+  D(arcsin,     "reciprocal(sqrt((1.0 - x) * (1.0 + x)))")                                   \
+  D(arccos,     "-reciprocal(sqrt((1.0 - x) * (1.0 + x)))")                                  \
+  D(arctan,     "reciprocal(1.0 + square(x))")                                               \
+  D(sinh,       "cosh(x)")                                                                   \
+  D(cosh,       "sinh(x)")                                                                   \
+  D(tanh,       "square(reciprocal(cosh(x)))")                                               \
+  D(arcsinh,    "reciprocal(hypot(x, 1.0))")                                                 \
+  D(arccosh,    "reciprocal(sqrt((x - 1.0) * (x + 1.0)))")                                   \
+  D(arctanh,    "reciprocal((1.0 - x) * (1.0 + x))")                                         \
+  D(erf,        "TWO_SQRTPI * exp(-square(x))")                                              \
+  D(erfc,       "-TWO_SQRTPI * exp(-square(x))")                                             \
+  D(sigmoid,    "sigmoid(x) * sigmoid(-x)")                                                  \
+  D(softplus,   "sigmoid(x)")                                                                \
+  D(deg2rad,    "DEG")                                                                       \
+  D(rad2deg,    "1.0 / DEG")                                                                 \
+  D(abs,        "sign(x)")                                                                   \
+  D(relu,       "where(x > 0.0, 1.0, 0.0)")                                                  \
+  D(sign,       "0.0")                                                                       \
+  D(floor,      "0.0")                                                                       \
+  D(ceil,       "0.0")                                                                       \
+  D(trunc,      "0.0")                                                                       \
+  D(rint,       "0.0")
+
+/* binary rows: the two partials f_a, f_b */
+#define DD_BINARY_DERIVATIVES(D)                                                             \
+  D(arctan2,   "b * reciprocal(square(hypot(a, b)))",                                        \
+               "-a * reciprocal(square(hypot(a, b)))")                                       \
+  D(hypot,     "a * reciprocal(hypot(a, b))", "b * reciprocal(hypot(a, b))")                 \
+  D(maximum,   "where(a > b, 1.0, where(a == b, 0.5, 0.0))",                                 \
+               "where(a == b, 0.5, where(a > b, 0.0, 1.0))")                                 \
+  D(minimum,   "where(a < b, 1.0, where(a == b, 0.5, 0.0))",                                 \
+               "where(a == b, 0.5, where(a < b, 0.0, 1.0))")                                 \
+  D(fmax,      "where((a > b) | isnan(b), 1.0, where(a == b, 0.5, 0.0))",                    \
+               "where(a == b, 0.5, where((a > b) | isnan(b), 0.0, 1.0))")                    \
+  D(fmin,      "where((a < b) | isnan(b), 1.0, where(a == b, 0.5, 0.0))",                    \
+               "where(a == b, 0.5, where((a < b) | isnan(b), 0.0, 1.0))")                    \
+  D(logaddexp, "sigmoid(a - b)", "sigmoid(b - a)")                                           \
+  /* x^y is flat in y at x = 0 (the row's convention): ln taken as ln 1 = 0 there */         \
+  D(power,     "b * power(a, b - 1.0)",                                                      \
+               "power(a, b) * log(where((a == 0.0) & (b > 0.0), 1.0, a))")
+
+#define DD_DERIV_OF(name, expr) expr,
+#define DD_DERIV2_OF(name, ea, eb) {ea, eb},
+#define DD_DNAME_OF(name, ...) #name,
+static const char *const dd_unary_derivative_names[] = { DD_UNARY_DERIVATIVES(DD_DNAME_OF) 0 };
+static const char *const dd_binary_derivative_names[] = { DD_BINARY_DERIVATIVES(DD_DNAME_OF) 0 };
+static const char *const dd_unary_derivatives[] = { DD_UNARY_DERIVATIVES(DD_DERIV_OF) 0 };
+static const char *const dd_binary_derivatives[][2] = { DD_BINARY_DERIVATIVES(DD_DERIV2_OF)
+                                                        {0, 0} };
+
+/* ---------------------------------------------------------------------------------------- */
 /* Expansion of the table into inline jets, and into lists the other files iterate.         */
 /* ---------------------------------------------------------------------------------------- */
 #define DD_DEFINE_UNARY(name, lo, hi, shared, F, D1, D2)                                     \

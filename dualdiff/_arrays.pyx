@@ -50,7 +50,7 @@ from cpython.long cimport PyLong_Check
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 
 from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, make_dualvec,
-                            make_hypervec, vec_parts, join_tags, np_unary,
+                            make_hypervec, vec_parts, level_key2, np_unary,
                             np_binary, np_op, replay, is_real, is_scalar_dual, next_tag)
 
 import numpy as np
@@ -58,7 +58,11 @@ from dualdiff import _core
 
 cnp.import_array()
 
-# the parts of a dual array; e12 carries two direction axes, e1 and e2 one each
+# The parts of a dual array of m levels: one per non-empty subset of the levels, part p
+# holding the coefficient of the product of the infinitesimals in subset (bitmask) p + 1, with
+# one direction axis per level of the subset, in level order. One level: e1. Two (a
+# hyper-dual array): e1, e2, e12. Three or more (transforms nested beyond second order): e1,
+# e2, e12, e3, e13, e23, e123, ...
 cdef enum:
     E1 = 0
     E2 = 1
@@ -78,13 +82,19 @@ cdef class DualArray:
     """
     cdef readonly object value
     cdef object e1, e2, e12     # stored tangent parts: read them through _part()/_rows()
+    cdef list extra             # the parts after e12 (three or more levels)
     cdef Py_ssize_t lo[3]       # the window of part p when `windowed` (_windows.pxi)
     cdef Py_ssize_t hi[3]
     cdef bint windowed
-    cdef readonly int order
-    cdef readonly int tag
+    cdef readonly int order     # the number of levels (1: dual, 2: hyper-dual, ...)
+    cdef readonly tuple tags    # each level's transform tag, in level order (see _core, levels)
 
     __array_priority__ = 1000.0
+
+    @property
+    def tag(self):
+        """The tag of the first level."""
+        return self.tags[0]
 
     def __init__(self, *args, **kwargs):
         raise TypeError("DualArray is made by dualdiff's transforms (grad, jacobian, jvp, ...); "
@@ -213,7 +223,8 @@ cdef class DualArray:
         return _call(np.remainder, (a, b), {})
 
     def __neg__(self):
-        return _rebuild(self, np.negative(self.value), [np.negative(t) for t in _parts(self)], -1)
+        return _rebuild(self, np.negative(self.value), [np.negative(t) for t in _parts(self)],
+                        None)
 
     def __pos__(self):
         return self
@@ -319,12 +330,20 @@ cdef class DualArray:
 # ======================================== parts =============================================
 
 cdef inline int _nparts(DualArray d):
-    return 1 if d.order == 1 else 3
+    return (1 << d.order) - 1
+
+
+cdef inline int _popcount(int m):
+    cdef int c = 0
+    while m:
+        c += m & 1
+        m >>= 1
+    return c
 
 
 cdef inline int _ndir(int p):
-    """Trailing direction axes of part p."""
-    return 2 if p == E12 else 1
+    """Trailing direction axes of part p: the levels in its subset."""
+    return 1 if p < 2 else 2 if p == 2 else _popcount(p + 1)
 
 
 cdef inline object _stored(DualArray d, int p):
@@ -332,8 +351,8 @@ cdef inline object _stored(DualArray d, int p):
     if p == E1:
         return d.e1
     if p >= _nparts(d):
-        raise IndexError(f"a dual array of order {d.order} has no part {p}")
-    return d.e2 if p == E2 else d.e12
+        raise IndexError(f"a dual array of {d.order} level(s) has no part {p}")
+    return d.e2 if p == E2 else d.e12 if p == E12 else d.extra[p - 3]
 
 
 cdef inline void _set_stored(DualArray d, int p, object t):
@@ -341,8 +360,10 @@ cdef inline void _set_stored(DualArray d, int p, object t):
         d.e1 = t
     elif p == E2:
         d.e2 = t
-    else:
+    elif p == E12:
         d.e12 = t
+    else:
+        d.extra[p - 3] = t
 
 
 cdef inline object _part(DualArray d, int p):
@@ -353,7 +374,17 @@ cdef inline object _part(DualArray d, int p):
 
 cdef list _parts(DualArray d):
     _densify(d)
-    return [d.e1] if d.order == 1 else [d.e1, d.e2, d.e12]
+    if d.order == 1:
+        return [d.e1]
+    if d.order == 2:
+        return [d.e1, d.e2, d.e12]
+    return [d.e1, d.e2, d.e12] + d.extra
+
+
+cdef inline int _kl(DualArray d, int level):
+    """The number of directions of a level."""
+    t = _stored(d, (1 << level) - 1)
+    return t.shape[t.ndim - 1]
 
 
 cdef inline int _k1(DualArray d):
@@ -361,7 +392,18 @@ cdef inline int _k1(DualArray d):
 
 
 cdef inline int _k2(DualArray d):
-    return d.e2.shape[d.e2.ndim - 1] if d.order == 2 else 0
+    return d.e2.shape[d.e2.ndim - 1] if d.order >= 2 else 0
+
+
+cdef tuple _directions(DualArray d):
+    """Each level's number of directions."""
+    return tuple(_kl(d, j) for j in range(d.order))
+
+
+cdef tuple _dirs_of(tuple ks, int p):
+    """The direction axes of part p of an array whose levels have ks directions."""
+    cdef int j, m = p + 1
+    return tuple(ks[j] for j in range(len(ks)) if m >> j & 1)
 
 
 cdef inline object _at(list parts, int p):
@@ -370,54 +412,163 @@ cdef inline object _at(list parts, int p):
 
 # ======================================== construction ======================================
 
-cdef inline DualArray _new(cnp.ndarray value, cnp.ndarray e1, object e2, object e12, int tag):
+cdef inline DualArray _new(cnp.ndarray value, cnp.ndarray e1, object e2, object e12, tuple tags):
+    """A dual array of one level (e2 None) or two."""
     cdef DualArray r = DualArray.__new__(DualArray)
     r.value = value
     r.e1 = e1
     r.e2 = e2
     r.e12 = e12
     r.order = 1 if e2 is None else 2
-    r.tag = tag
+    r.tags = tags
     return r
 
 
-cdef DualArray _rebuild(DualArray like, object value, list parts, int tag):
-    """A dual array of like's order from a value and dense parts (tag -1: like's tag)."""
-    return _new(np.asarray(value, dtype=_F64), np.asarray(parts[0], dtype=_F64),
-                None if like.order == 1 else np.asarray(parts[E2], dtype=_F64),
-                None if like.order == 1 else np.asarray(parts[E12], dtype=_F64),
-                like.tag if tag < 0 else tag)
+cdef DualArray _new_levels(object value, list parts, tuple tags):
+    """A dual array of len(tags) levels from its dense parts."""
+    cdef DualArray r
+    if len(parts) != (1 << len(tags)) - 1:
+        raise ValueError(f"{len(tags)} levels take {(1 << len(tags)) - 1} parts, not {len(parts)}")
+    if len(tags) <= 2:
+        return _new(np.asarray(value, dtype=_F64), np.asarray(parts[0], dtype=_F64),
+                    _at(parts, E2), _at(parts, E12), tags)
+    r = _new(np.asarray(value, dtype=_F64), np.asarray(parts[0], dtype=_F64), parts[1],
+             parts[2], tags)
+    r.extra = list(parts[3:])
+    r.order = len(tags)
+    return r
+
+
+cdef DualArray _rebuild(DualArray like, object value, list parts, object tags):
+    """A dual array of like's levels from a value and dense parts (tags None: like's)."""
+    return _new_levels(value, [np.asarray(t, dtype=_F64) for t in parts],
+                       like.tags if tags is None else tags)
 
 
 cdef list _zero_parts(DualArray like, tuple shape):
     """Zero tangents of the given value shape with like's directions (for constants)."""
-    if like.order == 1:
-        return [np.zeros(shape + (_k1(like),))]
-    return [np.zeros(shape + (_k1(like),)), np.zeros(shape + (_k2(like),)),
-            np.zeros(shape + (_k1(like), _k2(like)))]
+    cdef tuple ks = _directions(like)
+    return [np.zeros(shape + _dirs_of(ks, p)) for p in range(_nparts(like))]
 
 
-def seed(value, int tag, e1, e2=None, Py_ssize_t lo1=-1, Py_ssize_t hi1=-1,
+# ---- levels of different transforms meeting (nested transforms) ----------------------------
+
+cdef tuple _union_levels(tuple ta, tuple tb):
+    """The levels of a result whose operands have levels ta and tb (sorted tags): a level of
+    one transform is shared when both have it; a tag that one has twice (a second-order
+    transform's two levels) and the other once cannot be matched -- the two are values of
+    different orders of one transform, or duals of two kinds made by hand."""
+    cdef list out = []
+    cdef Py_ssize_t i = 0, j = 0, ca, cb
+    while i < len(ta) or j < len(tb):
+        t = ta[i] if i < len(ta) else tb[j]
+        if j < len(tb) and tb[j] < t:
+            t = tb[j]
+        ca = cb = 0
+        while i < len(ta) and ta[i] == t:
+            ca += 1
+            i += 1
+        while j < len(tb) and tb[j] == t:
+            cb += 1
+            j += 1
+        if ca and cb and ca != cb:
+            if t == 0:
+                raise TypeError("cannot mix Dual and HyperDual in one operation: use HyperDual "
+                                "throughout for second derivatives (convert with "
+                                "HyperDual(x.real, x.eps, 0.0, 0.0))")
+            raise TypeError("a first-order value and a second-order value of one transform met "
+                            "in one operation")
+        out.extend([t] * max(ca, cb))
+    return tuple(out)
+
+
+cdef DualArray _promote(DualArray d, tuple tags, tuple ks):
+    """d among the levels `tags` (a superset of d's, with ks directions each): d's parts go to
+    the subsets of its own levels, every other part is zero."""
+    cdef list where = []
+    cdef Py_ssize_t i, j = 0
+    cdef int p, mask, sub, b
+    if d.tags == tags:
+        return d
+    for i in range(len(tags)):              # d's level j sits at position where[j]
+        if j < d.order and d.tags[j] == tags[i]:
+            where.append(i)
+            j += 1
+    if j != d.order:
+        raise TypeError("dual values of unrelated transforms met in one operation")
+    own = _parts(d)
+    shape = d.value.shape
+    parts = []
+    for p in range(1, 1 << len(tags)):
+        sub = 0                             # the same subset in d's levels, if it is one
+        mask = p
+        for b in range(d.order):
+            if mask >> where[b] & 1:
+                sub |= 1 << b
+                mask &= ~(1 << where[b])
+        parts.append(own[sub - 1] if mask == 0 else np.zeros(shape + _dirs_of(ks, p - 1)))
+    return _new_levels(d.value, parts, tags)
+
+
+cdef bint _same_levels(DualArray a, DualArray b) except -1:
+    """a and b can meet directly: the same levels with the same directions."""
+    if a.tags is not b.tags and a.tags != b.tags:
+        return False
+    if _k1(a) != _k1(b) or _k2(a) != _k2(b):
+        if a.tags[0] == 0 or b.tags[0] == 0:
+            raise TypeError(f"dual operands carry different numbers of directions ({_k1(a)} "
+                            f"and {_k1(b)}): a Dual made by hand met this transform's values")
+        raise TypeError(f"dual operands carry different numbers of directions ({_k1(a)} and "
+                        f"{_k1(b)}): a value of another transform met this transform's values")
+    return a.order <= 2 or _directions(a) == _directions(b)
+
+
+cdef list _align(list duals):
+    """Dual arrays (None: constants) brought to the union of their levels."""
+    cdef DualArray d
+    cdef tuple tags = None
+    cdef dict ks = {}
+    for o in duals:
+        if o is not None:
+            d = o
+            tags = d.tags if tags is None else _union_levels(tags, d.tags)
+    if tags is None:
+        return duals
+    for o in duals:
+        if o is not None:
+            d = o
+            for j, k in enumerate(_directions(d)):
+                key = (d.tags[j], sum(1 for t in d.tags[:j] if t == d.tags[j]))
+                if ks.setdefault(key, k) != k:
+                    raise TypeError("dual operands carry different numbers of directions on "
+                                    "one level: values of different sweeps met")
+    kt = tuple(ks[(t, sum(1 for u in tags[:i] if u == t))] for i, t in enumerate(tags))
+    return [None if o is None else _promote(<DualArray>o, tags, kt) for o in duals]
+
+
+def seed(value, tuple tags, e1, e2=None, Py_ssize_t lo1=-1, Py_ssize_t hi1=-1,
          Py_ssize_t lo2=-1, Py_ssize_t hi2=-1):
     """The dual array a transform passes to f: float64 `value` with tangent parts e1 (and e2;
-    e12 starts zero). A window lo..hi (a 1-D value) says e1 (e2) stores only those rows, as
-    the seeded directions are zero elsewhere; -1: every row is stored."""
+    e12 starts zero) on levels `tags`. A window lo..hi (a 1-D value) says e1 (e2) stores only
+    those rows, as the seeded directions are zero elsewhere; -1: every row is stored."""
     v = np.asarray(value, dtype=_F64)
     cdef Py_ssize_t lo[3]
     cdef Py_ssize_t hi[3]
     cdef Py_ssize_t n
     t1 = np.asarray(e1, dtype=_F64)
     _check_tangent(v, t1, lo1, hi1, "e1")
+    if len(tags) != (1 if e2 is None else 2):
+        raise ValueError("seed: one tag per level")
     if e2 is None:
         if lo1 < 0:
-            return _new(v, t1, None, None, tag)
+            return _new(v, t1, None, None, tags)
         lo[0], hi[0] = lo1, hi1
-        return _new_windowed(v, [t1], lo, hi, tag)
+        return _new_windowed(v, [t1], lo, hi, tags)
     t2 = np.asarray(e2, dtype=_F64)
     _check_tangent(v, t2, lo2, hi2, "e2")
     k1, k2 = t1.shape[-1], t2.shape[-1]
     if lo1 < 0 and lo2 < 0:
-        return _new(v, t1, t2, _zeros_readonly(v.shape + (k1, k2)), tag)
+        return _new(v, t1, t2, _zeros_readonly(v.shape + (k1, k2)), tags)
     n = v.shape[0]
     lo[0], hi[0] = lo1, hi1
     lo[1], hi[1] = lo2, hi2
@@ -426,26 +577,32 @@ def seed(value, int tag, e1, e2=None, Py_ssize_t lo1=-1, Py_ssize_t hi1=-1,
     if lo2 < 0:
         lo[1], hi[1] = 0, n
     lo[2] = hi[2] = 0                   # e12 is zero: an empty window
-    return _new_windowed(v, [t1, t2, np.zeros((0, k1, k2))], lo, hi, tag)
+    return _new_windowed(v, [t1, t2, np.zeros((0, k1, k2))], lo, hi, tags)
 
 
-def from_parts(value, e1, e2=None, e12=None, int tag=0):
-    """A dual array with the given parts (value.shape + (k1,), + (k2,), + (k1, k2)): for tests
-    and for rules that assemble results themselves."""
+def from_parts(value, e1, e2=None, e12=None, tag=0):
+    """A dual array with the given parts (value.shape + (k1,), + (k2,), + (k1, k2)) on levels
+    of one tag: for tests and for rules that assemble results themselves."""
     v = np.asarray(value, dtype=_F64)
     t1 = np.asarray(e1, dtype=_F64)
     _check_tangent(v, t1, -1, -1, "e1")
     if e2 is None:
         if e12 is not None:
             raise ValueError("from_parts: e12 needs e2")
-        return _new(v, t1, None, None, tag)
+        return _new(v, t1, None, None, (tag,))
     t2 = np.asarray(e2, dtype=_F64)
     _check_tangent(v, t2, -1, -1, "e2")
     t12 = np.zeros(v.shape + (t1.shape[-1], t2.shape[-1])) if e12 is None else \
         np.asarray(e12, dtype=_F64)
     if t12.shape != v.shape + (t1.shape[-1], t2.shape[-1]):
         raise ValueError(f"from_parts: e12 of shape {t12.shape} does not fit value.shape + (k1, k2)")
-    return _new(v, t1, t2, t12, tag)
+    return _new(v, t1, t2, t12, (tag, tag))
+
+
+def from_levels(value, parts, tags):
+    """A dual array of len(tags) levels from all its parts (see the parts above)."""
+    return _new_levels(np.asarray(value, dtype=_F64), [np.asarray(t, dtype=_F64) for t in parts],
+                       tuple(tags))
 
 
 cdef int _check_tangent(object v, object t, Py_ssize_t lo, Py_ssize_t hi,
@@ -545,25 +702,37 @@ cdef object _lift(object o):
     """o as a dual array, or None when it is a constant: not dual at all, or a dual array
     without any stored tangent row (it then costs what a plain array costs)."""
     cdef double re
-    cdef int k1, k2, tag, order
+    cdef int k1, k2, order
+    cdef long long key
     cdef double *e
     if type(o) is DualArray:
         return None if _is_constant(<DualArray>o) else o
     if type(o) is Dual:
         return _new(np.array((<Dual>o).real, dtype=_F64),
-                    np.array([(<Dual>o).eps], dtype=_F64), None, None, (<Dual>o).tag)
+                    np.array([(<Dual>o).eps], dtype=_F64), None, None, ((<Dual>o).tag,))
     if type(o) is HyperDual:
         h = <HyperDual>o
         return _new(np.array(h.real, dtype=_F64), np.array([h.eps1], dtype=_F64),
-                    np.array([h.eps2], dtype=_F64), np.array([[h.eps12]], dtype=_F64), h.tag)
-    order = vec_parts(o, &re, &k1, &k2, &e, &tag)
+                    np.array([h.eps2], dtype=_F64), np.array([[h.eps12]], dtype=_F64),
+                    _levels2(h.tag))
+    order = vec_parts(o, &re, &k1, &k2, &e, &key)
     if order == 0:
         return None
     e1 = _from_ptr(e, (k1,))
     if order == 1:
-        return _new(np.array(re), e1, None, None, tag)
+        return _new(np.array(re), e1, None, None, (key,))
     return _new(np.array(re), e1, _from_ptr(e + k1, (k2,)), _from_ptr(e + k1 + k2, (k1, k2)),
-                tag)
+                _levels2(key))
+
+
+cdef inline tuple _levels2(long long key):
+    """The two levels' tags of a second-order scalar's key."""
+    return (key & 0xffffffff, key >> 32)
+
+
+cdef inline long long _key(tuple tags):
+    """The key of a scalar with these levels' tags (one or two)."""
+    return tags[0] if len(tags) == 1 else level_key2(tags[0], tags[1])
 
 
 cdef cnp.ndarray _from_ptr(const double *p, tuple shape):
@@ -602,41 +771,36 @@ cdef bint _holds_duals(object o):
     return False
 
 
-cdef int _check_pair(DualArray a, DualArray b) except -1:
-    """a and b can meet in one operation: same order and directions, joinable tags."""
-    if a.order != b.order:
-        raise TypeError("cannot mix first-order and second-order dual values (Dual and "
-                        "HyperDual) in one operation")
-    if _k1(a) != _k1(b) or _k2(a) != _k2(b):
-        raise TypeError(f"dual operands carry different numbers of directions "
-                        f"({_k1(a)} and {_k1(b)}): a value from another transform, or a Dual "
-                        "made by hand, met this transform's values")
-    return join_tags(a.tag, b.tag)
-
-
 cdef tuple _like2(DualArray da, DualArray db):
-    """(the operand whose layout the result takes, the result's tag) of a binary operation."""
-    if da is not None and db is not None:
-        return da, _check_pair(da, db)
+    """(the operand whose layout the result takes, the result's levels) of a binary
+    operation whose dual operands have the same levels (see _align)."""
     if da is not None:
-        return da, da.tag
-    return db, db.tag
+        return da, da.tags
+    return db, db.tags
+
+
+def align(*duals):
+    """Dual arrays (None: constants) brought to the union of their levels: what a nested
+    transform's values and an outer one's must be before they meet."""
+    cdef list ds = list(duals)
+    cdef DualArray first = None
+    cdef bint same = True
+    for d in ds:
+        if d is not None:
+            if first is None:
+                first = d
+            elif not _same_levels(first, <DualArray?>d):
+                same = False
+    return ds if same else _align(ds)
 
 
 def like(*duals):
-    """(first dual array, joined tag) of operands that must meet in one operation; the
-    operands are dual arrays or None (constants). TypeError if they cannot meet."""
-    cdef DualArray first = None
-    cdef int tag = 0
+    """(first dual array, levels) of aligned operands (see align); (None, ()) if all are
+    constants."""
     for d in duals:
-        if d is None:
-            continue
-        if first is None:
-            first = d
-            tag = first.tag
-        else:
-            tag = join_tags(tag, _check_pair(first, <DualArray?>d))
-    return first, tag
+        if d is not None:
+            return d, (<DualArray?>d).tags
+    return None, ()
 
 
 def value_of(o):

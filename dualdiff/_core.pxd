@@ -17,6 +17,10 @@ cdef extern from "hyperdual.h" nogil:
     enum: DD_N_BINARY
     const char *dd_unary_names[]
     const char *dd_binary_names[]
+    const char *dd_unary_derivatives[]
+    const char *dd_binary_derivatives[][2]
+    const char *dd_unary_derivative_names[]
+    const char *dd_binary_derivative_names[]
     const double dd_unary_domains[][2]
     const double dd_binary_domains[][2]
     const dd_jet_fn dd_unary_jets[]
@@ -44,20 +48,20 @@ cdef extern from "hyperdual.h" nogil:
 
 cdef class Dual:
     cdef dd_dual v
-    cdef int tag          # which transform seeded it (0: made by the user); see _core design
+    cdef long long tag    # the tag of its level's transform (0: made by hand); see _core, levels
     cdef bint frozen      # set once constructed: __init__ cannot be re-run on a live value
 
 
 cdef class HyperDual:
     cdef dd_hyper v
-    cdef int tag
+    cdef long long tag    # its two levels' tags, t1 | t2 << 32
     cdef bint frozen
 
 
-cdef Dual make_dual(double re, double eps, int tag)
-cdef HyperDual make_hyper(double re, double e1, double e2, double e12, int tag)
-cdef int join_tags(int a, int b) except -1
-cdef int next_tag()         # a fresh tag for one transform call
+cdef Dual make_dual(double re, double eps, long long tag)
+cdef HyperDual make_hyper(double re, double e1, double e2, double e12, long long tag)
+cdef long long level_key2(long long t1, long long t2)
+cdef long long next_tag()   # a fresh tag for one transform call
 
 # numpy's ufunc of unary rule `code`, binary rule `code`, arithmetic operator `op` (add,
 # subtract, multiply, true_divide, power); replay() runs one on the values so that numpy emits
@@ -69,8 +73,8 @@ cdef void replay(object ufunc, tuple args) except *
 cpdef bint is_real(object o)
 
 # the multi-direction scalars (_vec.pxi): made from, and read into, raw partials
-cdef object make_dualvec(double re, int k, const double *e1, int tag)
+cdef object make_dualvec(double re, int k, const double *e1, long long tag)
 cdef object make_hypervec(double re, int k1, int k2, const double *e1, const double *e2,
-                          const double *e12, int tag)
-cdef int vec_parts(object o, double *re, int *k1, int *k2, double **e, int *tag) except -1
+                          const double *e12, long long tag)
+cdef int vec_parts(object o, double *re, int *k1, int *k2, double **e, long long *tag) except -1
 cpdef bint is_scalar_dual(object o)

@@ -36,6 +36,9 @@ cdef int U_SQUARE = _core.UNARY_INDEX["square"]
 cdef int U_ABS = _core.UNARY_INDEX["abs"]
 
 
+towers = None          # dualdiff._jvp.towers: three or more levels, registered on its import
+
+
 cdef inline object _ufunc_of(int op):
     """numpy's ufunc of a binary kernel op, replayed on the values for numpy's warnings."""
     return np_op(op) if op < DD_OP_RULE0 else np_binary(op - DD_OP_RULE0)
@@ -86,6 +89,9 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
     cdef double dummy = 0.0, none = 0.0       # k = 0: the kernel reads and writes no tangent
     cdef double *xp = _ptr(v)
     cdef double *yp = _ptr(y)
+    if d.order > 2:
+        # beyond two levels (transforms nested past second order): level by level, in Python
+        return towers.unary(d, code, pw, is_pow)
     if not d.windowed:
         e1 = _contig(d.e1)
         ye1 = _alloc(e1, -1, -1)
@@ -97,7 +103,7 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
                          _ptr_or_null(ye12))
         if bad:
             replay(np.power if is_pow else np_unary(code), (v, pw) if is_pow else (v,))
-        return _new(y, ye1, ye2, ye12, d.tag)
+        return _new(y, ye1, ye2, ye12, d.tags)
     # windowed: every value, then e1 (and e2) on its own rows by the first-order formulas,
     # which are those the hyper-dual kernel applies to e1 and e2 (so the bits agree)
     bad = _run_unary(code, pw, is_pow, 1, n, 0, 0, xp, &none, NULL, NULL, yp, &dummy,
@@ -124,7 +130,7 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
         out.append(u12)
     if bad:
         replay(np.power if is_pow else np_unary(code), (v, pw) if is_pow else (v,))
-    return _new_windowed(y, out, lo, hi, d.tag)
+    return _new_windowed(y, out, lo, hi, d.tags)
 
 
 # ---- binary ---------------------------------------------------------------------------------
@@ -169,13 +175,18 @@ cdef object _binary(int op, object a, object b):
     cdef double *pa
     cdef double *pb
     cdef ptrdiff_t sa = 1, sb = 1, n
-    cdef int tag, bad, k, k2 = 0
+    cdef int bad, k, k2 = 0
+    cdef tuple tag
     if da is None and db is None:
         try:
             ca_arr, cb_arr = _const(a), _const(b)
         except TypeError:
             return NotImplemented
         return _ufunc_of(op)(ca_arr, cb_arr)
+    if da is not None and db is not None and not _same_levels(da, db):
+        da, db = _align([da, db])           # a nested transform's value met an outer one
+    if (da if da is not None else db).order > 2:
+        return towers.binary(op, a if da is None else da, b if db is None else db)
     if (da is not None and da.windowed) or (db is not None and db.windowed):
         r = _binary_windowed(op, a, b, da, db)
         if r is not None:
@@ -278,7 +289,8 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
     cdef double *pa
     cdef double *pb
     cdef ptrdiff_t sa = 1, sb = 1, m
-    cdef int bad = 0, tag, k, k2, p, kp
+    cdef int bad = 0, k, k2, p, kp
+    cdef tuple tag
     if like.value.ndim != 1:
         return None
     n = like.value.shape[0]
@@ -353,7 +365,7 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
 
 
 cdef object _add_broadcast(int op, DualArray da, DualArray db, cnp.ndarray va,
-                           cnp.ndarray vb, int tag):
+                           cnp.ndarray vb, tuple tag):
     """a + b or a - b with numpy broadcasting: tangents add exactly as values do, and numpy
     broadcasts the direction-last parts without copying either operand out first."""
     like = da if da is not None else db
@@ -372,7 +384,7 @@ cdef object _add_broadcast(int op, DualArray da, DualArray db, cnp.ndarray va,
             else:
                 np.negative(tb, out=u)
         out.append(u)
-    return _new(y, out[0], _at(out, E2), _at(out, E12), tag)
+    return _new_levels(y, out, tag)
 
 
 cdef object _flat_const(object o, Py_ssize_t n):
@@ -395,7 +407,7 @@ cdef object _flat_const(object o, Py_ssize_t n):
 cdef DualArray _broadcast(DualArray x, tuple shape):
     return _rebuild(x, np.broadcast_to(x.value, shape),
                     [np.broadcast_to(t, shape + t.shape[t.ndim - _ndir(p):])
-                     for p, t in enumerate(_parts(x))], -1)
+                     for p, t in enumerate(_parts(x))], None)
 
 
 # ---- the chain rule with given derivative arrays (dd.register_elementwise) -----------------

@@ -87,30 +87,39 @@ cdef class Transform:
         return general_path(self.kind, self.f, self.argnums, self.chunk, args, kwargs)
 
     cdef object _vector(self, tuple args, object x, Py_ssize_t n):
-        cdef int tag = next_tag()
+        cdef long long tag = next_tag()
         cdef cnp.ndarray v = np.array(x)            # f must not see the caller's buffer
         cdef list call = list(args)
         if self.kind == FAST_HESSIAN:
-            call[self.argnum] = _new(v, _eye(n), _eye(n), _zeros12(n), tag)
+            call[self.argnum] = _new(v, _eye(n), _eye(n), _zeros12(n), (tag, tag))
         else:
-            call[self.argnum] = _new(v, _eye(n), None, None, tag)
-        out = self.f(*call)
+            call[self.argnum] = _new(v, _eye(n), None, None, (tag,))
+        _core.enter(tag)
+        try:
+            out = self.f(*call)
+        finally:
+            _core.leave(tag)
         r = self._read(out, tag, n, False)
         return finish_sweep(self.kind, out, tag, x, False) if r is None else r
 
     cdef object _scalar(self, tuple args, object x):
-        cdef int tag = next_tag()
+        cdef long long tag = next_tag()
         cdef list call = list(args)
         call[self.argnum] = make_dual(<double>x, 1.0, tag)
-        out = self.f(*call)
+        _core.enter(tag)
+        try:
+            out = self.f(*call)
+        finally:
+            _core.leave(tag)
         r = self._read(out, tag, 1, True)
         return finish_sweep(self.kind, out, tag, x, True) if r is None else r
 
-    cdef object _read(self, object out, int tag, Py_ssize_t n, bint scalar):
+    cdef object _read(self, object out, long long tag, Py_ssize_t n, bint scalar):
         """The result from a scalar of this sweep that f returned; None for anything else
         (finish_sweep reads it, and raises the errors)."""
         cdef double re
-        cdef int k1, k2, otag, order
+        cdef int k1, k2, order
+        cdef long long otag
         cdef double *e
         if type(out) is Dual:
             if (<Dual>out).tag != tag or n != 1 or self.kind == FAST_HESSIAN:
@@ -119,7 +128,8 @@ cdef class Transform:
             return self._result((<Dual>out).real, d if scalar else np.array([d]))
         order = vec_parts(out, &re, &k1, &k2, &e, &otag)
         if order:
-            if otag != tag or k1 != n or (order == 2) != (self.kind == FAST_HESSIAN):
+            if otag != (tag if order == 1 else level_key2(tag, tag)) or k1 != n or \
+                    (order == 2) != (self.kind == FAST_HESSIAN):
                 return None
             if order == 1:
                 return self._result(re, _from_ptr(e, (n,)))
@@ -141,12 +151,13 @@ cdef object _symmetric(object h):
     return np.where(np.triu(np.ones(h.shape, dtype=bool)), h, h.T)
 
 
-cdef object _read_elements(object out, int tag, Py_ssize_t n, bint scalar):
+cdef object _read_elements(object out, long long tag, Py_ssize_t n, bint scalar):
     """The Jacobian of a loop-style output -- np.array([...]) or a list of this sweep's
     scalars and plain numbers -- row by row; None for anything else."""
     cdef Py_ssize_t m = len(out), i
     cdef double re
-    cdef int k1, k2, otag, order
+    cdef int k1, k2, order
+    cdef long long otag
     cdef double *e
     cdef cnp.ndarray J = np.zeros((m, n))
     cdef double *row

@@ -22,13 +22,13 @@ cdef object _getitem(DualArray x, object idx):
             raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
         value = (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0]
         if x.order == 1 and _k1(x) == 1:                 # the compiled scalar
-            return make_dual(value, _row_entry(x, i), x.tag)
-        if not x.windowed and _rows_contiguous(x):
+            return make_dual(value, _row_entry(x, i), x.tags[0])
+        if not x.windowed and x.order <= 2 and _rows_contiguous(x):
             # the row's partials straight into the scalar: no array is made
             if x.order == 1:
-                return make_dualvec(value, _k1(x), _row(x.e1, i), x.tag)
+                return make_dualvec(value, _k1(x), _row(x.e1, i), x.tags[0])
             return make_hypervec(value, _k1(x), _k2(x), _row(x.e1, i), _row(x.e2, i),
-                                 _row(x.e12, i), x.tag)
+                                 _row(x.e12, i), _key(x.tags))
         if x.windowed:
             # outside every window the element is a plain number in this sweep; inside, it
             # comes from its rows alone
@@ -38,7 +38,7 @@ cdef object _getitem(DualArray x, object idx):
             if not inside:
                 return value
             out = [_rows(x, p, i, i + 1)[0] for p in range(_nparts(x))]
-            return to_scalar(_new(np.array(value), out[0], _at(out, E2), _at(out, E12), x.tag))
+            return to_scalar(_new(np.array(value), out[0], _at(out, E2), _at(out, E12), x.tags))
     if x.windowed and type(idx) is slice and v.ndim == 1:
         start, stop, step = idx.indices(v.shape[0])
         if step == 1:            # a unit-step slice keeps rows: its windows shift
@@ -46,7 +46,7 @@ cdef object _getitem(DualArray x, object idx):
     tidx = idx if type(idx) is tuple else (idx,)
     value = v[idx]
     out = [t[tidx + (_S,) * _ndir(p)] for p, t in enumerate(_parts(x))]
-    return to_scalar(_rebuild(x, value, out, -1))
+    return to_scalar(_rebuild(x, value, out, None))
 
 
 cdef double _row_entry(DualArray x, Py_ssize_t i):

@@ -1,27 +1,27 @@
 # The API the whole-array rules (dualdiff/_jvp) and the NumPy surface (dualdiff/_numpy) are
 # written against: dense parts, rebuilding, linear maps of every part, joins of several
-# operands, and the (primal, tangent) view that lets one rule serve both orders. Included by
-# _arrays.pyx.
+# operands, and the (primal, tangent) view that lets one rule serve every number of levels.
+# Included by _arrays.pyx.
 
 
 def parts(DualArray x):
-    """The dense tangent parts of x: [e1] (order 1) or [e1, e2, e12] (order 2)."""
+    """The dense tangent parts of x (see the parts at the top of _arrays.pyx)."""
     return _parts(x)
 
 
-def rebuild(DualArray like, value, parts, int tag=-1):
-    """A dual array of like's order and directions from a value and dense parts."""
-    return _rebuild(like, value, list(parts), tag)
+def rebuild(DualArray like, value, parts, tags=None):
+    """A dual array of like's levels and directions from a value and dense parts."""
+    return _rebuild(like, value, list(parts), tags)
 
 
 def ndir(int p):
-    """How many trailing direction axes part p has (e1, e2: 1; e12: 2)."""
+    """How many trailing direction axes part p has (e1, e2: 1; e12: 2; ...)."""
     return _ndir(p)
 
 
 def directions(DualArray x):
-    """(k1, k2) of x; k2 is 0 for a first-order array."""
-    return _k1(x), _k2(x)
+    """Each level's number of directions."""
+    return _directions(x)
 
 
 def linear(x, fn):
@@ -30,74 +30,102 @@ def linear(x, fn):
     cdef DualArray d = _lift(x)
     if d is None:
         return fn(_const(x), 0)
-    return _rebuild(d, fn(d.value, 0), [fn(t, _ndir(p)) for p, t in enumerate(_parts(d))], -1)
+    return _rebuild(d, fn(d.value, 0), [fn(t, _ndir(p)) for p, t in enumerate(_parts(d))],
+                    None)
 
 
 def join(arrays, fn):
     """fn(list of arrays, ndir) joining the values and each part alike (concatenate, stack,
     where, ...); constant operands join with zero tangents. All constant: the plain join."""
-    cdef DualArray first, d
-    cdef int tag
-    ds = [_lift(a) for a in arrays]
-    first, tag = like(*ds)
+    cdef DualArray first = None
+    ds = _align([_lift(a) for a in arrays])
+    for o in ds:
+        if o is not None:
+            first = o
+            break
     if first is None:
         return fn([_const(a) for a in arrays], 0)
     full = []
     for a, o in zip(arrays, ds):
         if o is None:
             c = _const(a)
-            full.append(_rebuild(first, c, _zero_parts(first, c.shape), tag))
+            full.append(_rebuild(first, c, _zero_parts(first, c.shape), None))
         else:
             full.append(o)
     value = fn([(<DualArray>o).value for o in full], 0)
     out = []
     for p in range(_nparts(first)):
         out.append(fn([_part(<DualArray>o, p) for o in full], _ndir(p)))
-    return _rebuild(first, value, out, tag)
+    return _rebuild(first, value, out, None)
 
+
+# ---- the (primal, tangent) view ----------------------------------------------------------
+# A dual array of m levels is a first-order dual number in its first level whose value and
+# tangent are dual arrays of the other m - 1 levels: x = P + eps_1 T. A rule written for
+# (primals, tangents) on plain arrays therefore runs unchanged one level down, and its own
+# arithmetic computes every part of an m-level result (cross terms included).
 
 def as_pair(DualArray x):
-    """x as (primal, tangent) for a generic rule: order 1 gives (value, e1), plain arrays;
-    order 2 gives two first-order dual arrays over the e2 directions: the primal (value, e2)
-    and the tangent (e1, e12), whose value has shape S + (k1,). A rule run on that pair
-    computes, by its own first-order arithmetic, every part of the second-order result."""
+    """(P, T): one level gives the plain (value, e1); m levels give two dual arrays of the
+    other m - 1 levels, T of value shape value.shape + (k1,)."""
+    cdef int m, p
     _densify(x)
     if x.order == 1:
         return x.value, x.e1
-    return _new(x.value, x.e2, None, None, x.tag), _new(x.e1, x.e12, None, None, x.tag)
+    m = x.order
+    own = _parts(x)
+    # masks of the other levels, shifted down one bit: without level 1 in P, with it in T
+    P = _new_levels(x.value, [own[(q << 1) - 1] for q in range(1, 1 << (m - 1))], x.tags[1:])
+    T = _new_levels(own[0], [own[(q << 1)] for q in range(1, 1 << (m - 1))], x.tags[1:])
+    return P, T
 
 
-def from_pair(out, tout, DualArray like, int tag):
+def from_pair(out, tout, DualArray like, tuple tags):
     """The inverse of as_pair for a rule's result: `out` (the value) and `tout` (the tangent,
-    shape out.shape + (k1,)) in like's layout; tout None means nothing moves (a constant)."""
-    if like.order == 1:
+    shape out.shape + (k1,)) in levels `tags` (like's); tout None means nothing moves."""
+    if len(tags) == 1:
         if tout is None:
             return out
-        return _new(np.asarray(out, dtype=_F64), np.asarray(tout, dtype=_F64), None, None, tag)
-    # order 2: out carries (value, e2) and tout carries (e1, e12), each a first-order dual
-    # array over the e2 directions or a constant
-    value, e2 = _pair_parts(out)
+        return _new(np.asarray(out, dtype=_F64), np.asarray(tout, dtype=_F64), None, None, tags)
+    rest = tags[1:]
+    ks = _directions(like)
+    po = _to_levels(out, rest, ks[1:])
     if tout is None:
-        if e2 is None:
-            return value
-        e1, e12 = None, None
+        if po is None:
+            return np.asarray(_const(out), dtype=_F64)
+        value = (<DualArray>po).value
+        pt = _new_levels(np.zeros(value.shape + (ks[0],)),
+                         _zero_parts(<DualArray>po, value.shape + (ks[0],)), rest)
     else:
-        e1, e12 = _pair_parts(tout)
-    k1, k2 = _k1(like), _k2(like)
-    e2 = np.zeros(value.shape + (k2,)) if e2 is None else e2
-    e1 = np.zeros(value.shape + (k1,)) if e1 is None else e1
-    e12 = np.zeros(value.shape + (k1, k2)) if e12 is None else e12
-    return _new(value, np.asarray(e1, dtype=_F64), np.asarray(e2, dtype=_F64),
-                np.asarray(e12, dtype=_F64), tag)
+        pt = _to_levels(tout, rest, ks[1:])
+        value = (<DualArray>po).value if po is not None else np.asarray(_const(out), dtype=_F64)
+        if pt is None:
+            c = np.asarray(_const(tout), dtype=_F64)
+            pt = _new_levels(c, [np.zeros(c.shape + _dirs_of(ks[1:], q))
+                                 for q in range((1 << len(rest)) - 1)], rest)
+    if po is None:
+        po = _new_levels(value, [np.zeros(value.shape + _dirs_of(ks[1:], q))
+                                 for q in range((1 << len(rest)) - 1)], rest)
+    po_parts, pt_parts = _parts(<DualArray>po), _parts(<DualArray>pt)
+    parts = []
+    for mask in range(1, 1 << len(tags)):
+        if mask == 1:
+            parts.append((<DualArray>pt).value)
+        elif mask & 1:
+            parts.append(pt_parts[(mask >> 1) - 1])
+        else:
+            parts.append(po_parts[(mask >> 1) - 1])
+    return _new_levels(value, parts, tags)
 
 
-cdef tuple _pair_parts(object o):
-    """(value, e1 part or None) of a first-order dual array or a constant."""
+cdef object _to_levels(object o, tuple tags, tuple ks):
+    """o as a dual array of exactly these levels (promoted), or None if it is a constant."""
     cdef DualArray d = _lift(o)
     if d is None:
-        return np.asarray(_const(o), dtype=_F64), None
-    _densify(d)
-    return d.value, d.e1
+        return None
+    if d.tags != tags:
+        d = _promote(d, tags, ks)
+    return d
 
 
 def apply_rule(rule, tuple args, dict params=None, tuple nondiff=()):
@@ -109,30 +137,23 @@ def apply_rule(rule, tuple args, dict params=None, tuple nondiff=()):
     array, a plain array when nothing moved, a tuple (or namedtuple) of those for several
     outputs; None when no argument is dual (the caller computes the plain result)."""
     cdef list duals = [], primals = [], tangents = []
-    cdef DualArray first = None, d
-    cdef int tag = 0, i
+    cdef DualArray first = None
+    cdef int i
     for i in range(len(args)):
-        o = None if i in nondiff else _lift(args[i])
-        duals.append(o)
+        duals.append(None if i in nondiff else _lift(args[i]))
+    duals = _align(duals)
+    for o in duals:
         if o is not None:
-            if first is None:
-                first = o
-                tag = first.tag
-            else:
-                tag = join_tags(tag, _check_pair(first, <DualArray>o))
+            first = o
+            break
     if first is None:
         return None
     for i in range(len(args)):
         o = duals[i]
         if o is not None:
-            d = o
-            _densify(d)
-            if d.order == 1:
-                primals.append(d.value)
-                tangents.append(d.e1)
-            else:
-                primals.append(_new(d.value, d.e2, None, None, d.tag))
-                tangents.append(_new(d.e1, d.e12, None, None, d.tag))
+            p, t = as_pair(<DualArray>o)
+            primals.append(p)
+            tangents.append(t)
         else:
             primals.append(args[i] if i in nondiff else _const(args[i]))
             tangents.append(None)
@@ -141,28 +162,106 @@ def apply_rule(rule, tuple args, dict params=None, tuple nondiff=()):
     else:
         out, tout = rule(tuple(primals), tuple(tangents))
     if type(out) is tuple or isinstance(out, tuple):
-        made = tuple(from_pair(o, t, first, tag) for o, t in zip(out, tout))
+        made = tuple(from_pair(o, t, first, first.tags) for o, t in zip(out, tout))
         return type(out)(*made) if hasattr(out, "_fields") else made
-    return from_pair(out, tout, first, tag)
+    return from_pair(out, tout, first, first.tags)
+
+
+# ---- levels added and removed on top (what a nested transform does) ------------------------
+
+def add_level(x, t, tag):
+    """x + eps t: x with one more level on top, of tag `tag` (newer than x's levels), along
+    directions t (x.shape + (k,)). t may itself be a dual value of x's levels (the directions
+    of a nested jvp or hvp that depend on the outer transform's input)."""
+    cdef DualArray d = _lift(x), dt = _lift(t)
+    cdef int m, mask, sub
+    if dt is None:
+        t = np.asarray(_const(t), dtype=_F64)
+        if d is None:
+            return _new(np.asarray(_const(x), dtype=_F64), t, None, None, (tag,))
+    elif d is None:
+        v = np.asarray(_const(x), dtype=_F64)
+        d = _new_levels(v, _zero_parts(dt, v.shape), dt.tags)  # x constant on t's levels
+    if dt is not None:
+        d, dt = _align([d, dt])
+        t = dt.value
+    m = d.order
+    ks = _directions(d) + (t.shape[-1],)
+    own = _parts(d)
+    tparts = _parts(dt) if dt is not None else None
+    nd = d.value.ndim
+    parts = []
+    for mask in range(1, 1 << (m + 1)):
+        if mask < (1 << m):
+            parts.append(own[mask - 1])
+        elif mask == 1 << m:
+            parts.append(t)
+        elif tparts is not None:
+            # t's part of the lower levels `sub`: its direction axis k goes last (top level)
+            sub = mask - (1 << m)
+            parts.append(np.moveaxis(tparts[sub - 1], nd, -1))
+        else:
+            parts.append(np.zeros(d.value.shape + _dirs_of(ks, mask - 1)))
+    return _new_levels(d.value, parts, d.tags + (tag,))
+
+
+def drop_top(x, int levels=1):
+    """x without its top `levels` levels: its value as a value of the levels below."""
+    cdef DualArray d = _lift(x)
+    cdef int m
+    if d is None:
+        return x
+    m = d.order
+    if m == levels:
+        return d.value
+    own = _parts(d)
+    return _new_levels(d.value, [own[q - 1] for q in range(1, 1 << (m - levels))],
+                       d.tags[:m - levels])
+
+
+def peel_top(x, int levels=1):
+    """The coefficient of the top `levels` levels' infinitesimals (one: eps_m; two: the
+    product eps_{m-1} eps_m), as a value of the levels below, its directions moved in front:
+    shape value.shape + (k_{m-1}, k_m). What a nested transform reads off its output."""
+    cdef DualArray d = _lift(x)
+    cdef int m, top, mask, q, nd
+    if d is None:
+        raise TypeError("peel_top: not a dual value")
+    m = d.order
+    own = _parts(d)
+    nd = d.value.ndim
+    top = ((1 << levels) - 1) << (m - levels)
+    coeff = own[top - 1]
+    if m == levels:
+        return coeff
+    parts = []
+    for q in range(1, 1 << (m - levels)):
+        t = own[(q | top) - 1]
+        lower = _popcount(q)
+        # the top levels' axes follow the lower levels' in storage: move them to the front
+        parts.append(np.moveaxis(t, tuple(range(nd + lower, nd + lower + levels)),
+                                 tuple(range(nd, nd + levels))))
+    return _new_levels(coeff, parts, d.tags[:m - levels])
 
 
 def to_scalar(o):
-    """A 0-d dual array as the compiled scalar: Dual or HyperDual for one direction,
-    DualVec or HyperDualVec for several. Anything else is returned as it is."""
+    """A 0-d dual array of one or two levels as the compiled scalar: Dual or HyperDual for
+    one direction, DualVec or HyperDualVec for several. Anything else is returned as it is."""
     cdef DualArray d
     cdef cnp.ndarray e1, e2, e12
     if type(o) is not DualArray:
         return o
     d = o
-    if d.value.ndim != 0:
+    if d.value.ndim != 0 or d.order > 2:
         return o
     _densify(d)
     e1 = _contig(d.e1)
     if d.order == 1:
         if _k1(d) == 1:
-            return make_dual(float(d.value), _ptr(e1)[0], d.tag)
-        return make_dualvec(float(d.value), _k1(d), _ptr(e1), d.tag)
+            return make_dual(float(d.value), _ptr(e1)[0], d.tags[0])
+        return make_dualvec(float(d.value), _k1(d), _ptr(e1), d.tags[0])
     e2, e12 = _contig(d.e2), _contig(d.e12)
     if _k1(d) == 1 and _k2(d) == 1:
-        return make_hyper(float(d.value), _ptr(e1)[0], _ptr(e2)[0], _ptr(e12)[0], d.tag)
-    return make_hypervec(float(d.value), _k1(d), _k2(d), _ptr(e1), _ptr(e2), _ptr(e12), d.tag)
+        return make_hyper(float(d.value), _ptr(e1)[0], _ptr(e2)[0], _ptr(e12)[0], _key(d.tags))
+    return make_hypervec(float(d.value), _k1(d), _k2(d), _ptr(e1), _ptr(e2), _ptr(e12),
+                         _key(d.tags))

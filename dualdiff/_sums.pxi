@@ -36,16 +36,16 @@ def sum_all(DualArray x):
     value = _sum_rows(v, n, 1, 0, n).reshape(())
     out = []
     for p in range(_nparts(x)):
-        k = _k1(x) if p == E1 else _k2(x) if p == E2 else _k1(x) * _k2(x)
+        dirs = _dirs_of(_directions(x), p)
+        k = int(np.prod(dirs))
         _window(x, p, &lo, &hi)
         if not x.windowed:
             lo, hi = 0, n
-        r = _sum_rows(_contig(_stored(x, p)), n, k, lo, hi)
-        out.append(r.reshape(_k1(x), _k2(x)) if p == E12 else r)
-    return _new(value, out[0], _at(out, E2), _at(out, E12), x.tag)
+        out.append(_sum_rows(_contig(_stored(x, p)), n, k, lo, hi).reshape(dirs))
+    return _new_levels(value, out, x.tags)
 
 
 def sum_axes(DualArray x, tuple axes, bint keepdims):
     """The sum over the given (normalised) axes: numpy's own sum of each part."""
     return _rebuild(x, x.value.sum(axis=axes, keepdims=keepdims),
-                    [t.sum(axis=axes, keepdims=keepdims) for t in _parts(x)], -1)
+                    [t.sum(axis=axes, keepdims=keepdims) for t in _parts(x)], None)

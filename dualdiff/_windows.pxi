@@ -56,7 +56,7 @@ cdef inline bint _is_constant(DualArray d):
 
 
 cdef DualArray _new_windowed(cnp.ndarray value, list stored, Py_ssize_t *lo, Py_ssize_t *hi,
-                             int tag):
+                             tuple tag):
     """A 1-D dual array whose part p stores rows lo[p]..hi[p]-1 in stored[p]."""
     cdef DualArray r = _new(value, stored[0], _at(stored, E2), _at(stored, E12), tag)
     cdef Py_ssize_t n = cnp.PyArray_DIMS(value)[0]
@@ -109,4 +109,4 @@ cdef DualArray _window_slice(DualArray x, Py_ssize_t start, Py_ssize_t stop):
         hi[p] = min(max(x.hi[p] - start, lo[p]), m)
         a0 = lo[p] + start - x.lo[p]
         stored.append(_stored(x, p)[a0:a0 + hi[p] - lo[p]])
-    return _new_windowed(x.value[start:stop], stored, lo, hi, x.tag)
+    return _new_windowed(x.value[start:stop], stored, lo, hi, x.tags)

@@ -61,16 +61,14 @@ def _as_input(x, i, name):
     """The differentiated argument i as a fresh float64 array, and whether it was a scalar.
 
     Accepted: real numbers, (nested) lists or tuples of them, int or float arrays; ints
-    become float64. Everything else is a TypeError naming the argument."""
+    become float64. Everything else is a TypeError naming the argument. (A dual value, the
+    argument of a transform nested in another, is taken apart by _Inputs.)"""
     if type(x) is np.ndarray and x.dtype == np.float64:          # the common case, quickly
         return x.copy(), False
     if type(x) is float:
         return np.array(x), True
     if isinstance(x, _DUALS):
-        raise TypeError(
-            f"{name}: argument {i} is already a dual value from an enclosing dualdiff transform. "
-            "Nested transforms (a derivative of a derivative) are not supported; use "
-            "dd.hessian, dd.hvp or dd.derivative(f, order=2) for second derivatives.")
+        return np.array(_arrays.value_of(x), dtype=np.float64), not isinstance(x, DualArray)
     if _core.is_real(x) and not isinstance(x, (bool, np.bool_)):
         return np.array(float(x)), True
     kind = None
@@ -172,11 +170,15 @@ class _Inputs:
     def __init__(self, args, nums, name):
         self.args = list(args)
         self.nums = nums
-        self.arrays, self.scalars = [], []
+        self.arrays, self.scalars, self.duals = [], [], []
         for i in nums:
             a, scalar = _as_input(args[i], i, name)
             self.arrays.append(a)
             self.scalars.append(scalar)
+            # a dual argument: this transform runs inside another (nested), whose values it
+            # keeps as the lower levels of its own
+            self.duals.append(args[i] if isinstance(args[i], _DUALS) else None)
+        self.nested = any(d is not None for d in self.duals)
         self.sizes = [a.size for a in self.arrays]
         self.offsets = [0]
         for size in self.sizes:
@@ -206,10 +208,29 @@ class _Inputs:
         t[r, off + r - d.start] = 1.0
         return t.reshape(a.shape + (k,)), -1, -1
 
+    def _dense(self, j, d):
+        """The tangent of argument j along directions d, every row stored."""
+        t, lo, hi = self._window(j, d)
+        if lo < 0:
+            return t
+        a = self.arrays[j]
+        full = np.zeros((a.size, t.shape[-1]))
+        full[lo:hi] = t
+        return full
+
     def seed(self, tag, d1, d2=None):
-        """The arguments of one sweep: e1 along directions d1 (and e2 along d2)."""
+        """The arguments of one sweep: e1 along directions d1 (and e2 along d2); a dual
+        argument (nested transforms) gets them as one (two) levels on top of its own."""
         seeded = []
         for j, a in enumerate(self.arrays):
+            x = self.duals[j]
+            if x is not None or (isinstance(d1, _Given) and _dual(d1.tangents[j])) or \
+                    (isinstance(d2, _Given) and _dual(d2.tangents[j])):
+                x = _arrays.add_level(a if x is None else x, self._dense(j, d1), tag)
+                if d2 is not None:
+                    x = _arrays.add_level(x, self._dense(j, d2), tag)
+                seeded.append(_arrays.to_scalar(x) if a.ndim == 0 and self.scalars[j] else x)
+                continue
             t1, lo1, hi1 = self._window(j, d1)
             if a.ndim == 0 and d1.k == 1 and (d2 is None or d2.k == 1):
                 # a scalar argument on a one-direction sweep: the compiled scalar
@@ -219,10 +240,10 @@ class _Inputs:
                     t2, _, _ = self._window(j, d2)
                     seeded.append(_core.seed_scalar(float(a), tag, float(t1[0]), float(t2[0])))
             elif d2 is None:
-                seeded.append(_arrays.seed(a, tag, t1, None, lo1, hi1))
+                seeded.append(_arrays.seed(a, (tag,), t1, None, lo1, hi1))
             else:
                 t2, lo2, hi2 = self._window(j, d2)
-                seeded.append(_arrays.seed(a, tag, t1, t2, lo1, hi1, lo2, hi2))
+                seeded.append(_arrays.seed(a, (tag, tag), t1, t2, lo1, hi1, lo2, hi2))
         return seeded
 
     def call(self, f, kwargs, seeded):
@@ -247,6 +268,10 @@ class _Inputs:
 # reading results off the output
 # ---------------------------------------------------------------------------------------
 
+def _dual(a):
+    return isinstance(a, _DUALS)
+
+
 class _NotNumeric(Exception):
     pass
 
@@ -265,32 +290,21 @@ def _read(out, dirs, tag, name):
 
 def _read_output(out, dirs, tag, name):
     """Plain numbers and arrays are constants; sequences (loop-style outputs) are read
-    element by element."""
+    element by element. A value of more levels than this transform's own (f called inside
+    another transform, or capturing its values) gives the value and the derivative part as
+    dual values of the levels below."""
     order = len(dirs)
-    own, other = (Dual, HyperDual) if order == 1 else (HyperDual, Dual)
-    if type(out) is DualVec or type(out) is HyperDualVec:
-        out = _arrays.lift(out)                # as a 0-d dual array, read alike
-    if type(out) is DualArray:
-        if out.order != order:
-            raise TypeError(f"{name}: the function returned "
-                            f"{'second' if order == 1 else 'first'}-order dual values")
-        _check_tag(out.tag, tag, name)
-        part = out.eps1 if order == 1 else out.eps12
-        if part.shape[out.ndim:] != dirs:
-            raise TypeError(f"{name}: the function returned dual values carrying "
-                            f"{part.shape[out.ndim:]} directions, not this sweep's {dirs}: "
-                            "values of another transform or made by hand")
-        return out.value, part
-    if type(out) is own:
-        _check_tag(_core.tag_of(out), tag, name)
-        if any(d != 1 for d in dirs):
-            raise TypeError(f"{name}: the function returned a {own.__name__} scalar made "
-                            "outside the transform")
-        return np.array(out.real), np.array([out.eps] if order == 1 else [[out.eps12]])
-    if type(out) is other:
-        raise TypeError(f"{name}: the function returned a {other.__name__}; "
-                        + ("use hessian for second derivatives" if order == 1 else
-                           "second derivatives need HyperDual throughout"))
+    if type(out) is Dual and order == 1 and _core.tag_of(out) == (tag,):   # common, quickly
+        if dirs != (1,):
+            raise TypeError(f"{name}: the function returned a Dual scalar made outside the "
+                            "transform")
+        return np.array(out.real), np.array([out.eps])
+    if type(out) is DualArray or _core.is_scalar_dual(out):
+        d = _arrays.lift(out)
+        if d is None:                           # a dual array none of whose rows moved
+            v = np.array(out.value)
+            return v, np.zeros(v.shape + dirs)
+        return _read_levels(d, dirs, tag, name)
     if isinstance(out, (numbers.Real, np.number)) and not isinstance(out, (bool, np.bool_)):
         return np.array(float(out)), np.zeros(dirs)
     if isinstance(out, np.ndarray) and out.dtype.kind in "fiu":
@@ -304,29 +318,73 @@ def _read_output(out, dirs, tag, name):
         parts = [_read_output(e, dirs, tag, name) for e in out]
         if not parts:
             return np.zeros((0,)), np.zeros((0,) + dirs)
-        if len({p[0].shape for p in parts}) != 1:
+        if len({np.shape(p[0]) for p in parts}) != 1:
             raise TypeError(f"{name}: the function returned a ragged sequence")
         return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
     raise _NotNumeric(out)
 
 
-def _check_tag(got, tag, name):
-    if got != tag:
-        if got == 0:
-            raise TypeError(f"{name}: the function returned a Dual/HyperDual made by hand "
-                            "(dd.Dual(...)); return plain numbers for constants")
-        raise TypeError(f"{name}: the function returned a dual value of another (enclosing) "
-                        "transform; nested transforms are not supported")
+def _read_levels(d, dirs, tag, name):
+    """(value, derivative part) of a dual array f returned: this transform's levels must be
+    its top ones; the levels below, if any, are running outer transforms'."""
+    order = len(dirs)
+    own = (tag,) * order
+    tags = d.tags
+    if tags[-order:] == own and (len(tags) == order or tags[-order - 1] != tag):
+        below = tags[:-order]
+        _check_below(below, name)
+        part = _arrays.peel_top(d, order)
+        value = _arrays.drop_top(d, order)
+    elif tag not in tags:
+        # f's value does not depend on this transform's input, only on outer ones'
+        below = tags
+        _check_below(below, name)
+        value = d
+        part = np.zeros(d.shape + dirs)
+    else:
+        raise TypeError(f"{name}: the function returned "
+                        f"{'second' if order == 1 else 'first'}-order dual values of this "
+                        "transform")
+    got = np.shape(part)[np.ndim(value):]
+    if got != dirs:
+        raise TypeError(f"{name}: the function returned dual values carrying {got} "
+                        f"directions, not this sweep's {dirs}: values of another transform")
+    return value, part
+
+
+def _check_below(tags, name):
+    """The levels under this transform's must be running transforms': a value made by hand
+    (tag 0) or kept from a transform that has finished is refused, never read as a number."""
+    for t in tags:
+        if t == 0:
+            raise TypeError(f"{name}: the function's result depends on a Dual/HyperDual made "
+                            "by hand (dd.Dual(...)); use plain numbers for constants")
+        if not _core.active(t):
+            raise TypeError(f"{name}: the function's result depends on a dual value of a "
+                            "transform that has finished (kept in a closure or a global and "
+                            "used later); take its .real, or compute it inside this transform")
 
 
 def _scalar_output(value, name):
-    if value.shape != ():
+    if np.shape(value) != ():
         raise TypeError(f"{name} requires a function with a scalar output, but it returned "
-                        f"an array of shape {value.shape}; use jacobian for vector outputs")
+                        f"an array of shape {np.shape(value)}; use jacobian for vector outputs")
 
 
 def _out(a, scalar):
-    return float(a) if scalar else a
+    """A result as the caller gets it: a float for a scalar, else the array; dual values
+    (this transform ran inside another) stay dual, scalars as the compiled scalar."""
+    if isinstance(a, np.ndarray):
+        return float(a) if scalar else a
+    if isinstance(a, DualArray):
+        return _arrays.to_scalar(a) if scalar else a
+    return float(a) if scalar and _core.is_real(a) else a
+
+
+def _fresh(a):
+    """A copy of a plain result (it must not share memory with what f returned); dual
+    values are immutable and are returned as they are."""
+    return np.array(a) if isinstance(a, np.ndarray) else a
 
 
 # ---------------------------------------------------------------------------------------
@@ -342,6 +400,7 @@ def _sweeps(f, inputs, kwargs, plan, name, scalar_out):
     pool = _arrays.pooled() if big else None
     if pool is not None:
         pool.__enter__()
+    _core.enter(tag)
     try:
         for d1, d2 in plan:
             out = inputs.call(f, kwargs, inputs.seed(tag, d1, d2))
@@ -351,6 +410,7 @@ def _sweeps(f, inputs, kwargs, plan, name, scalar_out):
                 _scalar_output(value, name)
             results.append((value, part))
     finally:
+        _core.leave(tag)
         if pool is not None:
             pool.__exit__(None, None, None)
     return results
@@ -359,7 +419,12 @@ def _sweeps(f, inputs, kwargs, plan, name, scalar_out):
 def _constant_call(f, inputs, kwargs, name, scalar_out):
     """f at inputs with no direction to sweep (zero-size arguments): its value only."""
     out = inputs.call(f, kwargs, inputs.arrays)
-    value, _ = _read(out, (1,), _core.new_tag(), name)
+    tag = _core.new_tag()
+    _core.enter(tag)
+    try:
+        value, _ = _read(out, (1,), tag, name)
+    finally:
+        _core.leave(tag)
     if scalar_out:
         _scalar_output(value, name)
     return value
@@ -374,20 +439,24 @@ def _chunks(n, k):
 # ---------------------------------------------------------------------------------------
 
 def derivative(f, argnum=0, order=1):
-    """f' (order=1, one Dual sweep) or f'' (order=2, one HyperDual sweep) of a function of
-    one scalar argument. Cost: one evaluation of f on dual numbers.
+    """The order-th derivative of a function of one scalar argument: f' (order=1, one Dual
+    sweep), f'' (order=2, one HyperDual sweep), and beyond by nesting: order k > 2 is the
+    derivative of the (k-1)-th, one evaluation of f on dual values of k levels (2^k - 1
+    parts each, the levels beyond two computed in Python: fine for k up to ~8).
 
     The output may be a scalar or an array (the derivative of each element).
     """
-    if order not in (1, 2) or isinstance(order, bool):
-        raise ValueError(f"derivative: order must be 1 or 2 (the allowed orders), got {order!r}")
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"derivative: order must be an int >= 1 (1, 2, 3, ...), got {order!r}")
     if isinstance(argnum, bool) or not isinstance(argnum, (int, np.integer)):
         raise TypeError(f"derivative: argnum must be an int, got {argnum!r}")
+    if order > 2:
+        return derivative(derivative(f, argnum, order - 1), argnum)
 
     def finish(out, tag):
         """f' or f'' from the output of the sweep, whatever its shape."""
         value, t = _read(out, (1,) * order, tag, "derivative")
-        return _out(t[(Ellipsis,) + (0,) * order], value.ndim == 0)
+        return _out(t[(Ellipsis,) + (0,) * order], np.ndim(value) == 0)
 
     def df(*args, **kwargs):
         _, (i,) = _check_argnums(int(argnum), len(args), "derivative")
@@ -399,7 +468,7 @@ def derivative(f, argnum=0, order=1):
         d = _Basis(0, 1)
         value, part = _sweeps(f, inputs, kwargs, [(d, d if order == 2 else None)],
                               "derivative", False)[0]
-        return _out(part[(Ellipsis,) + (0,) * order], value.ndim == 0)
+        return _out(part[(Ellipsis,) + (0,) * order], np.ndim(value) == 0)
 
     _wrap_doc(df, f, "derivative")
     if int(argnum) != 0:
@@ -485,49 +554,70 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
         value = results[-1][0]
         # a fresh array: the result must not share memory with anything f returned
         jac = np.concatenate([t for v, t in results], axis=-1) if len(results) != 1 \
-            else np.array(results[0][1])
-    pieces = inputs.split(jac, value.shape)
-    results = [_out(p, s and value.ndim == 0) for p, s in zip(pieces, inputs.scalars)]
+            else _fresh(results[0][1])
+    vshape = np.shape(value)
+    pieces = inputs.split(jac, vshape)
+    results = [_out(p, s and not vshape) for p, s in zip(pieces, inputs.scalars)]
     result = results[0] if single else tuple(results)
-    return (_out(value, value.ndim == 0) if scalar_out else value), result
+    return (_out(value, not vshape) if scalar_out else value), result
 
 
 def _hessian(f, args, kwargs, argnums, chunk):
     single, nums = _check_argnums(argnums, len(args), "hessian")
     inputs = _Inputs(args, nums, "hessian")
     n = inputs.n
-    H = np.zeros((n, n))
     if n == 0:
         _constant_call(f, inputs, kwargs, "hessian", True)
+        H = np.zeros((0, 0))
     else:
         k = chunk or min(_default_chunk(n, max(1, max(inputs.sizes)) * 4), _HESS_MAX_CHUNK)
         k = max(1, min(k, n))
         blocks = [_Basis(s, min(k, n - s)) for s in range(0, n, k)]
         plan = [(b1, b2) for i, b1 in enumerate(blocks) for b2 in blocks[i:]]
+        got = {}
         for (b1, b2), (v, t12) in zip(plan, _sweeps(f, inputs, kwargs, plan, "hessian", True)):
-            s1, k1, s2, k2 = b1.start, b1.k, b2.start, b2.k
-            if s1 == s2:
+            if b1.start == b2.start:
                 # symmetric in exact arithmetic; the upper triangle is the one kept, so
                 # the result is symmetric bit for bit whatever the rounding
+                k1 = b1.k
                 upper = _CACHE.get(("upper", k1), lambda: np.triu(np.ones((k1, k1), bool)))
-                t12 = np.where(upper, t12, t12.T)
-            H[s1:s1 + k1, s2:s2 + k2] = t12
-            H[s2:s2 + k2, s1:s1 + k1] = t12.T
+                t12 = np.where(upper, t12, np.swapaxes(t12, -1, -2))
+            got[b1.start, b2.start] = t12
+        H = _assemble(blocks, got)
     if single:
         a = inputs.arrays[0]
-        return float(H[0, 0]) if a.ndim == 0 and inputs.scalars[0] else \
-            H.reshape(a.shape + a.shape)
+        return _out(H[0, 0], True) if a.ndim == 0 and inputs.scalars[0] else \
+            H.reshape(np.shape(H)[:-2] + a.shape + a.shape)
     rows = []
     for r, a in enumerate(inputs.arrays):
         row = []
         for c, b in enumerate(inputs.arrays):
-            blk = H[inputs.offsets[r]:inputs.offsets[r + 1],
-                    inputs.offsets[c]:inputs.offsets[c + 1]].reshape(a.shape + b.shape)
-            row.append(float(blk) if a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
-                       and inputs.scalars[c] else blk)
+            blk = H[..., inputs.offsets[r]:inputs.offsets[r + 1],
+                    inputs.offsets[c]:inputs.offsets[c + 1]]
+            blk = blk.reshape(np.shape(blk)[:-2] + a.shape + b.shape)
+            row.append(_out(blk, a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
+                            and inputs.scalars[c]))
         rows.append(tuple(row))
     return tuple(rows)
 
+
+def _assemble(blocks, got):
+    """The Hessian from its upper blocks (the lower ones are their transposes). Nested (the
+    blocks are dual values of outer transforms), the directions are the last two axes."""
+    if all(isinstance(t, np.ndarray) for t in got.values()):
+        n = blocks[-1].start + blocks[-1].k
+        H = np.zeros((n, n))
+        for (s1, s2), t12 in got.items():
+            k1, k2 = t12.shape
+            H[s1:s1 + k1, s2:s2 + k2] = t12
+            H[s2:s2 + k2, s1:s1 + k1] = t12.T
+        return H
+    rows = []
+    for b1 in blocks:
+        row = [got[b1.start, b2.start] if b1.start <= b2.start else
+               np.swapaxes(got[b2.start, b1.start], -1, -2) for b2 in blocks]
+        rows.append(np.concatenate(row, axis=-1))
+    return np.concatenate(rows, axis=-2)
 
 
 def jvp(f, primals, tangents):
@@ -547,7 +637,8 @@ def jvp(f, primals, tangents):
         if t.shape != a.shape:
             raise ValueError(f"jvp: tangent {j} has shape {t.shape} but its primal has shape "
                              f"{a.shape}")
-        given.append(t[..., None])
+        # a dual tangent (nested: it depends on an outer transform's input) stays dual
+        given.append(_arrays.lift(tv)[..., None] if _dual(tv) else t[..., None])
     value, t = _sweeps(f, inputs, {}, [(_Given(given), None)], "jvp", False)[0] if inputs.n \
         else (_constant_call(f, inputs, {}, "jvp", False), None)
     if t is None:
@@ -577,6 +668,8 @@ def hvp(f, argnums=0, chunk=None):
         if vv.shape != a.shape:
             raise ValueError(f"hvp: v has shape {vv.shape} but argument {nums[0]} has shape "
                              f"{a.shape}")
+        if _dual(v):
+            vv = _arrays.lift(v)            # nested: v depends on an outer transform's input
         n = inputs.n
         if n == 0:
             _constant_call(f, inputs, kwargs, "hvp", True)

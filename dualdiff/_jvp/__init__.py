@@ -41,6 +41,8 @@ def plain(x):
 # rule(args) with dual arguments: _arrays.apply_rule (compiled: it runs on every product)
 apply = _arrays.apply_rule
 
+from dualdiff._jvp import towers as _towers  # noqa: E402,F401  (registers with _arrays)
+
 
 def add(a, b):
     """a + b for tangents where either may be None (no contribution)."""

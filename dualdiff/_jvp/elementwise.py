@@ -22,7 +22,7 @@ class ElementwiseRule:
     def __call__(self, *args):
         if len(args) != self.nin:
             raise TypeError(f"{self.name} takes {self.nin} argument(s), got {len(args)}")
-        duals = [_arrays.lift(a) for a in args]
+        duals = _arrays.align(*[_arrays.lift(a) for a in args])
         like, tag = _arrays.like(*duals)
         values = [_arrays.value_of(a) if d is None else d.value for a, d in zip(args, duals)]
         if like is None:
@@ -34,6 +34,8 @@ class ElementwiseRule:
         partials = self._partials(self.d1, values, varying, "first", shape)
         parts = [[np.broadcast_to(t, shape + t.shape[t.ndim - _arrays.ndir(p):])
                   for p, t in enumerate(_arrays.parts(duals[i]))] for i in varying]
+        if like.order > 2:
+            return self._levels(args, like)
         if like.order == 1:
             e1 = None
             for i, ps in zip(varying, parts):
@@ -56,6 +58,27 @@ class ElementwiseRule:
                 five, parts[0], parts[1]), tag)
         raise TypeError(f"{self.name}: second derivatives in more than two varying arguments "
                         "at once are not supported; hold all but two constant")
+
+    def _levels(self, args, like):
+        """Three or more levels (nested transforms): f(P + eps T) = f(P) + eps sum_i f_i(P) T_i,
+        with the partials evaluated on the dual values P -- which works when d1 itself takes
+        dual values (a registered function, numpy code), one level less each time."""
+        pairs = [_arrays.as_pair(d) if d is not None else (_arrays.const(a), None)
+                 for a, d in zip(args, _arrays.align(*[_arrays.lift(a) for a in args]))]
+        P = [p for p, t in pairs]
+        out = self(*P)
+        got = self.d1(*P)
+        parts = [got] if self.nin == 1 else list(got)
+        tout = None
+        for i, (p, t) in enumerate(pairs):
+            if t is None:
+                continue
+            if parts[i] is None:
+                raise TypeError(f"{self.name} is not differentiable in its argument {i}: hold "
+                                "that argument constant")
+            term = np.expand_dims(parts[i], -1) * t
+            tout = term if tout is None else tout + term
+        return _arrays.from_pair(out, tout, like, like.tags)
 
     def _partials(self, fn, values, varying, which, shape):
         """The partials (a list indexed by argument) or, for one argument, f'/f''; each an
