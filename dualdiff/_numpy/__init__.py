@@ -206,3 +206,8 @@ _register_ufuncs()
 # the areas of the surface register their handlers on import
 from dualdiff._numpy import manipulation as _manipulation_mod, reductions as _reductions_mod  # noqa: E402,F401
 from dualdiff._numpy import products as _products_mod, linalg as _linalg_mod  # noqa: E402,F401
+from dualdiff._numpy import elementwise as _elementwise_mod  # noqa: E402,F401
+from dualdiff._numpy import sorting as _sorting_mod  # noqa: E402,F401
+from dualdiff._numpy import values as _values_mod  # noqa: E402,F401
+from dualdiff._numpy import nanfunctions as _nanfunctions_mod  # noqa: E402,F401
+from dualdiff._numpy import editing as _editing_mod  # noqa: E402,F401
