@@ -7,7 +7,8 @@ values, or a value numpy computes in a way the table would not reproduce bit for
 is always numpy's own function of the primals (run on dual primals at second order, which lands
 back here one level down); the tangent is written in numpy operations on dual-capable values.
 
-Conventions at the jumps. remainder, fmod and floor_divide are piecewise: on each piece
+Conventions at the jumps. round (to decimals) and spacing are piecewise constant: derivative 0.
+remainder, fmod and floor_divide are piecewise: on each piece
 a mod b = a - b*q with the integer q = floor(a/b) (trunc(a/b) for fmod) constant, so the
 derivative is (1, -q) and every second derivative is 0. At a jump (a/b an integer) the
 derivative is the one of the piece numpy's value belongs to: q is numpy's own quotient
@@ -80,6 +81,13 @@ def floor_divide_jvp(primals, tangents):
     return out, _zeros(out, tangents)
 
 
+def piecewise_constant_jvp(primals, tangents, *, func, kwargs):
+    """func(*primals) for a function constant between its jumps (np.round with decimals,
+    np.spacing): derivative 0, as floor's in the table."""
+    out = func(*primals, **kwargs)
+    return out, _zeros(out, tangents)
+
+
 def divmod_jvp(primals, tangents):
     """(floor_divide(a, b), remainder(a, b))."""
     q, tq = floor_divide_jvp(primals, tangents)
@@ -115,9 +123,10 @@ def copysign_jvp(primals, tangents):
     = 0, the table's convention); 0 in b (the value moves only when b changes sign)."""
     (a, b), (ta, _) = primals, tangents
     out = np.copysign(a, b)
-    shape = np.shape(plain(out))
+    if ta is None:
+        return out, _zeros(out, tangents)
     s = np.sign(plain(a)) * np.copysign(1.0, plain(b))
-    return out, _scaled(s, ta, shape)
+    return out, _scaled(s, ta, np.shape(plain(out)))
 
 
 def heaviside_jvp(primals, tangents):

@@ -1,6 +1,7 @@
 """Products of numpy that products.py does not cover, on dual arrays: kron, cross (bilinear
-maps written as numpy writes them, so values are numpy's bit for bit) and convolve, correlate
-(served by the direction-wise product rule of dualdiff/_jvp/bilinear.py).
+maps written as numpy writes them, so values are numpy's bit for bit), convolve, correlate
+(served by the direction-wise product rule of dualdiff/_jvp/bilinear.py), and numpy 2's
+vecdot, matvec, vecmat ufuncs (einsum contractions).
 
 np.linalg.cross belongs to dualdiff/_numpy/linalg.py; np.cross here is numpy's top-level
 function with its axisa/axisb/axisc/axis keywords.
@@ -12,8 +13,9 @@ import numpy as np
 from dualdiff import _arrays
 from dualdiff._jvp import apply
 from dualdiff._jvp.bilinear import directionwise_bilinear_jvp
-from dualdiff._numpy import axis1, implements, ndim, shape
+from dualdiff._numpy import UFUNCS, axis1, implements, ndim, shape
 from dualdiff._numpy.manipulation import expand_dims, moveaxis, reshape, stack
+from dualdiff._numpy.products import einsum
 
 
 @implements(np.kron)
@@ -90,3 +92,10 @@ def convolve(a, v, mode="full"):
 @implements(np.correlate)
 def correlate(a, v, mode="valid"):
     return _one_dimensional(np.correlate, a, v, mode)
+
+
+# numpy 2's vector/matrix product ufuncs (np.linalg.vecdot is linalg.py's)
+for _u, _spec in (("vecdot", "...i,...i->..."), ("matvec", "...ij,...j->...i"),
+                  ("vecmat", "...i,...ij->...j")):
+    if isinstance(getattr(np, _u, None), np.ufunc):
+        UFUNCS[getattr(np, _u)] = lambda a, b, _spec=_spec: einsum(_spec, a, b)

@@ -1,5 +1,6 @@
 """Arrays built from dual values: linspace, logspace, geomspace with dual endpoints (and base),
-select and piecewise with dual choices.
+select and piecewise with dual choices, meshgrid, broadcast_arrays, block, and the results of
+apply_along_axis / apply_over_axes.
 
 Each runs numpy's own recipe on dual values (numpy's operations in numpy's order, so values
 are numpy's bit for bit): linspace is start + i * (stop - start) / div with the last sample
@@ -11,9 +12,9 @@ import operator
 import numpy as np
 
 from dualdiff import _arrays
-from dualdiff._numpy import implements, ndim, qualname, shape
+from dualdiff._numpy import axis1, implements, ndim, qualname, shape
 from dualdiff._numpy.manipulation import (broadcast_to, concatenate, expand_dims, moveaxis,
-                                          ravel, reshape, take, where)
+                                          ravel, reshape, stack, take, transpose, where)
 from dualdiff._numpy.values import strip
 
 _F64 = (None, float, np.float64, "float64", "f8", "d")
@@ -170,3 +171,102 @@ def _masked(x, cond):
     if shape(x) == ():
         return reshape(x, (1,))[cond.reshape((1,))]
     return x[cond]
+
+
+# ---- grids, broadcasting, blocks ----------------------------------------------------------
+
+@implements(np.broadcast_arrays)
+def broadcast_arrays(*args, subok=False):
+    shp = np.broadcast_shapes(*[shape(a) for a in args])
+    return tuple(broadcast_to(a, shp) if _arrays.lift(a) is not None else
+                 np.broadcast_to(_arrays.const(a), shp) for a in args)
+
+
+@implements(np.meshgrid)
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """numpy's coordinate grids: each input reshaped along its own axis ('xy' swaps the first
+    two), then broadcast against the others unless sparse. copy has no effect: dual arrays
+    are immutable."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    nd = len(xi)
+    s0 = (1,) * nd
+    out = [reshape(x, s0[:i] + (-1,) + s0[i + 1:]) for i, x in enumerate(xi)]
+    if indexing == "xy" and nd > 1:
+        out[0] = reshape(out[0], (1, -1) + s0[2:])
+        out[1] = reshape(out[1], (-1, 1) + s0[2:])
+    if not sparse:
+        out = broadcast_arrays(*out)
+    return tuple(out)
+
+
+def _block_depth(arrays, path=()):
+    """The nesting depth of block's list (numpy checks it is the same everywhere)."""
+    if type(arrays) is list:
+        if not arrays:
+            raise ValueError(f"List at arrays{''.join(f'[{i}]' for i in path)} cannot be empty")
+        return 1 + _block_depth(arrays[0], path + (0,))
+    return 0
+
+
+@implements(np.block)
+def block(arrays):
+    """numpy's block: the innermost lists join along the last axis, each level out one axis
+    further in; leaves are padded with leading unit axes to the result's dimension."""
+    def skeleton(a):
+        if type(a) is list:
+            return [skeleton(e) for e in a]
+        if type(a) is tuple:
+            return a
+        return np.zeros(shape(a))
+    np.block(skeleton(arrays))                  # numpy's checks of the nesting and shapes
+    depth = _block_depth(arrays)
+
+    def leaves(a):
+        return [x for e in a for x in leaves(e)] if type(a) is list else [a]
+    nd = max([depth] + [ndim(x) for x in leaves(arrays)])
+
+    def join(a, level):
+        if level == depth:
+            return reshape(a, (1,) * (nd - ndim(a)) + shape(a))
+        return concatenate([join(e, level + 1) for e in a], nd - (depth - level))
+    return join(arrays, 0)
+
+
+# ---- functions applied along axes ----------------------------------------------------------
+
+@implements(np.apply_along_axis)
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """func1d on every 1-d slice along `axis` (slices of a dual array are dual), the results
+    stacked where the axis was, as numpy does."""
+    nd = ndim(arr)
+    ax = axis1(axis, nd)
+    view = moveaxis(arr, ax, -1)
+    lead = shape(view)[:-1]
+    if 0 in lead:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    results = [func1d(view[ind], *args, **kwargs) for ind in np.ndindex(lead)]
+    res_shape = shape(results[0])
+    buff = reshape(stack(results, 0), lead + res_shape)
+    dims = list(range(len(lead) + len(res_shape)))
+    nres = len(res_shape)
+    perm = dims[:ax] + dims[len(dims) - nres:] + dims[ax:len(dims) - nres]
+    return transpose(buff, tuple(perm))
+
+
+@implements(np.apply_over_axes)
+def apply_over_axes(func, a, axes):
+    val = a
+    N = ndim(a)
+    if np.ndim(axes) == 0:
+        axes = (axes,)
+    for axis in axes:
+        if axis < 0:
+            axis = N + axis
+        res = func(val, axis)
+        if ndim(res) != ndim(val):
+            res = expand_dims(res, axis)
+            if ndim(res) != ndim(val):
+                raise ValueError("function is not returning an array of the correct shape")
+        val = res
+    return val

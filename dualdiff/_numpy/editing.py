@@ -1,5 +1,5 @@
-"""Arrays cut apart and extended, on dual values: split, array_split, hsplit, vsplit, dsplit,
-unstack, pad, append, insert, delete, resize.
+"""Arrays cut apart, extended and selected from, on dual values: split, array_split, hsplit,
+vsplit, dsplit, unstack, pad, append, insert, delete, resize, compress, extract, choose.
 
 Each is a linear map of its array arguments (a rearrangement, with constants or copies added),
 so the derivative is the same map applied to every tangent part: exact at every order. Where
@@ -213,3 +213,43 @@ def delete(arr, obj, axis=None):
 def resize(a, new_shape):
     _integers(new_shape, np.resize, "new_shape")
     return _labelled(np.resize, a, new_shape)
+
+
+# ---- selections by conditions and indices ----------------------------------------------------
+
+def _condition(condition, func):
+    if _arrays.lift(condition) is not None or isinstance(condition, _arrays.DualArray):
+        raise TypeError(f"{qualname(func)}: the condition must be booleans (such as x > 0), "
+                        "not dual values")
+    return np.asarray(condition)
+
+
+@implements(np.compress)
+def compress(condition, a, axis=None, out=None):
+    if out is not None:
+        raise TypeError("numpy.compress(..., out=...) cannot store dual values: use the "
+                        "returned result instead")
+    return _labelled(lambda labels: np.compress(_condition(condition, np.compress), labels,
+                                                axis=axis), a)
+
+
+@implements(np.extract)
+def extract(condition, arr):
+    return _labelled(lambda labels: np.extract(_condition(condition, np.extract), labels), arr)
+
+
+@implements(np.choose)
+def choose(a, choices, out=None, mode="raise"):
+    """choices[a[i]][i] element by element: a gather from the stacked choices (a must be
+    integers)."""
+    if out is not None:
+        raise TypeError("numpy.choose(..., out=...) cannot store dual values: use the returned "
+                        "result instead")
+    idx = np.asarray(_integers(a, np.choose, "a (the choice indices)"))
+    choices = list(choices)
+    shp = np.broadcast_shapes(idx.shape, *[shape(c) for c in choices])
+    offsets = np.cumsum([0] + [int(np.prod(shape(c))) for c in choices])
+    labels = [o + np.arange(int(np.prod(shape(c)))).reshape(shape(c))
+              for o, c in zip(offsets, choices)]
+    picked = np.choose(idx, [np.broadcast_to(lab, shp) for lab in labels], mode=mode)
+    return take(concatenate([ravel(c) for c in choices], 0), picked)

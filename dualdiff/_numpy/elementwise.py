@@ -1,12 +1,14 @@
 """Elementwise numpy functions outside the rule table of csrc/rules.h, on dual values.
 
 The ufuncs remainder (np.mod, %), fmod, floor_divide (//), divmod, modf, frexp, ldexp, copysign,
-heaviside and logaddexp2 are served by the rules of dualdiff/_jvp/elementwise.py (see there for
-the conventions at jumps); degrees and radians are numpy's other names of rad2deg and deg2rad
-and use those rows of the table. np.sinc and np.nan_to_num are numpy functions written in
-Python; they are served here too, as they act element by element.
+heaviside, logaddexp2 and spacing are served by the rules of dualdiff/_jvp/elementwise.py (see
+there for the conventions at jumps); degrees and radians are numpy's other names of rad2deg
+and deg2rad and use those rows of the table. np.sinc, np.nan_to_num, np.round / np.around,
+np.fix and np.astype are numpy functions written in Python; they are served here too, as
+they act element by element.
 """
 import functools
+import operator
 
 import numpy as np
 
@@ -40,6 +42,7 @@ for _u, _rule in ((np.remainder, rules.remainder_jvp), (np.fmod, rules.fmod_jvp)
 implements(np.remainder)(UFUNCS[np.remainder])
 implements(np.floor_divide)(UFUNCS[np.floor_divide])
 
+UFUNCS[np.spacing] = lambda x: _piecewise_constant(np.spacing, x)
 UFUNCS[np.degrees] = functools.partial(_arrays.apply_unary, _core.UNARY_INDEX["rad2deg"])
 UFUNCS[np.radians] = functools.partial(_arrays.apply_unary, _core.UNARY_INDEX["deg2rad"])
 
@@ -92,3 +95,36 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
         if np.any(mask):
             out = where(mask, fill, out)
     return out
+
+
+def _piecewise_constant(func, x, **kwargs):
+    r = apply(rules.piecewise_constant_jvp, (x,), {"func": func, "kwargs": kwargs})
+    return func(_arrays.const(x), **kwargs) if r is None else r
+
+
+@implements(np.round, np.around)
+def round_(a, decimals=0, out=None):
+    """Rounding to `decimals` places: piecewise constant, a dual of derivative 0 (as rint)."""
+    if out is not None:
+        raise TypeError("numpy.round(..., out=...) cannot store dual values: use the returned "
+                        "result instead")
+    return _piecewise_constant(np.round, a, decimals=operator.index(decimals))
+
+
+@implements(np.fix)
+def fix(x, out=None):
+    """Rounding toward zero: numpy's trunc, the table's row."""
+    if out is not None:
+        raise TypeError("numpy.fix(..., out=...) cannot store dual values: use the returned "
+                        "result instead")
+    return _arrays.apply_unary(_core.UNARY_INDEX["trunc"], x)
+
+
+@implements(getattr(np, "astype", None))
+def astype(x, dtype, /, *, copy=True, device=None):
+    """Dual values are float64: astype to float64 is the identity, anything else would lose
+    the derivative (DualArray.astype raises)."""
+    d = _arrays.lift(x)
+    if d is None:
+        return np.astype(_arrays.const(x), dtype, copy=copy)
+    return d.astype(dtype)

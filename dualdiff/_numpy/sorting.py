@@ -1,5 +1,5 @@
 """Order statistics on dual arrays: sort, partition, median, percentile, quantile, their
-nan-ignoring forms, and the running extremes maximum/minimum/fmax/fmin.accumulate.
+nan-ignoring forms, the running extremes maximum/minimum/fmax/fmin.accumulate, and unique.
 
 Each result picks elements, or interpolates linearly between two of them, by the ORDER of the
 values. The order is a decision taken on the plain values (a stable argsort) and is a constant
@@ -26,7 +26,7 @@ from dualdiff._jvp import apply
 from dualdiff._jvp.running import running_extreme_jvp
 from dualdiff._numpy import (NOVALUE, axes, axis1, implements, ndim, no_out, qualname, refuse,
                              shape, ufunc_method)
-from dualdiff._numpy.manipulation import ravel, reshape, take_along_axis, transpose, where
+from dualdiff._numpy.manipulation import ravel, reshape, take, take_along_axis, transpose, where
 
 
 def _values(a):
@@ -358,3 +358,41 @@ def _running(ufunc):
 
 for _u in (np.maximum, np.minimum, np.fmax, np.fmin):
     _running(_u)
+
+
+# ---- unique values ----------------------------------------------------------------------------
+# Each distinct value takes the tangent of its first occurrence (numpy's return_index), the
+# stable choice among equal elements, as in sort.
+
+def _first_occurrences(flat, found):
+    """The index in `flat` of the first element equal to each value of `found` (NaN: the
+    first NaN)."""
+    order = np.argsort(flat, kind="stable")
+    pos = np.searchsorted(flat[order], found, side="left")
+    return order[np.minimum(pos, max(flat.size - 1, 0))]
+
+
+@implements(np.unique)
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True, sorted=True):
+    v = _values(ar)
+    res = np.unique(v, True, return_inverse, return_counts, axis=axis, equal_nan=equal_nan,
+                    sorted=sorted)
+    idx = res[1]
+    vals = take(ravel(ar), idx) if axis is None else take(ar, idx, axis=axis)
+    out = [vals] + ([idx] if return_index else []) + list(res[2:])
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _unique_result(func, x):
+    v = _values(x)
+    res = func(v)
+    values = res if isinstance(res, np.ndarray) else res.values
+    picked = take(ravel(x), _first_occurrences(v.ravel(), values))
+    return picked if isinstance(res, np.ndarray) else res._replace(values=picked)
+
+
+for _f in (getattr(np, n, None) for n in ("unique_values", "unique_counts", "unique_inverse",
+                                          "unique_all")):
+    if _f is not None:
+        implements(_f)(lambda x, _f=_f: _unique_result(_f, x))

@@ -7,10 +7,12 @@ here is called with every dual argument replaced by its values, so results, erro
 warnings are numpy's own. Functions that return floats are not listed here: those have a
 derivative and are served elsewhere (or raise).
 """
+import inspect
+
 import numpy as np
 
 from dualdiff import _arrays, _core
-from dualdiff._numpy import UFUNCS, implements
+from dualdiff._numpy import UFUNCS, implements, qualname
 
 
 def strip(o):
@@ -28,8 +30,25 @@ def strip(o):
     return o
 
 
+def _holds_dual(o):
+    return strip(o) is not o if type(o) in (list, tuple, dict) else \
+        type(o) in (_arrays.DualArray, _core.Dual, _core.HyperDual)
+
+
 def _on_values(func):
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):            # ufuncs: out is a keyword
+        params = []
+    out_at = params.index("out") if "out" in params else None
+
     def handler(*args, **kwargs):
+        out = kwargs.get("out", args[out_at] if out_at is not None and len(args) > out_at
+                         else None)
+        if _holds_dual(out):
+            # the values of a dual array are its own buffer: numpy would write into it
+            raise TypeError(f"{qualname(func)}(..., out=...) cannot store into a dual array "
+                            "(dual arrays are immutable); use the returned result")
         return func(*strip(args), **strip(kwargs))
     handler.__name__ = getattr(func, "__name__", "handler")
     handler.__doc__ = f"numpy.{handler.__name__} on the values: its result has no derivative."
