@@ -10,7 +10,7 @@ query points x, the samples fp and the left/right values.
 import numpy as np
 
 from dualdiff import _arrays
-from dualdiff._numpy import axes, axis1, implements, ndim, qualname, shape
+from dualdiff._numpy import axes, axis1, implements, ndim, shape
 from dualdiff._numpy.manipulation import concatenate, ravel, reshape, take, where
 from dualdiff._numpy.reductions import diff, sum_
 

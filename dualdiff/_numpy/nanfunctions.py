@@ -79,10 +79,12 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=NOVALUE, *, where=NOVAL
     ax = axes(axis, ndim(a), np.nanmean)
     cnt = _valid_count(mask, ax, _keep(keepdims), where)
     tot = sum_(arr, axis=ax, dtype=dtype, keepdims=_keep(keepdims), where=where)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = tot / cnt
     if np.any(cnt == 0):
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return tot / cnt
+        avg = select_where(cnt == 0, np.nan, avg)          # a constant NaN (no valid element)
+    return avg
 
 
 @implements(np.nanvar)

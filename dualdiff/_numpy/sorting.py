@@ -16,8 +16,9 @@ weights. The running extremes share the derivative equally among the tied elemen
 attain the extreme so far, as np.max does (dualdiff/_jvp/ordering.py).
 
 NaN. A lane holding a NaN has numpy's NaN result and the tangent of the NaN element that numpy
-returns (NaN sorts last); the nan-functions ignore NaN elements (their tangents never reach
-the result) and give a NaN of zero derivative on an all-NaN lane.
+returns (NaN sorts last), as np.max propagates a NaN's tangent; the nan-functions ignore NaN
+elements (their tangents never reach the result) and give a constant NaN (derivative 0) on a
+lane with no valid element, with numpy's warning.
 """
 import numpy as np
 
@@ -151,7 +152,8 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=NOVALUE):
     a_lo = take_along_axis(s, lo[None], 0)[0]
     a_hi = take_along_axis(s, hi[None], 0)[0]
     m = where(cnt % 2 == 1, a_lo, (a_lo + a_hi) / 2.0)
-    m = _nan_lanes(m, s, sv, cnt == 0)
+    if np.any(cnt == 0):
+        m = where(cnt == 0, np.nan, m)                     # a constant NaN (no valid element)
     return reshape(m, np.shape(want))
 
 
@@ -316,7 +318,12 @@ def _quantile(func, a, q, axis, method, keepdims, weights, ignore_nan, scale):
         r = _weighted(s, sv, n, np.take_along_axis(np.broadcast_to(wl, sv.shape), order, 0), qvf)
     else:
         r = _quantiles(s, n, qflat, qvf, method)
-    r = _nan_lanes(r, s, sv, np.broadcast_to(empty, np.shape(_values(r))))
+    empty = np.broadcast_to(empty, np.shape(_values(r)))
+    if ignore_nan:
+        if np.any(empty):
+            r = where(empty, np.nan, r)                    # a constant NaN (no valid element)
+    else:
+        r = _nan_lanes(r, s, sv, empty)
     return reshape(r, _out_shape(a, red, qv.shape, keepdims))
 
 
@@ -376,8 +383,9 @@ def _first_occurrences(flat, found):
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True, sorted=True):
     v = _values(ar)
+    kw = {} if sorted is True else {"sorted": sorted}         # numpy >= 2.3 has `sorted`
     res = np.unique(v, True, return_inverse, return_counts, axis=axis, equal_nan=equal_nan,
-                    sorted=sorted)
+                    **kw)
     idx = res[1]
     vals = take(ravel(ar), idx) if axis is None else take(ar, idx, axis=axis)
     out = [vals] + ([idx] if return_index else []) + list(res[2:])
