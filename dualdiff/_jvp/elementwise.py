@@ -154,10 +154,11 @@ def logaddexp2_jvp(primals, tangents):
     with np.errstate(invalid="ignore"):
         d = np.where(same_inf, 0.0, b - a)          # inf - inf would be nan
     t = None
-    if ta is not None:
-        t = _scaled(1.0 / (1.0 + np.exp2(d)), ta, shape)
-    if tb is not None:
-        t = add(t, _scaled(1.0 / (1.0 + np.exp2(-d)), tb, shape))
+    with np.errstate(over="ignore"):               # 2**big = inf is the intended 0 weight
+        if ta is not None:
+            t = _scaled(1.0 / (1.0 + np.exp2(d)), ta, shape)
+        if tb is not None:
+            t = add(t, _scaled(1.0 / (1.0 + np.exp2(-d)), tb, shape))
     return out, t
 
 
@@ -189,7 +190,10 @@ def sinc_prime(x):
     if np.all(small):
         return _sinc_prime_series(x)
     safe = np.where(small, 1.0, x)                  # keeps 0/0 out of the unused branch
-    direct = (np.cos(np.pi * safe) - np.sinc(safe)) / safe
+    # cos(pi x) of x reduced by whole periods first (exact: round has derivative 0): pi * x
+    # itself would round with an error of |x| ulps, which the division by x does not undo
+    r = safe - 2.0 * np.round(plain(safe) / 2.0)
+    direct = (np.cos(np.pi * r) - np.sinc(safe)) / safe
     if not np.any(small):
         return direct
     return np.where(small, _sinc_prime_series(np.where(small, x, 0.0)), direct)
