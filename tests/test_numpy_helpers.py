@@ -259,6 +259,33 @@ def test_r_and_c_take_dual_scalars_and_refuse_dual_arrays():
             dd.jacobian(trick)(np.array([1.0, 2.0]))
 
 
+def test_pad_empty_has_derivative_zero_in_its_undefined_padding():
+    J = dd.jacobian(lambda x: np.pad(x, (1, 2), mode="empty"))(np.array([1.0, 2.0]))
+    assert np.array_equal(J, [[0, 0], [1, 0], [0, 1], [0, 0], [0, 0]])
+
+
+LONG = {
+    "sort": lambda x: np.sort(x)[::7] * x[:43],
+    "median": lambda x: np.median(x * x),
+    "quantile": lambda x: np.quantile(x, [0.1, 0.5]) * x[0],
+    "pad reflect": lambda x: np.sum(np.pad(x, 5, mode="reflect") ** 2),
+    "interp": lambda x: np.interp(x[:40] / 100.0, XP, x[40:48] ** 2),
+    "gradient": lambda x: np.gradient(x * x)[::10],
+    "convolve": lambda x: np.convolve(x, [1.0, -2.0, 0.5])[::9],
+    "nanmean": lambda x: np.nanmean(nanify(x[:12]) * x[12:24]),
+    "insert": lambda x: np.insert(x, [3, 200], x[:2] * x[:2])[::11],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG))
+def test_long_inputs_whose_default_chunk_windows_the_tangents(rng, name):
+    """n = 300 inputs: the default chunk stores only a window of tangent rows per sweep, and
+    slices outside it are constants; the result equals one sweep over all directions."""
+    x = spread(rng, 300, gap=0.05)
+    f = LONG[name]
+    assert np.array_equal(dd.jacobian(f)(x), dd.jacobian(f, chunk=300)(x))
+
+
 def test_inputs_are_never_modified(rng):
     x = _arrays.from_parts(spread(rng, 12), rng.normal(size=(12, 3)))
     value, e1 = x.value.copy(), x.eps.copy()

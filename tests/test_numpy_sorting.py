@@ -28,6 +28,10 @@ CASES = {
     "sort last axis": (lambda x: np.sort(x) ** 2, (4, 6)),
     "sort axis 0": (lambda x: np.sort(x, axis=0, kind="heapsort") ** 2, (4, 6)),
     "sort flat": (lambda x: np.sort(x, axis=None) * np.arange(24.0), (4, 6)),
+    "gather by argsort": (lambda x: np.take_along_axis(x, np.argsort(x, axis=0), axis=0) * x,
+                          (4, 6)),
+    "gather by argmax": (lambda x: np.take_along_axis(
+        x, np.expand_dims(np.argmax(x, axis=1), 1), axis=1) ** 2, (4, 6)),
     "partition": (lambda x: np.partition(x, 2) ** 2, (4, 6)),
     "partition two kth axis 0": (lambda x: np.partition(x, [0, 3], axis=0) ** 2, (4, 6)),
     "median": (lambda x: np.median(x ** 2), (4, 6)),
