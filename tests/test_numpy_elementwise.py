@@ -1,5 +1,5 @@
 """Elementwise numpy functions outside the rule table, on dual values
-(dualdiff/_numpy/elementwise.py, dualdiff/_jvp/elementwise.py): remainder (np.mod, %), fmod,
+(dualdiff/_numpy/elementwise.py, dualdiff/_jvp/ufuncs.py): remainder (np.mod, %), fmod,
 floor_divide (//), divmod, modf, frexp, ldexp, copysign, heaviside, logaddexp2, degrees,
 radians, sinc, nan_to_num, round, fix, spacing, astype -- values, closed-form and mpmath
 derivatives, finite differences at both orders, conventions at the jumps, errors."""

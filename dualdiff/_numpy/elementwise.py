@@ -1,7 +1,7 @@
 """Elementwise numpy functions outside the rule table of csrc/rules.h, on dual values.
 
 The ufuncs remainder (np.mod, %), fmod, floor_divide (//), divmod, modf, frexp, ldexp, copysign,
-heaviside, logaddexp2 and spacing are served by the rules of dualdiff/_jvp/elementwise.py (see
+heaviside, logaddexp2 and spacing are served by the rules of dualdiff/_jvp/ufuncs.py (see
 there for the conventions at jumps); degrees and radians are numpy's other names of rad2deg
 and deg2rad and use those rows of the table. np.sinc, np.nan_to_num, np.round / np.around,
 np.fix and np.astype are numpy functions written in Python; they are served here too, as
@@ -14,7 +14,7 @@ import numpy as np
 
 from dualdiff import _arrays, _core
 from dualdiff._jvp import apply
-from dualdiff._jvp import elementwise as rules
+from dualdiff._jvp import ufuncs as rules
 from dualdiff._numpy import UFUNCS, implements, qualname
 from dualdiff._numpy.manipulation import where
 

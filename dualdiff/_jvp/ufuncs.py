@@ -1,4 +1,4 @@
-"""Rules of the elementwise numpy functions that csrc/rules.h does not hold: remainder, fmod,
+"""Rules of the numpy ufuncs (and np.sinc) that csrc/rules.h does not hold: remainder, fmod,
 floor_divide, divmod, modf, frexp, ldexp, copysign, heaviside, logaddexp2 and sinc.
 
 They are whole-array rules (see dualdiff/_jvp/__init__.py) rather than rows of the C table
