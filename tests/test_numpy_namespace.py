@@ -25,7 +25,12 @@ import warnings
 import numpy as np
 import pytest
 
-from dualdiff import Dual, HyperDual, _arrays
+from dualdiff import Dual, HyperDual, _arrays, _core
+
+# every scalar type dualdiff makes (DualVec / HyperDualVec: one element of a sweep with
+# several directions, where dualdiff has them)
+SCALARS = tuple(getattr(_core, n) for n in ("Dual", "HyperDual", "DualVec", "HyperDualVec")
+                if hasattr(_core, n))
 
 MODULES = (np, np.linalg, np.fft, np.emath)
 
@@ -94,12 +99,13 @@ def _dual_arrays():
                                 rng.normal(size=(4, 2, 1))),
         "d": Dual(0.3, 1.0),
         "H": HyperDual(0.3, 1.0, 0.5, 0.25),
+        **({"v": _core.DualVec(0.3, [1.0, 0.5])} if hasattr(_core, "DualVec") else {}),
     }
 
 
 PATTERNS = [("x",), ("X",), ("h",), ("d",), ("H",), ("x", 0), ("x", 2), ("x", "x"),
             (2.0, "x"), ("d", "d"), ("X", "X"), ("X", 0, 1), ("x", 1, "x"),
-            ("x", [0.0, 0.5, 1.0, 1.5], "x")]
+            ("x", [0.0, 0.5, 1.0, 1.5], "x")] + ([("v",)] if hasattr(_core, "DualVec") else [])
 
 
 def _callables():
@@ -135,7 +141,7 @@ def _lands_in_non_data(f, args):
 def _kind(r):
     """'dual' (carries the derivative), 'empty' (no numbers at all: an empty array or tuple,
     nothing to differentiate), 'none' (no floats) or 'float' (plain floats)."""
-    if isinstance(r, (_arrays.DualArray, Dual, HyperDual)):
+    if isinstance(r, (_arrays.DualArray,) + SCALARS):
         return "dual"
     if isinstance(r, (tuple, list)) and len(r) == 0 or \
             isinstance(r, np.ndarray) and r.ndim and r.size == 0:
@@ -147,7 +153,7 @@ def _kind(r):
         return "float" if "float" in kinds else "none"
     if isinstance(r, np.ndarray):
         if r.dtype == object:
-            return "dual" if any(isinstance(e, (Dual, HyperDual, _arrays.DualArray))
+            return "dual" if any(isinstance(e, (_arrays.DualArray,) + SCALARS)
                                  for e in np.asarray(r).flat) else (
                 "none" if r.size == 0 else "float")
         return "float" if r.dtype.kind in "fc" and r.size else "none"

@@ -11,28 +11,31 @@ import inspect
 
 import numpy as np
 
-from dualdiff import _arrays, _core
+from dualdiff import _arrays
 from dualdiff._numpy import UFUNCS, implements, qualname
+
+
+def _is_dual(o):
+    """A dual array (with or without tangents) or a dual scalar of any of dualdiff's types."""
+    return type(o) is _arrays.DualArray or _arrays.lift(o) is not None
 
 
 def strip(o):
     """o with every dual value (at any depth of lists, tuples and dicts) replaced by its
     plain values."""
     t = type(o)
-    if t is _arrays.DualArray:
-        return o.value
-    if t is _core.Dual or t is _core.HyperDual:
-        return o.real
     if t is list or t is tuple:
         return t(strip(e) for e in o)
     if t is dict:
         return {k: strip(v) for k, v in o.items()}
-    return o
+    return _arrays.value_of(o) if _is_dual(o) else o
 
 
 def _holds_dual(o):
-    return strip(o) is not o if type(o) in (list, tuple, dict) else \
-        type(o) in (_arrays.DualArray, _core.Dual, _core.HyperDual)
+    t = type(o)
+    if t is list or t is tuple:
+        return any(_holds_dual(e) for e in o)
+    return _is_dual(o)
 
 
 def _on_values(func):
