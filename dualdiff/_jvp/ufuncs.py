@@ -1,5 +1,6 @@
 """Rules of the numpy ufuncs (and np.sinc) that csrc/rules.h does not hold: remainder, fmod,
-floor_divide, divmod, modf, frexp, ldexp, copysign, heaviside, logaddexp2 and sinc.
+floor_divide, divmod, modf, frexp, ldexp, copysign, heaviside, logaddexp2, sinc, and the
+piecewise-constant round and spacing.
 
 They are whole-array rules (see dualdiff/_jvp/__init__.py) rather than rows of the C table
 because each either has integer outputs, a piecewise definition whose pieces are chosen on the
@@ -7,14 +8,13 @@ values, or a value numpy computes in a way the table would not reproduce bit for
 is always numpy's own function of the primals (run on dual primals at second order, which lands
 back here one level down); the tangent is written in numpy operations on dual-capable values.
 
-Conventions at the jumps. round (to decimals) and spacing are piecewise constant: derivative 0.
-remainder, fmod and floor_divide are piecewise: on each piece
+Conventions at the jumps. remainder, fmod and floor_divide are piecewise: on each piece
 a mod b = a - b*q with the integer q = floor(a/b) (trunc(a/b) for fmod) constant, so the
 derivative is (1, -q) and every second derivative is 0. At a jump (a/b an integer) the
 derivative is the one of the piece numpy's value belongs to: q is numpy's own quotient
 (floor_divide, or (a - fmod(a, b))/b rounded), so value and derivative come from the same
-piece. floor_divide, modf's integral part and frexp's exponent are piecewise constant:
-derivative 0 (as floor and ceil in the table).
+piece. floor_divide, modf's integral part, frexp's exponent, round (to decimals) and spacing
+are piecewise constant: derivative 0 (as floor and ceil in the table).
 """
 import numpy as np
 

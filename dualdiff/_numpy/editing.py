@@ -122,9 +122,11 @@ def _flat_items(values):
 
 @implements(np.pad)
 def pad(array, pad_width, mode="constant", **kwargs):
-    """np.pad of a dual array (or of a constant array with dual constant_values). The modes
-    that are linear in the array are served: constant, edge, reflect, symmetric, wrap,
-    linear_ramp, mean, empty (its undefined padding has derivative 0)."""
+    """np.pad of a dual array, with constant or dual constant_values. The modes that are
+    linear in the array are served: constant, edge, reflect, symmetric, wrap, linear_ramp,
+    mean, empty (its undefined padding has derivative 0). numpy hands np.pad to dual arrays
+    only when its first argument is one: a plain array with a dual constant_values stays in
+    numpy, which refuses to store the dual (TypeError: float() of a dual)."""
     _integers(pad_width, np.pad, "pad_width")
     if callable(mode) or mode not in _PAD_MODES:
         raise TypeError(f"numpy.pad(mode={mode!r}) is not supported on dual values (it is not "
