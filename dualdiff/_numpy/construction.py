@@ -2,6 +2,11 @@
 select and piecewise with dual choices, meshgrid, broadcast_arrays, block, and the results of
 apply_along_axis / apply_over_axes.
 
+np.r_ and np.c_ are index tricks, not functions, and never reach dualdiff: numpy turns each item
+into an array itself. Dual scalars become object arrays holding them (their derivatives kept,
+as with np.array([...])); a dual array cannot become a plain array and raises the TypeError
+that names np.concatenate (tests/test_numpy_helpers.py).
+
 Each runs numpy's own recipe on dual values (numpy's operations in numpy's order, so values
 are numpy's bit for bit): linspace is start + i * (stop - start) / div with the last sample
 replaced by stop, geomspace goes through log10 and back. Conditions are decisions on values
