@@ -8,9 +8,10 @@ as with np.array([...])); a dual array cannot become a plain array and raises th
 that names np.concatenate (tests/test_numpy_helpers.py).
 
 Each runs numpy's own recipe on dual values (numpy's operations in numpy's order, so values
-are numpy's bit for bit): linspace is start + i * (stop - start) / div with the last sample
-replaced by stop, geomspace goes through log10 and back. Conditions are decisions on values
-(plain booleans); the chosen values keep their derivatives.
+are numpy's bit for bit, except that logspace and geomspace take powers, which agree with
+numpy's vectorised pow to an ulp): linspace is start + i * (stop - start) / div with the last
+sample replaced by stop, geomspace goes through log10 and back. Conditions are decisions on
+values (plain booleans); the chosen values keep their derivatives.
 """
 import operator
 
