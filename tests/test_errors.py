@@ -88,10 +88,12 @@ def test_assigning_duals_into_a_float_array_explains_the_fix():
 
 
 def test_unsupported_numpy_functions_name_themselves():
-    with pytest.raises(TypeError, match="numpy.gamma|no derivative rule for numpy.lgamma|numpy.sort"):
-        dd.grad(lambda x: np.sum(np.sort(x)))(X)
-    with pytest.raises(TypeError, match="no derivative rule for numpy.ldexp"):
-        dd.grad(lambda x: np.sum(np.ldexp(x, 2)))(X)
+    with pytest.raises(TypeError, match="no derivative rule for numpy.histogram"):
+        dd.grad(lambda x: np.sum(np.histogram(x)[0]))(X)
+    with pytest.raises(TypeError, match="no derivative rule for numpy.nextafter"):
+        dd.grad(lambda x: np.sum(np.nextafter(x, 2.0)))(X)
+    with pytest.raises(TypeError, match="numpy.linalg.eig gives complex results.*eigh"):
+        dd.grad(lambda x: np.sum(np.linalg.eig(np.diag(x))[0]))(X)
     with pytest.raises(TypeError, match="out="):
         dd.grad(lambda x: np.sum(np.sin(x, out=np.empty(3))))(X)
 

@@ -258,3 +258,13 @@ _register_ufuncs()
 from dualdiff._numpy import manipulation as _manipulation_mod, reductions as _reductions_mod  # noqa: E402,F401
 from dualdiff._numpy import products as _products_mod, linalg as _linalg_mod  # noqa: E402,F401
 from dualdiff._numpy import scipy_special as _scipy_mod  # noqa: E402,F401
+from dualdiff._numpy import elementwise as _elementwise_mod  # noqa: E402,F401
+from dualdiff._numpy import sorting as _sorting_mod  # noqa: E402,F401
+from dualdiff._numpy import values as _values_mod  # noqa: E402,F401
+from dualdiff._numpy import nanfunctions as _nanfunctions_mod  # noqa: E402,F401
+from dualdiff._numpy import editing as _editing_mod  # noqa: E402,F401
+from dualdiff._numpy import bilinear as _bilinear_mod  # noqa: E402,F401
+from dualdiff._numpy import construction as _construction_mod  # noqa: E402,F401
+from dualdiff._numpy import calculus as _calculus_mod  # noqa: E402,F401
+from dualdiff._numpy import statistics as _statistics_mod  # noqa: E402,F401
+from dualdiff._numpy import polynomial as _polynomial_mod  # noqa: E402,F401

@@ -1,0 +1,125 @@
+"""numpy's polynomial helpers on dual coefficients and points: polyval, polyadd, polysub,
+polymul, polyder, polyint, poly (from roots), vander.
+
+Each is numpy's own recipe -- Horner's rule, padded sums, convolution, repeated products --
+run on dual values, so values are numpy's bit for bit and every argument that numpy treats
+as numbers is differentiable (coefficients, points, roots, integration constants). poly1d
+objects are numpy's own class and are not handled here.
+"""
+import operator
+
+import numpy as np
+
+from dualdiff._numpy import implements, ndim, shape
+from dualdiff._numpy.manipulation import atleast_1d, concatenate, reshape, stack
+from dualdiff._numpy.reductions import cumprod
+
+
+def _no_poly1d(*args):
+    for a in args:
+        if isinstance(a, np.poly1d):
+            raise TypeError("numpy.poly1d objects with dual values are not supported: pass the "
+                            "coefficient array instead")
+
+
+@implements(np.polyval)
+def polyval(p, x):
+    """Horner's rule, numpy's: y = y * x + p[i]."""
+    _no_poly1d(p, x)
+    if ndim(p) == 0:
+        raise TypeError("numpy.polyval: p must be a sequence of coefficients (iteration over a "
+                        "0-d array)")
+    y = np.zeros(shape(x))
+    for i in range(shape(p)[0]):
+        y = y * x + p[i]
+    return y
+
+
+def _padded(a1, a2, op):
+    a1, a2 = atleast_1d(a1), atleast_1d(a2)
+    diff = shape(a2)[0] - shape(a1)[0]
+    if diff > 0:
+        a1 = concatenate([np.zeros(diff), a1], 0)
+    elif diff < 0:
+        a2 = concatenate([np.zeros(-diff), a2], 0)
+    return op(a1, a2)
+
+
+@implements(np.polyadd)
+def polyadd(a1, a2):
+    _no_poly1d(a1, a2)
+    return _padded(a1, a2, np.add)
+
+
+@implements(np.polysub)
+def polysub(a1, a2):
+    _no_poly1d(a1, a2)
+    return _padded(a1, a2, np.subtract)
+
+
+@implements(np.polymul)
+def polymul(a1, a2):
+    _no_poly1d(a1, a2)
+    return np.convolve(atleast_1d(a1), atleast_1d(a2))
+
+
+@implements(np.polyder)
+def polyder(p, m=1):
+    _no_poly1d(p)
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of derivative must be positive (see polyint)")
+    if m == 0:
+        return p
+    n = shape(p)[0] - 1
+    return polyder(p[:-1] * np.arange(n, 0, -1), m - 1)
+
+
+@implements(np.polyint)
+def polyint(p, m=1, k=None):
+    _no_poly1d(p)
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of integral must be positive (see polyder)")
+    if k is None:
+        k = np.zeros(m, float)
+    k = atleast_1d(k)
+    if shape(k)[0] == 1 and m > 1:
+        k = k[0] * np.ones(m, float)
+    if shape(k)[0] < m:
+        raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
+    if m == 0:
+        return p
+    y = concatenate([p / np.arange(shape(p)[0], 0, -1), reshape(k[0], (1,))], 0)
+    return polyint(y, m - 1, k=k[1:])
+
+
+@implements(np.poly)
+def poly(seq_of_zeros):
+    """The monic polynomial with the given roots: numpy's repeated convolution with
+    [1, -root] (a square matrix's eigenvalues are numpy.linalg's business: refused)."""
+    z = atleast_1d(seq_of_zeros)
+    if ndim(z) != 1:
+        raise TypeError("numpy.poly of a matrix of dual values is not supported (it needs its "
+                        "eigenvalues): pass the roots")
+    a = np.ones((1,))
+    for i in range(shape(z)[0]):
+        a = np.convolve(a, stack([1.0, -z[i]]), mode="full")
+    return a if shape(z)[0] else 1.0
+
+
+@implements(np.vander)
+def vander(x, N=None, increasing=False):
+    """Columns 1, x, x*x, ... by numpy's running product (multiply.accumulate)."""
+    if ndim(x) != 1:
+        raise ValueError("x must be a one-dimensional array or sequence.")
+    n = shape(x)[0]
+    N = n if N is None else operator.index(N)
+    cols = []
+    if N > 0:
+        cols.append(np.ones((n, 1)))
+    if N > 1:
+        rep = np.broadcast_to(reshape(x, (n, 1)), (n, N - 1))
+        cols.append(cumprod(rep, axis=1))
+    v = concatenate(cols, 1) if cols else np.empty((n, 0))
+    return v if increasing else v[:, ::-1]

@@ -1,0 +1,199 @@
+"""Order statistics on dual values (dualdiff/_numpy/sorting.py): sort, partition, median,
+percentile, quantile (every method, weights, dual levels), their nan forms, the running
+extremes ufunc.accumulate, unique -- values equal to numpy's, derivatives against finite
+differences at both orders, and the conventions at ties and NaN."""
+import warnings
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+from _numpy_checks import check, check_scalar, spread
+from dualdiff import Dual, HyperDual
+
+METHODS = ["inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+           "interpolated_inverted_cdf", "hazen", "weibull", "linear", "median_unbiased",
+           "normal_unbiased", "lower", "higher", "midpoint", "nearest"]
+LEVELS = [0.0, 0.1, 0.25, 0.5, 0.77, 1.0]
+NAN_AT = np.zeros((4, 6), dtype=bool)
+NAN_AT[[0, 1, 1, 3], [2, 0, 5, 5]] = True        # every lane keeps valid elements
+
+
+def with_nans(x):
+    return np.where(NAN_AT, np.nan, x)
+
+
+CASES = {
+    # name: (f, input shape)
+    "sort last axis": (lambda x: np.sort(x) ** 2, (4, 6)),
+    "sort axis 0": (lambda x: np.sort(x, axis=0, kind="heapsort") ** 2, (4, 6)),
+    "sort flat": (lambda x: np.sort(x, axis=None) * np.arange(24.0), (4, 6)),
+    "gather by argsort": (lambda x: np.take_along_axis(x, np.argsort(x, axis=0), axis=0) * x,
+                          (4, 6)),
+    "gather by argmax": (lambda x: np.take_along_axis(
+        x, np.expand_dims(np.argmax(x, axis=1), 1), axis=1) ** 2, (4, 6)),
+    "partition": (lambda x: np.partition(x, 2) ** 2, (4, 6)),
+    "partition two kth axis 0": (lambda x: np.partition(x, [0, 3], axis=0) ** 2, (4, 6)),
+    "median": (lambda x: np.median(x ** 2), (4, 6)),
+    "median odd lanes": (lambda x: np.median(x ** 2, axis=0), (5, 3)),
+    "median axes keepdims": (lambda x: np.median(x ** 2, axis=(0, 2), keepdims=True), (2, 3, 4)),
+    "percentile": (lambda x: np.percentile(x ** 2, [5, 50, 95], axis=1), (4, 6)),
+    "quantile scalar level": (lambda x: np.quantile(x ** 2, 0.3), (4, 6)),
+    "quantile integer levels": (lambda x: np.quantile(x ** 2, [0, 1], axis=0), (4, 6)),
+    "quantile weights": (lambda x: np.quantile(x ** 2, [0.2, 0.9], axis=1,
+                                               method="inverted_cdf",
+                                               weights=np.arange(1.0, 7.0)), (4, 6)),
+    "quantile full weights": (lambda x: np.quantile(x ** 2, 0.5, method="inverted_cdf",
+                                                    weights=np.ones((4, 6))), (4, 6)),
+    "nanmedian": (lambda x: np.nanmedian(with_nans(x) ** 2, axis=1), (4, 6)),
+    "nanmedian flat": (lambda x: np.nanmedian(with_nans(x) ** 2), (4, 6)),
+    "nanpercentile": (lambda x: np.nanpercentile(with_nans(x) ** 2, [10, 60], axis=1,
+                                                 keepdims=True), (4, 6)),
+    "nanquantile weights": (lambda x: np.nanquantile(with_nans(x), 0.4, axis=1,
+                                                     method="inverted_cdf",
+                                                     weights=np.tile(np.arange(1.0, 7.0), (4, 1))),
+                            (4, 6)),
+    "maximum.accumulate": (lambda x: np.maximum.accumulate(x * x, axis=1), (4, 6)),
+    "minimum.accumulate axis 0": (lambda x: np.minimum.accumulate(x, axis=0) ** 2, (4, 6)),
+    "fmax.accumulate with NaN": (lambda x: np.fmax.accumulate(with_nans(x)[:, 1:], axis=1),
+                                 (4, 6)),
+    "fmin.accumulate": (lambda x: np.fmin.accumulate(x.ravel()) * x.ravel(), (4, 6)),
+    "unique": (lambda x: np.unique(x) ** 2, (4, 6)),
+    "unique rows": (lambda x: np.unique(np.concatenate([x, x[:1]]), axis=0) ** 2, (4, 6)),
+    "unique_counts": (lambda x: np.unique_counts(x).values ** 2, (4, 6)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_and_derivatives_at_both_orders(rng, name):
+    f, shp = CASES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        check(f, spread(rng, int(np.prod(shp))).reshape(shp), rng)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_quantile_method(rng, method):
+    x = spread(rng, 24).reshape(4, 6)
+    check(lambda x: np.quantile(x ** 2, LEVELS, axis=1, method=method), x, rng)
+    check(lambda x: np.nanpercentile(with_nans(x) ** 2, [3, 50, 99], axis=1, method=method),
+          x, rng, chunks=(None,))
+
+
+def test_quantile_is_differentiable_in_its_level(rng):
+    """Continuous methods interpolate linearly in q: d/dq at an interior q is the slope of
+    the order statistics (n - 1)(s[i+1] - s[i]) for 'linear'."""
+    data = np.sort(spread(rng, 9))
+    q = 0.3 + 0.01 * rng.uniform()
+    g = dd.derivative(lambda q: np.quantile(data, q))(q)
+    i = int(np.floor(8 * q))
+    assert g == pytest.approx(8 * (data[i + 1] - data[i]), rel=1e-12)
+    assert dd.derivative(lambda q: np.quantile(data, q), order=2)(q) == 0.0
+    assert dd.derivative(lambda q: np.percentile(data, q))(100 * q) == pytest.approx(g / 100)
+    assert dd.derivative(lambda q: np.quantile(data, q, method="lower"))(q) == 0.0
+    check(lambda v: np.quantile(v[1:], v[0] / 10, axis=0),
+          np.concatenate([[3.0 + rng.uniform(0, 0.5)], spread(rng, 8)]), rng)
+
+
+def test_weights_have_derivative_zero(rng):
+    """Weighted quantiles pick an element: piecewise constant in the weights."""
+    data = spread(rng, 7)
+    w = rng.uniform(1, 2, 7)
+    g = dd.grad(lambda w: np.quantile(data, 0.4, method="inverted_cdf", weights=w))(w)
+    assert np.array_equal(g, np.zeros(7))
+
+
+# ---- conventions ------------------------------------------------------------------------------
+
+def test_sort_ties_are_stable():
+    """Equal values: the k-th of a run takes the k-th equal element in index order, for
+    every kind (all give the same sorted values)."""
+    x = np.array([1.0, 3.0, 1.0, 2.0, 1.0])
+    for kind in (None, "quicksort", "mergesort", "heapsort", "stable"):
+        J = dd.jacobian(lambda x: np.sort(x, kind=kind))(x)
+        assert np.array_equal(J, np.eye(5)[[0, 2, 4, 3, 1]])
+    J = dd.jacobian(lambda x: np.partition(x, 1))(x)
+    assert np.array_equal(J[1], np.eye(5)[2])                  # the second of the three 1s
+    assert np.array_equal(dd.grad(np.median)(np.array([2.0, 2.0, 2.0])), [0.0, 1.0, 0.0])
+
+
+def test_partition_is_numpys_arrangement(rng):
+    for _ in range(20):
+        x = rng.integers(0, 4, size=(9, 3)).astype(float)      # many ties
+        kth = sorted(rng.choice(9, size=2, replace=False))
+        value, _ = dd.jvp(lambda x: np.partition(x, kth, axis=0), (x,), (np.ones_like(x),))
+        assert np.array_equal(value, np.partition(x, kth, axis=0))
+
+
+def test_running_extreme_ties_share_the_derivative_like_max():
+    x = np.array([1.0, 3.0, 3.0, 2.0, 5.0])
+    J = dd.jacobian(np.maximum.accumulate)(x)
+    want = np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, .5, .5, 0, 0], [0, .5, .5, 0, 0],
+                     [0, 0, 0, 0, 1]])
+    assert np.array_equal(J, want)
+    for i in range(5):                                         # = the derivative of max(x[:i+1])
+        assert np.array_equal(J[i, :i + 1], dd.grad(np.max)(x[:i + 1]))
+
+
+def test_nan_propagates_with_its_tangent_and_nan_functions_ignore_it():
+    x = np.array([0.5, np.nan, 2.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert np.array_equal(dd.jacobian(np.sort)(x), np.eye(4)[[0, 3, 2, 1]])
+        assert np.isnan(np.median(x))
+        assert np.array_equal(dd.grad(np.median)(x), [0, 1, 0, 0])   # the NaN's tangent
+        assert np.array_equal(dd.grad(np.nanmedian)(x), [0, 0, 0, 1])
+        assert np.array_equal(dd.grad(np.nanmax)(x), [0, 0, 1, 0])
+        J = dd.jacobian(np.maximum.accumulate)(x)
+        assert np.array_equal(J[1:, 1], [1, 1, 1])                  # NaN wins from there on
+        J = dd.jacobian(np.fmax.accumulate)(x)
+        assert np.array_equal(J[:, 1], [0, 0, 0, 0])                # fmax skips it
+
+
+def test_all_nan_lanes_give_a_constant_nan_and_numpys_warning():
+    x = np.array([[np.nan, np.nan], [1.0, 2.0]])
+    for f in (lambda x: np.nanmedian(x, axis=1), lambda x: np.nanquantile(x, 0.3, axis=1),
+              lambda x: np.nanmean(x, axis=1), lambda x: np.nanmax(x, axis=1)):
+        with pytest.warns(RuntimeWarning):
+            value, t = dd.jvp(f, (x,), (np.ones_like(x),))
+        assert np.isnan(value[0]) and t[0] == 0.0 and np.isfinite(t[1])
+
+
+def test_unique_takes_the_first_occurrence():
+    x = np.array([2.0, 1.0, 2.0, 1.0, 3.0])
+    J = dd.jacobian(np.unique)(x)
+    assert np.array_equal(J, np.eye(5)[[1, 0, 4]])
+    vals, idx, inv, cnt = np.unique(Dual(2.0, 1.0) * np.ones(1), True, True, True)
+    assert vals.eps.tolist() == [[1.0]] and idx.tolist() == [0] and cnt.tolist() == [1]
+
+
+# ---- dual scalars, errors --------------------------------------------------------------------
+
+@pytest.mark.parametrize("f", [
+    lambda t: np.median(t) * t, lambda t: np.percentile(t * t, 40) + t,
+    lambda t: np.quantile(np.sin(t), 0.5, method="hazen"), lambda t: np.nanmedian(t ** 3),
+    lambda t: np.nanpercentile(t, 10) * t], ids=["median", "percentile", "quantile",
+                                                 "nanmedian", "nanpercentile"])
+def test_on_dual_scalars(f):
+    check_scalar(f, 0.7)
+    assert type(np.median(Dual(1.0, 2.0))) is Dual
+    assert type(np.quantile(HyperDual(1.0, 2.0, 1.0, 0.0), 0.3)) is HyperDual
+
+
+@pytest.mark.parametrize("call,error,words", [
+    (lambda x: np.sort(x, order="f"), TypeError, "order="),
+    (lambda x: np.sort(x, kind="bogus"), ValueError, "kind"),
+    (lambda x: np.partition(x, x[0]), TypeError, "kth"),
+    (lambda x: np.quantile(x, 1.5), ValueError, "range"),
+    (lambda x: np.quantile(x, 0.5, method="bogus"), ValueError, "method"),
+    (lambda x: np.quantile(x, 0.5, out=np.empty(())), TypeError, "out="),
+    (lambda x: np.median(x, out=np.empty(())), TypeError, "out="),
+    (lambda x: np.percentile(x, 50, weights=x), ValueError, "inverted_cdf"),
+    (lambda x: np.maximum.accumulate(x, dtype=int), TypeError, "dtype"),
+    (lambda x: np.maximum.accumulate(x[0]), TypeError, "scalar"),
+    (lambda x: np.argmax(x, out=x), TypeError, "out="),
+    (lambda x: np.sort(x[0]), np.exceptions.AxisError, "axis"),
+])
+def test_bad_calls_raise_clear_errors(call, error, words):
+    with pytest.raises(error, match=words):
+        dd.grad(lambda x: np.sum(call(x)))(np.array([0.3, 0.1, 0.2]))
