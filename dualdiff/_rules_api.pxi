@@ -169,12 +169,29 @@ def apply_rule(rule, tuple args, dict params=None, tuple nondiff=()):
 
 # ---- levels added and removed on top (what a nested transform does) ------------------------
 
-def add_level(x, t, tag):
+def add_level(x, t, tag, Py_ssize_t lo=-1, Py_ssize_t hi=-1):
     """x + eps t: x with one more level on top, of tag `tag` (newer than x's levels), along
     directions t (x.shape + (k,)). t may itself be a dual value of x's levels (the directions
-    of a nested jvp or hvp that depend on the outer transform's input)."""
+    of a nested jvp or hvp that depend on the outer transform's input). With a window lo..hi
+    (t holds only those rows of a vector) on a one-level vector x, the result keeps windows
+    (_windows.pxi), as a Hessian block does: a nested gradient's sweep then costs what the
+    outer directions cost plus its own rows, not their product over every row."""
     cdef DualArray d = _lift(x), dt = _lift(t)
     cdef int m, mask, sub
+    cdef Py_ssize_t wlo[3]
+    cdef Py_ssize_t whi[3]
+    if lo >= 0 and dt is None and d is not None and d.order == 1 and d.value.ndim == 1:
+        t = np.asarray(t, dtype=_F64)
+        _window(d, E1, &wlo[0], &whi[0])
+        wlo[1], whi[1] = lo, hi
+        wlo[2] = whi[2] = 0                 # e12 starts zero: an empty window
+        return _new_windowed(d.value, [_stored(d, E1), t,
+                                       np.zeros((0, _k1(d), t.shape[-1]))], wlo, whi,
+                             d.tags + (tag,))
+    if lo >= 0:                             # no windows here: every row stored
+        full = np.zeros((np.shape(_arrays_value(x))[0], np.shape(t)[-1]))
+        full[lo:hi] = t
+        t = full
     if dt is None:
         t = np.asarray(_const(t), dtype=_F64)
         if d is None:
@@ -203,6 +220,11 @@ def add_level(x, t, tag):
         else:
             parts.append(np.zeros(d.value.shape + _dirs_of(ks, mask - 1)))
     return _new_levels(d.value, parts, d.tags + (tag,))
+
+
+cdef object _arrays_value(object x):
+    cdef DualArray d = _lift(x)
+    return d.value if d is not None else _const(x)
 
 
 def drop_top(x, int levels=1):

@@ -87,7 +87,7 @@ def _as_input(x, i, name):
     return np.array(x, dtype=np.float64, copy=True), False
 
 
-def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK):
+def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK, nested=False):
     """Directions per sweep when the caller gives no chunk.
 
     Up to _ONE_SWEEP inputs: one sweep. Beyond, about 2 sqrt(n): a sweep of a vector input
@@ -98,6 +98,10 @@ def _default_chunk(n, size_per_direction, cap=_MAX_CHUNK):
     memory bound, whatever n is)."""
     if n <= 0:
         return 1
+    if nested and n > 16:
+        # inside another transform every element also carries the outer directions, so a
+        # sweep of k costs about n (outer) + k^2 (rows windowed): k ~ 2 sqrt(n) again
+        return max(8, min(cap, int(2 * n ** 0.5)))
     k = n if n <= _ONE_SWEEP else min(cap, max(64, int(2 * n ** 0.5)))
     k = min(k, cap if n > _ONE_SWEEP else n,
             max(1, _BLOCK_BYTES // (8 * max(1, size_per_direction))))
@@ -226,9 +230,13 @@ class _Inputs:
             x = self.duals[j]
             if x is not None or (isinstance(d1, _Given) and _dual(d1.tangents[j])) or \
                     (isinstance(d2, _Given) and _dual(d2.tangents[j])):
-                x = _arrays.add_level(a if x is None else x, self._dense(j, d1), tag)
-                if d2 is not None:
-                    x = _arrays.add_level(x, self._dense(j, d2), tag)
+                if d2 is None and x is not None:
+                    t1, lo1, hi1 = self._window(j, d1)      # windows kept where they can be
+                    x = _arrays.add_level(x, t1, tag, lo1, hi1)
+                else:
+                    x = _arrays.add_level(a if x is None else x, self._dense(j, d1), tag)
+                    if d2 is not None:
+                        x = _arrays.add_level(x, self._dense(j, d2), tag)
                 seeded.append(_arrays.to_scalar(x) if a.ndim == 0 and self.scalars[j] else x)
                 continue
             t1, lo1, hi1 = self._window(j, d1)
@@ -396,7 +404,10 @@ def _sweeps(f, inputs, kwargs, plan, name, scalar_out):
     returns a list of (value, derivative part) in plan order."""
     tag = _core.new_tag()
     results = []
-    big = inputs.n * max(d1.k * (d2.k if d2 is not None else 1) for d1, d2 in plan) >= _POOL_MIN
+    # the pool pays off from a few large temporaries on: many directions, or any nested sweep
+    # (every element then also carries the outer transform's directions)
+    big = inputs.nested or \
+        inputs.n * max(d1.k * (d2.k if d2 is not None else 1) for d1, d2 in plan) >= _POOL_MIN
     pool = _arrays.pooled() if big else None
     if pool is not None:
         pool.__enter__()
@@ -549,7 +560,7 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
         value = _constant_call(f, inputs, kwargs, name, scalar_out)
         jac = np.zeros(value.shape + (0,))
     else:
-        k = max(1, min(chunk or _default_chunk(n, max(inputs.sizes)), n))
+        k = max(1, min(chunk or _default_chunk(n, max(inputs.sizes), nested=inputs.nested), n))
         results = _sweeps(f, inputs, kwargs, _chunks(n, k), name, scalar_out)
         value = results[-1][0]
         # a fresh array: the result must not share memory with anything f returned
