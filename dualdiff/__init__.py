@@ -67,7 +67,7 @@ except ImportError as exc:
 from dualdiff import _arrays, _numpy                      # noqa: E402,F401  (registers handlers)
 from dualdiff._core import Dual, DualVec, HyperDual, HyperDualVec, clip  # noqa: E402
 from dualdiff.transforms import (clear_caches, derivative, grad, hessian, hvp,  # noqa: E402
-                                 jacobian, jvp, value_and_grad)
+                                 jacfwd, jacobian, jvp, value_and_grad)
 from dualdiff.custom import check_rule, custom_jvp, register_elementwise  # noqa: E402
 from dualdiff._numpy.scipy_special import log_softmax, logsumexp, softmax  # noqa: E402
 
@@ -77,7 +77,7 @@ globals().update(_core.elementary)
 __version__ = "0.1.0"
 
 _BUILTINS = {"abs"}      # dd.abs exists, but `from dualdiff import *` must not shadow abs()
-__all__ = ["Dual", "HyperDual", "DualVec", "HyperDualVec", "derivative", "grad", "value_and_grad", "jacobian", "hessian",
+__all__ = ["Dual", "HyperDual", "DualVec", "HyperDualVec", "derivative", "grad", "value_and_grad", "jacobian", "jacfwd", "hessian",
            "jvp", "hvp", "clip", "clear_caches", "register_elementwise", "custom_jvp",
            "check_rule", "logsumexp", "softmax", "log_softmax"] + \
     [name for name in _core.elementary if name not in _BUILTINS]

@@ -18,11 +18,11 @@ import numbers
 
 import numpy as np
 
-from dualdiff import _arrays, _core
+from dualdiff import _arrays, _core, _pytree
 from dualdiff._arrays import DualArray
 from dualdiff._core import Dual, DualVec, HyperDual, HyperDualVec
 
-__all__ = ["derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp", "hvp"]
+__all__ = ["derivative", "grad", "value_and_grad", "jacobian", "jacfwd", "hessian", "jvp", "hvp"]
 
 _ONE_SWEEP = 128                # up to this many inputs: all directions in one sweep
 _MAX_CHUNK = 128                # more directions per sweep stop paying off
@@ -169,19 +169,25 @@ class _Given:
 
 
 class _Inputs:
-    """The differentiated arguments, flattened into one vector of n input coordinates."""
+    """The differentiated arguments, flattened into one vector of n input coordinates. An
+    argument that is a pytree (dualdiff/_pytree.py) contributes each of its leaves; the
+    per-leaf lists below (arrays, scalars, duals) run over all leaves of all arguments."""
 
     def __init__(self, args, nums, name):
         self.args = list(args)
         self.nums = nums
         self.arrays, self.scalars, self.duals = [], [], []
+        self.trees = []                     # per argument: (Tree or None, its leaf count)
         for i in nums:
-            a, scalar = _as_input(args[i], i, name)
-            self.arrays.append(a)
-            self.scalars.append(scalar)
-            # a dual argument: this transform runs inside another (nested), whose values it
-            # keeps as the lower levels of its own
-            self.duals.append(args[i] if isinstance(args[i], _DUALS) else None)
+            leaves, tree = _pytree.flatten(args[i])
+            self.trees.append((tree if tree is not _pytree.LEAF else None, len(leaves)))
+            for leaf in leaves:
+                a, scalar = _as_input(leaf, i, name)
+                self.arrays.append(a)
+                self.scalars.append(scalar)
+                # a dual argument: this transform runs inside another (nested), whose values
+                # it keeps as the lower levels of its own
+                self.duals.append(leaf if isinstance(leaf, _DUALS) else None)
         self.nested = any(d is not None for d in self.duals)
         self.sizes = [a.size for a in self.arrays]
         self.offsets = [0]
@@ -256,12 +262,42 @@ class _Inputs:
 
     def call(self, f, kwargs, seeded):
         args = list(self.args)
-        for i, x in zip(self.nums, seeded):
+        for i, x in zip(self.nums, self.regroup(seeded)):
             args[i] = x
         return f(*args, **kwargs)
 
+    def directions_like(self, values, name, what):
+        """Per-leaf direction arrays (leaf.shape + (1,)) from values shaped like the
+        differentiated arguments (a tree each where the argument is one); a dual value
+        (nested: it depends on an outer transform's input) stays dual."""
+        if len(values) != len(self.trees):
+            raise ValueError(f"{name}: {len(values)} {what} for {len(self.trees)} argument(s)")
+        out, j = [], 0
+        for (tree, count), v in zip(self.trees, values):
+            leaves, vtree = _pytree.flatten(v)
+            if len(leaves) != count or (tree is None) != (vtree is _pytree.LEAF):
+                raise ValueError(f"{name}: the {what} must have the structure of the argument "
+                                 "it goes with")
+            for leaf in leaves:
+                t, _ = _as_input(leaf, j, f"{name} ({what})")
+                a = self.arrays[j]
+                if t.shape != a.shape:
+                    raise ValueError(f"{name}: {what[:-1] if what.endswith('s') else what} {j} "
+                                     f"has shape {t.shape} but its primal has shape {a.shape}")
+                out.append(_arrays.lift(leaf)[..., None] if _dual(leaf) else t[..., None])
+                j += 1
+        return out
+
+    def regroup(self, per_leaf):
+        """One entry per argument from one per leaf: a tree's leaves back in its structure."""
+        out, j = [], 0
+        for tree, count in self.trees:
+            out.append(per_leaf[j] if tree is None else tree.unflatten(per_leaf[j:j + count]))
+            j += count
+        return out
+
     def split(self, flat_lead, trailing_shape=()):
-        """Cut an array whose last axis runs over the n inputs into one piece per argument."""
+        """Cut an array whose last axis runs over the n inputs into one piece per leaf."""
         if len(self.arrays) == 1:
             a = self.arrays[0]
             return [flat_lead if a.ndim == 1 else flat_lead.reshape(trailing_shape + a.shape)]
@@ -493,31 +529,88 @@ def derivative(f, argnum=0, order=1):
 _GRAD, _VALUE_AND_GRAD, _JACOBIAN, _HESSIAN = range(4)
 
 
-def value_and_grad(f, argnums=0, chunk=None):
+def value_and_grad(f, argnums=0, chunk=None, has_aux=False):
     """(f(x), gradient) of a scalar-valued f. Cost: ceil(n/chunk) sweeps over the n inputs,
     each carrying chunk directions; chunk=1 is one sweep per input, None picks a
-    cache-sized chunk. The gradient has the argument's shape (a float for a Python scalar);
-    a tuple of argnums gives a tuple of gradients."""
-    return _arrays.Transform(f, _VALUE_AND_GRAD, argnums, _check_chunk(chunk, "value_and_grad"))
+    cache-sized chunk. The gradient has the argument's shape (a float for a Python scalar; the
+    argument's structure for a pytree); a tuple of argnums gives a tuple of gradients. With
+    has_aux=True f returns (value, aux) and the result is ((value, aux), gradient)."""
+    return _transform(f, _VALUE_AND_GRAD, argnums, _check_chunk(chunk, "value_and_grad"),
+                      has_aux)
 
 
-def grad(f, argnums=0, chunk=None):
+def grad(f, argnums=0, chunk=None, has_aux=False):
     """Gradient of a scalar-valued f, same shape as the argument (see value_and_grad for
-    cost and chunking). Raises TypeError for non-scalar outputs: use jacobian."""
-    return _arrays.Transform(f, _GRAD, argnums, _check_chunk(chunk, "grad"))
+    cost and chunking). Raises TypeError for non-scalar outputs: use jacobian. With
+    has_aux=True f returns (value, aux) and the result is (gradient, aux)."""
+    return _transform(f, _GRAD, argnums, _check_chunk(chunk, "grad"), has_aux)
 
 
-def jacobian(f, argnums=0, chunk=None):
+def jacobian(f, argnums=0, chunk=None, has_aux=False):
     """Jacobian of f, shape out.shape + in.shape (a tuple for tuple argnums). Cost:
-    ceil(n/chunk) forward sweeps over the n inputs, whatever the output size."""
-    return _arrays.Transform(f, _JACOBIAN, argnums, _check_chunk(chunk, "jacobian"))
+    ceil(n/chunk) forward sweeps over the n inputs, whatever the output size. With
+    has_aux=True f returns (output, aux) and the result is (Jacobian, aux)."""
+    return _transform(f, _JACOBIAN, argnums, _check_chunk(chunk, "jacobian"), has_aux)
+
+
+jacfwd = jacobian      # JAX's name; dualdiff is forward mode only: no jacrev, no vjp
+
+
+def _transform(f, kind, argnums, chunk, has_aux):
+    if not callable(f):
+        raise TypeError(f"{_KIND_NAMES[kind]}: f must be callable, got {type(f).__name__}")
+    if has_aux:
+        return _WithAux(f, kind, argnums, chunk)
+    return _arrays.Transform(f, kind, argnums, chunk)
+
+
+class _WithAux:
+    """grad, value_and_grad and jacobian with has_aux=True, as in JAX: f returns (output,
+    aux); the output is differentiated and aux comes back beside the result as plain values
+    (the first sweep's; aux is not differentiated, so its dual parts are dropped)."""
+
+    def __init__(self, f, kind, argnums, chunk):
+        self.f, self.kind, self.argnums, self.chunk = f, kind, argnums, chunk
+        self.__name__ = f"{_KIND_NAMES[kind]}({getattr(f, '__name__', type(f).__name__)})"
+        self.__wrapped__ = f
+
+    def __call__(self, *args, **kwargs):
+        box = []
+        name = _KIND_NAMES[self.kind]
+
+        def main(*a, **k):
+            r = self.f(*a, **k)
+            if not (isinstance(r, tuple) and len(r) == 2):
+                raise TypeError(f"{name} with has_aux=True: the function must return a pair "
+                                f"(output, aux), but it returned {type(r).__name__}")
+            if not box:
+                box.append(r[1])
+            return r[0]
+
+        r = _general(self.kind, main, self.argnums, self.chunk, args, kwargs)
+        aux = _pytree.tree_map(_values, box[0])
+        if self.kind == _VALUE_AND_GRAD:
+            return (r[0], aux), r[1]
+        return r, aux
+
+
+def _values(x):
+    """The plain values of a dual value (aux of a has_aux transform)."""
+    if isinstance(x, DualArray):
+        return np.array(x.value)
+    if _core.is_scalar_dual(x):
+        return x.real
+    return x
+
+
+_KIND_NAMES = ("grad", "value_and_grad", "jacobian", "hessian")
 
 
 def hessian(f, argnums=0, chunk=None):
     """Exact Hessian of a scalar-valued f by hyper-dual sweeps (no finite differences):
     symmetric, shape in.shape + in.shape. Cost: b(b+1)/2 sweeps for b = ceil(n/chunk) blocks
     of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks."""
-    return _arrays.Transform(f, _HESSIAN, argnums, _check_chunk(chunk, "hessian"))
+    return _transform(f, _HESSIAN, argnums, _check_chunk(chunk, "hessian"), False)
 
 
 def _general(kind, f, argnums, chunk, args, kwargs):
@@ -568,7 +661,7 @@ def _forward(f, args, kwargs, argnums, chunk, name, scalar_out):
             else _fresh(results[0][1])
     vshape = np.shape(value)
     pieces = inputs.split(jac, vshape)
-    results = [_out(p, s and not vshape) for p, s in zip(pieces, inputs.scalars)]
+    results = inputs.regroup([_out(p, s and not vshape) for p, s in zip(pieces, inputs.scalars)])
     result = results[0] if single else tuple(results)
     return (_out(value, not vshape) if scalar_out else value), result
 
@@ -595,21 +688,32 @@ def _hessian(f, args, kwargs, argnums, chunk):
                 t12 = np.where(upper, t12, np.swapaxes(t12, -1, -2))
             got[b1.start, b2.start] = t12
         H = _assemble(blocks, got)
-    if single:
+    L = len(inputs.arrays)
+    if single and L == 1:
         a = inputs.arrays[0]
         return _out(H[0, 0], True) if a.ndim == 0 and inputs.scalars[0] else \
             H.reshape(np.shape(H)[:-2] + a.shape + a.shape)
-    rows = []
+    blk = [[None] * L for _ in range(L)]
     for r, a in enumerate(inputs.arrays):
-        row = []
         for c, b in enumerate(inputs.arrays):
-            blk = H[..., inputs.offsets[r]:inputs.offsets[r + 1],
-                    inputs.offsets[c]:inputs.offsets[c + 1]]
-            blk = blk.reshape(np.shape(blk)[:-2] + a.shape + b.shape)
-            row.append(_out(blk, a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
-                            and inputs.scalars[c]))
-        rows.append(tuple(row))
-    return tuple(rows)
+            h = H[..., inputs.offsets[r]:inputs.offsets[r + 1],
+                  inputs.offsets[c]:inputs.offsets[c + 1]]
+            h = h.reshape(np.shape(h)[:-2] + a.shape + b.shape)
+            blk[r][c] = _out(h, a.ndim == 0 and b.ndim == 0 and inputs.scalars[r]
+                             and inputs.scalars[c])
+    # leaves back into their arguments' structures: for each pair of arguments (a, b), a's
+    # structure holding, per leaf of a, b's structure of blocks (JAX's hessian of pytrees)
+    out = []
+    j = 0
+    for tree_a, count_a in inputs.trees:
+        row_leaves = [inputs.regroup(blk[r]) for r in range(j, j + count_a)]
+        # row_leaves[r][b]: leaf r of argument a against the whole argument b
+        out.append(tuple(
+            row_leaves[0][b] if tree_a is None else
+            tree_a.unflatten([row_leaves[r][b] for r in range(count_a)])
+            for b in range(len(nums))))
+        j += count_a
+    return out[0][0] if single else tuple(out)
 
 
 def _assemble(blocks, got):
@@ -642,19 +746,12 @@ def jvp(f, primals, tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one "
                          "tangent per primal")
     inputs = _Inputs(primals, tuple(range(len(primals))), "jvp")
-    given = []
-    for j, (a, tv) in enumerate(zip(inputs.arrays, tangents)):
-        t, _ = _as_input(tv, j, "jvp (tangents)")
-        if t.shape != a.shape:
-            raise ValueError(f"jvp: tangent {j} has shape {t.shape} but its primal has shape "
-                             f"{a.shape}")
-        # a dual tangent (nested: it depends on an outer transform's input) stays dual
-        given.append(_arrays.lift(tv)[..., None] if _dual(tv) else t[..., None])
+    given = inputs.directions_like(tangents, "jvp", "tangents")
     value, t = _sweeps(f, inputs, {}, [(_Given(given), None)], "jvp", False)[0] if inputs.n \
         else (_constant_call(f, inputs, {}, "jvp", False), None)
     if t is None:
-        t = np.zeros(value.shape + (1,))
-    scalar = value.ndim == 0
+        t = np.zeros(np.shape(value) + (1,))
+    scalar = np.ndim(value) == 0
     return _out(value, scalar), _out(t[..., 0], scalar)
 
 
@@ -674,23 +771,19 @@ def hvp(f, argnums=0, chunk=None):
         args, v = args[:-1], args[-1]
         _, nums = _check_argnums(argnums, len(args), "hvp")
         inputs = _Inputs(args, nums, "hvp")
-        vv, _ = _as_input(v, len(args), "hvp (v)")
-        a = inputs.arrays[0]
-        if vv.shape != a.shape:
-            raise ValueError(f"hvp: v has shape {vv.shape} but argument {nums[0]} has shape "
-                             f"{a.shape}")
-        if _dual(v):
-            vv = _arrays.lift(v)            # nested: v depends on an outer transform's input
+        e1 = _Given(inputs.directions_like([v], "hvp", "v"))
         n = inputs.n
         if n == 0:
             _constant_call(f, inputs, kwargs, "hvp", True)
-            return _out(np.zeros(a.shape), inputs.scalars[0])
-        k = max(1, min(chunk or _default_chunk(n, max(1, a.size) * 2), n))
-        e1 = _Given([vv[..., None]])
+            return inputs.regroup([_out(np.zeros(a.shape), s)
+                                   for a, s in zip(inputs.arrays, inputs.scalars)])[0]
+        k = max(1, min(chunk or _default_chunk(n, max(inputs.sizes) * 2,
+                                               nested=inputs.nested), n))
         plan = [(e1, _Basis(s, min(k, n - s))) for s in range(0, n, k)]
         res = np.concatenate([t12[0] for v_, t12 in _sweeps(f, inputs, kwargs, plan, "hvp",
                                                              True)])
-        return _out(res.reshape(a.shape), inputs.scalars[0])
+        pieces = inputs.split(res)
+        return inputs.regroup([_out(p, s) for p, s in zip(pieces, inputs.scalars)])[0]
 
     _wrap_doc(hv, f, "hvp")
     return hv
