@@ -98,3 +98,25 @@ def test_imag_and_angle_of_a_real_dual_are_constants():
 def test_clip_refuses_out():
     with pytest.raises(TypeError, match="out="):
         np.clip(Dual(1.0, 1.0), 0.0, 2.0, out=np.empty(()))
+
+
+def test_readme_lists_the_registered_surface():
+    """README's "Supported numpy" is generated from the handler tables (regenerate it with
+    `python -m dualdiff._numpy.surface --write`)."""
+    import os
+    from dualdiff._numpy import surface
+    path = surface.readme_path()
+    if not os.path.exists(path):
+        pytest.skip("no README next to this dualdiff (an installed copy without the checkout)")
+    with open(path, encoding="utf-8") as fh:
+        documented = surface.in_readme(fh.read())
+    generated = surface.table()
+    if documented.split(" (generated")[0].split("values with ")[1] != \
+            generated.split(" (generated")[0].split("values with ")[1]:
+        pytest.skip("the README's table was generated with another numpy/scipy version")
+    assert documented == generated
+
+
+def test_every_convention_note_names_a_registered_function():
+    from dualdiff._numpy import FUNCTIONS, UFUNCS, surface
+    assert not [f for f in surface.NOTES if f not in FUNCTIONS and f not in UFUNCS]

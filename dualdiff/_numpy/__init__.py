@@ -51,22 +51,28 @@ NOVALUE = _NoValue()
 
 # ---- names and errors ------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+_NAMES = {}
+_NAMED_MODULES = set()
+
+
 def _namespace_names():
-    """Public numpy (and scipy.special, if imported) callables by identity -> qualified name."""
+    """Public numpy (and scipy.special, once imported) callables by identity -> qualified
+    name; rebuilt when one of those modules has appeared since."""
     import sys
-    names = {}
-    for modname in ("scipy.special", "numpy.fft", "numpy.linalg", "numpy"):
-        mod = sys.modules.get(modname)
-        if mod is None:
-            continue
-        for attr in dir(mod):
-            if not attr.startswith("_"):
-                try:
-                    names[id(getattr(mod, attr))] = f"{modname}.{attr}"
-                except Exception:
-                    pass
-    return names
+    mods = [m for m in ("numpy", "numpy.linalg", "numpy.fft", "scipy.special") if m in sys.modules]
+    if set(mods) != _NAMED_MODULES:
+        _NAMES.clear()
+        for modname in mods:
+            mod = sys.modules[modname]
+            for attr in dir(mod):
+                if not attr.startswith("_"):
+                    try:
+                        _NAMES.setdefault(id(getattr(mod, attr)), f"{modname}.{attr}")
+                    except Exception:
+                        pass
+        _NAMED_MODULES.clear()
+        _NAMED_MODULES.update(mods)
+    return _NAMES
 
 
 def qualname(func):
