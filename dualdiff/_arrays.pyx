@@ -314,11 +314,15 @@ cdef class DualArray:
         return self
 
     def __getattr__(self, name):
-        # x.sin(), x.exp(), ...: every unary rule of the table as a method, as on Dual
+        # x.sin(), x.exp(), ...: every unary rule of the table as a method, as on Dual; the
+        # rest of ndarray's methods and attributes from _numpy/methods.py
         code = _core.UNARY_INDEX.get(name)
-        if code is None:
+        if code is not None:
+            return lambda: _unary(self, code, 0.0, False)
+        get = ATTRIBUTES.get(name)
+        if get is None:
             raise AttributeError(f"'DualArray' object has no attribute {name!r}")
-        return lambda: _unary(self, code, 0.0, False)
+        return get(self)
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
         if np.dtype(dtype).kind != "f" or np.dtype(dtype).itemsize < 8:
@@ -674,10 +678,17 @@ cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):
     return True
 
 
+cdef inline bint _is_f64(cnp.ndarray a):
+    """Doubles the kernels may read in place: float64 in this machine's byte order, aligned
+    (numpy's type number alone says nothing of byte order or alignment)."""
+    return cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE and cnp.PyArray_ISNOTSWAPPED(a) and \
+        cnp.PyArray_ISALIGNED(a)
+
+
 cdef inline cnp.ndarray _contig(cnp.ndarray a):
-    if cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE:
+    if cnp.PyArray_IS_C_CONTIGUOUS(a) and _is_f64(a):
         return a
-    return np.ascontiguousarray(a, dtype=_F64)
+    return np.array(a, dtype=_F64, order="C")      # a copy: native, aligned, contiguous
 
 
 cdef inline double* _ptr(cnp.ndarray a):
@@ -717,6 +728,9 @@ cdef object _lift(object o):
                     _levels2(h.tag))
     order = vec_parts(o, &re, &k1, &k2, &e, &key)
     if order == 0:
+        if (type(o) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>o) == cnp.NPY_OBJECT) or \
+                type(o) is list or type(o) is tuple:
+            return _lift_objects(o)
         return None
     e1 = _from_ptr(e, (k1,))
     if order == 1:
@@ -747,7 +761,12 @@ cdef object _const(object o):
         return (<DualArray>o).value
     if isinstance(o, np.ndarray):
         if (<cnp.ndarray>o).dtype.kind in "fiub":
-            return o if cnp.PyArray_TYPE(o) == cnp.NPY_DOUBLE else o.astype(_F64)
+            return o if _is_f64(o) else np.array(o, dtype=_F64)
+        if (<cnp.ndarray>o).dtype.kind == "O":         # plain numbers in an object array
+            try:
+                return np.array(o, dtype=_F64)
+            except (TypeError, ValueError):
+                pass
     elif PyFloat_Check(o) or PyLong_Check(o) or isinstance(o, (np.floating, np.integer, np.bool_)):
         return np.array(o, dtype=_F64)
     elif isinstance(o, (list, tuple)):
@@ -760,6 +779,25 @@ cdef object _const(object o):
                 return a.astype(_F64)
     raise TypeError(f"cannot combine a dual array with {type(o).__name__} ({o!r:.60}): "
                     "expected numbers or numeric arrays")
+
+
+cdef object _lift_objects(object o):
+    """An object array or a list holding dual numbers (np.array([x[0], 1.0]) in loop-style
+    code) as one dual array; None when it holds none."""
+    if type(o) is np.ndarray:
+        if not _holds_duals((<cnp.ndarray>o).ravel()):
+            return None
+        if (<cnp.ndarray>o).ndim == 0:
+            return _lift(o[()])
+        flat = _call(np.stack, (list((<cnp.ndarray>o).ravel()),), {})
+        return _lift(_call(np.reshape, (flat, o.shape), {}))
+    if not _holds_duals(o):
+        return None
+    items = []
+    for e in o:
+        d = _lift_objects(e) if isinstance(e, (list, tuple)) else None
+        items.append(e if d is None else d)
+    return _lift(_call(np.stack, (items,), {}))
 
 
 cdef bint _holds_duals(object o):
@@ -849,6 +887,7 @@ unsupported = None               # _numpy.unsupported(func, method=None): the Ty
 qualname = None                  # _numpy.qualname(func): "numpy.linalg.solve", "scipy.special.gammaln"
 find_ufunc = None                # _numpy.find_ufunc(ufunc): a handler registered on first use, or None
 lost_derivative = None           # _numpy.lost_derivative(): why a conversion to ndarray is refused
+ATTRIBUTES = {}                  # ndarray's other methods and attributes (_numpy/methods.py)
 
 
 cdef object _call(object func, tuple args, dict kwargs):
@@ -905,19 +944,35 @@ def _qualname(func):
 def scalar_function(func, args, kwargs):
     """__array_function__ of the scalar types: the dual arrays' handler, whose 0-d
     one-direction results come back as the compiled scalar."""
-    r = _call(func, args, kwargs)
-    if type(r) is tuple:
-        return tuple(to_scalar(e) for e in r)
-    return to_scalar(r)
+    return _scalars(_call(func, args, kwargs))
 
 
 def scalar_ufunc(ufunc, method, inputs, kwargs):
     """array_ufunc for calls the scalar types hand over: 0-d one-direction results come back
     as the compiled scalar."""
-    r = array_ufunc(ufunc, method, inputs, kwargs)
+    return _scalars(array_ufunc(ufunc, method, inputs, kwargs))
+
+
+def scalar_attribute(x, name):
+    """An ndarray method or attribute of a scalar dual: that of its 0-d dual array, with 0-d
+    one-direction results as the compiled scalar (x.sum(), x.reshape(1), x.T, x[()], ...)."""
+    try:
+        a = getattr(_lift(x), name)
+    except AttributeError:
+        raise AttributeError(f"'{type(x).__name__}' object has no attribute {name!r}") from None
+    if not callable(a):
+        return _scalars(a)
+
+    def method(*args, **kwargs):
+        return _scalars(a(*args, **kwargs))
+    return method
+
+
+cdef object _scalars(object r):
     if type(r) is tuple:
         return tuple(to_scalar(e) for e in r)
     return to_scalar(r)
 
 
-_core.register_arrays(scalar_ufunc, scalar_function, apply_unary, apply_binary)
+_core.register_arrays(scalar_ufunc, scalar_function, apply_unary, apply_binary,
+                      scalar_attribute)

@@ -76,7 +76,7 @@ cdef class Transform:
         cdef Py_ssize_t n
         if _fast_enabled and not kwargs and 0 <= self.argnum < len(args):
             x = args[self.argnum]
-            if type(x) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_DOUBLE \
+            if type(x) is np.ndarray and _is_f64(<cnp.ndarray>x) \
                     and cnp.PyArray_NDIM(<cnp.ndarray>x) == 1:
                 n = cnp.PyArray_DIMS(<cnp.ndarray>x)[0]
                 if 0 < n <= (FAST_HESS_MAX if self.kind == FAST_HESSIAN else FAST_MAX) and \
@@ -97,6 +97,8 @@ cdef class Transform:
         _core.enter(tag)
         try:
             out = self.f(*call)
+        except TypeError as e:
+            _core.raise_explained(e)
         finally:
             _core.leave(tag)
         r = self._read(out, tag, n, False)
@@ -109,6 +111,8 @@ cdef class Transform:
         _core.enter(tag)
         try:
             out = self.f(*call)
+        except TypeError as e:
+            _core.raise_explained(e)
         finally:
             _core.leave(tag)
         r = self._read(out, tag, 1, True)

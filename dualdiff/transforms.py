@@ -264,7 +264,10 @@ class _Inputs:
         args = list(self.args)
         for i, x in zip(self.nums, self.regroup(seeded)):
             args[i] = x
-        return f(*args, **kwargs)
+        try:
+            return f(*args, **kwargs)
+        except TypeError as e:
+            _core.raise_explained(e)
 
     def directions_like(self, values, name, what):
         """Per-leaf direction arrays (leaf.shape + (1,)) from values shaped like the

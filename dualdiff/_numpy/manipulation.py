@@ -116,9 +116,11 @@ def expand_dims(a, axis):
 def _atleast(arys, n, plain):
     res = []
     for a in arys:
-        if _arrays.lift(a) is None and not isinstance(a, _arrays.DualArray):
+        d = _arrays.lift(a)
+        if d is None and not isinstance(a, _arrays.DualArray):
             res.append(plain(a))
             continue
+        a = a if d is None else d           # lists holding dual numbers: one dual array
         shp = shape_of(a)
         if len(shp) >= n:
             res.append(a)

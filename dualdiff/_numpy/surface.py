@@ -65,7 +65,9 @@ def entries():
             out.setdefault(_numpy.qualname(func), (_orders(handler, func), NOTES.get(func, "")))
     for (ufunc, method), handler in _numpy.UFUNC_METHODS.items():
         out.setdefault(f"{_numpy.qualname(ufunc)}.{method}", (_orders(handler, None), ""))
-    return sorted((name, orders, note) for name, (orders, note) in out.items())
+    # numpy's and scipy's functions only: a user's dd.register_elementwise(f, ...) is theirs
+    return sorted((name, orders, note) for name, (orders, note) in out.items()
+                  if name.startswith(("numpy.", "scipy.")))
 
 
 def _orders(handler, func):
