@@ -2,6 +2,7 @@
 oracles). Each raises oracle.Failure on the first problem it finds."""
 import numpy as np
 
+from .program import quiet
 from .oracle import EPS, Failure, _diff_detail, _num, announce, close, fd_check, leaves, same
 
 ROUND = 1e-9            # relative tolerance where rounding may legitimately differ (BLAS)
@@ -48,7 +49,7 @@ def _h0(run, names):
 
 
 def _expect_shape(run, what, got, shape, scalar):
-    if scalar and type(got) is not float:
+    if scalar and not isinstance(got, float):
         raise Failure("wrong", "shape", f"{what}: expected a Python float (scalar input and "
                       f"output), got {type(got).__name__} {np.shape(got)}")
     if np.shape(got) != tuple(shape):
@@ -137,10 +138,11 @@ def _grad_at(run, names, single, shift, t, argnums, order=1):
     args = run.plain_args(shift, t)
     announce(f"dd.grad(f, argnums={argnums!r}, chunk=1)(...) at inputs + {t!r} * direction "
              "(finite differences of the gradient)")
-    if order == 1 and run.call["name"] == "derivative":
-        g = dd.derivative(run.dual["f"], argnum=run.call["argnum"])(*args)
-    else:
-        g = dd.grad(run.dual["f"], argnums=argnums, chunk=1)(*args)
+    with quiet():
+        if order == 1 and run.call["name"] == "derivative":
+            g = dd.derivative(run.dual["f"], argnum=run.call["argnum"])(*args)
+        else:
+            g = dd.grad(run.dual["f"], argnums=argnums, chunk=1)(*args)
     flat = np.concatenate([_num(x).ravel() for x in (leaves(g) if not single else [g])])
     kinks = run.plain(shift, t)[1]
     return flat, kinks
@@ -287,7 +289,7 @@ def check_hvp(run, result):
 
 
 def check_derivative(run, result):
-    i = run.call["argnum"]
+    i = run.call["argnum"] % len(run.params)
     p = run.params[i]
     order = run.call["order"]
     out_shape = np.shape(run.plain_out)

@@ -8,7 +8,8 @@ and, for operations that are not smooth everywhere, a "kink" expression whose va
 wherever the operation switches branch (finite differences across a switch are meaningless,
 so the oracle skips directions along which any kink expression changes).
 
-Adding an operation is one line in OPS; families (U, B, R, ...) cover the common shapes.
+Adding an operation is one line in OPS; families (U, B, POW, REDUCE, T, ERR) cover the
+common shapes.
 `promised` marks operations the API contract lists as supported: refusing them on valid
 input is reported. `exact=False` marks operations whose dual path legitimately rounds
 differently from plain numpy (BLAS products, pairwise products, norms): their values and
@@ -354,7 +355,9 @@ def _join(fn):
             if fn == "np.concatenate" and g.p(0.1):
                 ax_src = ", axis=None"
             seq = g.pick(["[{}]", "({})", "[{}]"])
-            return Draft(f"{fn}({seq.format(', '.join(parts))}{ax_src})", names=(fn[3:],))
+            kw = g.pick(["", "", "", "", ", dtype=np.float32", ", casting='unsafe'"])
+            return Draft(f"{fn}({seq.format(', '.join(parts))}{ax_src}{kw})",
+                         names=(fn[3:], "dtype", "casting"), extra=bool(kw))
         return Draft(f"{fn}([{', '.join(parts)}])", names=(fn[3:],))
     return draw
 
@@ -490,9 +493,12 @@ def _ufunc_method(g, a):
                  names=tuple(fn.split(".")[1:]) + ("reduce", "accumulate"))
 
 
-def _extreme_kink(a):
-    return "({a} == np.max({a}, axis={axis}, keepdims=True)) if np.size({a}) else 0".format(
-        a=a, axis="{axis}")
+def _ufunc_out(g, a):
+    """A ufunc writing into an out= buffer that the program then reads (numpy fills it;
+    dualdiff must fill it too or refuse)."""
+    fn = g.pick(["np.sin", "np.exp", "np.negative", "np.square", "np.tanh"])
+    return Draft(lines=[f"{{t}} = np.zeros({np.shape(a.value)})", f"{fn}({a.name}, out={{t}})"],
+                 names=(fn[3:], "out"), extra=True)
 
 
 def _loop_array(g, a):
@@ -652,8 +658,9 @@ OPS = [
     B("np.add({a}, {b})", "add"), B("np.multiply({b}, {a})", "multiply"),
     B("np.divide({a}, {b})", "divide", dom_b=NZ), B("np.true_divide({b}, {a} * {a} + 1.0)", "divide"),
     B("np.subtract({a}, {b})", "subtract"),
-    B("{a} // {b}", "floor_divide", weight=0.2, promised=False),
-    B("{a} % {b}", "remainder", weight=0.2, promised=False),
+    B("{a} // {b}", "floor_divide", kink="np.floor({a} / {b})", weight=0.2, promised=False),
+    B("{a} % {b}", "remainder", kink="np.floor({a} / {b})", weight=0.2, promised=False),
+    T(lambda g, a: _ufunc_out(g, a), "ufunc out=", weight=0.3),
     # reductions
     REDUCE("np.sum", ("axis", "keepdims", "dtype"), ("where", "initial", "out"), weight=3,
            promised=True),

@@ -18,8 +18,6 @@ refusal of an unsupported operation or keyword), refused (a clear refusal of som
 API promises), unclear_error, wrong, leaked (a dual object, None or NotImplemented came
 back); crash and hang are decided by the scheduler.
 """
-import re
-import sys
 import traceback
 
 import numpy as np
@@ -73,13 +71,14 @@ def _kink(fn):
 
 def build(case, plain):
     """A namespace with the constants, f and the inputs of the case."""
-    ns = namespace(plain)
-    for name, src, plain_src in case["consts"]:
-        ns[name] = eval(plain_src if plain and plain_src else src, ns)
-    ns["_K"], ns["_kink"] = [], _kink
-    exec(compile(f_source(case, kinks=plain), F_FILE, "exec"), ns)
-    for line in _inputs(case):
-        exec(line, ns)
+    ns = namespace()
+    with quiet():
+        for name, src, plain_src in case["consts"]:
+            ns[name] = eval(plain_src if plain and plain_src else src, ns)
+        ns["_K"], ns["_kink"] = [], _kink
+        exec(compile(f_source(case, kinks=plain), F_FILE, "exec"), ns)
+        for line in _inputs(case):
+            exec(line, ns)
     return ns
 
 
@@ -285,6 +284,8 @@ class Run:
                 if shift is not None:
                     obj = obj + t * shift[p] if not isinstance(obj, float) else \
                         float(obj + t * shift[p])
+            elif isinstance(obj, np.ndarray):
+                obj = obj.copy()            # a program that writes into it must not leak
             args.append(obj)
         return args
 
@@ -292,21 +293,15 @@ class Run:
         """(output as float64 array, kink signature) of the plain program."""
         ns = self.plainns
         ns["_K"] = []
-        ctx, _ = quiet()
-        try:
-            out = ns["f"](*self.plain_args(shift, t))
-        finally:
-            ctx.__exit__(None, None, None)
-        return _num(out), list(ns["_K"])
+        with quiet():
+            out = _num(ns["f"](*self.plain_args(shift, t)))
+        return out, list(ns["_K"])
 
     def call_dual(self, **override):
         src = call_source(self.case, **override)
         announce(src)
-        ctx, _ = quiet()
-        try:
+        with quiet():
             return eval(src, self.dual)
-        finally:
-            ctx.__exit__(None, None, None)
 
     # -- the case
     def run(self):
@@ -345,6 +340,8 @@ class Run:
         if isinstance(stmt, int):
             r["stmt"] = stmt
             r["op"] = self.case["body"][stmt]["op"]
+        elif stmt == "return":
+            r["op"] = "return"
         return r
 
     # -- errors

@@ -7,6 +7,7 @@ operations are drawn to fit the values they meet). A case is a plain dict of sou
 (JSON-serializable: the scheduler ships cases to worker processes and writes reproducers
 from them).
 """
+import contextlib
 import re
 import warnings
 
@@ -25,46 +26,47 @@ MAX_SIZE = 2000             # largest intermediate a program may build (elements
 PREAMBLE = "import math\nimport fractions\nimport numpy as np\nimport scipy.special\nimport dualdiff as dd"
 
 
-def namespace(plain=False):
+def namespace():
     """Globals for evaluating a case's sources: the modules and every layout helper."""
     ns = {}
     exec(PREAMBLE, ns)
     for src in HELPERS.values():
         exec(src, ns)
-    ns["__plain__"] = plain
     return ns
 
 
+@contextlib.contextmanager
 def quiet():
     """numpy's floating point warnings off (out-of-domain values are part of the game)."""
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("ignore")
-    return ctx, np.errstate(all="ignore").__enter__()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def kind_of(a):
+    """What a statement produced: "num" (floats, which operations take), "bool" (masks),
+    "int", or "other" (tuples, None, complex, ...)."""
+    dt = getattr(a, "dtype", None)
+    if isinstance(a, (bool, np.bool_)) or dt == bool:
+        return "bool"
+    if isinstance(a, float) or (dt is not None and dt.kind == "f"):
+        return "num"
+    if isinstance(a, int) or (dt is not None and dt.kind in "iu"):
+        return "int"
+    return "other"
 
 
 class Var:
     def __init__(self, name, value, dual):
-        self.name, self.value, self.dual = name, value, dual
-        a = value
-        if isinstance(a, (bool, np.bool_)) or (isinstance(a, np.ndarray) and a.dtype == bool):
-            self.kind = "bool"
-        elif isinstance(a, (float, int, np.floating, np.integer)) or (
-                isinstance(a, np.ndarray) and a.dtype.kind in "fiu"):
-            self.kind = "num" if np.asarray(a).dtype.kind == "f" or isinstance(a, float) else "int"
-            if isinstance(a, int) and not isinstance(a, bool):
-                self.kind = "int"
-        else:
-            self.kind = "other"
+        self.name, self.value, self.dual, self.kind = name, value, dual, kind_of(value)
 
 
 class Gen:
     """State while drawing one program; the operation table calls these drawing helpers."""
 
-    def __init__(self, rng, plain_ns, dual_ns, scalar_mode=False):
+    def __init__(self, rng, plain_ns, dual_ns):
         self.rng, self.plain, self.dual_ns = rng, plain_ns, dual_ns
         self.vars, self.consts, self.body = [], [], []
-        self.scalar_mode = scalar_mode
         self.handmade_used = False
         self.draw_errors = []
 
@@ -119,8 +121,9 @@ class Gen:
     def add_const(self, src, plain_src=None):
         name = f"C{len(self.consts)}"
         self.consts.append((name, src, plain_src))
-        self.plain[name] = eval(plain_src or src, self.plain)
-        self.dual_ns[name] = eval(src, self.dual_ns)
+        with quiet():
+            self.plain[name] = eval(plain_src or src, self.plain)
+            self.dual_ns[name] = eval(src, self.dual_ns)
         return name
 
     def handmade(self):
@@ -195,7 +198,8 @@ class Gen:
         if self.p(0.6):
             c = fmt(round(float(self.rng.uniform(-1, 1)), 2))
             src = self.pick([f"({a.name} > {c})", f"({a.name} <= {c})", f"(np.abs({a.name}) < 1.0)",
-                             f"np.isfinite({a.name})", f"~({a.name} > {c})"])
+                             f"np.isfinite({a.name})", f"~({a.name} > {c})",
+                             f"(np.float64({c}) < {a.name})", f"np.greater_equal({a.name}, {c})"])
             return src, src
         vals = (self.rng.random(int(np.prod(shape))) < 0.6).astype(float)
         return self.add_const(array_literal(vals, shape, "bool")), None
@@ -259,15 +263,12 @@ class Gen:
     def run(self, lines, target):
         """Run lines in the plain namespace; the value of the target, or the exception."""
         src = "\n".join(line.replace("{t}", target) for line in lines)
-        ctx, _ = quiet()
         try:
-            exec(src, self.plain)
+            with quiet():
+                exec(src, self.plain)
             return self.plain[target], None
         except Exception as e:               # the statement is not valid numpy here
             return None, e
-        finally:
-            ctx.__exit__(None, None, None)
-            np.seterr(all="ignore")
 
     def step(self, allow_invalid):
         """Draw one statement; returns False when the program should stop."""
@@ -420,7 +421,7 @@ def generate(seed, index, only=None):
     rng = np.random.default_rng([seed, index])
     weights = {t: w for t, w in TRANSFORMS.items() if not only or t in only}
     transform = pick(rng, weights)
-    plain_ns, dual_ns = namespace(True), namespace(False)
+    plain_ns, dual_ns = namespace(), namespace()
     g = Gen(rng, plain_ns, dual_ns)
     call = {"name": transform}
     expect = None
@@ -452,7 +453,8 @@ def generate(seed, index, only=None):
         arg_src[p_] = src
         descr[p_] = kind
         try:
-            obj = eval(src, dual_ns)
+            with quiet():
+                obj = eval(src, dual_ns)
             args[p_] = (_plain_arg(obj) if differentiated and expect is None else obj)
         except Exception:
             args[p_] = 1.0
@@ -478,7 +480,7 @@ def generate(seed, index, only=None):
             expect = _expect(expect, ["ValueError"], ["argnums", "range"])
     if transform == "derivative":
         call["order"] = 1 if rng.random() < 0.55 else 2
-        call["argnum"] = diff[0]
+        call["argnum"] = diff[0] if rng.random() < 0.85 else diff[0] - len(params)
         if rng.random() < 0.02:
             call["order"] = [0, -1, 1.5, True, "'2'"][int(rng.integers(5))]
             expect = _expect(expect, ["ValueError", "TypeError"], ["order"])
@@ -612,6 +614,21 @@ def reproducer(case, detail="", upto=None, call=None):
         call = None
     out.append(f"print({call or call_source(case)})")
     return "\n".join(out) + "\n"
+
+
+def hand_case(cid, body, ret, call, args, params=("x",)):
+    """A hand-written case in the generator's format (memory probes, the fuzzer's own
+    tests): body is a list of expressions v1, v2, ... and args the sources of the inputs."""
+    if call["name"] in ("hvp", "jvp") and "tangents" not in call:
+        call = dict(call, tangents={p: a for p, a in zip(params, args)})
+    return {"id": cid, "seed": 0, "index": 0, "transform": call["name"], "call": call,
+            "params": list(params), "diff": [0], "args": dict(zip(params, args)), "inputs": {},
+            "consts": [], "ret": ret, "expect": None, "shape": [],
+            "body": [{"target": f"v{i + 1}", "lines": ["{t} = " + e], "kink": None, "op": "",
+                      "names": [], "extra": False, "promised": True, "exact": True,
+                      "chunk_exact": True, "numpy_error": None} for i, e in enumerate(body)],
+            "flags": {"exact": True, "chunk_exact": True, "handmade": False, "special": False,
+                      "invalid": False, "lowprec": None}}
 
 
 def _deps(body, i):

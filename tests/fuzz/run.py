@@ -15,7 +15,6 @@ import collections
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,9 +122,11 @@ class Batch:
 
 class Fuzzer:
     def __init__(self, seed, budget, max_cases=None, only=None, jobs=2, batch=25, out=None,
-                 minimize=True, log=print):
+                 minimize=True, minimize_time=None, case_timeout=CASE_TIMEOUT, log=print):
         self.seed, self.budget, self.max_cases, self.only = seed, budget, max_cases, only
         self.jobs, self.batch_size, self.minimize = jobs, batch, minimize
+        self.minimize_time = max(20.0, 0.25 * budget) if minimize_time is None else minimize_time
+        self.case_timeout = case_timeout
         self.out = out or os.path.join(HERE, "failures")
         self.log = log
         self.lock = threading.Lock()
@@ -170,16 +171,20 @@ class Fuzzer:
         self.elapsed = time.monotonic() - self.t0
         if self.minimize:
             self.minimize_classes()
+        self.minimize_elapsed = time.monotonic() - self.t0 - self.elapsed
         self.write_failures()
         return self
 
     def record(self, case, rec):
+        if rec["outcome"] not in FAILING + ("refused", "internal"):
+            # passing cases keep only what the summary counts (long runs hold many)
+            case = {"id": case["id"], "transform": case["transform"],
+                    "body": [{"op": s["op"]} for s in case["body"]]}
         with self.lock:
             self.records[case["id"]] = (case, rec)
 
     def run_batch(self, cases):
-        timeout = 30.0 + 6.0 * len(cases)
-        b = Batch(cases, timeout)
+        b = Batch(cases, self.case_timeout + 2.0 * len(cases))
         self.where = self.where or b.where
         by_id = {c["id"]: c for c in cases}
         for cid, msg in b.results.items():
@@ -203,10 +208,11 @@ class Fuzzer:
         """The case that was running when its batch died or timed out: rerun it alone (with
         glibc's checking allocator) to tell a crasher or a hang from a victim of an earlier
         case's heap corruption."""
-        alone = Batch([case], CASE_TIMEOUT, debug_malloc=True)
+        alone = Batch([case], self.case_timeout, debug_malloc=True)
         if alone.timed_out:
-            self.record(case, {"outcome": "hang", "check": "timeout", "call": alone.call, "detail":
-                               f"no result after {CASE_TIMEOUT:.0f} s alone\n{alone.stderr[-1500:]}"})
+            self.record(case, {"outcome": "hang", "check": "timeout", "call": alone.call,
+                               "detail": f"no result after {self.case_timeout:.0f} s alone\n"
+                               f"{alone.stderr[-1500:]}"})
             return
         if alone.died:
             self.record(case, self.crash_record(case, alone))
@@ -222,7 +228,7 @@ class Fuzzer:
             rec["note"] = "its batch crashed but neither it nor earlier cases reproduce that"
             self.record(case, rec)
             return
-        ctx = Batch([culprit, case], CASE_TIMEOUT, debug_malloc=True)
+        ctx = Batch([culprit, case], 2 * self.case_timeout, debug_malloc=True)
         rec = self.crash_record(culprit, ctx if ctx.died else batch)
         rec["check"] = "heap corruption"
         rec["detail"] = (f"{rec['detail']}\nthe process dies in case {case['id']} run after this "
@@ -235,14 +241,15 @@ class Fuzzer:
     def find_corrupter(self, before, victim):
         """The earlier case after which `victim` crashes (halving the candidates)."""
         cands = list(before)
-        if not cands or not Batch(cands + [victim], CASE_TIMEOUT * 2, debug_malloc=True).died:
+        t = self.case_timeout + 2.0 * len(cands)
+        if not cands or not Batch(cands + [victim], t, debug_malloc=True).died:
             return None
         while len(cands) > 1:
             half = len(cands) // 2
             late, early = cands[half:], cands[:half]
-            if Batch(late + [victim], CASE_TIMEOUT * 2, debug_malloc=True).died:
+            if Batch(late + [victim], t, debug_malloc=True).died:
                 cands = late
-            elif Batch(early + [victim], CASE_TIMEOUT * 2, debug_malloc=True).died:
+            elif Batch(early + [victim], t, debug_malloc=True).died:
                 cands = early
             else:
                 return cands[-1]            # needs cases from both halves: keep the nearest
@@ -280,10 +287,10 @@ class Fuzzer:
     def failures(self):
         return [(c, r) for c, r in self.records.values() if r["outcome"] in FAILING + ("refused", "internal")]
 
-    def minimize_classes(self, per_class=2, share=0.25):
+    def minimize_classes(self, per_class=2):
         """Shrink a few failures of each coarse class to the shortest program slice that
         still fails the same way (subprocess per candidate: a candidate may crash)."""
-        deadline = time.monotonic() + max(20.0, share * self.budget)
+        deadline = time.monotonic() + self.minimize_time
         groups = collections.defaultdict(list)
         for c, r in self.failures():
             if r["outcome"] == "internal" or "minimized" in r or "context" in r:
@@ -297,7 +304,7 @@ class Fuzzer:
 
     def minimize_one(self, case, rec):
         for cand in truncations(case):
-            b = Batch([cand], CASE_TIMEOUT)
+            b = Batch([cand], self.case_timeout)
             if b.timed_out:
                 continue
             got = self.crash_record(cand, b) if b.died else b.results[cand["id"]]["result"]
@@ -316,7 +323,7 @@ class Fuzzer:
     def write_failures(self):
         if os.path.isdir(self.out):
             for name in os.listdir(self.out):
-                if name.endswith(".py") or name == "classes.txt":
+                if name.endswith((".py", ".txt")):
                     os.remove(os.path.join(self.out, name))
         os.makedirs(self.out, exist_ok=True)
         for case, rec in self.failures():
@@ -325,6 +332,8 @@ class Fuzzer:
                 fh.write(self.reproducer(case, rec))
         with open(os.path.join(self.out, "classes.txt"), "w") as fh:
             fh.write(self.classes_text())
+        with open(os.path.join(self.out, "operations.txt"), "w") as fh:
+            fh.write(self.operations_text())
 
     def filename(self, case, rec):
         op = re.sub(r"[^A-Za-z0-9_]+", "_", str(rec.get("op", case["transform"])))[:30]
@@ -361,6 +370,18 @@ class Fuzzer:
                 lines.append(f"    {first[0][:160]}")
         return "\n".join(lines) + "\n"
 
+    def operations_text(self):
+        """Cases per operation and outcome (the coverage of the operation table)."""
+        per_op = collections.defaultdict(collections.Counter)
+        for case, rec in self.records.values():
+            if not rec.get("minimized"):
+                for op in {s["op"] for s in case["body"]}:
+                    per_op[op][rec["outcome"]] += 1
+        lines = [f"{'operation':<24}{'cases':>7}" + "".join(f"{c[:10]:>11}" for c in CLASSES)]
+        for op, c in sorted(per_op.items(), key=lambda oc: -sum(oc[1].values())):
+            lines.append(f"{op[:24]:<24}{sum(c.values()):>7}" + "".join(f"{c[k]:>11}" for k in CLASSES))
+        return "\n".join(lines) + "\n"
+
     def summary(self):
         recs = [(c, r) for c, r in self.records.values() if not r.get("minimized")]
         per = collections.defaultdict(collections.Counter)
@@ -375,7 +396,8 @@ class Fuzzer:
                 per_op[op][rec["outcome"]] += 1
         out = [f"dualdiff under test: {self.where}",
                f"seed {self.seed}: {len(recs)} cases in {self.elapsed:.0f} s with {self.jobs} "
-               f"workers; {checked} with derivatives checked against finite differences"]
+               f"workers (+{self.minimize_elapsed:.0f} s minimizing); {checked} with "
+               "derivatives checked against finite differences"]
         cols = [c for c in CLASSES if per["total"][c]] or ["ok"]
         out.append(f"{'transform':<16}" + "".join(f"{c[:10]:>11}" for c in cols))
         for t in sorted(k for k in per if k != "total") + ["total"]:
@@ -423,6 +445,7 @@ def main(argv=None):
     ap.add_argument("--memory", action="store_true", help="also run the memory probes")
     ap.add_argument("--case", default=None, help="replay SEED-INDEX in this process")
     ap.add_argument("--json", default=None, help="write every record to this file")
+    ap.add_argument("--verbose", action="store_true", help="print the per-operation table")
     a = ap.parse_args(argv)
     only = a.only.split(",") if a.only else None
     if a.case:
@@ -431,6 +454,8 @@ def main(argv=None):
     fz = Fuzzer(a.seed, a.budget, a.cases, only, a.jobs, a.batch, a.out,
                 minimize=not a.no_minimize).run()
     print(fz.summary())
+    if a.verbose:
+        print(fz.operations_text())
     if a.memory:
         from .memory import probe_all
         lines, bad = probe_all()
