@@ -62,15 +62,17 @@ def worker_env(debug_malloc=False):
 
 
 class Batch:
-    """The outcome of one worker process: results of the cases it finished, the case it was
-    running when it died or timed out, and its stderr."""
+    """One worker process: the cases it generated, the results of those it finished, the
+    case (or generation) it was in when it died or timed out, and its stderr."""
 
-    def __init__(self, cases, timeout, debug_malloc=False, repeat=1, bare=False):
+    def __init__(self, cases, timeout, debug_malloc=False, repeat=1, bare=False, generate=None):
         python = os.environ.get("DUALDIFF_FUZZ_PYTHON", sys.executable)
         cmd = [python, "-c", "from fuzz.worker import main; main()"]
-        job = json.dumps({"cases": cases, "repeat": repeat, "bare": bare}) + "\n"
+        job = json.dumps({"cases": cases, "generate": generate, "repeat": repeat,
+                          "bare": bare}) + "\n"
         self.results, self.running, self.timed_out, self.where = {}, None, False, None
-        self.call = None
+        self.call, self.generating = None, None
+        self.cases, self.generator_errors = list(cases), {}
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=worker_env(debug_malloc), text=True,
                              cwd=tempfile.gettempdir(), start_new_session=True)
@@ -88,6 +90,14 @@ class Batch:
                 continue
             if "dualdiff" in msg:
                 self.where = msg["dualdiff"]
+            elif "generating" in msg:
+                self.generating = msg["generating"]
+            elif "case" in msg:
+                self.cases.append(msg["case"])
+                self.generating = None
+            elif "generator_error" in msg:
+                self.generator_errors[msg["generator_error"]] = msg["error"]
+                self.generating = None
             elif "start" in msg:
                 self.running, self.call = msg["start"], None
             elif "call" in msg:
@@ -95,7 +105,14 @@ class Batch:
             elif "done" in msg:
                 self.results[msg["done"]] = msg
                 self.running = None
-        self.died = not self.timed_out and (p.returncode != 0 or len(self.results) < len(cases))
+        wanted = len(cases) + len((generate or {}).get("indices", ()))
+        finished = len(self.results) + len(self.generator_errors)
+        self.died = not self.timed_out and (p.returncode != 0 or finished < wanted)
+        # indices the worker never reached
+        seen = {c["id"] for c in self.cases} | {f"{generate['seed']}-{i}" for i in
+                                                  self.generator_errors} if generate else set()
+        self.unreached = [i for i in (generate or {}).get("indices", ())
+                          if f"{generate['seed']}-{i}" not in seen and i != self.generating]
 
     def crash_info(self):
         """(signal name, culprit line of f or innermost frame, stderr tail)."""
@@ -142,25 +159,25 @@ class Fuzzer:
         return self.budget - (time.monotonic() - self.t0)
 
     def take(self, n):
+        """Up to n things to run: cases to rerun (dicts) first, then fresh indices for the
+        workers to generate."""
         with self.lock:
-            cases = []
-            while self.requeue and len(cases) < n:
-                cases.append(self.requeue.popleft())
-            while len(cases) < n and (self.max_cases is None or self.next_index < self.max_cases):
-                i = self.next_index
+            cases, indices = [], []
+            while self.requeue and len(cases) + len(indices) < n:
+                item = self.requeue.popleft()
+                (indices if isinstance(item, int) else cases).append(item)
+            while len(cases) + len(indices) < n and (self.max_cases is None
+                                                     or self.next_index < self.max_cases):
+                indices.append(self.next_index)
                 self.next_index += 1
-                try:
-                    cases.append(generate(self.seed, i, self.only))
-                except Exception as e:                       # a bug of the generator
-                    self.generator_errors[f"{type(e).__name__}: {e}"] += 1
-            return cases
+            return cases, indices
 
     def loop(self):
         while self.time_left() > 0:
-            cases = self.take(self.batch_size)
-            if not cases:
+            cases, indices = self.take(self.batch_size)
+            if not cases and not indices:
                 return
-            self.run_batch(cases)
+            self.run_batch(cases, indices)
 
     def run(self):
         threads = [threading.Thread(target=self.loop) for _ in range(self.jobs)]
@@ -183,26 +200,34 @@ class Fuzzer:
         with self.lock:
             self.records[case["id"]] = (case, rec)
 
-    def run_batch(self, cases):
-        b = Batch(cases, self.case_timeout + 2.0 * len(cases))
+    def run_batch(self, cases, indices=()):
+        gen = {"seed": self.seed, "indices": list(indices), "only": self.only} if indices else None
+        b = Batch(cases, self.case_timeout + 2.0 * (len(cases) + len(indices)), generate=gen)
         self.where = self.where or b.where
-        by_id = {c["id"]: c for c in cases}
+        for i, err in b.generator_errors.items():
+            self.generator_errors[err] += 1
+        by_id = {c["id"]: c for c in b.cases}
         for cid, msg in b.results.items():
             self.record(by_id[cid], dict(msg["result"], secs=msg["secs"], rss_kb=msg["rss_kb"]))
         if not (b.died or b.timed_out):
             return
-        if b.running is None and b.died:      # died outside any case (startup): say so once
-            for c in cases:
-                if c["id"] not in b.results:
-                    self.record(c, {"outcome": "internal", "check": "worker",
-                                    "detail": b.stderr[-2000:]})
-            return
-        done = [c for c in cases if c["id"] in b.results]
-        rest = [c for c in cases if c["id"] not in b.results and c["id"] != b.running]
-        victim = by_id[b.running]
-        self.isolate(victim, done, b)
+        rest = [c for c in b.cases if c["id"] not in b.results and c["id"] != b.running]
         with self.lock:
-            self.requeue.extendleft(reversed(rest))
+            self.requeue.extendleft(reversed(rest + b.unreached))
+        if b.generating is not None:         # died drawing a program: dualdiff on plain values
+            self.record(self.generation_case(b.generating),
+                        self.crash_record(self.generation_case(b.generating), b))
+        elif b.running is None:               # died outside any case (startup): say so
+            self.record({"id": f"worker-{self.seed}-{len(self.records)}", "transform": "worker",
+                         "body": []}, {"outcome": "internal", "check": "worker",
+                                       "detail": b.stderr[-2000:]})
+        else:
+            done = [c for c in b.cases if c["id"] in b.results]
+            self.isolate(by_id[b.running], done, b)
+
+    def generation_case(self, index):
+        return {"id": f"{self.seed}-{index}", "seed": self.seed, "index": index,
+                "transform": "generation", "body": [], "generation": True}
 
     def isolate(self, case, before, batch):
         """The case that was running when its batch died or timed out: rerun it alone (with
@@ -281,26 +306,37 @@ class Fuzzer:
             msg = re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", rec.get("msg", ""))
             msg = re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)", "_", msg)[:90]
             return (outcome, rec["exc"], rec.get("op", case["transform"]), msg)
+        if rec.get("check") == "value (ulps)":
+            # elementary functions whose last bits differ from numpy's: one root cause,
+            # whichever function a program happened to use
+            return (outcome, "value (ulps)", "elementary function values")
         return (outcome, rec.get("check", ""), rec.get("culprit") or rec.get("op") or
                 case["transform"])
 
     def failures(self):
         return [(c, r) for c, r in self.records.values() if r["outcome"] in FAILING + ("refused", "internal")]
 
-    def minimize_classes(self, per_class=2):
-        """Shrink a few failures of each coarse class to the shortest program slice that
-        still fails the same way (subprocess per candidate: a candidate may crash)."""
+    def minimize_classes(self):
+        """Shrink failures to the shortest program slice that still fails the same way
+        (a subprocess per candidate: a candidate may crash), round robin over the coarse
+        classes (outcome, check, exception, statement) until the time is up, shortest
+        programs first: every class gets a minimal reproducer early, and the culprits found
+        split coarse classes into root causes."""
         deadline = time.monotonic() + self.minimize_time
         groups = collections.defaultdict(list)
         for c, r in self.failures():
-            if r["outcome"] == "internal" or "minimized" in r or "context" in r:
+            if r["outcome"] == "internal" or "minimized" in r or "context" in r or \
+                    c.get("generation"):
                 continue
             groups[(r["outcome"], r.get("check"), r.get("exc"), r.get("op"))].append((c, r))
-        for key, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-            for case, rec in sorted(items, key=lambda cr: len(cr[0]["body"]))[:per_class]:
-                if time.monotonic() > deadline:
-                    return
-                self.minimize_one(case, rec)
+        queues = [sorted(items, key=lambda cr: len(cr[0]["body"]))
+                  for _, items in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
+        while any(queues):
+            for q in queues:
+                if q:
+                    if time.monotonic() > deadline:
+                        return
+                    self.minimize_one(*q.pop(0))
 
     def minimize_one(self, case, rec):
         for cand in truncations(case):
@@ -342,6 +378,12 @@ class Fuzzer:
 
     def reproducer(self, case, rec):
         detail = f"{rec['outcome']}: {rec.get('check', '')}\n{rec.get('detail', '')}"
+        if case.get("generation"):           # died while drawing the program
+            body = "\n".join("# " + line for line in detail.splitlines())
+            return (f"# dualdiff fuzz: the worker died while drawing case {case['id']} (numpy "
+                    f"and dualdiff on plain values)\n{body}\nimport sys\n"
+                    f"sys.path.insert(0, {TESTS!r})\nfrom fuzz.program import generate\n"
+                    f"generate({case['seed']}, {case['index']})\n")
         call = rec.get("call") if rec["outcome"] in ("crash", "hang") else None
         if rec.get("context"):
             ctx_case, ctx_rec = self.records[rec["context"]]
@@ -425,6 +467,7 @@ class Fuzzer:
 
 def replay(case_id, only=None):
     """Run one case in this process and print everything about it."""
+    sys.path.insert(0, os.environ.get("DUALDIFF_FUZZ_PYTHONPATH", ROOT))
     from .oracle import run_case
     seed, index = (int(s) for s in case_id.split("-"))
     case = generate(seed, index, only)

@@ -1,10 +1,16 @@
 """A worker process: runs the cases it is given and reports each on stdout as it goes.
 
-Protocol (one JSON object per line): the parent writes {"cases": [...], "repeat": n} to
-stdin; the worker prints {"start": id} before a case and {"done": id, "result": {...},
-"rss_kb": ..., "secs": ...} after it. If the process dies, the last "start" without a
-"done" names the case that was running, and faulthandler's traceback on stderr names the
-line of f. A "repeat" above 1 runs each case that many times (the memory probes).
+Protocol (one JSON object per line): the parent writes {"cases": [...], "generate":
+{"seed": s, "indices": [...], "only": [...]}, "repeat": n, "bare": b} to stdin; the worker
+runs the given cases, then generates and runs the indexed ones, printing {"case": {...}}
+for each case it generated, {"start": id} before running a case, {"call": source} before
+each dualdiff call, and {"done": id, "result": {...}, "rss_kb": ..., "secs": ...} after
+it. If the process dies, the last "start" without a "done" names the case that was running
+(the last "generating" without a "case", the index whose generation died), and
+faulthandler's traceback on stderr names the line of f. Generation happens here, not in
+the scheduler, because drawing a program runs numpy and dualdiff on plain values: the
+scheduler never imports dualdiff. "repeat" runs each case that many times and "bare" only
+makes the transform calls (the memory probes).
 """
 import faulthandler
 import json
@@ -38,16 +44,32 @@ def main():
     repeat = int(job.get("repeat", 1))
     if job.get("bare"):
         return bare(job["cases"], repeat, oracle)
-    for case in job["cases"]:
-        emit({"start": case["id"]})
-        t = time.perf_counter()
-        samples = []
-        for i in range(repeat):
-            result = run_case(case)
-            if repeat > 1 and i in (repeat // 4, repeat - 1):
-                samples.append(rss_kb())
-        emit({"done": case["id"], "result": result, "rss_kb": rss_kb(),
-              "secs": time.perf_counter() - t, "samples": samples})
+    for case in job.get("cases", []):
+        run(case, repeat, run_case)
+    gen = job.get("generate")
+    if gen:
+        from fuzz.program import generate
+        for i in gen["indices"]:
+            emit({"generating": i})
+            try:
+                case = generate(gen["seed"], i, gen.get("only"))
+            except Exception as e:            # a bug of the generator: reported, not fatal
+                emit({"generator_error": i, "error": f"{type(e).__name__}: {e}"[:300]})
+                continue
+            emit({"case": case})
+            run(case, repeat, run_case)
+
+
+def run(case, repeat, run_case):
+    emit({"start": case["id"]})
+    t = time.perf_counter()
+    samples = []
+    for i in range(repeat):
+        result = run_case(case)
+        if repeat > 1 and i in (repeat // 4, repeat - 1):
+            samples.append(rss_kb())
+    emit({"done": case["id"], "result": result, "rss_kb": rss_kb(),
+          "secs": time.perf_counter() - t, "samples": samples})
 
 
 def bare(cases, repeat, oracle):
