@@ -59,7 +59,8 @@ def test_the_fuzzer_isolates_crashers_hangs_and_heap_corruption(tmp_path):
     mark = "__import__('builtins').__dict__.setdefault('_fuzz_mark', 1) * x"
     victim = "x if not hasattr(__import__('builtins'), '_fuzz_mark') else __import__('os').abort()"
     cases = [case("ok1", "x * 2.0"), case("corrupter", mark), case("ok2", "np.sin(x)"),
-             case("victim", victim), case("ok3", "x * x"), case("crash", "__import__('os').abort()"),
+             case("victim", victim), case("ok3", "x * x"),
+             case("crash", "__import__('os').abort()"),
              case("hang", "[0 for _ in iter(int, 1)]"), case("ok4", "np.cos(x)")]
     fz = Fuzzer(0, budget=60.0, max_cases=0, out=str(tmp_path), minimize=False,
                 case_timeout=2.0)

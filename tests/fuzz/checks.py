@@ -162,7 +162,8 @@ def _fd_second(run, names, single, H, argnums):
     with np.errstate(all="ignore"):
         uhu, scale = uf @ H @ uf, np.abs(uf) @ np.abs(H) @ np.abs(uf)
     phi = lambda t: run.plain(u, t)
-    run.info["fd_checked"] += fd_check(phi, uhu, scale, _h0(run, names), "second difference u·H·u",
+    run.info["fd_checked"] += fd_check(phi, uhu, scale, _h0(run, names),
+                                       "second difference u·H·u",
                                        run.eps)
 
 
@@ -224,7 +225,8 @@ def check_hessian(run, result):
     sizes = _sizes(run, names)
     if single:
         shape = np.shape(_base(run, names[0]))
-        _expect_shape(run, "hessian", result, shape + shape, _is_scalar_input(run.plainns[names[0]]))
+        _expect_shape(run, "hessian", result, shape + shape,
+                      _is_scalar_input(run.plainns[names[0]]))
     else:
         for r, p in enumerate(names):
             for c, q in enumerate(names):
@@ -275,7 +277,8 @@ def check_hvp(run, result):
     if n <= SMALL_HESSIAN:
         H = _reference(run, name="hessian", chunk=1)
         with np.errstate(all="ignore"):
-            want, scale = _num(H).reshape(n, n) @ v.ravel(), np.abs(_num(H).reshape(n, n)) @ np.abs(v.ravel())
+            Hn = _num(H).reshape(n, n)
+            want, scale = Hn @ v.ravel(), np.abs(Hn) @ np.abs(v.ravel())
         if not close(_num(result).ravel(), want, ROUND, scale=scale):
             raise Failure("wrong", "hvp vs hessian", _diff_detail("hvp differs from hessian·v",
                                                                   _num(result).ravel(), want))
@@ -285,7 +288,8 @@ def check_hvp(run, result):
         scale = np.abs(_num(result).ravel())
     shift = {p: v if np.ndim(_base(run, p)) else float(v)}
     phi = lambda t: _grad_at(run, names, True, shift, t, argnums)
-    run.info["fd_checked"] += fd_check(phi, _num(result).ravel(), scale, _h0(run, names), "hvp", run.eps)
+    run.info["fd_checked"] += fd_check(phi, _num(result).ravel(), scale, _h0(run, names), "hvp",
+                                       run.eps)
 
 
 def check_derivative(run, result):

@@ -377,7 +377,8 @@ class Run:
             return self.outcome("unclear_error", "message", (
                 f"{type(e).__name__}: {e}\n(the message names none of {names}; plain numpy "
                 "runs this program)"), e, stmt)
-        if isinstance(stmt, int) and s["promised"] and not s["extra"] and not case["flags"]["handmade"]:
+        if isinstance(stmt, int) and s["promised"] and not s["extra"] and \
+                not case["flags"]["handmade"]:
             return self.outcome("refused", "promised", f"{type(e).__name__}: {e}", e, stmt)
         return self.outcome("clear_error", "unsupported", "", e, stmt)
 

@@ -23,7 +23,8 @@ TRANSFORMS = {"grad": 4, "value_and_grad": 2, "jacobian": 3, "hessian": 2, "jvp"
 SCALAR_OUT = {"grad", "value_and_grad", "hessian", "hvp"}
 CHUNKS = [None, 1, 2, 3, 7]
 MAX_SIZE = 2000             # largest intermediate a program may build (elements)
-PREAMBLE = "import math\nimport fractions\nimport numpy as np\nimport scipy.special\nimport dualdiff as dd"
+PREAMBLE = "\n".join(["import math", "import fractions", "import numpy as np",
+                      "import scipy.special", "import dualdiff as dd"])
 
 
 def namespace():
@@ -128,7 +129,8 @@ class Gen:
 
     def handmade(self):
         self.handmade_used = True
-        re_, eps = fmt(round(float(self.rng.uniform(0.5, 2)), 2)), fmt(round(float(self.rng.uniform(-1, 1)), 2))
+        re_ = fmt(round(float(self.rng.uniform(0.5, 2)), 2))
+        eps = fmt(round(float(self.rng.uniform(-1, 1)), 2))
         if self.p(0.3):
             return self.add_const(f"dd.HyperDual({re_}, {eps}, 0.5, 0.25)", re_)
         return self.add_const(f"dd.Dual({re_}, {eps})", re_)
@@ -321,13 +323,14 @@ class Gen:
 # inputs
 # ---------------------------------------------------------------------------------------
 
-def _scalar_input(rng, g, special):
+def _scalar_input(rng, special):
     v = float(np.round(rng.uniform(-2, 2), 3)) or 0.75
     n = int(round(v)) or 1
     if special:
         v = float(rng.choice([np.nan, np.inf, 0.0, -0.0, 1e300, 5e-324, 1e-310]))
     forms = {"float": (fmt(v), True), "int": (str(n), True),
-             "np.float32": (f"np.float32({fmt(v)})", True), "np.float64": (f"np.float64({fmt(v)})", True),
+             "np.float32": (f"np.float32({fmt(v)})", True),
+             "np.float64": (f"np.float64({fmt(v)})", True),
              "np.int64": (f"np.int64({n})", True),
              "0-d array": (f"np.array({fmt(v)})", True),
              "Fraction": ("fractions.Fraction(3, 2)", True),
@@ -364,7 +367,7 @@ def _shape(rng, transform):
     return (int(rng.integers(129, 301 if transform != "hvp" else 160)),)
 
 
-def _array_input(rng, g, shape, special):
+def _array_input(rng, shape, special):
     """Source of a differentiated array argument; (src, valid, description)."""
     dtype = pick(rng, INPUT_DTYPES)
     valid = INPUT_DTYPES[dtype][1]
@@ -417,137 +420,156 @@ def _expect(old, types, phrases):
             "phrases": sorted(set(old["phrases"]) | set(phrases))}
 
 
-def generate(seed, index, only=None):
-    rng = np.random.default_rng([seed, index])
-    weights = {t: w for t, w in TRANSFORMS.items() if not only or t in only}
-    transform = pick(rng, weights)
-    plain_ns, dual_ns = namespace(), namespace()
-    g = Gen(rng, plain_ns, dual_ns)
-    call = {"name": transform}
-    expect = None
-    special = rng.random() < 0.12
+class _Case:
+    """Drawing one case, in order: the transform, its arguments, its parameters, the
+    program's body, the output. `expect` collects the documented errors that deliberately
+    bad input calls for."""
 
-    # arguments: x (differentiated), and sometimes a second one, a
-    two = rng.random() < 0.25
-    both = two and transform in ("grad", "value_and_grad", "jacobian", "hessian", "jvp") \
-        and rng.random() < 0.5
-    params = ["x", "a"] if rng.random() < 0.5 else ["a", "x"]
-    params = params if two else ["x"]
-    shape = _shape(rng, transform)
-    args, arg_src, descr = {}, {}, {}
-    for p_ in params:
-        differentiated = p_ == "x" or both or transform == "jvp"
-        if p_ == "x" or differentiated:
-            s = shape if p_ == "x" else (shape if rng.random() < 0.5 else
-                                         tuple(int(v) for v in rng.integers(1, 4, rng.integers(0, 3))))
-            if transform == "derivative" or s == () and rng.random() < 0.6:
-                src, valid, kind = _scalar_input(rng, g, special)
+    def __init__(self, seed, index, only):
+        self.seed, self.index = seed, index
+        self.rng = rng = np.random.default_rng([seed, index])
+        self.transform = pick(rng, {t: w for t, w in TRANSFORMS.items() if not only or t in only})
+        self.g = Gen(rng, namespace(), namespace())
+        self.call = {"name": self.transform}
+        self.expect = None
+        self.special = rng.random() < 0.12
+
+    def arguments(self):
+        """x (differentiated) and sometimes a second argument a (differentiated too, or a
+        constant the function also takes)."""
+        rng, t = self.rng, self.transform
+        two = rng.random() < 0.25
+        both = two and t in ("grad", "value_and_grad", "jacobian", "hessian", "jvp") \
+            and rng.random() < 0.5
+        self.params = (["x", "a"] if rng.random() < 0.5 else ["a", "x"]) if two else ["x"]
+        self.shape = _shape(rng, t)
+        self.args, self.arg_src, self.descr = {}, {}, {}
+        for p in self.params:
+            differentiated = p == "x" or both or t == "jvp"
+            if differentiated:
+                s = self.shape if p == "x" or rng.random() < 0.5 else \
+                    tuple(int(v) for v in rng.integers(1, 4, rng.integers(0, 3)))
+                if t == "derivative" or s == () and rng.random() < 0.6:
+                    src, valid, kind = _scalar_input(rng, self.special)
+                else:
+                    src, valid, kind = _array_input(rng, s, self.special)
+                if not valid:
+                    self.expect = _expect(self.expect, ["TypeError"], ["argument"])
             else:
-                src, valid, kind = _array_input(rng, g, s, special)
-            if not valid:
-                expect = _expect(expect, ["TypeError"], ["argument"])
-        else:
-            s = tuple(int(v) for v in rng.integers(1, 4, rng.integers(0, 2)))
-            src, kind = (array_literal(nice_floats(rng, int(np.prod(s))), s), "const") \
-                if s else (fmt(round(float(rng.uniform(-2, 2)), 2)), "const")
-        arg_src[p_] = src
-        descr[p_] = kind
-        try:
-            with quiet():
-                obj = eval(src, dual_ns)
-            args[p_] = (_plain_arg(obj) if differentiated and expect is None else obj)
-        except Exception:
-            args[p_] = 1.0
-        plain_ns[p_] = args[p_]
-        g.vars.append(Var(p_, args[p_], differentiated))
-        if g.vars[-1].kind != "num":
-            g.vars[-1].kind = "num" if expect is None else g.vars[-1].kind
-    diff = [i for i, p_ in enumerate(params) if p_ == "x" or both or transform == "jvp"]
+                s = tuple(int(v) for v in rng.integers(1, 4, rng.integers(0, 2)))
+                src = array_literal(nice_floats(rng, int(np.prod(s))), s) if s else \
+                    fmt(round(float(rng.uniform(-2, 2)), 2))
+                kind = "const"
+            self.arg_src[p], self.descr[p] = src, kind
+            try:
+                with quiet():
+                    obj = eval(src, self.g.dual_ns)
+                value = _plain_arg(obj) if differentiated and self.expect is None else obj
+            except Exception:                     # bad input is the transform's to refuse
+                value = 1.0
+            self.g.plain[p] = self.args[p] = value
+            self.g.vars.append(Var(p, value, differentiated))
+        self.diff = [i for i, p in enumerate(self.params)
+                     if p == "x" or both or t == "jvp"]
 
-    # the transform's parameters
-    if transform in ("grad", "value_and_grad", "jacobian", "hessian", "hvp"):
-        call["chunk"] = CHUNKS[int(rng.integers(len(CHUNKS)))]
-        if len(diff) == 1:
-            i = diff[0]
-            call["argnums"] = i if rng.random() < 0.8 else i - len(params)
-        else:
-            call["argnums"] = tuple(diff) if rng.random() < 0.7 else tuple(reversed(diff))
-        if rng.random() < 0.02:
-            call["chunk"] = [0, -1, 2.5, True][int(rng.integers(4))]
-            expect = _expect(expect, ["ValueError", "TypeError"], ["chunk"])
-        if rng.random() < 0.02:
-            call["argnums"] = len(params) + 1
-            expect = _expect(expect, ["ValueError"], ["argnums", "range"])
-    if transform == "derivative":
-        call["order"] = 1 if rng.random() < 0.55 else 2
-        call["argnum"] = diff[0] if rng.random() < 0.85 else diff[0] - len(params)
-        if rng.random() < 0.02:
-            call["order"] = [0, -1, 1.5, True, "'2'"][int(rng.integers(5))]
-            expect = _expect(expect, ["ValueError", "TypeError"], ["order"])
-    if transform in ("jvp", "hvp"):
-        targets = params if transform == "jvp" else ["x"]
-        tangents = {}
-        for p_ in targets:
-            s = np.shape(args[p_]) if not (isinstance(args[p_], float)) else ()
-            if rng.random() < 0.03 and s:
-                s = s[:-1] + (s[-1] + 1,)
-                expect = _expect(expect, ["ValueError"], ["shape"])
-            vals = nice_floats(rng, int(np.prod(s)), special_p=0.1 if special else 0.0)
-            tangents[p_] = array_literal(vals, s) if s else fmt(vals[0])
-        call["tangents"] = tangents
+    def parameters(self):
+        """chunk, argnums/argnum, order, tangents (now and then an invalid one)."""
+        rng, call, n = self.rng, self.call, len(self.params)
+        if self.transform in ("grad", "value_and_grad", "jacobian", "hessian", "hvp"):
+            call["chunk"] = CHUNKS[int(rng.integers(len(CHUNKS)))]
+            if len(self.diff) == 1:
+                i = self.diff[0]
+                call["argnums"] = i if rng.random() < 0.8 else i - n
+            else:
+                d = tuple(self.diff)
+                call["argnums"] = d if rng.random() < 0.7 else d[::-1]
+            if rng.random() < 0.02:
+                call["chunk"] = [0, -1, 2.5, True][int(rng.integers(4))]
+                self.expect = _expect(self.expect, ["ValueError", "TypeError"], ["chunk"])
+            if rng.random() < 0.02:
+                call["argnums"] = n + 1
+                self.expect = _expect(self.expect, ["ValueError"], ["argnums", "range"])
+        if self.transform == "derivative":
+            call["order"] = 1 if rng.random() < 0.55 else 2
+            call["argnum"] = self.diff[0] if rng.random() < 0.85 else self.diff[0] - n
+            if rng.random() < 0.02:
+                call["order"] = [0, -1, 1.5, True, "'2'"][int(rng.integers(5))]
+                self.expect = _expect(self.expect, ["ValueError", "TypeError"], ["order"])
+        if self.transform in ("jvp", "hvp"):
+            call["tangents"] = {}
+            for p in (self.params if self.transform == "jvp" else ["x"]):
+                s = () if isinstance(self.args[p], float) else np.shape(self.args[p])
+                if rng.random() < 0.03 and s:
+                    s = s[:-1] + (s[-1] + 1,)
+                    self.expect = _expect(self.expect, ["ValueError"], ["shape"])
+                vals = nice_floats(rng, int(np.prod(s)), special_p=0.1 if self.special else 0.0)
+                call["tangents"][p] = array_literal(vals, s) if s else fmt(vals[0])
 
-    # the body
-    length = int(min(1 + rng.geometric(0.35), 8))
-    for _ in range(length):
-        if not g.step(allow_invalid=expect is None):
-            break
-    invalid = bool(g.body) and g.body[-1]["numpy_error"] is not None
+    def body(self):
+        for _ in range(int(min(1 + self.rng.geometric(0.35), 8))):
+            if not self.g.step(allow_invalid=self.expect is None):
+                break
+        self.invalid = bool(self.g.body) and self.g.body[-1]["numpy_error"] is not None
 
-    # the output
-    ret = None
-    needs_scalar = transform in SCALAR_OUT
-    duals = [v for v in g.num_vars(dual=True)] or g.num_vars()
-    last = duals[-1] if duals else None
-    if not invalid and last is not None:
-        nonlinear = transform in ("hessian", "hvp") or (transform == "derivative"
-                                                        and call.get("order") == 2)
-        if needs_scalar:
+    def output(self):
+        """What f returns: a scalar for grad-like transforms (a reduction of the last dual
+        value, plus others now and then), the last value otherwise; rarely something a
+        transform must refuse."""
+        g, rng = self.g, self.rng
+        scalar = self.transform in SCALAR_OUT
+        duals = g.num_vars(dual=True) or g.num_vars()
+        last = duals[-1] if duals else None
+        fallback = "0.0" if last is None else last.name
+        if self.invalid or last is None:
+            self.ret = fallback
+            return
+        if scalar:
+            nonlinear = self.transform in ("hessian", "hvp")
             ret = g.scalarize(last, nonlinear and rng.random() < 0.7)
             for other in duals[:-1]:
                 if rng.random() < 0.3:
                     ret += " + " + g.scalarize(other, False)
             if rng.random() < 0.03 and np.size(last.value) > 1:
                 ret = last.name
-                expect = _expect(expect, ["TypeError"], ["jacobian"])
+                self.expect = _expect(self.expect, ["TypeError"], ["jacobian"])
         else:
             ret = last.name
             if rng.random() < 0.1 and np.ndim(last.value) == 1 and 0 < np.size(last.value) < 6:
                 ret = f"[{last.name}[0], {last.name}[-1]]"
         if rng.random() < 0.015:
             ret = g.pick(["None", "'done'", "{'out': %s}" % ret])
-            expect = _expect(expect, ["TypeError"], ["returned"])
-    if ret is None:
-        ret = "0.0" if last is None else last.name
-    if expect is None and not invalid:
-        _, err = g.run(["{t} = " + ret], "_out")
-        if err is not None:                 # an output expression numpy cannot evaluate
-            ret = "np.sum(%s)" % last.name if needs_scalar and last is not None else \
-                (last.name if last is not None else "0.0")
+            self.expect = _expect(self.expect, ["TypeError"], ["returned"])
+        if self.expect is None and g.run(["{t} = " + ret], "_out")[1] is not None:
+            # an output expression numpy cannot evaluate (say .sum() of a Python float)
+            ret = f"np.sum({last.name})" if scalar else last.name
+        self.ret = ret
 
-    body = [{k: v for k, v in s.items()} for s in g.body]
-    # float32/float16 constants make plain numpy compute in that precision (NEP 50), while
-    # dualdiff computes in float64: the oracles then allow for that precision
-    text = " ".join([src for _, src, _ in g.consts] + [l for s in body for l in s["lines"]]
-                    + [ret] + list(arg_src.values()))
-    lowprec = "float16" if "float16" in text else "float32" if "float32" in text else None
-    flags = {"lowprec": lowprec, "exact": all(s["exact"] for s in body),
-             "chunk_exact": all(s["chunk_exact"] for s in body),
-             "handmade": g.handmade_used, "special": special,
-             "invalid": invalid}
-    return {"id": f"{seed}-{index}", "seed": seed, "index": index, "transform": transform,
-            "call": call, "params": params, "diff": diff, "args": arg_src, "inputs": descr,
-            "consts": g.consts, "body": body, "ret": ret, "flags": flags, "expect": expect,
-            "shape": list(shape)}
+    def case(self):
+        body = [dict(s) for s in self.g.body]
+        # float32/float16 constants make plain numpy compute in that precision (NEP 50),
+        # while dualdiff computes in float64: the oracles then allow for that precision
+        text = " ".join([src for _, src, _ in self.g.consts] + [self.ret]
+                        + [line for s in body for line in s["lines"]] + list(self.arg_src.values()))
+        lowprec = "float16" if "float16" in text else "float32" if "float32" in text else None
+        flags = {"lowprec": lowprec, "exact": all(s["exact"] for s in body),
+                 "chunk_exact": all(s["chunk_exact"] for s in body),
+                 "handmade": self.g.handmade_used, "special": self.special,
+                 "invalid": self.invalid}
+        return {"id": f"{self.seed}-{self.index}", "seed": self.seed, "index": self.index,
+                "transform": self.transform, "call": self.call, "params": self.params,
+                "diff": self.diff, "args": self.arg_src, "inputs": self.descr,
+                "consts": self.g.consts, "body": body, "ret": self.ret, "flags": flags,
+                "expect": self.expect, "shape": list(self.shape)}
+
+
+def generate(seed, index, only=None):
+    """Case `index` of the run with this seed (the same case every time)."""
+    c = _Case(seed, index, only)
+    c.arguments()
+    c.parameters()
+    c.body()
+    c.output()
+    return c.case()
 
 
 # ---------------------------------------------------------------------------------------

@@ -314,7 +314,8 @@ class Fuzzer:
                 case["transform"])
 
     def failures(self):
-        return [(c, r) for c, r in self.records.values() if r["outcome"] in FAILING + ("refused", "internal")]
+        return [(c, r) for c, r in self.records.values()
+                if r["outcome"] in FAILING + ("refused", "internal")]
 
     def minimize_classes(self):
         """Shrink failures to the shortest program slice that still fails the same way
@@ -421,7 +422,8 @@ class Fuzzer:
                     per_op[op][rec["outcome"]] += 1
         lines = [f"{'operation':<24}{'cases':>7}" + "".join(f"{c[:10]:>11}" for c in CLASSES)]
         for op, c in sorted(per_op.items(), key=lambda oc: -sum(oc[1].values())):
-            lines.append(f"{op[:24]:<24}{sum(c.values()):>7}" + "".join(f"{c[k]:>11}" for k in CLASSES))
+            lines.append(f"{op[:24]:<24}{sum(c.values()):>7}"
+                         + "".join(f"{c[k]:>11}" for k in CLASSES))
         return "\n".join(lines) + "\n"
 
     def summary(self):
@@ -445,7 +447,8 @@ class Fuzzer:
         for t in sorted(k for k in per if k != "total") + ["total"]:
             out.append(f"{t:<16}" + "".join(f"{per[t][c]:>11}" for c in cols))
         bad = sorted(((op, c) for op, c in per_op.items()
-                      if sum(c[k] for k in FAILING)), key=lambda oc: -sum(oc[1][k] for k in FAILING))
+                      if sum(c[k] for k in FAILING)),
+                     key=lambda oc: -sum(oc[1][k] for k in FAILING))
         if bad:
             out.append("operations in failing programs (cases using it: failing / all):")
             out.append("  " + ", ".join(f"{op} {sum(c[k] for k in FAILING)}/{c['cases']}"
