@@ -360,7 +360,7 @@ class Run:
                 f"expected {'/'.join(exp['types'])} mentioning {' or '.join(exp['phrases'])!r}, "
                 f"got {type(e).__name__}: {e}"), e, stmt)
         if self.plain_exc is not None:
-            if isinstance(e, CLEAR):
+            if isinstance(e, CLEAR) or type(e) is type(self.plain_exc):
                 return self.outcome("clear_error", "user error", "", e, stmt)
             return self.outcome("unclear_error", "type", (
                 f"numpy raises {type(self.plain_exc).__name__}: {self.plain_exc}; dualdiff raises "

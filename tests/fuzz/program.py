@@ -678,11 +678,11 @@ def truncations(case):
     for m in range(len(body) + 1):
         keep = _deps(body, m - 1) if m else []
         v = body[m - 1]["target"] if m else diff_param
-        forms = ["np.sum({v})", "np.sum({v} * {v})"] if scalar else ["{v}"]
+        rets = [f"np.sum({v})", f"np.sum({v} * {v})"] if scalar else [v]
         if m == len(body):
-            forms.append(case["ret"])
-        for k, form in enumerate(forms):
-            c = dict(case, body=[body[j] for j in keep], ret=form.format(v=v),
+            rets.append(case["ret"])
+        for k, ret in enumerate(rets):
+            c = dict(case, body=[body[j] for j in keep], ret=ret,
                      id=f"{case['id']}~{m}{'abcd'[k]}")
             c["flags"] = dict(case["flags"], exact=all(s["exact"] for s in c["body"]),
                               chunk_exact=all(s["chunk_exact"] for s in c["body"]))

@@ -186,10 +186,14 @@ class Fuzzer:
         for t in threads:
             t.join()
         self.elapsed = time.monotonic() - self.t0
+        self.write_failures()                 # before anything else can go wrong
         if self.minimize:
-            self.minimize_classes()
+            try:
+                self.minimize_classes()
+            except Exception as e:            # a bug of the fuzzer must not lose the run
+                self.generator_errors[f"minimizing: {type(e).__name__}: {e}"] += 1
+            self.write_failures()
         self.minimize_elapsed = time.monotonic() - self.t0 - self.elapsed
-        self.write_failures()
         return self
 
     def record(self, case, rec):
