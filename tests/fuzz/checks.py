@@ -28,24 +28,28 @@ def _base(run, p):
 
 
 def _direction(run, names):
-    """A random direction for each named argument (floats for scalar arguments)."""
+    """A random direction for each named argument (floats for scalar arguments), each entry
+    scaled by the size of its input (so a 1e300 somewhere does not blow up every step)."""
     u = {}
     for p in names:
-        b = _base(run, p)
-        d = run.rng.standard_normal(np.shape(b))
-        u[p] = float(d) if isinstance(b, float) else d
+        b = _num(_base(run, p))
+        # beyond 1e4 (and at inf/nan) a step is meaningless: those entries stay put
+        size = np.where(np.abs(b) <= 1e4, np.maximum(1.0, np.abs(b)), 0.0)
+        d = run.rng.standard_normal(np.shape(b)) * size
+        u[p] = float(d) if isinstance(_base(run, p), float) else d
     return u
 
 
-def _h0(run, names):
-    """First FD step: relative to the size of the inputs (finite ones)."""
-    m = 1.0
-    for p in names:
-        b = np.abs(_num(_base(run, p)))
-        b = b[np.isfinite(b)]
-        if b.size:
-            m = max(m, float(b.max()))
-    return 2.0 ** -7 * min(m, 1e6)
+def _h0(run, names, given=False):
+    """First FD step: 2^-7 along the input-scaled random directions; along a direction the
+    user gave (jvp, hvp, derivative), 2^-7 times the typical (median) size of the inputs,
+    or None (no check) when that size is beyond 1e4."""
+    if not given:
+        return 2.0 ** -7
+    b = np.concatenate([np.abs(_num(_base(run, p))).ravel() for p in names])
+    b = b[np.isfinite(b)]
+    typical = max(1.0, float(np.median(b))) if b.size else 1.0
+    return 2.0 ** -7 * typical if typical <= 1e4 else None
 
 
 def _expect_shape(run, what, got, shape, scalar):
@@ -262,7 +266,7 @@ def check_jvp(run, result):
         return
     shift = {p: _num(tangents[p]) if np.ndim(tangents[p]) else float(tangents[p]) for p in names}
     phi = lambda t: run.plain(shift, t)
-    run.info["fd_checked"] += fd_check(phi, tan, scale, _h0(run, names), "jvp", run.eps)
+    run.info["fd_checked"] += fd_check(phi, tan, scale, _h0(run, names, True), "jvp", run.eps)
 
 
 def check_hvp(run, result):
@@ -288,8 +292,8 @@ def check_hvp(run, result):
         scale = np.abs(_num(result).ravel())
     shift = {p: v if np.ndim(_base(run, p)) else float(v)}
     phi = lambda t: _grad_at(run, names, True, shift, t, argnums)
-    run.info["fd_checked"] += fd_check(phi, _num(result).ravel(), scale, _h0(run, names), "hvp",
-                                       run.eps)
+    run.info["fd_checked"] += fd_check(phi, _num(result).ravel(), scale, _h0(run, names, True),
+                                       "hvp", run.eps)
 
 
 def check_derivative(run, result):
@@ -315,9 +319,9 @@ def check_derivative(run, result):
     shift = {p: 1.0}
     phi = lambda t: _grad_at(run, [p], True, shift, t, i)
     run.info["fd_checked"] += fd_check(phi, _num(result).ravel(), np.abs(_num(result).ravel()),
-                                       _h0(run, [p]), "derivative order 2", run.eps)
+                                       _h0(run, [p], True), "derivative order 2", run.eps)
     phi = lambda t: run.plain(shift, t)
-    run.info["fd_checked"] += fd_check(phi, result, np.abs(_num(result)), _h0(run, [p]),
+    run.info["fd_checked"] += fd_check(phi, result, np.abs(_num(result)), _h0(run, [p], True),
                                        "second difference f''", run.eps)
 
 

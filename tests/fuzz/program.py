@@ -599,7 +599,7 @@ def call_source(case, **override):
     args = ", ".join(case["params"])
     if name == "derivative":
         opts = f", argnum={c['argnum']}" if c["argnum"] != 0 else ""
-        opts += f", order={c['order']}" if c["order"] != 1 else ""
+        opts += f", order={c['order']}" if c["order"] != 1 or c["order"] is True else ""
         return f"dd.derivative(f{opts})({args})"
     if name == "jvp":
         tans = ", ".join(f"t_{p}" for p in case["params"])

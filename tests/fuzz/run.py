@@ -496,13 +496,23 @@ def main(argv=None):
     ap.add_argument("--case", default=None, help="replay SEED-INDEX in this process")
     ap.add_argument("--json", default=None, help="write every record to this file")
     ap.add_argument("--verbose", action="store_true", help="print the per-operation table")
+    ap.add_argument("--rerun", default=None, metavar="JSON",
+                    help="rerun the failing cases recorded by an earlier --json (after a fix)")
     a = ap.parse_args(argv)
     only = a.only.split(",") if a.only else None
     if a.case:
         replay(a.case, only)
         return 0
     fz = Fuzzer(a.seed, a.budget, a.cases, only, a.jobs, a.batch, a.out,
-                minimize=not a.no_minimize).run()
+                minimize=not a.no_minimize)
+    if a.rerun:
+        with open(a.rerun) as fh:
+            old = json.load(fh)
+        fz.max_cases = 0
+        fz.requeue.extend(r["case"] for r in old if r["record"]["outcome"] in FAILING
+                          + ("refused",) and not r["case"].get("generation")
+                          and "call" in r["case"])
+    fz.run()
     print(fz.summary())
     if a.verbose:
         print(fz.operations_text())
