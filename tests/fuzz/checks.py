@@ -148,8 +148,8 @@ def _grad_at(run, names, single, shift, t, argnums, order=1):
         else:
             g = dd.grad(run.dual["f"], argnums=argnums, chunk=1)(*args)
     flat = np.concatenate([_num(x).ravel() for x in (leaves(g) if not single else [g])])
-    kinks = run.plain(shift, t)[1]
-    return flat, kinks
+    _, kinks, mag = run.plain(shift, t)
+    return flat, kinks, mag
 
 
 def _fd_second(run, names, single, H, argnums):

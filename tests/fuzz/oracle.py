@@ -62,6 +62,16 @@ def _line_map(case, kinks=False):
     return m
 
 
+def _mag(v):
+    """The largest finite magnitude in a statement's value (0 for anything non-numeric)."""
+    try:
+        a = np.abs(np.asarray(v, dtype=np.float64))
+        a = a[np.isfinite(a)]
+        return float(a.max()) if a.size else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _kink(fn):
     try:
         return fn()
@@ -75,7 +85,7 @@ def build(case, plain):
     with quiet():
         for name, src, plain_src in case["consts"]:
             ns[name] = eval(plain_src if plain and plain_src else src, ns)
-        ns["_K"], ns["_kink"] = [], _kink
+        ns["_K"], ns["_kink"], ns["_M"], ns["_mag"] = [], _kink, [], _mag
         exec(compile(f_source(case, kinks=plain), F_FILE, "exec"), ns)
         for line in _inputs(case):
             exec(line, ns)
@@ -188,6 +198,7 @@ class FD:
         base = self.at(0.0)
         self.base = None if base is None else base[0]
         self.base_kinks = None if base is None else base[1]
+        self.base_mag = None if base is None else base[2]
 
     def at(self, t):
         if t not in self.cache:
@@ -199,21 +210,24 @@ class FD:
 
     def estimate(self, h, second=False):
         steps = [h, h / 2, h / 4]
-        pts = {}
+        pts, mag = {}, self.base_mag
         for s in steps:
             for t in (s, -s):
                 r = self.at(t)
                 if r is None or r[0].shape != self.base.shape or \
                         not kinks_equal(r[1], self.base_kinks):
                     return None
-                pts[t] = r[0]
+                pts[t], mag = r[0], max(mag, r[2])
+        # rounding noise: relative to the largest value the program handled on the way (a
+        # sum of 1e300 and -1e300 loses the small terms, whatever f's value is)
+        size = np.maximum(np.max([np.abs(p) for p in pts.values()] + [np.abs(self.base)],
+                                 axis=0), mag)
         if second:
             D = [(pts[s] - 2 * self.base + pts[-s]) / (s * s) for s in steps]
-            noise = 16 * self.eps * np.max([np.abs(p) for p in pts.values()] + [np.abs(self.base)],
-                                      axis=0) / (steps[-1] ** 2)
+            noise = 16 * self.eps * size / steps[-1] ** 2
         else:
             D = [(pts[s] - pts[-s]) / (2 * s) for s in steps]
-            noise = 8 * self.eps * np.max([np.abs(p) for p in pts.values()], axis=0) / steps[-1]
+            noise = 8 * self.eps * size / steps[-1]
         R1 = (4 * D[1] - D[0]) / 3
         R2 = (4 * D[2] - D[1]) / 3
         err = np.abs(R2 - R1) + noise
@@ -293,12 +307,13 @@ class Run:
         return args
 
     def plain(self, shift=None, t=0.0):
-        """(output as float64 array, kink signature) of the plain program."""
+        """(output as float64 array, kink signature, largest intermediate magnitude) of the
+        plain program."""
         ns = self.plainns
-        ns["_K"] = []
+        ns["_K"], ns["_M"] = [], []
         with quiet():
             out = _num(ns["f"](*self.plain_args(shift, t)))
-        return out, list(ns["_K"])
+        return out, list(ns["_K"]), max(ns["_M"] + [_mag(out)])
 
     def call_dual(self, **override):
         src = call_source(self.case, **override)
@@ -317,7 +332,7 @@ class Run:
         before = {k: snapshot(o) for k, o in objs.items()}
         self.plain_exc = None
         try:
-            self.plain_out, _ = self.plain()
+            self.plain_out = self.plain()[0]
         except Exception as e:
             self.plain_exc = e
         try:

@@ -577,9 +577,9 @@ def generate(seed, index, only=None):
 # ---------------------------------------------------------------------------------------
 
 def f_source(case, kinks=False, upto=None):
-    """def f(...): the case's program. With kinks=True every non-smooth statement also
-    records its kink expression in the global list _K (the plain oracle's instrumented copy).
-    """
+    """def f(...): the case's program. With kinks=True (the plain oracle's instrumented
+    copy) every non-smooth statement also records its kink expression in the global list _K,
+    and every statement the magnitude of its value in _M (rounding noise scales with it)."""
     lines = [f"def f({', '.join(case['params'])}):"]
     body = case["body"] if upto is None else case["body"][:upto]
     for s in body:
@@ -587,6 +587,8 @@ def f_source(case, kinks=False, upto=None):
             lines.append("    " + line.replace("{t}", s["target"]))
         if kinks and s["kink"]:
             lines.append(f"    _K.append(_kink(lambda: {s['kink']}))")
+        if kinks and s["numpy_error"] is None:
+            lines.append(f"    _M.append(_mag({s['target']}))")
     lines.append(f"    return {case['ret']}")
     return "\n".join(lines)
 
