@@ -33,6 +33,7 @@ TESTS = os.path.dirname(HERE)
 ROOT = os.path.dirname(TESTS)
 CLASSES = ["ok", "expected_error", "clear_error", "refused", "unclear_error", "wrong", "leaked",
            "crash", "hang", "internal"]
+SEVERITY = ["crash", "hang", "wrong", "leaked", "unclear_error", "refused", "internal"]
 CASE_TIMEOUT = 60.0          # a case running longer than this alone is a hang
 MALLOC_DEBUG = "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0"
 
@@ -405,7 +406,7 @@ class Fuzzer:
             return min(items, key=lambda cr: (not cr[1].get("minimized"), len(cr[0]["body"]),
                                               len(json.dumps(cr[0]))))
         return sorted(((k, v, best(v)) for k, v in groups.items()),
-                      key=lambda kvb: (CLASSES.index(kvb[0][0]), -len(kvb[1])))
+                      key=lambda kvb: (SEVERITY.index(kvb[0][0]), -len(kvb[1])))
 
     def classes_text(self):
         lines = []
