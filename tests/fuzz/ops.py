@@ -1,0 +1,738 @@
+"""The operation table: every operation a generated program may apply, one entry each.
+
+An entry says which values it applies to (`accepts`, a test on the plain value of its main
+operand) and how to draw one use of it (`draw(g, a)`: g is the program generator of
+program.py, a the main operand, a Var). A draw returns a Draft: the source that computes the
+result (the target is written `{t}`), the names an error message about it should mention,
+and, for operations that are not smooth everywhere, a "kink" expression whose value changes
+wherever the operation switches branch (finite differences across a switch are meaningless,
+so the oracle skips directions along which any kink expression changes).
+
+Adding an operation is one line in OPS; families (U, B, POW, REDUCE, T, ERR) cover the
+common shapes.
+`promised` marks operations the API contract lists as supported: refusing them on valid
+input is reported. `exact=False` marks operations whose dual path legitimately rounds
+differently from plain numpy (BLAS products, pairwise products, norms): their values and
+chunked results are compared to rounding instead of bit for bit.
+"""
+import numpy as np
+
+from .values import fmt
+
+
+class Draft:
+    """One drawn use of an operation."""
+
+    def __init__(self, expr=None, lines=None, kink=None, names=(), extra=False, exact=True,
+                 chunk_exact=True):
+        self.lines = lines if lines is not None else ["{t} = " + expr]
+        self.kink = kink
+        self.names = tuple(names)
+        self.extra = extra                 # uses keywords beyond the contract's basic forms
+        self.exact = exact
+        self.chunk_exact = chunk_exact
+
+
+class Op:
+    def __init__(self, name, draw, accepts=None, weight=1.0, promised=False, exact=True,
+                 chunk_exact=True):
+        self.name, self.draw_fn, self.weight, self.promised = name, draw, weight, promised
+        self.accepts = accepts or (lambda v: True)
+        self.exact, self.chunk_exact = exact, chunk_exact
+
+    def draw(self, g, a):
+        d = self.draw_fn(g, a)
+        d.exact = d.exact and self.exact
+        d.chunk_exact = d.chunk_exact and self.chunk_exact
+        if not d.names:
+            d.names = (self.name.split(".")[-1].strip("()"),)
+        return d
+
+
+# ---- what an operation accepts --------------------------------------------------------
+
+def nd(lo=0, hi=99, nonempty=False):
+    return lambda v: lo <= np.ndim(v) <= hi and (not nonempty or np.size(v) > 0)
+
+
+ANY = nd()
+ARR = nd(1)
+VEC = nd(1, 1)
+MAT = nd(2, 2)
+NONEMPTY = nd(0, 99, True)
+SMALL_VEC = lambda v: np.ndim(v) == 1 and 0 < np.size(v) <= 40      # loop-style code
+
+# domains: an adapter maps any real into the domain smoothly (no kinks added)
+ADAPT = {"pos": "({0} * {0} + 0.25)", "unit": "(0.9 * np.tanh({0}))", "ge1": "({0} * {0} + 1.25)",
+         "nz": "({0} * {0} + 0.5)"}
+
+
+def _arg(g, a, dom):
+    """The main operand, moved into the domain most of the time (a program should mostly
+    stay where derivatives can be checked, but out-of-domain values must work too)."""
+    if dom and g.p(0.7):
+        return ADAPT[dom].format(a.name)
+    return a.name
+
+
+# ---- families ---------------------------------------------------------------------------
+
+def U(fn, dom=None, kink=None, weight=1.0, promised=True, exact=True):
+    """A one-argument elementwise function, fn(a)."""
+    def draw(g, a):
+        x = _arg(g, a, dom)
+        return Draft(f"{fn}({x})", kink=kink.format(x) if kink else None)
+    return Op(fn, draw, ANY, weight, promised, exact)
+
+
+def B(tmpl, name, dom_b=None, kink=None, weight=1.0, promised=True, accepts=ANY):
+    """A two-argument elementwise operation written as a template of {a} and {b}; b is
+    another variable or a constant broadcasting against a."""
+    def draw(g, a):
+        b = g.operand(a, dom=dom_b)
+        syms = tuple(c for c in ("+", "-", "*", "/", "//", "%", "**") if f" {c} " in tmpl)
+        return Draft(tmpl.format(a=a.name, b=b),
+                     kink=kink.format(a=a.name, b=b) if kink else None, names=(name,) + syms)
+    return Op(name, draw, accepts, weight, promised)
+
+
+def POW(weight=1.0):
+    """a ** p for the exponents users write (ints, halves, negatives, zero, numpy scalars)."""
+    def draw(g, a):
+        p = g.pick(["2", "3", "0.5", "-1", "0", "1.5", "-2.5", "2.0", "np.float32(2.0)",
+                    "np.int64(3)", "1", "-2", "np.float64(0.5)", "0.0"])
+        integral = p in ("2", "3", "-1", "0", "2.0", "np.float32(2.0)", "np.int64(3)", "1",
+                         "-2", "0.0")
+        base = a.name if integral or g.p(0.2) else ADAPT["pos"].format(a.name)
+        if p.startswith("-") and g.p(0.7):
+            base = ADAPT["nz"].format(a.name)
+        return Draft(f"{base} ** {p}", names=("power", "**", "pow"))
+    return Op("**", draw, ANY, weight, True)
+
+
+def REDUCE(fn, kws=("axis", "keepdims"), extra_kws=(), method=False, kink=None, weight=1.0,
+           promised=False, exact=True, accepts=ANY):
+    """A reduction fn(a, axis=..., keepdims=..., ...) or its method form a.fn(...)."""
+    short = fn.split(".")[-1]
+
+    def draw(g, a):
+        kw, names, extra, pre = g.reduction_kwargs(a, kws, extra_kws)
+        args = ", ".join(f"{k}={v}" for k, v in kw.items())
+        call = f"{a.name}.{short}({args})" if method else \
+            f"{fn}({a.name}{', ' if args else ''}{args})"
+        k = None
+        if kink:
+            axis = kw.get("axis", "None")
+            k = kink.format(a=a.name, axis=axis)
+        if "out" in kw:               # the result is read from the out buffer, as numpy fills it
+            lines = pre + [call]
+        else:
+            lines = ["{t} = " + call]
+        return Draft(lines=lines, kink=k, names=(short,) + names, extra=extra)
+    return Op(("." if method else "") + fn, draw, accepts, weight, promised, exact)
+
+
+def T(tmpl_fn, name, accepts=ANY, weight=1.0, promised=False, exact=True, chunk_exact=True,
+      kink=None):
+    """A general entry: tmpl_fn(g, a) returns the expression source (or a Draft)."""
+    def draw(g, a):
+        r = tmpl_fn(g, a)
+        if isinstance(r, Draft):
+            return r
+        return Draft(r, names=(name,), kink=kink.format(a=a.name) if kink else None)
+    return Op(name, draw, accepts, weight, promised, exact, chunk_exact)
+
+
+def ERR(tmpl, name, names, accepts=ANY, weight=0.3):
+    """An operation dualdiff is expected to refuse (or support correctly): unsupported numpy
+    functions and methods, mutation, dropping the derivative."""
+    def draw(g, a):
+        src = tmpl(g, a) if callable(tmpl) else tmpl.format(a=a.name)
+        if isinstance(src, Draft):
+            return src
+        if isinstance(src, list):
+            return Draft(lines=src, names=names)
+        return Draft(src, names=names)
+    return Op(name, draw, accepts, weight, False)
+
+
+# ---- drawers of arguments for the general entries -----------------------------------------
+
+def _slice(g, a):
+    n = np.shape(a.value)[0]
+    lo = int(g.rng.integers(-n - 1, n + 1)) if n else 0
+    hi = int(g.rng.integers(-n - 1, n + 2)) if n else 1
+    step = g.pick(["", "", "", ":2", ":-1", ":3", ":-2"])
+    form = g.pick(["{lo}:{hi}", ":{hi}", "{lo}:", ":", "{lo}:{hi}"])
+    s = form.format(lo=lo, hi=hi) + step
+    if np.ndim(a.value) > 1 and g.p(0.4):
+        s = g.pick([f"{s}, 1:", f"..., {s}", f":, {s}" if np.shape(a.value)[1:2] else s])
+    return f"{a.name}[{s}]"
+
+
+def _window(g, a):
+    """A few elements far from the start: with n > 128 they lie outside most chunk windows."""
+    n = np.shape(a.value)[0]
+    lo = int(g.rng.integers(0, max(n - 3, 1)))
+    return f"{a.name}[{lo}:{lo + int(g.rng.integers(1, 5))}]"
+
+
+def _int_index(g, a):
+    n = np.shape(a.value)[0]
+    i = int(g.rng.integers(-n, n)) if n else 0
+    if g.p(0.03):
+        i = n + 1                               # out of bounds: numpy raises IndexError
+    rest = ""
+    if np.ndim(a.value) > 1 and g.p(0.5):
+        m = np.shape(a.value)[1]
+        rest = f", {int(g.rng.integers(-m, m)) if m else 0}"
+    idx = g.pick([str(i), f"np.int64({i})", str(i)])
+    return f"{a.name}[{idx}{rest}]"
+
+
+def _fancy(g, a):
+    n = np.shape(a.value)[0]
+    if n == 0:
+        return f"{a.name}[[]]"
+    idx = g.rng.integers(-n, n, int(g.rng.integers(1, 5))).tolist()
+    src = g.pick([str(idx), f"np.array({idx})", f"np.array({idx}, dtype=np.int32)"])
+    if np.ndim(a.value) >= 2 and g.p(0.4):
+        m = np.shape(a.value)[1]
+        if m:
+            idx2 = g.rng.integers(-m, m, len(idx)).tolist()
+            return f"{a.name}[{src}, {idx2}]"
+    return f"{a.name}[{src}]"
+
+
+def _mask_index(g, a):
+    m, kink = g.mask(np.shape(a.value), a)
+    return Draft(f"{a.name}[{m}]", kink=kink, names=("index", "mask", "boolean"))
+
+
+def _newaxis(g, a):
+    return g.pick([f"{a.name}[None]", f"{a.name}[..., None]", f"{a.name}[np.newaxis, ...]",
+                   f"{a.name}[()]", f"{a.name}[...]"])
+
+
+def _reshape(g, a):
+    shape = np.shape(a.value)
+    size = int(np.prod(shape))
+    options = [(-1,), (size,), (1, size), (size, 1), (-1, 1), shape[::-1]]
+    if size % 2 == 0 and size:
+        options += [(2, -1), (size // 2, 2, 1)]
+    new = g.pick(options)
+    order = g.pick(["", "", "", ", order='F'", ", order='A'"])
+    form = g.pick(["np.reshape({a}, {s}{o})", "{a}.reshape({s}{o})", "{a}.reshape({u}{o})"])
+    return Draft(form.format(a=a.name, s=new, u=", ".join(map(str, new)) or "()", o=order),
+                 names=("reshape", "order"), extra=bool(order))
+
+
+def _transpose(g, a):
+    n = np.ndim(a.value)
+    perm = tuple(int(i) for i in g.rng.permutation(n))
+    neg = tuple(i - n for i in perm)
+    return g.pick([f"np.transpose({a.name})", f"{a.name}.T", f"np.transpose({a.name}, {perm})",
+                   f"{a.name}.transpose({', '.join(map(str, perm))})" if n else f"{a.name}.T",
+                   f"np.transpose({a.name}, {neg})"])
+
+
+def _two_axes(g, a):
+    n = max(np.ndim(a.value), 1)
+    return int(g.rng.integers(-n, n)), int(g.rng.integers(-n, n))
+
+
+def _swap(g, a):
+    i, j = _two_axes(g, a)
+    return g.pick([f"np.swapaxes({a.name}, {i}, {j})", f"{a.name}.swapaxes({i}, {j})",
+                   f"np.moveaxis({a.name}, {i}, {j})"])
+
+
+def _squeeze(g, a):
+    ones = [i for i, s in enumerate(np.shape(a.value)) if s == 1]
+    ax = f", axis={g.pick(ones)}" if ones and g.p(0.5) else ""
+    return g.pick([f"np.squeeze({a.name}{ax})", f"{a.name}.squeeze({ax[2:]})"])
+
+
+def _expand(g, a):
+    n = np.ndim(a.value) + 1
+    return f"np.expand_dims({a.name}, {int(g.rng.integers(-n, n))})"
+
+
+def _ravel(g, a):
+    o = g.pick(["", "", "'C'", "'F'", "'K'", "'A'"])
+    return Draft(g.pick([f"np.ravel({a.name}{', ' + o if o else ''})",
+                         f"{a.name}.ravel({o})", f"{a.name}.flatten({o})"]),
+                 names=("ravel", "flatten", "order"), extra=o not in ("", "'C'"))
+
+
+def _flip(g, a):
+    ax = g.axis(np.ndim(a.value), tuple_=True)
+    return g.pick([f"np.flip({a.name}{', ' + ax if ax else ''})", f"np.flipud({a.name})",
+                   f"np.fliplr({a.name})"] if np.ndim(a.value) >= 2 else
+                  [f"np.flip({a.name}{', ' + ax if ax else ''})"])
+
+
+def _roll(g, a):
+    shift = int(g.rng.integers(-5, 6))
+    if np.ndim(a.value) >= 2 and g.p(0.2):
+        return f"np.roll({a.name}, ({shift}, 1), axis=(0, 1))"
+    ax = g.axis(np.ndim(a.value), tuple_=False)
+    return f"np.roll({a.name}, {shift}{', axis=' + ax if ax else ''})"
+
+
+def _take(g, a):
+    n = int(np.size(a.value)) if g.p(0.5) else int(np.shape(a.value)[0])
+    axis = "" if n == np.size(a.value) and g.p(0.5) else ", axis=0"
+    if axis == "":
+        n = int(np.size(a.value))
+    m = max(n, 1)
+    idx = g.rng.integers(-m, m, int(g.rng.integers(1, 5))).tolist()
+    mode = g.pick(["", "", ", mode='wrap'", ", mode='clip'"])
+    if mode and g.p(0.5):
+        idx = [i + 2 * m for i in idx]
+    return Draft(f"np.take({a.name}, {idx}{axis}{mode})", names=("take", "mode"),
+                 extra=bool(mode))
+
+
+def _repeat(g, a):
+    r = g.pick(["2", "1", "0", "3"])
+    if np.ndim(a.value) >= 1 and g.p(0.3):
+        r = str(g.rng.integers(0, 3, np.shape(a.value)[0]).tolist())
+        return g.pick([f"np.repeat({a.name}, {r}, axis=0)", f"np.repeat({a.name}, {r}, 0)"])
+    ax = g.axis(np.ndim(a.value), tuple_=False, none=True)
+    return f"np.repeat({a.name}, {r}{', axis=' + ax if ax else ''})"
+
+
+def _tile(g, a):
+    reps = g.pick(["2", "(2, 1)", "(1, 2)", "1", "(2,)", "(1, 1, 2)"])
+    return f"np.tile({a.name}, {reps})"
+
+
+def _diag(g, a):
+    k = int(g.rng.integers(-2, 3))
+    if np.ndim(a.value) == 2 and g.p(0.5):
+        return g.pick([f"np.diagonal({a.name}, {k})", f"np.trace({a.name}, {k})",
+                       f"np.diagonal({a.name}, 0, 1, 0)"])
+    return f"np.diag({a.name}, {k})"
+
+
+def _broadcast(g, a):
+    shape = tuple(np.shape(a.value))
+    return f"np.broadcast_to({a.name}, {(2,) + shape})"
+
+
+def _atleast(g, a):
+    return g.pick([f"np.atleast_1d({a.name})", f"np.atleast_2d({a.name})",
+                   f"np.atleast_3d({a.name})"])
+
+
+def _astype(g, a):
+    dt = g.pick(["np.float64", "float", "np.float32", "int", "np.float64"])
+    return Draft(f"{a.name}.astype({dt})", names=("astype",), extra=dt in ("np.float32", "int"))
+
+
+def _copy(g, a):
+    return Draft(g.pick([f"np.copy({a.name})", f"{a.name}.copy()", f"np.array({a.name})",
+                         f"np.asarray({a.name})", f"np.asarray({a.name}, dtype=float)"]),
+                 names=("copy", "array"))
+
+
+def _join(fn):
+    """concatenate/stack/hstack/vstack/column_stack of a with pieces of matching shape:
+    other variables, constants, slices of a, and a itself."""
+    def draw(g, a):
+        shape = tuple(np.shape(a.value))
+        parts = [a.name]
+        for _ in range(int(g.rng.integers(1, 4))):
+            parts.append(g.same_shape_operand(a))
+        g.rng.shuffle(parts)
+        nd_ = len(shape)
+        if fn in ("np.concatenate", "np.stack"):
+            lim = nd_ + (1 if fn == "np.stack" else 0)
+            ax = int(g.rng.integers(-lim, lim)) if lim else 0
+            ax_src = g.pick([f", axis={ax}", f", {ax}", ""]) if not (fn == "np.concatenate"
+                                                                     and nd_ == 0) else ""
+            if fn == "np.concatenate" and g.p(0.1):
+                ax_src = ", axis=None"
+            seq = g.pick(["[{}]", "({})", "[{}]"])
+            kw = g.pick(["", "", "", "", ", dtype=np.float32", ", casting='unsafe'"])
+            return Draft(f"{fn}({seq.format(', '.join(parts))}{ax_src}{kw})",
+                         names=(fn[3:], "dtype", "casting"), extra=bool(kw))
+        return Draft(f"{fn}([{', '.join(parts)}])", names=(fn[3:],))
+    return draw
+
+
+def _where3(g, a):
+    m, kink = g.mask(np.shape(a.value), a)
+    b = g.operand(a)
+    order = g.pick(["{a}, {b}", "{b}, {a}"]).format(a=a.name, b=b)
+    return Draft(f"np.where({m}, {order})", kink=kink, names=("where",))
+
+
+def _where1(g, a):
+    m, kink = g.mask(np.shape(a.value), a)
+    return Draft(f"{a.name}[np.where({m})]", kink=kink, names=("where", "index"))
+
+
+def _clip(g, a):
+    lo = g.pick(["-0.5", "None", "0.0", "-1", "np.float32(-0.25)"])
+    hi = g.pick(["0.75", "None", "1.5", "2"])
+    if lo == "None" and hi == "None":
+        hi = "1.0"
+    if g.p(0.2):
+        lo = g.operand(a)
+    k = []
+    if lo != "None":
+        k.append(f"np.sign({a.name} - {lo})")
+    if hi != "None":
+        k.append(f"np.sign({a.name} - {hi})")
+    kink = "(" + ", ".join(k) + ",)"
+    form = g.pick(["np.clip({a}, {lo}, {hi})", "{a}.clip({lo}, {hi})", "dd.clip({a}, {lo}, {hi})",
+                   "np.clip({a}, a_min={lo}, a_max={hi})", "OUT"])
+    if form == "OUT":
+        return Draft(lines=[f"{{t}} = np.zeros({np.shape(a.value)})",
+                            f"np.clip({a.name}, {lo}, {hi}, out={{t}})"],
+                     kink=kink, names=("clip", "out"), extra=True)
+    return Draft(form.format(a=a.name, lo=lo, hi=hi), kink=kink, names=("clip",))
+
+
+def _matmul_operand(g, a, side):
+    """A constant or variable of a shape that multiplies with a (matmul rules)."""
+    shape = np.shape(a.value)
+    inner = shape[-1] if side == "right" else (shape[-2] if len(shape) >= 2 else shape[0])
+    p = int(g.rng.integers(1, 4))
+    if side == "right":
+        bshape = g.pick([(inner,), (inner, p)])
+    else:
+        bshape = g.pick([(inner,), (p, inner)])
+    other = g.other_var(lambda v: np.shape(v) == bshape)
+    return other if other and g.p(0.4) else g.const(bshape)
+
+
+def _matmul(g, a):
+    if g.p(0.2) and np.ndim(a.value) in (1, 2):
+        other = f"{a.name}.T" if np.ndim(a.value) == 2 else a.name
+        return g.pick([f"{a.name} @ {other}", f"{other} @ {a.name}", f"np.dot({a.name}, {other})"])
+    if g.p(0.5):
+        b = _matmul_operand(g, a, "right")
+        return g.pick([f"{a.name} @ {b}", f"np.matmul({a.name}, {b})", f"np.dot({a.name}, {b})",
+                       f"{a.name}.dot({b})"])
+    b = _matmul_operand(g, a, "left")
+    return g.pick([f"{b} @ {a.name}", f"np.matmul({b}, {a.name})", f"np.dot({b}, {a.name})"])
+
+
+def _einsum(g, a):
+    n = np.ndim(a.value)
+    shape = np.shape(a.value)
+    letters = "ijkl"[:n]
+    if g.p(0.3):
+        return Draft(f"np.einsum('{letters}->', {a.name})", names=("einsum",))
+    if n == 2 and g.p(0.3):
+        return Draft(f"np.einsum('ij,jk->ik', {a.name}, {g.const((shape[1], 2))})",
+                     names=("einsum",))
+    b = g.same_shape_operand(a)
+    out = letters[:max(n - 1, 0)]
+    return Draft(f"np.einsum('{letters},{letters}->{out}', {a.name}, {b})", names=("einsum",))
+
+
+def _tensordot(g, a):
+    shape = np.shape(a.value)
+    axes = g.pick([1, 0, 2] if len(shape) >= 2 else [1, 0])
+    bshape = tuple(shape[len(shape) - axes:]) + (2,)
+    return f"np.tensordot({a.name}, {g.const(bshape)}, axes={axes})"
+
+
+def _inner_outer(g, a):
+    b = g.same_shape_operand(a)
+    return g.pick([f"np.inner({a.name}, {b})", f"np.outer({a.name}, {b})",
+                   f"np.vdot({a.name}, {b})", f"np.inner({a.name}, {a.name})"])
+
+
+def _norm(g, a):
+    n = np.ndim(a.value)
+    ords = ["None", "1", "2", "np.inf", "-np.inf", "3", "0.5", "'fro'", "0", "'nuc'", "-1"]
+    ord_ = g.pick(ords)
+    axis = g.pick(["", "", f", axis={int(g.rng.integers(-n, n))}" if n else "",
+                   ", axis=(0, 1)" if n >= 2 else ""])
+    keep = g.pick(["", "", ", keepdims=True"])
+    return Draft(f"np.linalg.norm({a.name}, {ord_}{axis}{keep})",
+                 kink=f"(np.sign({a.name}), np.argsort(np.abs({a.name}), axis=None))",
+                 names=("norm", "ord"), extra=ord_ not in ("None", "2", "'fro'") or bool(axis))
+
+
+def _diff(g, a):
+    n = g.pick(["", "", ", n=2", ", n=0", ", n=-1", ", 3"])
+    ax = g.axis(np.ndim(a.value), tuple_=False, none=False)
+    pa = g.pick(["", "", "", ", prepend=0.0", ", append=[1.0]"])
+    return Draft(f"np.diff({a.name}{n}{', axis=' + ax if ax else ''}{pa})",
+                 names=("diff", "prepend", "append", "n"), extra=bool(pa))
+
+
+def _cum(fn):
+    def draw(g, a):
+        ax = g.axis(np.ndim(a.value), tuple_=False)
+        form = g.pick(["np.{f}({a}{ax})", "{a}.{f}({ax2})", "np.{f}({a}{ax})"])
+        return Draft(form.format(f=fn, a=a.name, ax=f", axis={ax}" if ax else "",
+                                 ax2=f"axis={ax}" if ax else ""), names=(fn,))
+    return draw
+
+
+def _ufunc_method(g, a):
+    fn = g.pick(["np.add.reduce", "np.multiply.reduce", "np.maximum.reduce",
+                 "np.minimum.reduce", "np.add.accumulate", "np.multiply.accumulate"])
+    nd_ = np.ndim(a.value)
+    ax = g.pick(["", f", axis={int(g.rng.integers(-nd_, nd_))}" if nd_ else "", ", axis=None",
+                 ", 0" if nd_ else ""])
+    if "accumulate" in fn and ("None" in ax or nd_ == 0):
+        ax = ""
+    kink = None
+    if "maximum" in fn or "minimum" in fn:
+        kink = f"np.argsort({a.name}, axis=None)"
+    keep = ", keepdims=True" if "reduce" in fn and g.p(0.2) else ""
+    return Draft(f"{fn}({a.name}{ax}{keep})", kink=kink,
+                 names=tuple(fn.split(".")[1:]) + ("reduce", "accumulate"))
+
+
+def _ufunc_out(g, a):
+    """A ufunc writing into an out= buffer that the program then reads (numpy fills it;
+    dualdiff must fill it too or refuse)."""
+    fn = g.pick(["np.sin", "np.exp", "np.negative", "np.square", "np.tanh"])
+    return Draft(lines=[f"{{t}} = np.zeros({np.shape(a.value)})", f"{fn}({a.name}, out={{t}})"],
+                 names=(fn[3:], "out"), extra=True)
+
+
+def _loop_array(g, a):
+    """Loop-style code: a list comprehension over the elements, back into an array."""
+    c = fmt(g.rng.uniform(0.5, 2))
+    body = g.pick([f"e * {c}", "e * e", f"np.sin(e) + {c}", "e ** 2 - e", f"{c} / (e * e + 1.0)",
+                   "np.exp(-e * e)", "abs(e)"])
+    kink = f"np.sign({a.name})" if "abs" in body else None
+    form = g.pick(["np.array([{b} for e in {a}])", "np.stack([{b} for e in {a}])",
+                   "np.array([{b} for e in list({a})])"])
+    return Draft(form.format(b=body, a=a.name), kink=kink, names=("array", "stack", "iter"))
+
+
+def _loop_index(g, a):
+    n = np.shape(a.value)[0]
+    form = g.pick(["sum({a}[i] * {a}[i] for i in range({n}))",
+                   "sum({a}[i] * (i + 1.0) for i in range({n}))",
+                   "np.array([{a}[i] - {a}[i - 1] for i in range(1, {n})])",
+                   "np.array([{a}[0], {a}[-1]])",
+                   "np.array([{a}[i] for i in range({n} - 1, -1, -1)])"])
+    return Draft(form.format(a=a.name, n=n), names=("array", "index", "sum"))
+
+
+def _branch(g, a):
+    """Python control flow on values (the contract: `if x > 0:` works)."""
+    c = fmt(round(float(g.rng.uniform(-1, 1)), 2))
+    cond = g.pick([f"np.sum({a.name}) > {c}", f"np.max({a.name}) < 1.0" if np.size(a.value)
+                   else "True", f"{a.name}.sum() >= 0"])
+    return Draft(f"{a.name} * 2.0 if {cond} else -{a.name} + 1.0", kink=cond,
+                 names=("bool", "truth"))
+
+
+def _elem_branch(g, a):
+    return Draft(f"np.array([e if e > 0 else 0.5 * e for e in {a.name}])",
+                 kink=f"{a.name} > 0", names=("array", "bool"))
+
+
+def _builtin(g, a):
+    fn = g.pick(["abs", "sum", "max", "min"])
+    kink = {"abs": f"np.sign({a.name})", "max": f"np.argsort({a.name}, axis=0)",
+            "min": f"np.argsort({a.name}, axis=0)"}.get(fn)
+    return Draft(f"{fn}({a.name})", kink=kink, names=(fn,))
+
+
+def _like(g, a):
+    fn = g.pick(["np.zeros_like({a}) + {a}", "np.ones_like({a}) * {a}",
+                 "np.full_like({a}, 2.5) - {a}", "np.full_like({a}, 2.5, dtype=np.float32) * {a}",
+                 "{a} + np.zeros({s})", "np.ones({s}) * {a}"])
+    return fn.format(a=a.name, s=np.shape(a.value))
+
+
+def _eye(g, a):
+    n = np.shape(a.value)[0]
+    return g.pick([f"np.eye({n}) @ {a.name}", f"{a.name} @ np.eye({np.shape(a.value)[-1]})",
+                   f"np.dot(np.eye({n}), {a.name})"])
+
+
+def _real(g, a):
+    """Parts of a number: the derivative must survive, or the call must refuse."""
+    return Draft(g.pick([f"np.real({a.name})", f"{a.name}.real", f"np.conj({a.name})",
+                         f"np.conjugate({a.name})", f"np.imag({a.name}) + {a.name}",
+                         f"np.real_if_close({a.name})"]),
+                 names=("real", "conj", "conjugate", "imag", "real_if_close", "derivative"))
+
+
+def _setitem(g, a):
+    return [f"{{t}} = np.zeros({np.shape(a.value)})",
+            "{t}[...] = " + a.name]
+
+
+def _math(g, a):
+    return g.pick([f"math.exp({a.name}.ravel()[0])", f"float({a.name}.ravel()[0])",
+                   f"math.sin(np.sum({a.name}))", f"float(np.sum({a.name}))",
+                   f"int(np.sum({a.name}))", f"complex(np.sum({a.name}))"])
+
+
+def _handmade(g, a):
+    """A Dual or HyperDual made by hand inside f (not by the transform)."""
+    c = g.handmade()
+    return Draft(g.pick([f"{a.name} * {c}", f"{c} + {a.name}", f"{a.name} - {c}"]),
+                 names=("Dual", "HyperDual", "dual", "direction", "outside"))
+
+
+UNSUPPORTED_FUNCS = ["np.sort", "np.median", "np.cross({a}, {a})", "np.convolve({a}, {a})",
+                     "np.nansum", "np.nanmax", "np.average", "np.ptp", "np.sinc", "np.i0",
+                     "np.round", "np.around", "np.nan_to_num", "np.linalg.det", "np.linalg.inv",
+                     "np.linalg.eigvalsh", "np.kron({a}, {a})",
+                     "np.interp({a}, [0.0, 1.0], [1.0, 2.0])",
+                     "np.argsort", "np.argmax", "np.count_nonzero", "np.any", "np.all",
+                     "np.dstack(({a}, {a}))", "np.append({a}, 1.0)", "np.cumulative_sum",
+                     "np.linalg.vector_norm", "np.polyval([1.0, 2.0], {a})", "np.vecdot({a}, {a})",
+                     "np.fmod({a}, 0.7)", "np.remainder({a}, 0.7)", "np.copysign({a}, -1.0)",
+                     "np.heaviside({a}, 0.5)", "np.spacing", "np.logaddexp2({a}, {a})",
+                     "np.radians", "np.degrees", "np.float_power({a}, 2.0)", "np.frexp",
+                     "np.modf", "np.isclose({a}, 0.0)", "np.allclose({a}, 0.0)",
+                     "np.exp({a}, dtype=np.float32)", "np.sin({a}, where=True)",
+                     "np.add({a}, 1.0, casting='unsafe')", "np.subtract.reduce({a})",
+                     "np.maximum.accumulate({a})", "np.add.outer({a}, {a})",
+                     "np.add.reduceat({a}, [0])", "np.linalg.solve(np.eye(len({a})), {a})",
+                     "np.linalg.multi_dot([{a}, {a}])", "np.block([{a}, {a}])"]
+UNSUPPORTED_METHODS = ["std()", "var()", "argmax()", "tolist()", "item()", "round()", "any()",
+                       "all()", "nonzero()", "repeat(2)", "take([0])", "sort()", "fill(0.0)",
+                       "conj()", "imag", "flat[0]", "strides", "nbytes", "itemsize", "cumsum(0)",
+                       "trace()", "diagonal()", "max(axis=0, initial=-1.0)", "ptp()",
+                       "compress([True])", "searchsorted(0.0)", "argsort()", "mean(axis=0)",
+                       "prod(axis=0)", "view()", "tobytes()", "__array__()",
+                       "__array_interface__", "base", "flags", "data", "min(axis=0)"]
+
+
+def _unsupported_func(g, a):
+    s = g.pick(UNSUPPORTED_FUNCS)
+    src = s.format(a=a.name) if "{a}" in s else f"{s}({a.name})"
+    name = s.split("(")[0].split(".")[-1]
+    return Draft(src, names=(name, s.split("(")[0].split(".")[-2] if s.count(".") > 1 else name))
+
+
+def _unsupported_method(g, a):
+    m = g.pick(UNSUPPORTED_METHODS)
+    return Draft(f"{a.name}.{m}", names=(m.split("(")[0].split("[")[0],))
+
+
+# ---- the table ----------------------------------------------------------------------------
+
+NZ = "nz"
+OPS = [
+    # elementwise, one argument: the contract's functions as np.NAME (and dd.NAME)
+    U("np.exp"), U("np.expm1"), U("np.exp2"), U("np.log", "pos"), U("np.log1p", "pos"),
+    U("np.log2", "pos"), U("np.log10", "pos"), U("np.sqrt", "pos"), U("np.cbrt", NZ),
+    U("np.square"), U("np.reciprocal", NZ), U("np.sin"), U("np.cos"), U("np.tan"),
+    U("np.arcsin", "unit"), U("np.arccos", "unit"), U("np.arctan"), U("np.sinh"), U("np.cosh"),
+    U("np.tanh"), U("np.arcsinh"), U("np.arccosh", "ge1"), U("np.arctanh", "unit"),
+    U("np.abs", kink="np.sign({})"), U("np.absolute", kink="np.sign({})", promised=False),
+    U("np.fabs", kink="np.sign({})", promised=False), U("np.sign", kink="np.sign({})"),
+    U("np.floor", kink="np.floor({})"), U("np.ceil", kink="np.ceil({})"),
+    U("np.trunc", kink="np.trunc({})", promised=False),
+    U("np.rint", kink="np.rint({})", promised=False), U("np.negative"), U("np.positive"),
+    U("np.deg2rad", promised=False), U("np.rad2deg", promised=False),
+    U("dd.erf"), U("dd.erfc"), U("dd.sigmoid"), U("dd.softplus"), U("dd.relu", kink="np.sign({})"),
+    U("dd.sin"), U("dd.sqrt", "pos"), U("dd.abs", kink="np.sign({})"),
+    U("scipy.special.erf", promised=False), U("scipy.special.expit", promised=False),
+    T(lambda g, a: f"dd.sigmoid({a.name}, a={g.lit()})", "sigmoid"),
+    T(lambda g, a: f"-{a.name}", "negative", weight=0.5),
+    T(lambda g, a: f"+{a.name}", "positive", weight=0.3),
+    T(lambda g, a: f"abs({a.name})", "abs", kink="np.sign({a})", weight=0.5),
+    # elementwise, two arguments: operators (both orders) and the binary functions
+    B("{a} + {b}", "add", weight=2), B("{b} + {a}", "add"), B("{a} - {b}", "subtract"),
+    B("{b} - {a}", "subtract"), B("{a} * {b}", "multiply", weight=2), B("{b} * {a}", "multiply"),
+    B("{a} / {b}", "divide", dom_b=NZ), B("{b} / ({a} * {a} + 0.5)", "divide"),
+    B("{b} / {a}", "divide", weight=0.3), POW(2),
+    B("({b} * {b} + 0.5) ** {a}", "power"), B("({a} * {a} + 0.5) ** {b}", "power"),
+    B("np.power({a} * {a} + 0.5, {b})", "power"), B("np.arctan2({a}, {b})", "arctan2"),
+    B("np.hypot({a}, {b})", "hypot"), B("np.logaddexp({a}, {b})", "logaddexp"),
+    B("np.maximum({a}, {b})", "maximum", kink="np.sign({a} - {b})"),
+    B("np.minimum({b}, {a})", "minimum", kink="np.sign({a} - {b})"),
+    B("np.fmax({a}, {b})", "fmax", kink="np.sign({a} - {b})", promised=False),
+    B("np.fmin({a}, {b})", "fmin", kink="np.sign({a} - {b})", promised=False),
+    B("dd.maximum({a}, {b})", "maximum", kink="np.sign({a} - {b})"),
+    B("np.add({a}, {b})", "add"), B("np.multiply({b}, {a})", "multiply"),
+    B("np.divide({a}, {b})", "divide", dom_b=NZ),
+    B("np.true_divide({b}, {a} * {a} + 1.0)", "divide"),
+    B("np.subtract({a}, {b})", "subtract"),
+    B("{a} // {b}", "floor_divide", kink="np.floor({a} / {b})", weight=0.2, promised=False),
+    B("{a} % {b}", "remainder", kink="np.floor({a} / {b})", weight=0.2, promised=False),
+    T(lambda g, a: _ufunc_out(g, a), "ufunc out=", weight=0.3),
+    # reductions
+    REDUCE("np.sum", ("axis", "keepdims", "dtype"), ("where", "initial", "out"), weight=3,
+           promised=True),
+    REDUCE("sum", ("axis", "keepdims"), method=True, promised=True),
+    REDUCE("np.mean", ("axis", "keepdims", "dtype"), ("where", "out"), weight=1.5,
+           promised=True),
+    REDUCE("mean", ("axis", "keepdims"), method=True, weight=0.5),
+    REDUCE("np.prod", ("axis", "keepdims"), ("where", "initial", "out", "dtype"), exact=False,
+           promised=True),
+    REDUCE("prod", ("axis",), method=True, exact=False, weight=0.3),
+    REDUCE("np.var", ("axis", "keepdims", "ddof"), ("where", "out")),
+    REDUCE("np.std", ("axis", "keepdims", "ddof"), ("where", "out")),
+    REDUCE("np.max", ("axis", "keepdims"), ("where", "initial", "out"),
+           kink="({a} == np.max({a}, axis={axis}, keepdims=True))", accepts=NONEMPTY),
+    REDUCE("np.min", ("axis", "keepdims"), ("where", "initial", "out"),
+           kink="({a} == np.min({a}, axis={axis}, keepdims=True))", accepts=NONEMPTY),
+    REDUCE("np.amax", ("axis",), kink="({a} == np.max({a}, axis={axis}, keepdims=True))",
+           accepts=NONEMPTY, weight=0.3),
+    REDUCE("max", ("axis", "keepdims"), method=True,
+           kink="({a} == np.max({a}, axis={axis}, keepdims=True))", accepts=NONEMPTY, weight=0.5),
+    REDUCE("min", ("axis",), method=True,
+           kink="({a} == np.min({a}, axis={axis}, keepdims=True))", accepts=NONEMPTY, weight=0.5),
+    T(_cum("cumsum"), "cumsum", promised=True), T(_cum("cumprod"), "cumprod", promised=True),
+    T(_diff, "diff", ARR),
+    T(_ufunc_method, "ufunc.reduce", weight=1.5),
+    T(_norm, "norm", ARR, exact=False, chunk_exact=False, weight=1.5, promised=True),
+    # products
+    T(_matmul, "matmul", nd(1, 2, True), weight=2, chunk_exact=False, promised=True),
+    T(_einsum, "einsum", nd(1, 3), chunk_exact=False),
+    T(_tensordot, "tensordot", nd(1, 3), chunk_exact=False),
+    T(_inner_outer, "inner", VEC, chunk_exact=False),
+    T(_eye, "eye", MAT, chunk_exact=False, weight=0.3, promised=True),
+    # structure
+    T(_slice, "slice", ARR, weight=3, promised=True),
+    T(_window, "slice", VEC, weight=2, promised=True),
+    T(_int_index, "index", ARR, weight=1.5, promised=True),
+    T(_fancy, "fancy index", ARR, weight=1.5, promised=True),
+    T(_mask_index, "boolean index", ARR), T(_newaxis, "newaxis", ANY, weight=0.5),
+    T(_reshape, "reshape", promised=True), T(_transpose, "transpose", promised=True),
+    T(_swap, "swapaxes", ARR),
+    T(_squeeze, "squeeze"), T(_expand, "expand_dims"), T(_ravel, "ravel"),
+    T(_flip, "flip", ARR), T(_roll, "roll"), T(_take, "take", ARR), T(_repeat, "repeat"),
+    T(_tile, "tile"), T(_diag, "diag", nd(1, 2)), T(_broadcast, "broadcast_to", weight=0.5),
+    T(_atleast, "atleast_1d", weight=0.5), T(_astype, "astype", weight=0.5),
+    T(_copy, "copy", weight=0.5),
+    # joining
+    T(_join("np.concatenate"), "concatenate", ARR, weight=2, promised=True),
+    T(_join("np.stack"), "stack", weight=1.5, promised=True),
+    T(_join("np.hstack"), "hstack"), T(_join("np.vstack"), "vstack"),
+    T(_join("np.column_stack"), "column_stack", nd(1, 2), weight=0.5, promised=False),
+    # selection
+    T(_where3, "where", weight=2, promised=True), T(_where1, "where", ARR, weight=0.5),
+    T(_clip, "clip", weight=1.5, promised=True),
+    # loop-style code and Python control flow
+    T(_loop_array, "loop", SMALL_VEC, promised=True),
+    T(_loop_index, "loop", SMALL_VEC, promised=True),
+    T(_branch, "branch", NONEMPTY, promised=True),
+    T(_elem_branch, "loop", SMALL_VEC, promised=True),
+    T(_builtin, "builtin", SMALL_VEC, weight=0.5),
+    # constants built around the dual values
+    T(_like, "zeros_like", weight=0.5, promised=True),
+    # things that must work or be refused clearly
+    T(_real, "real", weight=0.4, promised=False),
+    T(_handmade, "handmade Dual", weight=0.3, promised=False),
+    ERR(_setitem, "setitem", ("immutable", "assign", "derivative", "lose", "setitem"), weight=0.2),
+    ERR(_math, "math", ("derivative", "lose", "lost"), weight=0.2),
+    ERR(_unsupported_func, "unsupported function", (), weight=0.8),
+    ERR(_unsupported_method, "unsupported method", (), weight=0.6),
+]
+
+OPS_BY_NAME = {}
+for _op in OPS:
+    OPS_BY_NAME.setdefault(_op.name, _op)

@@ -1,0 +1,458 @@
+"""Run one case in this process and classify what dualdiff did with it.
+
+Oracles (independent of the code under test wherever possible):
+  * values: the same program on plain float64 numpy, bit for bit (to rounding only where
+    the program uses an operation marked inexact, e.g. a BLAS product or a pairwise prod);
+  * first derivatives: central finite differences of the plain program along a random
+    direction, Richardson-extrapolated over three steps; a direction along which any kink
+    expression of the program changes (a branch switches) is skipped, as is any element
+    whose extrapolation has not converged -- tolerances are never widened instead;
+  * second derivatives: H.w against finite differences of dualdiff's dense gradient along
+    w, and u.H.u against the plain second difference of f along u (fully independent);
+  * consistency: chunked against chunk=1 (bit for bit unless through BLAS), jvp against
+    jacobian . t, hvp against hessian . v, derivative against jacobian/hessian, hessian
+    symmetric, results' types and shapes as the API says, inputs unmodified.
+
+Outcome classes: ok, expected_error (a documented error for bad input), clear_error (a clear
+refusal of an unsupported operation or keyword), refused (a clear refusal of something the
+API promises), unclear_error, wrong, leaked (a dual object, None or NotImplemented came
+back); crash and hang are decided by the scheduler.
+"""
+import traceback
+
+import numpy as np
+
+from .program import f_source, call_source, namespace, quiet, _plain_arg
+
+CLEAR = (TypeError, ValueError, IndexError, ZeroDivisionError)
+F_FILE = "<fuzz f>"
+EPS = np.finfo(float).eps
+FAILING = ("unclear_error", "wrong", "leaked", "crash", "hang")
+CALL_HOOK = [None]          # the worker announces each dualdiff call (a crash names it)
+
+
+def announce(src):
+    if CALL_HOOK[0] is not None:
+        CALL_HOOK[0](src)
+
+
+class Failure(Exception):
+    """A check failed: `check` names which (grouping key), detail says how."""
+
+    def __init__(self, outcome, check, detail):
+        super().__init__(detail)
+        self.outcome, self.check, self.detail = outcome, check, detail
+
+
+# ---------------------------------------------------------------------------------------
+# setting up
+# ---------------------------------------------------------------------------------------
+
+def _line_map(case, kinks=False):
+    """Line number in f's source -> index of the statement it belongs to."""
+    m, line = {}, 2
+    for i, s in enumerate(case["body"]):
+        for _ in s["lines"]:
+            m[line] = i
+            line += 1
+        if kinks and s["kink"]:
+            m[line] = i
+            line += 1
+    m[line] = "return"
+    return m
+
+
+def _mag(v):
+    """The largest finite magnitude in a statement's value (0 for anything non-numeric)."""
+    try:
+        a = np.abs(np.asarray(v, dtype=np.float64))
+        a = a[np.isfinite(a)]
+        return float(a.max()) if a.size else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _kink(fn):
+    try:
+        return fn()
+    except Exception as e:              # a kink that cannot be evaluated is a marker too
+        return ("error", type(e).__name__)
+
+
+def build(case, plain):
+    """A namespace with the constants, f and the inputs of the case."""
+    ns = namespace()
+    with quiet():
+        for name, src, plain_src in case["consts"]:
+            ns[name] = eval(plain_src if plain and plain_src else src, ns)
+        ns["_K"], ns["_kink"], ns["_M"], ns["_mag"] = [], _kink, [], _mag
+        exec(compile(f_source(case, kinks=plain), F_FILE, "exec"), ns)
+        for line in _inputs(case):
+            exec(line, ns)
+    return ns
+
+
+def _inputs(case):
+    from .program import inputs_source
+    return inputs_source(case)
+
+
+def snapshot(obj):
+    """Everything about an object that a transform must not change."""
+    if isinstance(obj, np.ndarray):
+        data = repr(obj.tolist()) if obj.dtype == object else obj.tobytes()
+        return ("nd", obj.dtype.str, obj.shape, obj.strides, obj.flags.writeable, data)
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, tuple(snapshot(o) for o in obj))
+    return ("obj", repr(obj))
+
+
+def _where(tb_exc):
+    """The statement an exception came from: the innermost frame in f."""
+    for frame in reversed(traceback.extract_tb(tb_exc.__traceback__)):
+        if frame.filename == F_FILE:
+            return frame.lineno
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# comparisons
+# ---------------------------------------------------------------------------------------
+
+def leaves(r):
+    if isinstance(r, tuple):
+        out = []
+        for e in r:
+            out += leaves(e)
+        return out
+    return [r]
+
+
+def _num(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+def same(a, b):
+    """Equal, nan equal to nan, shapes equal."""
+    a, b = _num(a), _num(b)
+    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+def close(a, b, rtol, scale=None):
+    """Equal to rounding: |a - b| <= rtol (|b| + scale), non-finite entries equal."""
+    a, b = _num(a), _num(b)
+    if a.shape != b.shape:
+        return False
+    fin = np.isfinite(a) & np.isfinite(b)
+    if not np.all((a == b) | (np.isnan(a) & np.isnan(b)) | fin):
+        return False
+    s = np.abs(b) + (np.max(np.abs(b[fin]), initial=0.0) if scale is None else scale)
+    return bool(np.all(np.abs(a - b)[fin] <= rtol * (s if np.ndim(s) == 0 else s[fin]) + 1e-300))
+
+
+def _show(a, n=6):
+    a = np.asarray(a, dtype=float).ravel()
+    s = np.array2string(a[:n], precision=17, separator=", ")
+    return s if a.size <= n else s[:-1] + ", ...]"
+
+
+def _diff_detail(what, got, want):
+    got, want = _num(got), _num(want)
+    if got.shape != want.shape:
+        return f"{what}: shape {got.shape}, expected {want.shape}"
+    bad = ~((got == want) | (np.isnan(got) & np.isnan(want)))
+    i = np.flatnonzero(bad.ravel())
+    j = int(i[0]) if i.size else 0
+    return (f"{what}: {int(bad.sum())} of {got.size} entries differ; first at flat index {j}: "
+            f"got {got.ravel()[j]!r}, expected {want.ravel()[j]!r}\n got      {_show(got)}\n "
+            f"expected {_show(want)}")
+
+
+# ---------------------------------------------------------------------------------------
+# finite differences
+# ---------------------------------------------------------------------------------------
+
+def kinks_equal(a, b):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(kinks_equal(x, y) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a), np.asarray(b)
+        if x.shape != y.shape:
+            return False
+        if x.dtype.kind in "fc" and y.dtype.kind in "fc":
+            return bool(np.all((x == y) | (np.isnan(x) & np.isnan(y))))
+        return bool(np.all(x == y))
+    except Exception:
+        return repr(a) == repr(b)
+
+
+class FD:
+    """Central differences of phi(t) (an array-valued function of a step t), extrapolated.
+
+    estimate(h) returns (estimate, error bound, largest difference quotient) or None when
+    some kink changes along the steps (the function is not one smooth piece there)."""
+
+    def __init__(self, phi, eps=EPS):
+        self.phi, self.eps = phi, eps
+        self.cache = {}
+        base = self.at(0.0)
+        self.base = None if base is None else base[0]
+        self.base_kinks = None if base is None else base[1]
+        self.base_mag = None if base is None else base[2]
+
+    def at(self, t):
+        if t not in self.cache:
+            try:
+                self.cache[t] = self.phi(t)
+            except Exception:
+                self.cache[t] = None
+        return self.cache[t]
+
+    def estimate(self, h, second=False):
+        steps = [h, h / 2, h / 4]
+        pts, mag = {}, self.base_mag
+        for s in steps:
+            for t in (s, -s):
+                r = self.at(t)
+                if r is None or r[0].shape != self.base.shape or \
+                        not kinks_equal(r[1], self.base_kinks):
+                    return None
+                pts[t], mag = r[0], max(mag, r[2])
+        # rounding noise: relative to the largest value the program handled on the way (a
+        # sum of 1e300 and -1e300 loses the small terms, whatever f's value is)
+        size = np.maximum(np.max([np.abs(p) for p in pts.values()] + [np.abs(self.base)],
+                                 axis=0), mag)
+        if second:
+            D = [(pts[s] - 2 * self.base + pts[-s]) / (s * s) for s in steps]
+            noise = 16 * self.eps * size / steps[-1] ** 2
+        else:
+            D = [(pts[s] - pts[-s]) / (2 * s) for s in steps]
+            noise = 8 * self.eps * size / steps[-1]
+        R1 = (4 * D[1] - D[0]) / 3
+        R2 = (4 * D[2] - D[1]) / 3
+        err = np.abs(R2 - R1) + noise
+        return R2, err, np.max(np.abs(D), axis=0)
+
+
+def fd_check(phi, ad, scale, h0, what, eps=EPS):
+    """Compare ad (the derivative dualdiff gave along the direction phi moves in) with
+    finite differences of phi (computed in precision eps). Returns the number of entries
+    checked (0: FD unusable)."""
+    fd = FD(phi, eps)
+    if fd.base is None or h0 is None:
+        return 0
+    ad = _num(ad)
+    scale = np.broadcast_to(_num(scale), ad.shape)
+    for h in (h0, h0 / 64):
+        r = fd.estimate(h, second=what.startswith("second"))
+        if r is None:
+            continue
+        est, err, dmax = r
+        if est.shape != ad.shape:
+            raise Failure("wrong", "shape", f"{what}: derivative shape {ad.shape}, function "
+                          f"output shape {est.shape}")
+        # converged: the extrapolations agree to 1e-4 of the size of the difference
+        # quotients themselves (never of dualdiff's answer, which is what is on trial)
+        usable = np.isfinite(est) & np.isfinite(err) & \
+            (err <= 1e-4 * (np.abs(est) + dmax) + 1e-12)
+        s = np.abs(est) + np.where(np.isfinite(scale), scale, 0.0)
+        if not usable.any():
+            continue
+        tol = 10 * err + 1e-7 * s + 1e-11
+        bad = usable & ~(np.abs(ad - est) <= tol)
+        if bad.any():
+            i = int(np.flatnonzero(bad.ravel())[0])
+            # nan/inf where the function is smooth and finite: told apart from a wrong number
+            check = what if np.isfinite(ad.ravel()[i]) else what + " (dualdiff non-finite)"
+            raise Failure("wrong", check, (
+                f"{what}: dualdiff gives {ad.ravel()[i]!r} where finite differences give "
+                f"{est.ravel()[i]!r} (error bound {err.ravel()[i]:.3g}, step {h:.3g}) at flat "
+                f"index {i} of {ad.size}\n dualdiff {_show(ad)}\n FD       {_show(est)}"))
+        return int(usable.sum())
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# running a case
+# ---------------------------------------------------------------------------------------
+
+class Run:
+    """One case: both namespaces, the plain result, the call, and the checks."""
+
+    def __init__(self, case, rng_seed=0):
+        self.case = case
+        self.call = case["call"]
+        self.rng = np.random.default_rng([case["seed"], case["index"], 7])
+        self.info = {"fd_checked": 0}
+        low = case["flags"].get("lowprec")
+        self.eps = {"float16": 2.0 ** -10, "float32": 2.0 ** -23}.get(low, EPS)
+        self.dual = build(case, plain=False)
+        self.plainns = build(case, plain=True)
+        self.params = case["params"]
+        self.diff = [self.params[i] for i in case["diff"]]
+
+    # -- the plain program
+    def plain_args(self, shift=None, t=0.0):
+        args = []
+        for p in self.params:
+            obj = self.plainns[p]
+            if p in self.diff and self.case["expect"] is None:
+                obj = _plain_arg(obj)
+                if shift is not None:
+                    obj = obj + t * shift[p] if not isinstance(obj, float) else \
+                        float(obj + t * shift[p])
+            elif isinstance(obj, np.ndarray):
+                obj = obj.copy()            # a program that writes into it must not leak
+            args.append(obj)
+        return args
+
+    def plain(self, shift=None, t=0.0):
+        """(output as float64 array, kink signature, largest intermediate magnitude) of the
+        plain program."""
+        ns = self.plainns
+        ns["_K"], ns["_M"] = [], []
+        with quiet():
+            out = _num(ns["f"](*self.plain_args(shift, t)))
+        return out, list(ns["_K"]), max(ns["_M"] + [_mag(out)])
+
+    def call_dual(self, **override):
+        src = call_source(self.case, **override)
+        announce(src)
+        with quiet():
+            return eval(src, self.dual)
+
+    # -- the case
+    def run(self):
+        case = self.case
+        objs = {p: self.dual[p] for p in self.params}
+        objs.update({n: self.dual[n] for n, _, _ in case["consts"]})
+        for k in ("v",) + tuple(f"t_{p}" for p in self.params):
+            if k in self.dual:
+                objs[k] = self.dual[k]
+        before = {k: snapshot(o) for k, o in objs.items()}
+        self.plain_exc = None
+        try:
+            self.plain_out = self.plain()[0]
+        except Exception as e:
+            self.plain_exc = e
+        try:
+            result = self.call_dual()
+        except Exception as e:
+            r = self.classify_error(e)
+        else:
+            try:
+                self.check_result(result)
+                r = self.outcome("ok", "", "")
+            except Failure as f:
+                r = self.outcome(f.outcome, f.check, f.detail)
+        changed = [k for k, o in objs.items() if snapshot(o) != before[k]]
+        if changed and r["outcome"] not in ("wrong", "leaked", "unclear_error"):
+            r = self.outcome("wrong", "mutated", f"the call modified {', '.join(changed)}")
+        return r
+
+    def outcome(self, outcome, check, detail, exc=None, stmt=None):
+        r = {"outcome": outcome, "check": check, "detail": detail, **self.info}
+        if exc is not None:
+            r["exc"] = type(exc).__name__
+            r["msg"] = str(exc).splitlines()[0][:300] if str(exc) else ""
+        if isinstance(stmt, int):
+            r["stmt"] = stmt
+            r["op"] = self.case["body"][stmt]["op"]
+        elif stmt == "return":
+            r["op"] = "return"
+        return r
+
+    # -- errors
+    def classify_error(self, e):
+        case = self.case
+        line = _where(e)
+        stmt = _line_map(case).get(line) if line else None
+        msg = str(e).lower()
+        exp = case["expect"]
+        # bad input or output is found before or after f runs: an error from inside f is
+        # judged as any other
+        if exp is not None and not isinstance(stmt, int):
+            if type(e).__name__ in exp["types"] and any(p.lower() in msg for p in exp["phrases"]):
+                return self.outcome("expected_error", "", "", e, stmt)
+            return self.outcome("unclear_error", "expected", (
+                f"expected {'/'.join(exp['types'])} mentioning {' or '.join(exp['phrases'])!r}, "
+                f"got {type(e).__name__}: {e}"), e, stmt)
+        if self.plain_exc is not None:
+            if isinstance(e, CLEAR) or type(e) is type(self.plain_exc):
+                return self.outcome("clear_error", "user error", "", e, stmt)
+            return self.outcome("unclear_error", "type", (
+                f"numpy raises {type(self.plain_exc).__name__}: {self.plain_exc}; dualdiff raises "
+                f"{type(e).__name__}: {e}"), e, stmt)
+        if not isinstance(e, CLEAR):
+            return self.outcome("unclear_error", "type", f"{type(e).__name__}: {e}\n"
+                                + _tb_tail(e), e, stmt)
+        if isinstance(stmt, int):
+            s = case["body"][stmt]
+            names = [n.lower() for n in s["names"]]
+        else:
+            names = [case["transform"], "returned", "dual", "output"]
+        if not any(n in msg for n in names):
+            return self.outcome("unclear_error", "message", (
+                f"{type(e).__name__}: {e}\n(the message names none of {names}; plain numpy "
+                "runs this program)"), e, stmt)
+        if isinstance(stmt, int) and s["promised"] and not s["extra"] and \
+                not case["flags"]["handmade"]:
+            return self.outcome("refused", "promised", f"{type(e).__name__}: {e}", e, stmt)
+        return self.outcome("clear_error", "unsupported", "", e, stmt)
+
+    # -- results
+    def check_result(self, result):
+        case, name = self.case, self.call["name"]
+        if case["expect"] is not None:
+            raise Failure("wrong", "accepted", (
+                f"expected {'/'.join(case['expect']['types'])} (bad input), but the call "
+                f"returned {_short(result)}"))
+        if self.plain_exc is not None:
+            raise Failure("wrong", "accepted", (
+                f"plain numpy raises {type(self.plain_exc).__name__}: {self.plain_exc}, but "
+                f"the call returned {_short(result)}"))
+        self.check_types(result)
+        from . import checks
+        checks.CHECKS[name](self, result)
+
+
+def _short(r):
+    s = repr(r)
+    return s if len(s) < 200 else s[:200] + "..."
+
+
+def _tb_tail(e):
+    tb = traceback.extract_tb(e.__traceback__)[-3:]
+    return "".join(traceback.format_list(tb)).rstrip()
+
+
+def _types_ok(leaf):
+    if type(leaf) is float or type(leaf) is np.float64:
+        return True
+    return type(leaf) is np.ndarray and leaf.dtype == np.float64
+
+
+def check_types(self, result):
+    """Every leaf a float or a float64 array: never a dual object, None or NotImplemented."""
+    for leaf in leaves(result):
+        if not _types_ok(leaf):
+            what = type(leaf).__name__ + (f" of dtype {leaf.dtype}" if isinstance(leaf, np.ndarray)
+                                          else "")
+            raise Failure("leaked", "type", f"the call returned a {what}: {_short(leaf)}")
+
+
+Run.check_types = check_types
+
+
+def run_case(case):
+    """The outcome dict of one case (exceptions of the fuzzer itself become 'internal')."""
+    call = case["call"]
+    if isinstance(call.get("argnums"), list):           # JSON has no tuples
+        case = dict(case, call=dict(call, argnums=tuple(call["argnums"])))
+    try:
+        return Run(case).run()
+    except Failure as f:
+        return {"outcome": f.outcome, "check": f.check, "detail": f.detail}
+    except Exception as e:                            # a bug of the fuzzer: report it
+        return {"outcome": "internal", "check": type(e).__name__,
+                "detail": "".join(traceback.format_exception(e))[-2000:]}
