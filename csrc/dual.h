@@ -19,7 +19,7 @@ static inline dd_dual dd_dual_make(double re, double eps) { dd_dual r = {re, eps
 static inline double dd_chain_eps(double d1, double t) { return dd_tmul(t, d1); }
 /* binary chain rule: f(u, v) has tangent f_u u' + f_v v' */
 static inline double dd_chain2_eps(dd_jet2 j, double ta, double tb)
-{ return dd_tmul(ta, j.a) + dd_tmul(tb, j.b); }
+{ return j.sel ? dd_wmul(ta, j.a) + dd_wmul(tb, j.b) : dd_tmul(ta, j.a) + dd_tmul(tb, j.b); }
 /* product rule: (uv)' = u v' + u' v; a constant factor (zero tangent) contributes exactly 0,
  * so inf * 2 has derivative 2, not inf*0 = NaN (the convention of dd_tmul) */
 static inline double dd_mul_eps(double a, double ta, double b, double tb)
@@ -29,7 +29,7 @@ static inline double dd_mul_eps(double a, double ta, double b, double tb)
  * and one reciprocal serves them all (a division per direction would dominate; the cost
  * is one extra rounding, half an ulp) */
 static inline double dd_div_eps(double q, double ta, double rb, double tb)
-{ return (ta - dd_tmul(tb, q))*rb; }
+{ return dd_tmul(ta - dd_tmul(tb, q), rb); }
 
 /* ---- whole numbers -------------------------------------------------------------------- */
 static inline dd_dual dd_dual_apply(dd_jet j, dd_dual u)

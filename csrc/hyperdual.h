@@ -18,23 +18,25 @@ static inline dd_hyper dd_hyper_make(double re, double e1, double e2, double e12
 /* ---- per-entry formulas of the e1e2 part, shared with the kernels ---------------------- */
 /* chain rule: f(u)_12 = f'(u) u_12 + f''(u) u_1 u_2 */
 static inline double dd_chain_e12(dd_jet j, double t1, double t2, double t12)
-{ return dd_tmul(t12, j.d1) + dd_tmul(t1*t2, j.d2); }
+{ return dd_tmul(t12, j.d1) + dd_tmul(dd_ttmul(t1, t2), j.d2); }
 /* binary chain rule: f_a u_12 + f_b v_12 + f_aa u_1 u_2 + f_ab (u_1 v_2 + u_2 v_1) + f_bb v_1 v_2 */
 static inline double dd_chain2_e12(dd_jet2 j, double a1, double a2, double a12,
                                    double b1, double b2, double b12)
 {
-    return dd_tmul(a12, j.a) + dd_tmul(b12, j.b) + dd_tmul(a1*a2, j.aa)
-         + dd_tmul(a1*b2 + a2*b1, j.ab) + dd_tmul(b1*b2, j.bb);
+    if (j.sel)                            /* selection weights: no second partials */
+        return dd_wmul(a12, j.a) + dd_wmul(b12, j.b);
+    return dd_tmul(a12, j.a) + dd_tmul(b12, j.b) + dd_tmul(dd_ttmul(a1, a2), j.aa)
+         + dd_tmul(dd_ttmul(a1, b2) + dd_ttmul(a2, b1), j.ab) + dd_tmul(dd_ttmul(b1, b2), j.bb);
 }
 /* product rule: (uv)_12 = u v_12 + u_12 v + u_1 v_2 + u_2 v_1 */
 static inline double dd_mul_e12(double a, double a1, double a2, double a12,
                                 double b, double b1, double b2, double b12)
-{ return dd_tmul(b12, a) + dd_tmul(a12, b) + (a1*b2 + a2*b1); }
+{ return dd_tmul(b12, a) + dd_tmul(a12, b) + (dd_ttmul(a1, b2) + dd_ttmul(a2, b1)); }
 /* quotient rule from q v = u differentiated twice: q_12 = (u_12 - q v_12 - q_1 v_2 - q_2 v_1)/v,
  * times rb = 1/v as in dd_div_eps */
 static inline double dd_div_e12(double q, double q1, double q2, double a12,
                                 double rb, double b1, double b2, double b12)
-{ return (a12 - dd_tmul(b12, q) - (q1*b2 + q2*b1))*rb; }
+{ return dd_tmul(a12 - dd_tmul(b12, q) - (dd_ttmul(q1, b2) + dd_ttmul(q2, b1)), rb); }
 
 /* ---- whole numbers -------------------------------------------------------------------- */
 static inline dd_hyper dd_hyper_apply(dd_jet j, dd_hyper u)

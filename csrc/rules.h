@@ -35,7 +35,8 @@
 #include "exp.h"          /* dd_exp: e^x that vectorizes in the array loops (~0.5 ulp) */
 
 typedef struct { double f, d1, d2; } dd_jet;                 /* f, f', f'' at x         */
-typedef struct { double f, a, b, aa, ab, bb; } dd_jet2;      /* f and partials at (a,b) */
+/* f and partials at (a,b); sel: the partials are selection weights (see DD_TIE_SHARED) */
+typedef struct { double f, a, b, aa, ab, bb; int sel; } dd_jet2;
 
 #define DD_LN2     0.693147180559945309417232121458176568
 #define DD_LN10    2.30258509299404568401799145468436421
@@ -50,6 +51,22 @@ typedef struct { double f, a, b, aa, ab, bb; } dd_jet2;      /* f and partials a
  * not move that input, so the directional derivative is 0, not 0*inf = NaN. Without this a
  * gradient of sum(sqrt(x)) at x = [0, 1] would be NaN in every direction, not only the first. */
 static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d; }
+
+/* Tangent times tangent (second-order parts): zero when either factor is zero, so an entry
+ * whose direction does not touch an input stays exactly zero whatever the other factor (an
+ * infinite tangent included). The e1e2 part of a sweep carrying several directions is then
+ * the same bits as one carrying one pair, whose untouched rows are not even stored: results
+ * do not depend on chunk. */
+static inline double dd_ttmul(double s, double t) { return (s == 0.0 || t == 0.0) ? 0.0 : s * t; }
+
+/* Tangent times selection weight (maximum, minimum, fmax, fmin): a zero weight drops its
+ * operand's tangent whatever it is, as numpy's choice of the other operand drops its value:
+ * fmin(sqrt(-1), 5) = 5 has derivative 0, not 0*NaN. Only for selections: elsewhere a zero
+ * partial keeps 0*inf = NaN, since hypot(sqrt(t), 1) at t = 0 has derivative 1/2, and 0
+ * would be a wrong number. */
+static inline double dd_wmul(double t, double w) { return w == 0.0 ? 0.0 : t * w; }
+/* rows other than the selections: no selection (DD_TIE_SHARED shadows this with 1) */
+static const int dd_sel_ = 0;
 
 /* ---------------------------------------------------------------------------------------- */
 /* The table.                                                                               */
@@ -150,6 +167,7 @@ static inline double dd_tmul(double t, double d) { return t == 0.0 ? 0.0 : t * d
 #define DD_PICK(c, a, b) ((c) ? (a) : (b))
 /* wa, wb: the share of the derivative each argument of max/min gets (1/0, 1/2 at a tie) */
 #define DD_TIE_SHARED(a_wins)                                                                \
+  const int dd_sel_ = 1;                                                                     \
   double wa = (a_wins) ? 1.0 : (a == b ? 0.5 : 0.0);                                         \
   double wb = (a == b) ? 0.5 : 1.0 - wa
 /* 1 - x^2 for |x| <= 1: one rounding near 0, and (1-x)(1+x) near +-1, where x*x would cancel */
@@ -392,7 +410,7 @@ static const char *const dd_binary_derivatives[][2] = { DD_BINARY_DERIVATIVES(DD
   static inline dd_jet dd_jet_##name(double x) { shared; dd_jet j_ = {F, D1, D2}; return j_; }
 #define DD_DEFINE_BINARY(name, lo, hi, shared, F, FA, FB, FAA, FAB, FBB)                     \
   static inline dd_jet2 dd_jet2_##name(double a, double b)                                   \
-  { shared; dd_jet2 j_ = {F, FA, FB, FAA, FAB, FBB}; return j_; }
+  { shared; dd_jet2 j_ = {F, FA, FB, FAA, FAB, FBB, dd_sel_}; return j_; }
 DD_UNARY_RULES(DD_DEFINE_UNARY)
 DD_BINARY_RULES(DD_DEFINE_BINARY)
 

@@ -69,6 +69,14 @@ def _same(a, b):
     return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
 
 
+def _close(a, b):
+    """Equal up to rounding: numpy's own np.dot and np.sum of a strided operand may differ
+    from the contiguous one in the last bit (another BLAS path); a misread layout is far off."""
+    if isinstance(a, tuple):
+        return all(_close(p, q) for p, q in zip(a, b))
+    return np.allclose(np.asarray(a), np.asarray(b), rtol=1e-13, atol=0)
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("transform", TRANSFORMS)
 @pytest.mark.parametrize("name", ["rosenbrock", "mixed_numpy", "loop_products"])
@@ -83,14 +91,14 @@ def test_an_input_in_any_layout_gives_the_same_bits(rng, layout, transform, name
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("transform", TRANSFORMS)
-def test_a_constant_in_any_layout_gives_the_same_bits(rng, layout, transform):
+def test_a_constant_in_any_layout_gives_the_same_numbers(rng, layout, transform):
     c = rng.uniform(-2, 2, 6)
     odd = LAYOUTS[layout](c)
 
     def f_with(const):
         return lambda x: np.sum(np.sin(x * const) + const * x ** 2) + np.dot(const, np.exp(x))
     x = rng.uniform(-1, 1, 6)
-    assert _same(TRANSFORMS[transform](f_with(odd), x), TRANSFORMS[transform](f_with(c), x))
+    assert _close(TRANSFORMS[transform](f_with(odd), x), TRANSFORMS[transform](f_with(c), x))
 
 
 def test_a_strided_partials_argument_is_read_element_by_element():
