@@ -13,7 +13,7 @@ from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADERS = [os.path.join("csrc", h) for h in ("rules.h", "exp.h", "exp_table.h", "dual.h", "hyperdual.h",
-                                           "kernels.h", "pool.h")]
+                                           "kernels.h", "pool.h", "coloring.h")]
 
 
 def rule_names():
@@ -66,7 +66,7 @@ def extension(name):
 
 setup(
     ext_modules=cythonize(
-        [extension("_core"), extension("_arrays")],
+        [extension("_core"), extension("_arrays"), extension("_coloring")],
         compiler_directives={"language_level": 3},
         quiet=True,
     ),
