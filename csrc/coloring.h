@@ -396,8 +396,9 @@ done:
 }
 
 /* Cells of the per-(vertex, colour) count table of dd_d2_search above which it is skipped:
- * 2^26 int32 cells are 256 MiB. */
-#define DD_SEARCH_MAX_CELLS ((int64_t)1 << 26)
+ * 2^27 int32 cells are 512 MiB, half the n x k doubles a sweep with k colours holds anyway;
+ * the 3-D seven-point stencil fits up to n = 1.9e7. */
+#define DD_SEARCH_MAX_CELLS ((int64_t)1 << 27)
 
 /* Looks for a colouring of a distance-2 graph with at most k colours by Brelaz's DSATUR with
  * chronological backtracking (Brelaz 1979): the next vertex is one whose coloured neighbours
@@ -736,9 +737,9 @@ static int64_t dd_find(const int32_t *gind, int64_t lo, int64_t hi, int32_t j)
     return (lo < end && gind[lo] == j) ? lo : -1;
 }
 
-/* Symmetric, direct: B = H S is n x ncolors. H[i][i] = B[i][c(i)]; for i != j, H[i][j] =
- * B[i][c(j)] when j is i's only neighbour of colour c(j), else B[j][c(i)] when i is j's only
- * neighbour of colour c(i). Exact for any symmetric H with this pattern exactly when the
+/* Symmetric, direct: B = H S is n x ncolors. H[i][i] = B[i][c(i)]; for i < j, H[i][j] =
+ * H[j][i] = B[i][c(j)] when j is i's only neighbour of colour c(j), else B[j][c(i)] when i is
+ * j's only neighbour of colour c(i). Exact for any symmetric H with this pattern exactly when the
  * colouring is proper and one of the two holds for every edge (i.e. a star colouring: the
  * partition is "symmetrically orthogonal", Coleman & More 1984). Fails with
  * DD_RECOVER_ADJACENT (bad = {i, j}: an edge inside one colour) or DD_RECOVER_NOT_STAR
@@ -777,10 +778,13 @@ static int dd_star_recovery_index(int32_t n, const int64_t *ptr, const int32_t *
         for (int64_t p = ptr[i]; p < ptr[i + 1]; p++) {
             const int32_t j = ind[p];
             if (j == i) { index[p] = (int64_t)i * ncolors + color[i]; continue; }
-            if (only[dd_find(gind, gptr[i], gptr[i + 1], j)]) {
-                index[p] = (int64_t)i * ncolors + color[j];
-            } else if (only[dd_find(gind, gptr[j], gptr[j + 1], i)]) {
-                index[p] = (int64_t)j * ncolors + color[i];
+            /* (i, j) and (j, i) are read from the same place, so the result is exactly
+             * symmetric even when B's two copies of H[i][j] differ by rounding */
+            const int32_t lo = i < j ? i : j, hi = i < j ? j : i;
+            if (only[dd_find(gind, gptr[lo], gptr[lo + 1], hi)]) {
+                index[p] = (int64_t)lo * ncolors + color[hi];
+            } else if (only[dd_find(gind, gptr[hi], gptr[hi + 1], lo)]) {
+                index[p] = (int64_t)hi * ncolors + color[lo];
             } else {
                 bad[0] = i; bad[1] = j;
                 code = DD_RECOVER_NOT_STAR;

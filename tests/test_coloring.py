@@ -338,6 +338,23 @@ def test_star_coloring_is_valid_and_recovers_the_hessian_exactly(name, order, rn
     np.testing.assert_array_equal(data, H[rows, P.indices])
 
 
+@pytest.mark.parametrize("name", ["banded", "random", "dense", "arrow", "5-point grid"])
+def test_star_recovery_is_exactly_symmetric_when_b_holds_rounding(name, rng):
+    """Sweeps give each H[i][j] twice in B (at (i, c(j)) and (j, c(i))), rounded
+    differently; both triangles must be read from the same one."""
+    P = pattern(SQUARE[name], rng)
+    P = sp.csr_array(((P + P.T) != 0).astype(float))
+    colors = C.star_coloring(*args(P))
+    H = random_values(P, rng).toarray()
+    H = H + H.T
+    B = H @ C.seed_matrix(colors)
+    B *= 1 + 1e-15 * rng.standard_normal(B.shape)        # each copy rounded its own way
+    R = sp.csr_array((C.recover_star(*args(P), colors, B), P.indices, P.indptr),
+                     shape=P.shape).toarray()
+    np.testing.assert_array_equal(R, R.T)
+    np.testing.assert_allclose(R, H, rtol=1e-14)
+
+
 @pytest.mark.parametrize("name", PATTERNS)
 def test_best_is_never_worse_than_any_order(name, rng):
     A = pattern(PATTERNS[name], rng)
