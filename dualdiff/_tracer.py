@@ -819,8 +819,9 @@ def array_ufunc(u, method, inputs, kwargs):
     if method == "__call__":
         for key, val in kwargs.items():
             if not (key in ("dtype", "casting", "order", "subok", "where")
-                    and val in (None, float, _F64, "float64", "d", "f8", "same_kind", "K",
-                                True)):
+                    and any(val is ok or (isinstance(val, (str, type)) and val == ok)
+                            for ok in (None, float, _F64, "float64", "d", "f8", "same_kind",
+                                       "K", True))):
                 raise TypeError(f"numpy.{u.__name__}(..., {key}=...) is not supported on "
                                 "traced values; drop the keyword")
         handler = UFUNCS.get(u)
@@ -933,14 +934,14 @@ def dense(tracers, value, trace):
     segs, refs = unite([(t.r1.reshape(-1), t.s1) for t in ts])
     allrefs = np.concatenate(refs) if refs else np.zeros(0, _I64)
     one = _setops.merge(list(segs), np.array([0, allrefs.size], _I64), allrefs, None, 1, 0,
-                        False) if segs else _empty_store(False)
+                        False) if segs else _empty_store(False, 1)
     zeros = np.zeros(value.shape, _I64)
     if trace.order == 1:
         return make(value, zeros, (one,), None, None, None, None, trace)
     segs2, refs2 = unite([(t.r2.reshape(-1), t.s2) for t in ts])
     pr = np.concatenate(refs2) if refs2 else np.zeros(0, _I64)
     own = _setops.merge(list(segs2), np.array([0, pr.size], _I64), pr, None, 1, 0, False) \
-        if segs2 else _empty_store(False)
+        if segs2 else _empty_store(False, 1)
     allpairs = outer((one,), np.zeros(1, _I64), np.zeros(1, _I64), None, 1, 1, trace.n, False)
     store = merge((own, allpairs), np.array([0, 1], _I64), None, 1, 2, False)
     return make(value, zeros, (one,), None, zeros.copy(), (store,), None, trace)

@@ -286,6 +286,7 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
         return _one(ops[0], specs[0], so)
     if len(ops) == 2:
         return bilinear(ops[0], ops[1], specs[0], specs[1], so)
+    value = np.einsum(sub, *[value_of(o) for o in ops])
     path = np.einsum_path(",".join(specs) + "->" + so,
                           *[np.broadcast_to(0.0, _shape(o)) for o in ops],
                           optimize="greedy")[0][1:]
@@ -304,7 +305,17 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
         sab = "".join(dict.fromkeys(ch for ch in sa + sb if ch in keep))
         ops.append(bilinear(a, b, sa, sb, sab))
         specs.append(sab)
-    return ops[0] if specs[0] == so else _one(ops[0], specs[0], so)
+    r = ops[0] if specs[0] == so else _one(ops[0], specs[0], so)
+    return _revalue(r, value)
+
+
+def _revalue(t, value):
+    """t with numpy's own value (a pairwise evaluation may round differently)."""
+    t = lift(t)
+    if t is None:
+        return value
+    return T.make(np.asarray(value, dtype=np.float64), t.r1, t.s1, t.c1, t.r2, t.s2, t.c2,
+                  t.ctx)
 
 
 def _one(op, spec, so):
@@ -362,7 +373,7 @@ def multi_dot(arrays, *, out=None):
     r = arrays[0]
     for a in arrays[1:]:
         r = FUNCTIONS[np.dot](r, a)
-    return r
+    return _revalue(r, np.linalg.multi_dot([value_of(a) for a in arrays]))
 
 
 @implements(np.linalg.matrix_power)
