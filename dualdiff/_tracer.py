@@ -30,6 +30,7 @@ dualdiff/_tracer_products.py.
 import numpy as np
 
 from dualdiff import _arrays, _setops
+from dualdiff._jvp.elementwise import ElementwiseRule
 
 _I64 = np.int64
 _F64 = np.float64
@@ -242,6 +243,10 @@ class Tracer:
     def __array_function__(self, func, types, args, kwargs):
         handler = FUNCTIONS.get(func)
         if handler is None:
+            rule = _arrays.FUNCTIONS.get(func)
+            if isinstance(rule, ElementwiseRule) and not kwargs:
+                # a numpy function given a rule with dd.register_elementwise (np.sinc, ...)
+                return apply_ufunc(_RegisteredRule(rule), args)
             raise unsupported(func)
         return handler(*args, **kwargs)
 
@@ -598,6 +603,21 @@ ZERO_U = {"sign", "floor", "ceil", "trunc", "rint"}
 LINEAR_U = {"negative", "positive", "conjugate", "deg2rad", "rad2deg"}
 PIECEWISE_LINEAR = {"absolute", "fabs", "maximum", "minimum", "fmax", "fmin"}
 LINEAR_B = {"add", "subtract"}
+
+
+class _RegisteredRule:
+    """A dd.register_elementwise rule in the role of a ufunc: its function on plain values,
+    its rule on dual arrays (which is how _partials asks for derivatives)."""
+
+    def __init__(self, rule):
+        self.rule = rule
+        self.__name__ = rule.name
+        self.nin = rule.nin
+
+    def __call__(self, *args):
+        if any(type(a) is _arrays.DualArray for a in args):
+            return self.rule(*args)
+        return self.rule.func(*args)
 
 
 def _dual_ufunc(u):
