@@ -156,62 +156,123 @@ cdef void _buf_free(Buf *b) noexcept nogil:
     b.cap = 0
 
 
-cdef void _sort(Buf *b, int64_t n, bint numeric) noexcept nogil:
-    """Sort the first n candidates by key (stable: equal keys keep their order, so sums of
-    equal keys are added in recipe order whatever the sort)."""
+cdef inline void _insertion(int64_t *key, double *val, int64_t n, bint numeric) noexcept nogil:
     cdef int64_t i, j, k
-    cdef double v
-    cdef int64_t maxkey, shift
+    cdef double v = 0.0
+    for i in range(1, n):
+        k = key[i]
+        if numeric:
+            v = val[i]
+        j = i - 1
+        while j >= 0 and key[j] > k:
+            key[j + 1] = key[j]
+            if numeric:
+                val[j + 1] = val[j]
+            j -= 1
+        key[j + 1] = k
+        if numeric:
+            val[j + 1] = v
+
+
+cdef void _radix(int64_t *key, double *val, int64_t *tk, double *tv, int64_t n,
+                 int64_t maxkey, bint numeric) noexcept nogil:
+    """LSD radix sort of key[0:n] (values alongside), tk/tv as the second buffer; the
+    result ends in key/val."""
     cdef int64_t count[RADIX]
-    cdef int64_t *tk
-    cdef double *tv
-    cdef int64_t d
-    if n <= SMALL:
-        for i in range(1, n):
-            k = b.key[i]
-            if numeric:
-                v = b.val[i]
-            j = i - 1
-            while j >= 0 and b.key[j] > k:
-                b.key[j + 1] = b.key[j]
-                if numeric:
-                    b.val[j + 1] = b.val[j]
-                j -= 1
-            b.key[j + 1] = k
-            if numeric:
-                b.val[j + 1] = v
-        return
-    maxkey = 0
-    for i in range(n):
-        if b.key[i] > maxkey:
-            maxkey = b.key[i]
-    shift = 0
+    cdef int64_t i, j, k, d, shift = 0
+    cdef int64_t *sk = key
+    cdef double *sv = val
+    cdef int64_t *dk = tk
+    cdef double *dv = tv
+    cdef int64_t *xk
+    cdef double *xv
     while shift == 0 or (maxkey >> shift) > 0:
         for d in range(RADIX):
             count[d] = 0
         for i in range(n):
-            count[(b.key[i] >> shift) & (RADIX - 1)] += 1
+            count[(sk[i] >> shift) & (RADIX - 1)] += 1
         k = 0
         for d in range(RADIX):
             j = count[d]
             count[d] = k
             k += j
         for i in range(n):
-            d = (b.key[i] >> shift) & (RADIX - 1)
-            b.key2[count[d]] = b.key[i]
+            d = (sk[i] >> shift) & (RADIX - 1)
+            dk[count[d]] = sk[i]
             if numeric:
-                b.val2[count[d]] = b.val[i]
+                dv[count[d]] = sv[i]
             count[d] += 1
-        tk = b.key
-        b.key = b.key2
-        b.key2 = tk
-        if numeric:
-            tv = b.val
-            b.val = b.val2
-            b.val2 = tv
+        xk = sk
+        sk = dk
+        dk = xk
+        xv = sv
+        sv = dv
+        dv = xv
         shift += RADIX_BITS
         if shift >= 63:
             break
+    if sk != key:
+        memcpy(key, sk, n * sizeof(int64_t))
+        if numeric:
+            memcpy(val, sv, n * sizeof(double))
+
+
+cdef void _sort(Buf *b, int64_t n, bint numeric) noexcept nogil:
+    """Sort the first n candidates by key, stably (equal keys keep their order, so the
+    numbers of equal keys are added in recipe order whatever the sort). Short rows: insertion
+    sort. Long rows (sums over many elements): one counting pass on the keys' top bits into
+    up to 2^16 buckets, then each bucket by insertion (or radix, if it is large) -- about two
+    passes over the data, where a full LSD radix sort of pair codes takes four."""
+    cdef int64_t i, maxkey = 0, nb, shift, lo, hi, s, d
+    cdef int64_t *count
+    cdef int64_t *tk
+    cdef double *tv
+    if n <= SMALL:
+        _insertion(b.key, b.val, n, numeric)
+        return
+    for i in range(n):
+        if b.key[i] > maxkey:
+            maxkey = b.key[i]
+    nb = 1
+    while nb < 65536 and nb * 4 <= n:
+        nb *= 2
+    shift = 0
+    while (nb << shift) < (maxkey + 1) and shift < 63:
+        shift += 1
+    count = <int64_t *>malloc((nb + 1) * sizeof(int64_t))
+    if count == NULL:                            # no room for buckets: sort in place
+        _radix(b.key, b.val, b.key2, b.val2, n, maxkey, numeric)
+        return
+    for d in range(nb + 1):
+        count[d] = 0
+    for i in range(n):
+        count[(b.key[i] >> shift) + 1] += 1
+    for d in range(nb):
+        count[d + 1] += count[d]
+    for i in range(n):
+        d = b.key[i] >> shift
+        b.key2[count[d]] = b.key[i]
+        if numeric:
+            b.val2[count[d]] = b.val[i]
+        count[d] += 1
+    # count[d] is now the end of bucket d (the start of d + 1)
+    lo = 0
+    for d in range(nb):
+        hi = count[d]
+        s = hi - lo
+        if s > 64:
+            _radix(b.key2 + lo, b.val2 + lo if numeric else NULL, b.key + lo,
+                   b.val + lo if numeric else NULL, s, maxkey, numeric)
+        elif s > 1:
+            _insertion(b.key2 + lo, b.val2 + lo if numeric else NULL, s, numeric)
+        lo = hi
+    free(count)
+    tk = b.key
+    b.key = b.key2
+    b.key2 = tk
+    tv = b.val
+    b.val = b.val2
+    b.val2 = tv
 
 
 cdef int64_t _compress(Buf *b, int64_t n, int64_t *okey, double *oval,
@@ -304,12 +365,13 @@ def merge(list segs, rptr, refs, coef, Py_ssize_t nrows, Py_ssize_t width=0,
     return _trim(out_ptr, keys, vals)
 
 
-cdef int _merge_fill(const Segs *s, const int64_t *rp, const int64_t *rf, const double *cf,
-                     int64_t width, int64_t nrows, int64_t longest, int64_t *op,
-                     int64_t *okey, double *oval, bint numeric) except -1:
-    cdef Buf b
-    cdef int64_t i, t, t0, ne, L, n, m, pos = 0, la = 0, lb = 0, ia, ib
-    cdef int lists
+cdef inline int64_t _merge_row(const Segs *s, const int64_t *rf, const double *cf,
+                               int64_t t0, int64_t ne, Buf *b, int64_t *okey, double *oval,
+                               bint numeric) noexcept nogil:
+    """One output row of merge into okey/oval; returns its length. Inlined twice (numeric
+    and structure only), so that the compiler drops the numbers' work from the latter."""
+    cdef int64_t t, L, n, m = 0, la = 0, lb = 0, ia, ib, ka_, kb_
+    cdef int lists = 0
     cdef const int64_t *kk = NULL
     cdef const double *vv = NULL
     cdef const int64_t *ka = NULL
@@ -317,6 +379,85 @@ cdef int _merge_fill(const Segs *s, const int64_t *rp, const int64_t *rf, const 
     cdef const int64_t *kb = NULL
     cdef const double *vb = NULL
     cdef double ca = 1.0, cb = 1.0, c
+    # the non-empty rows among the entries: one or two are merged directly
+    for t in range(t0, t0 + ne):
+        L = _row(s, rf[t], &kk, &vv)
+        if L == 0:
+            continue
+        lists += 1
+        if lists == 1:
+            ka, va, la = kk, vv, L
+            if numeric:
+                ca = cf[t]
+        elif lists == 2:
+            kb, vb, lb = kk, vv, L
+            if numeric:
+                cb = cf[t]
+        else:
+            break
+    if lists == 1:
+        memcpy(okey, ka, la * sizeof(int64_t))
+        if numeric:
+            for ia in range(la):
+                oval[ia] = ca * va[ia]
+        return la
+    if lists == 2:
+        ia = ib = 0
+        while ia < la and ib < lb:
+            ka_ = ka[ia]
+            kb_ = kb[ib]
+            if ka_ < kb_:
+                okey[m] = ka_
+                if numeric:
+                    oval[m] = ca * va[ia]
+                ia += 1
+            elif kb_ < ka_:
+                okey[m] = kb_
+                if numeric:
+                    oval[m] = cb * vb[ib]
+                ib += 1
+            else:
+                okey[m] = ka_
+                if numeric:
+                    oval[m] = ca * va[ia] + cb * vb[ib]
+                ia += 1
+                ib += 1
+            m += 1
+        while ia < la:
+            okey[m] = ka[ia]
+            if numeric:
+                oval[m] = ca * va[ia]
+            ia += 1
+            m += 1
+        while ib < lb:
+            okey[m] = kb[ib]
+            if numeric:
+                oval[m] = cb * vb[ib]
+            ib += 1
+            m += 1
+        return m
+    if lists == 0:
+        return 0
+    n = 0
+    for t in range(t0, t0 + ne):
+        L = _row(s, rf[t], &kk, &vv)
+        if L == 0:
+            continue
+        memcpy(b.key + n, kk, L * sizeof(int64_t))
+        if numeric:
+            c = cf[t]
+            for ia in range(L):
+                b.val[n + ia] = c * vv[ia]
+        n += L
+    _sort(b, n, numeric)
+    return _compress(b, n, okey, oval, numeric)
+
+
+cdef int _merge_fill(const Segs *s, const int64_t *rp, const int64_t *rf, const double *cf,
+                     int64_t width, int64_t nrows, int64_t longest, int64_t *op,
+                     int64_t *okey, double *oval, bint numeric) except -1:
+    cdef Buf b
+    cdef int64_t i, t0, ne, pos = 0
     cdef int err = 0
     b.key = b.key2 = NULL
     b.val = b.val2 = NULL
@@ -326,76 +467,16 @@ cdef int _merge_fill(const Segs *s, const int64_t *rp, const int64_t *rf, const 
             err = 1
         else:
             op[0] = 0
-            for i in range(nrows):
-                ne = _entries(rp, width, i, &t0)
-                # the non-empty rows among the entries: none, one or two are done directly
-                lists = 0
-                for t in range(t0, t0 + ne):
-                    L = _row(s, rf[t], &kk, &vv)
-                    if L == 0:
-                        continue
-                    lists += 1
-                    if lists == 1:
-                        ka, va, la = kk, vv, L
-                        ca = cf[t] if cf != NULL else 1.0
-                    elif lists == 2:
-                        kb, vb, lb = kk, vv, L
-                        cb = cf[t] if cf != NULL else 1.0
-                m = 0
-                if lists == 1:
-                    memcpy(okey + pos, ka, la * sizeof(int64_t))
-                    if numeric:
-                        for ia in range(la):
-                            oval[pos + ia] = ca * va[ia]
-                    m = la
-                elif lists == 2:
-                    ia = ib = 0
-                    while ia < la and ib < lb:
-                        if ka[ia] < kb[ib]:
-                            okey[pos + m] = ka[ia]
-                            if numeric:
-                                oval[pos + m] = ca * va[ia]
-                            ia += 1
-                        elif kb[ib] < ka[ia]:
-                            okey[pos + m] = kb[ib]
-                            if numeric:
-                                oval[pos + m] = cb * vb[ib]
-                            ib += 1
-                        else:
-                            okey[pos + m] = ka[ia]
-                            if numeric:
-                                oval[pos + m] = ca * va[ia] + cb * vb[ib]
-                            ia += 1
-                            ib += 1
-                        m += 1
-                    while ia < la:
-                        okey[pos + m] = ka[ia]
-                        if numeric:
-                            oval[pos + m] = ca * va[ia]
-                        ia += 1
-                        m += 1
-                    while ib < lb:
-                        okey[pos + m] = kb[ib]
-                        if numeric:
-                            oval[pos + m] = cb * vb[ib]
-                        ib += 1
-                        m += 1
-                elif lists > 2:
-                    n = 0
-                    for t in range(t0, t0 + ne):
-                        L = _row(s, rf[t], &kk, &vv)
-                        if L == 0:
-                            continue
-                        memcpy(b.key + n, kk, L * sizeof(int64_t))
-                        if numeric:
-                            c = cf[t] if cf != NULL else 1.0
-                            for ia in range(L):
-                                b.val[n + ia] = c * vv[ia]
-                        n += L
-                    _sort(&b, n, numeric)
-                    m = _compress(&b, n, okey + pos, oval + pos if numeric else NULL, numeric)
-                pos += m
-                op[i + 1] = pos
+            if numeric:
+                for i in range(nrows):
+                    ne = _entries(rp, width, i, &t0)
+                    pos += _merge_row(s, rf, cf, t0, ne, &b, okey + pos, oval + pos, True)
+                    op[i + 1] = pos
+            else:
+                for i in range(nrows):
+                    ne = _entries(rp, width, i, &t0)
+                    pos += _merge_row(s, rf, cf, t0, ne, &b, okey + pos, NULL, False)
+                    op[i + 1] = pos
         _buf_free(&b)
     if err:
         raise MemoryError("sparsity tracer: out of memory")

@@ -92,6 +92,11 @@ def outer(segs, refs_a, refs_b, coefs, nrows, width, n, numeric):
     return _setops.outer(list(segs), None, refs_a, refs_b, coefs, nrows, n, width, numeric)
 
 
+def no_pairs(shape, numeric):
+    """(r2, s2, c2) of elements without second-order pairs: skipped by every kernel."""
+    return np.full(shape, -1, _I64), (), (np.zeros(shape) if numeric else None)
+
+
 def _flat(a, shape):
     return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
 
@@ -800,14 +805,16 @@ def _binary(u, vals, a, b, value, cls, trace):
     if trace.order == 1:
         return make(value, r1, s1, c1, None, None, None, trace)
     # second order: the operands' pairs, and the pairs their sets form
+    terms = {"linear": (), "plinear": (), "bilinear": ("ab",), "quotient": ("ab", "bb"),
+             "nonlinear": ("aa", "ab", "bb")}[cls]
+    if not terms and not a.s2 and not b.s2:
+        return make(value, r1, s1, c1, *no_pairs(shape, numeric), trace)
     segs2, (pa, pb) = unite([(_flat(a.r2, shape), a.s2), (_flat(b.r2, shape), b.s2)])
     c2 = None
     if numeric:
         c2 = np.stack([_flat(np.broadcast_to(a.c2, shape) * da, shape),
                        _flat(np.broadcast_to(b.c2, shape) * db, shape)], axis=1).reshape(-1)
     own = np.stack([pa, pb], axis=1).reshape(-1)
-    terms = {"linear": (), "plinear": (), "bilinear": ("ab",), "quotient": ("ab", "bb"),
-             "nonlinear": ("aa", "ab", "bb")}[cls]
     if not terms:
         store = merge(segs2, own, c2, m, 2, numeric)
         return make(value, r1, s1, c1, np.arange(m, dtype=_I64).reshape(shape), (store,),
@@ -821,6 +828,9 @@ def _binary(u, vals, a, b, value, cls, trace):
         w = {"aa": 0.5 * daa * ca * ca, "ab": dab * ca * cb, "bb": 0.5 * dbb * cb * cb}
         tc = np.stack([_flat(w[k], shape) for k in terms], axis=1).reshape(-1)
     pairs = outer(segs, ta, tb, tc, m, len(terms), trace.n, numeric)
+    if not segs2:
+        return make(value, r1, s1, c1, np.arange(m, dtype=_I64).reshape(shape), (pairs,),
+                    np.ones(shape) if numeric else None, trace)
     both, (o1, o2) = unite([(own, segs2), (np.arange(m, dtype=_I64), (pairs,))])
     refs2 = np.concatenate([o1.reshape(m, 2), o2[:, None]], axis=1).reshape(-1)
     coefs2 = None if not numeric else np.concatenate([c2.reshape(m, 2), np.ones((m, 1))],
@@ -889,6 +899,8 @@ def reduce_groups(t, axes, keepdims, value, weights=None, nonlinear=False):
             raise TracerUnsupported("sparse second derivatives of a nonlinear reduction")
         return _with_pairs(value, new, s1, c1, np.full(out_shape, -1, _I64), (), None,
                            _merge_pairs_groups(t, perm, M, L, s1), trace)
+    if not t.s2:
+        return make(value, new, s1, c1, *no_pairs(out_shape, numeric), trace)
     w2 = None
     if numeric:
         w2 = grouped(t.c2 if weights is None else t.c2 * weights)
@@ -931,9 +943,11 @@ def prefix(t, axis, include_initial, value):
     new = np.moveaxis(np.arange(M * L, dtype=_I64).reshape(out_shape), -1, axis)
     ones = np.ones(new.shape) if numeric else None
     r2 = s2 = None
-    if trace.order == 2:
+    if trace.order == 2 and t.s2:
         s2 = (build(moved(t.r2), t.s2, moved(t.c2) if numeric else None),)
         r2 = new
+    elif trace.order == 2:
+        r2, s2, _ = no_pairs(new.shape, numeric)
     res = make(np.asarray(value, dtype=_F64) if not include_initial else None, new, s1, ones,
                r2, s2, ones, trace)
     if include_initial:

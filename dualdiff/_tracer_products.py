@@ -119,6 +119,8 @@ def _linear(t, st, c, sc, so, value, trace):
     s1 = (part(t.r1, t.s1, t.c1),)
     if trace.order == 1:
         return T.make(value, new, s1, ones, None, None, None, trace)
+    if not t.s2:
+        return T.make(value, new, s1, ones, *T.no_pairs(out_shape, numeric), trace)
     s2 = (part(t.r2, t.s2, t.c2),)
     return T.make(value, new, s1, ones, new.copy(), s2, ones, trace)
 
@@ -160,6 +162,8 @@ def _both(ta, tb, sa, sb, so, value, trace):
         return T.make(value, new, s1, ones, None, None, None, trace)
     # pairs: the operands' own (scaled by the other factor) and set(a) x set(b) per product
     pairs = T.outer(segs, ra, rb, None if not numeric else ca * cb, m, K, trace.n, numeric)
+    if not ta.s2 and not tb.s2:
+        return T.make(value, new, s1, ones, new.copy(), (pairs,), ones, trace)
     segs2, (pa, pb, pn) = T.unite([(ta.r2.reshape(-1)[ia], ta.s2),
                                    (tb.r2.reshape(-1)[ib], tb.s2),
                                    (np.arange(m, dtype=_I64), (pairs,))])

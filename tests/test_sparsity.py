@@ -427,6 +427,25 @@ def test_merge_equals_the_reference(longest, rng):
             assert got[k] == pytest.approx(want[k], rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("spread", [10**12, 300])      # small buckets; large (radix) buckets
+def test_a_long_row_is_sorted_and_summed(spread, rng):
+    """One output row from thousands of entries (a sum over a whole array)."""
+    rows = 3000
+    keys = np.sort(rng.integers(0, spread, (rows, 4)), axis=1)
+    keys[:, 1:] += np.cumsum(keys[:, 1:] == keys[:, :-1], axis=1)     # distinct within rows
+    keys = np.sort(keys, axis=1)
+    store = (np.arange(0, 4 * rows + 1, 4, dtype=np.int64), keys.reshape(-1).astype(np.int64),
+             rng.standard_normal(4 * rows))
+    coef = rng.standard_normal(rows)
+    ptr, got, vals = _setops.merge([store], None, np.arange(rows), coef, 1, rows, True)
+    flat = store[1]
+    want_keys, inverse = np.unique(flat, return_inverse=True)
+    want = np.zeros(want_keys.size)
+    np.add.at(want, inverse, np.repeat(coef, 4) * store[2])
+    np.testing.assert_array_equal(got, want_keys)
+    np.testing.assert_allclose(vals, want, rtol=1e-12, atol=1e-12)
+
+
 def test_outer_equals_the_reference(rng):
     """Row i: sum_t coef[t] * upper(a b^T + b a^T) on the pairs a x b meets."""
     n = 50
