@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
 """The compiled set algebra behind the sparsity tracer (dualdiff/_tracer.py).
 
 A *store* holds rows of sorted, distinct int64 keys -- input indices (which inputs an element

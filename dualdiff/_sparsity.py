@@ -17,8 +17,8 @@ def scipy_sparse():
         import scipy.sparse as sp
     except ImportError:
         raise ImportError("dualdiff's sparse transforms (sparse_jacobian, sparse_hessian) return "
-                          "scipy.sparse arrays and need scipy: pip install scipy (or "
-                          "pip install 'dualdiff[sparse]')") from None
+                          "scipy.sparse arrays and need scipy (an optional dependency of this "
+                          "feature only): pip install scipy") from None
     if not hasattr(sp, "csr_array"):
         raise ImportError("dualdiff's sparse transforms need scipy >= 1.8 (scipy.sparse."
                           "csr_array); upgrade scipy")

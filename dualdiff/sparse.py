@@ -23,14 +23,16 @@ When is a detected pattern valid elsewhere? The tracer keeps every branch of np.
 maximum, minimum, clip, abs and max/min reductions, so such code gives a pattern that holds
 at every point. Python control flow on values (`if x[0] > 0:`, a loop whose length depends on
 x) follows the point traced: the pattern may differ at another x. prepared.check(x) detects
-again at x and says whether the prepared pattern still covers it; the sparse Hessian's numeric
-mode refuses (ValueError) an entry outside the prepared pattern by itself. Constant arrays'
-zeros in products (a constant matrix @ x) are structural: the pattern leaves them out.
+again at x and says whether the prepared pattern still covers it, and calls verify
+themselves (below). Constant arrays' zeros in products (a constant matrix @ x) are
+structural: the pattern leaves them out.
 
-Safety net. Each preparation (and each unprepared call) also evaluates the result along one
-random direction by a plain forward sweep and compares: a pattern that misses an entry (a
-wrong user pattern, a dd.custom_jvp rule whose structure differs from its primal code) raises
-ValueError instead of returning a wrong matrix.
+Safety net. Every call (verify=True, the default) also evaluates the result along one random
+direction -- one more direction in the same sweep -- and compares: a pattern that misses an
+entry (control flow changed it since .prepare, a wrong user pattern, a dd.custom_jvp rule
+whose structure differs from its primal code) raises ValueError instead of returning a wrong
+matrix. The numeric-mode Hessian checks itself (an entry outside the pattern raises), and its
+preparation compares it with one hyper-dual sweep along random directions.
 
 scipy is needed for the output (scipy.sparse.csr_array): an optional dependency of this
 module only.
@@ -43,6 +45,7 @@ __all__ = ["sparse_jacobian", "sparse_hessian"]
 
 _PROBE_TOL = 1e-8                # relative agreement of the random-direction check
 _GREEDY_NNZ = 200_000            # beyond this many entries "auto" colours greedily first
+_ONE_WINDOW = 128                # Hessians of up to this many inputs: one compressed sweep
 
 
 def _probe(n, seed):
@@ -116,8 +119,8 @@ class _Prepared:
     """What .prepare returns: the pattern, its colouring and the gather index, reused by
     every call (one compressed sweep and one gather)."""
 
-    def __init__(self, f, argnum, x, pattern, colors, kwargs, name):
-        self.f, self.argnum, self.name = f, argnum, name
+    def __init__(self, f, argnum, x, pattern, colors, name, verify):
+        self.f, self.argnum, self.name, self.verify = f, argnum, name, verify
         self.in_shape = x.shape
         self.pattern = pattern
         self.colors = np.asarray(colors)
@@ -151,17 +154,20 @@ class PreparedJacobian(_Prepared):
 
     Attributes: pattern (boolean csr_array), colors (one per column), ncolors, shape."""
 
-    def __init__(self, f, argnum, x, pattern, colors, kwargs, name, chunk):
-        super().__init__(f, argnum, x, pattern, colors, kwargs, name)
+    def __init__(self, f, argnum, x, pattern, colors, name, chunk, verify):
+        super().__init__(f, argnum, x, pattern, colors, name, verify)
         self.chunk = chunk
         p = pattern
         self._index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape,
                                                       self.colors) if p.nnz else None
+        if self._index is not None and p.shape[0] * self.ncolors < 2**31:
+            self._index = self._index.astype(np.int32)     # half the gather's index traffic
         self._seed = _coloring.seed_matrix(self.colors) if p.nnz else None
+        self._v = _probe(x.size, 0)
 
     def __call__(self, *args, **kwargs):
         x = self._inputs(args, kwargs)
-        return self._evaluate(x, args, kwargs, probe=False)
+        return self._evaluate(x, args, kwargs, probe=self.verify)
 
     def _evaluate(self, x, args, kwargs, probe):
         p = self.pattern
@@ -169,7 +175,7 @@ class PreparedJacobian(_Prepared):
             return self._csr(np.zeros(0))
         S = self._seed
         if probe:
-            S = np.concatenate([S, _probe(x.size, 0)[:, None]], axis=1)
+            S = np.concatenate([S, self._v[:, None]], axis=1)
         k = S.shape[1]
         step = k if self.chunk is None else self.chunk
         blocks = []
@@ -184,8 +190,8 @@ class PreparedJacobian(_Prepared):
         B = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
         J = self._csr(np.ascontiguousarray(B[:, :self.ncolors]).reshape(-1)[self._index])
         if probe:
-            _check_probe(J @ _probe(x.size, 0), B[:, -1], abs(J) @ np.abs(_probe(x.size, 0)),
-                         self.name, "Jacobian")
+            _check_probe(J @ self._v, B[:, -1], abs(J) @ np.abs(self._v), self.name,
+                         "Jacobian")
         return J
 
     def check(self, *args, **kwargs):
@@ -222,19 +228,22 @@ def _check_probe(got, want, scale, name, what):
         raise ValueError(
             f"{name}: the {what} on its sparsity pattern disagrees with a forward sweep along a "
             f"random direction (row {i}: {got[i]!r} vs {want[i]!r}): the pattern misses entries. "
-            "A given sparsity= pattern is wrong, or a dd.custom_jvp rule's derivative depends "
-            "on inputs its primal code does not; give the full pattern with sparsity=")
+            "Either control flow on values changed the pattern since .prepare (prepare again "
+            "at this point), or a given sparsity= pattern is wrong, or a dd.custom_jvp rule's "
+            "derivative depends on inputs its primal code does not (give the full pattern with "
+            "sparsity=)")
 
 
 class PreparedHessian(_Prepared):
     """A sparse Hessian with its pattern and star colouring fixed: call it at any x for the
     symmetric csr_array. method is "sparse forward" (the tracer's numeric mode) or
-    "compressed" (hyper-dual sweeps along the star colouring).
+    "compressed" (hyper-dual sweeps along the star colouring: for up to 128 inputs, where one
+    sweep does it, and for functions the numeric mode cannot follow).
 
     Attributes: pattern (symmetric boolean csr_array), colors, ncolors, shape, method."""
 
-    def __init__(self, f, argnum, x, pattern, colors, kwargs, name, method):
-        super().__init__(f, argnum, x, pattern, colors, kwargs, name)
+    def __init__(self, f, argnum, x, pattern, colors, name, verify, method):
+        super().__init__(f, argnum, x, pattern, colors, name, verify)
         self.method = method
         p = pattern
         n = p.shape[0]
@@ -248,7 +257,7 @@ class PreparedHessian(_Prepared):
         x = self._inputs(args, kwargs)
         if self.method == "sparse forward":
             return self._numeric(x, args, kwargs)
-        return self._compressed(x, args, kwargs, probe=False)
+        return self._compressed(x, args, kwargs, probe=self.verify)
 
     def _numeric(self, x, args, kwargs):
         _, codes, vals = _sparsity.hessian_entries(self.f, _with(args, self.argnum, x), kwargs,
@@ -309,7 +318,7 @@ def _hessian_times(f, args, kwargs, argnum, x, S, name):
     """H S (n x k) of a scalar f: hyper-dual sweeps with e1 = S and e2 running over the
     identity in windows (a sweep stores only the rows its window reaches)."""
     n, k = S.shape
-    chunk = n if n <= 128 else int(min(256, max(64, 2 * n ** 0.5)))
+    chunk = n if n <= _ONE_WINDOW else int(min(256, max(64, 2 * n ** 0.5)))
     out = np.empty((n, k))
     T = transforms
     if hasattr(T, "_sweeps") and hasattr(T, "_Basis") and hasattr(T, "_Given"):
@@ -333,7 +342,7 @@ def _hessian_times(f, args, kwargs, argnum, x, S, name):
 # ---- the transforms ---------------------------------------------------------------------
 
 class _SparseTransform:
-    def __init__(self, f, argnums, sparsity, coloring, name):
+    def __init__(self, f, argnums, sparsity, coloring, verify, name):
         if not callable(f):
             raise TypeError(f"{name}: f must be callable, got {type(f).__name__}")
         if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
@@ -347,6 +356,7 @@ class _SparseTransform:
                                  f"sparse matrix or boolean array), got {sparsity!r}")
         self.f, self.argnums, self.sparsity, self.name = f, argnums, sparsity, name
         self.coloring = _check_coloring(coloring, name)
+        self.verify = bool(verify)
         self.__name__ = f"{name}({getattr(f, '__name__', type(f).__name__)})"
         self.__doc__ = f"{name} of {getattr(f, '__name__', f)} (dualdiff, sparse forward mode)."
         self.__wrapped__ = f
@@ -362,8 +372,8 @@ class SparseJacobian(_SparseTransform):
     """dd.sparse_jacobian(f): call it for the Jacobian as a scipy.sparse.csr_array of shape
     (f(x).size, x.size); .prepare(*args) for a PreparedJacobian that reuses the pattern."""
 
-    def __init__(self, f, argnums, sparsity, coloring, chunk):
-        super().__init__(f, argnums, sparsity, coloring, "sparse_jacobian")
+    def __init__(self, f, argnums, sparsity, coloring, chunk, verify):
+        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_jacobian")
         if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)
                                   or chunk < 1):
             raise ValueError(f"sparse_jacobian: chunk must be a positive int or None, got "
@@ -381,8 +391,8 @@ class SparseJacobian(_SparseTransform):
             pattern = _sparsity.canonical(self.sparsity, (rows, x.size), self.name)
         colors = _colors(pattern, self.coloring, False) if pattern.nnz else \
             np.zeros(x.size, dtype=np.intp)
-        return PreparedJacobian(self.f, argnum, x, pattern, colors, kwargs, self.name,
-                                self.chunk), x, call
+        return PreparedJacobian(self.f, argnum, x, pattern, colors, self.name, self.chunk,
+                                self.verify), x, call
 
     def prepare(self, *args, **kwargs):
         """Detect (or take) the pattern at args, colour it, and check it with one sweep along
@@ -401,8 +411,8 @@ class SparseHessian(_SparseTransform):
     scipy.sparse.csr_array of shape (x.size, x.size); .prepare(*args) for a
     PreparedHessian that reuses the pattern."""
 
-    def __init__(self, f, argnums, sparsity, coloring):
-        super().__init__(f, argnums, sparsity, coloring, "sparse_hessian")
+    def __init__(self, f, argnums, sparsity, coloring, verify):
+        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_hessian")
 
     def prepare(self, *args, **kwargs):
         """Detect (or take) the pattern at args and star-colour it; choose the method (the
@@ -420,8 +430,13 @@ class SparseHessian(_SparseTransform):
             pattern = _sparsity.canonical(self.sparsity, (n, n), self.name, symmetric=True)
         colors = _colors(pattern, self.coloring, True) if pattern.nnz else \
             np.zeros(n, dtype=np.intp)
-        prepared = PreparedHessian(self.f, argnum, x, pattern, colors, kwargs, self.name,
+        prepared = PreparedHessian(self.f, argnum, x, pattern, colors, self.name, self.verify,
                                    "sparse forward")
+        if n <= _ONE_WINDOW:
+            # a few inputs: one hyper-dual sweep (e2 = the whole identity) costs less than
+            # the tracer's bookkeeping
+            prepared.method = "compressed"
+            return prepared, prepared._compressed(x, call, kwargs, probe=True)
         try:
             H = prepared._numeric(x, call, kwargs)
         except _tracer.TracerUnsupported:
@@ -442,7 +457,7 @@ class SparseHessian(_SparseTransform):
         return self._prepare(args, kwargs)[1]
 
 
-def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=None):
+def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=None, verify=True):
     """The Jacobian of f with respect to argument `argnums` as a scipy.sparse.csr_array of
     shape (f(x).size, x.size) (both flattened in C order), exact, from one forward sweep of
     ncolors directions.
@@ -451,17 +466,21 @@ def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=Non
     sparse matrix or 2-D boolean array (stored entries are structure; a superset is fine).
     coloring: "auto", "best" or a vertex order of dualdiff._coloring.ORDERS.
     chunk: colours per sweep (None: all in one sweep; smaller saves memory).
+    verify: every call also sweeps one random direction and raises ValueError if the
+    Jacobian on its pattern disagrees with it (an entry outside the pattern: control flow
+    changed it since .prepare); costs one direction more. False: ncolors directions only.
 
     dd.sparse_jacobian(f).prepare(x) returns a PreparedJacobian (.pattern, .colors,
     .ncolors, .check(x)) callable at any x. See the module docstring for when a pattern
     detected at one point holds at another."""
-    return SparseJacobian(f, argnums, sparsity, coloring, chunk)
+    return SparseJacobian(f, argnums, sparsity, coloring, chunk, verify)
 
 
-def sparse_hessian(f, argnums=0, *, sparsity="auto", coloring="auto"):
+def sparse_hessian(f, argnums=0, *, sparsity="auto", coloring="auto", verify=True):
     """The Hessian of a scalar-valued f with respect to argument `argnums` as a symmetric
     scipy.sparse.csr_array of shape (x.size, x.size), exact.
 
-    sparsity and coloring as in sparse_jacobian. dd.sparse_hessian(f).prepare(x) returns a
+    sparsity, coloring and verify as in sparse_jacobian (the numeric mode checks itself: an
+    entry outside the pattern raises ValueError). dd.sparse_hessian(f).prepare(x) returns a
     PreparedHessian (.pattern, .colors, .ncolors, .method, .check(x)) callable at any x."""
-    return SparseHessian(f, argnums, sparsity, coloring)
+    return SparseHessian(f, argnums, sparsity, coloring, verify)

@@ -139,8 +139,19 @@ def energy_of(F):
 
 @pytest.mark.parametrize("name,f,n,colors", STRUCTURED, ids=[s[0] for s in STRUCTURED])
 def test_structured_hessians_are_the_dense_ones(name, f, n, colors, rng):
+    """By both methods: one compressed sweep (how up to 128 inputs are done) and the
+    tracer's numeric mode."""
     x = rng.uniform(0.1, 0.9, n)
     prepared, H = assert_hessian(energy_of(f), x)
+    assert prepared.method == "compressed"
+    prepared.method = "sparse forward"
+    want = dd.hessian(energy_of(f))(x)
+    assert np.max(np.abs(prepared(x).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+def test_large_hessians_take_the_numeric_mode(rng):
+    x = rng.uniform(0.1, 0.9, 144)
+    prepared, H = assert_hessian(energy_of(five_point), x)
     assert prepared.method == "sparse forward"
 
 
@@ -228,13 +239,28 @@ def test_check_says_when_control_flow_changed_the_pattern():
     assert not prepared.check(np.array([-1.0, 2.0, 3.0, 4.0]))
 
 
-def test_a_sparse_hessian_refuses_an_entry_outside_its_pattern():
+def test_prepared_calls_refuse_an_entry_outside_their_pattern():
+    """Control flow moved an entry since .prepare: every method raises, none returns a
+    wrong matrix (verify=False skips the Jacobian's and the compressed Hessian's check)."""
     def f(x):
-        return x[0] ** 2 if x[0] > 0 else x[0] * x[1]
-    prepared = dd.sparse_hessian(f).prepare(np.array([1.0, 2.0]))
-    assert not prepared.check(np.array([-1.0, 2.0]))
+        return np.sum(x[:2] ** 2) if x[0] > 0 else x[0] * x[1] + x[1] ** 2
+    x = np.ones(200)
+    bad = np.concatenate([[-1.0], np.ones(199)])
+    numeric = dd.sparse_hessian(f).prepare(x)
+    assert numeric.method == "sparse forward" and not numeric.check(bad)
     with pytest.raises(ValueError, match="outside the prepared pattern"):
-        prepared(np.array([-1.0, 2.0]))
+        numeric(bad)
+    small = dd.sparse_hessian(f).prepare(x[:2])
+    assert small.method == "compressed"
+    with pytest.raises(ValueError, match="prepare again"):
+        small(bad[:2])
+    unchecked = dd.sparse_hessian(f, verify=False).prepare(x[:2])
+    assert unchecked(bad[:2]).shape == (2, 2)
+    jac = dd.sparse_jacobian(branchy).prepare(np.array([1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(ValueError, match="prepare again"):
+        jac(np.array([-1.0, 2.0, 3.0, 4.0]))
+    assert dd.sparse_jacobian(branchy, verify=False).prepare(
+        np.array([1.0, 2.0, 3.0, 4.0]))(np.array([-1.0, 2.0, 3.0, 4.0])).nnz == 4
 
 
 def test_prepared_objects_refuse_other_shapes_and_missing_arguments():
@@ -268,6 +294,24 @@ def test_chunks_of_colours_give_the_same_jacobian(chunk, rng):
 def test_every_colouring_order_gives_the_same_jacobian(coloring, rng):
     x = rng.uniform(0.1, 0.9, 49)
     assert_jacobian(nine_point, x, coloring=coloring)
+
+
+def test_auto_colouring_of_large_patterns(monkeypatch, rng):
+    """Above _GREEDY_NNZ entries, "auto" searches only stencil-like patterns (natural order
+    within twice the lower bound) and takes greedy orders on irregular ones: valid either
+    way, optimal on the stencil."""
+    from dualdiff import _coloring, sparse
+    monkeypatch.setattr(sparse, "_GREEDY_NNZ", 10)
+    x = rng.uniform(0.1, 0.9, 900)
+    assert dd.sparse_jacobian(five_point).prepare(x).ncolors == 5
+    cols = rng.integers(0, 300, (300, 6))
+
+    def scattered(y):
+        return np.sum(y[cols] ** 2, axis=1)
+    p = dd.sparse_jacobian(scattered).prepare(rng.uniform(0.1, 0.9, 300))
+    _coloring.column_recovery_index(p.pattern.indptr, p.pattern.indices, p.shape, p.colors)
+    assert rel_err(p(np.linspace(0, 1, 300)).toarray(),
+                   dense_jacobian(scattered, np.linspace(0, 1, 300))) <= 1e-14
 
 
 def test_inputs_are_not_modified(rng):
@@ -305,8 +349,7 @@ def test_constant_and_empty_functions():
 
 def test_a_user_pattern_that_covers_the_entries_gives_the_jacobian(rng):
     x = rng.uniform(0.1, 0.9, 12)
-    band = sp.diags_array([np.ones(12 - abs(k)) for k in range(-2, 3)],
-                          offsets=list(range(-2, 3)))
+    band = sp.csr_array(sum(np.eye(12, k=k) for k in range(-2, 3)))
     for pattern in (band, band.toarray() != 0, sp.csr_matrix(band)):
         J = assert_jacobian(tridiagonal, x, sparsity=pattern)
         assert J.nnz == band.nnz                     # the given structure, zeros included
@@ -322,9 +365,9 @@ def test_explicit_zeros_of_a_user_pattern_count_as_structure(rng):
 def test_a_user_pattern_that_misses_an_entry_raises(rng):
     x = rng.uniform(0.1, 0.9, 10)
     with pytest.raises(ValueError, match="misses entries"):
-        dd.sparse_jacobian(tridiagonal, sparsity=sp.eye_array(10))(x)
+        dd.sparse_jacobian(tridiagonal, sparsity=sp.csr_array(np.eye(10)))(x)
     with pytest.raises(ValueError, match="misses entries|outside the prepared pattern"):
-        dd.sparse_hessian(energy_of(tridiagonal), sparsity=sp.eye_array(10))(x)
+        dd.sparse_hessian(energy_of(tridiagonal), sparsity=sp.csr_array(np.eye(10)))(x)
 
 
 def test_user_patterns_of_the_wrong_shape_or_kind_raise():
