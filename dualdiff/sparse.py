@@ -160,11 +160,18 @@ class PreparedJacobian(_Prepared):
         super().__init__(f, argnum, x, pattern, colors, name, verify)
         self.chunk = chunk
         p = pattern
-        self._index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape,
-                                                      self.colors) if p.nnz else None
-        if self._index is not None and p.shape[0] * self.ncolors < 2**31:
-            self._index = self._index.astype(np.int32)     # half the gather's index traffic
-        self._seed = _coloring.seed_matrix(self.colors) if p.nnz else None
+        self._index = self._index_v = self._seed = self._seed_v = None
+        if p.nnz:
+            index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape, self.colors)
+            c = self.ncolors
+            small = p.shape[0] * (c + 1) < 2**31          # int32: half the gather's traffic
+            self._index = index.astype(np.int32) if small else index
+            # the same entries in B with one more column (the checking direction)
+            row, col = np.divmod(index, c)
+            self._index_v = row * (c + 1) + col
+            if small:
+                self._index_v = self._index_v.astype(np.int32)
+            self._seed = _coloring.seed_matrix(self.colors)
         self._v = _probe(x.size, 0)
 
     def __call__(self, *args, **kwargs):
@@ -173,28 +180,39 @@ class PreparedJacobian(_Prepared):
 
     def _evaluate(self, x, args, kwargs, probe):
         p = self.pattern
+        m = p.shape[0]
         if not p.nnz:
             return self._csr(np.zeros(0))
-        S = self._seed
-        if probe:
-            S = np.concatenate([S, self._v[:, None]], axis=1)
+        if probe and self._seed_v is None:
+            self._seed_v = np.concatenate([self._seed, self._v[:, None]], axis=1)
+        S = self._seed_v if probe else self._seed
         k = S.shape[1]
         step = k if self.chunk is None else self.chunk
-        blocks = []
+        B = None if step >= k else np.empty((m, k))
         for s in range(0, k, step):
             V = S[:, s:s + step].reshape(x.shape + (min(step, k - s),))
             value, D = transforms.directional(self.f, _with(args, self.argnum, x), kwargs,
                                               self.argnum, V, name=self.name)
-            if np.size(value) != p.shape[0]:
+            if np.size(value) != m:
                 raise ValueError(f"{self.name}: f returned {np.size(value)} values here but "
-                                 f"{p.shape[0]} where the pattern was made; prepare again")
-            blocks.append(np.asarray(D).reshape(p.shape[0], -1))
-        B = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
-        J = self._csr(np.ascontiguousarray(B[:, :self.ncolors]).reshape(-1)[self._index])
+                                 f"{m} where the pattern was made; prepare again")
+            if B is None:
+                B = np.asarray(D).reshape(m, k)
+            else:
+                B[:, s:s + step] = np.asarray(D).reshape(m, -1)
+        data = np.take(B.reshape(-1), self._index_v if probe else self._index)
+        J = self._csr(data)
         if probe:
-            _check_probe(J @ self._v, B[:, -1], abs(J) @ np.abs(self._v), self.name,
+            v = self._v
+            _check_probe(J @ v, B[:, -1], self._shared(np.abs(data)) @ np.abs(v), self.name,
                          "Jacobian")
         return J
+
+    def _shared(self, data):
+        """A csr_array on the prepared pattern's own index arrays (internal use only)."""
+        sp = _sparsity.scipy_sparse()
+        p = self.pattern
+        return sp.csr_array((data, p.indices, p.indptr), shape=p.shape, copy=False)
 
     def check(self, *args, **kwargs):
         """Whether the prepared pattern covers the pattern detected afresh at these
