@@ -184,9 +184,8 @@ def where(condition, x=_NOVALUE, y=_NOVALUE):
         return np.where(value_of(condition))
     if x is _NOVALUE or y is _NOVALUE:
         raise ValueError("either both or neither of x and y should be given")
-    if lift(condition) is not None:
-        raise TypeError("np.where: the condition must be plain booleans (a comparison), not a "
-                        "traced array")
+    # a traced condition counts by its values, as a dual one does (the structure keeps both
+    # branches anyway)
     cond = np.asarray(value_of(condition), dtype=bool)
     tx, ty = lift(x), lift(y)
     trace = T.common_trace([tx, ty])

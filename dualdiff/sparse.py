@@ -28,7 +28,7 @@ themselves (below). Constant arrays' zeros in products (a constant matrix @ x) a
 structural: the pattern leaves them out.
 
 Safety net. Every call (verify=True, the default) also evaluates the result along one random
-direction -- one more direction in the same sweep -- and compares: a pattern that misses an
+direction -- a forward sweep of one direction -- and compares: a pattern that misses an
 entry (control flow changed it since .prepare, a wrong user pattern, a dd.custom_jvp rule
 whose structure differs from its primal code) raises ValueError instead of returning a wrong
 matrix. The numeric-mode Hessian checks itself (an entry outside the pattern raises), and its
@@ -160,17 +160,11 @@ class PreparedJacobian(_Prepared):
         super().__init__(f, argnum, x, pattern, colors, name, verify)
         self.chunk = chunk
         p = pattern
-        self._index = self._index_v = self._seed = self._seed_v = None
+        self._index = self._seed = None
         if p.nnz:
             index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape, self.colors)
-            c = self.ncolors
-            small = p.shape[0] * (c + 1) < 2**31          # int32: half the gather's traffic
+            small = p.shape[0] * self.ncolors < 2**31     # int32: half the gather's traffic
             self._index = index.astype(np.int32) if small else index
-            # the same entries in B with one more column (the checking direction)
-            row, col = np.divmod(index, c)
-            self._index_v = row * (c + 1) + col
-            if small:
-                self._index_v = self._index_v.astype(np.int32)
             self._seed = _coloring.seed_matrix(self.colors)
         self._v = _probe(x.size, 0)
 
@@ -183,30 +177,44 @@ class PreparedJacobian(_Prepared):
         m = p.shape[0]
         if not p.nnz:
             return self._csr(np.zeros(0))
-        if probe and self._seed_v is None:
-            self._seed_v = np.concatenate([self._seed, self._v[:, None]], axis=1)
-        S = self._seed_v if probe else self._seed
+        S = self._seed
         k = S.shape[1]
         step = k if self.chunk is None else self.chunk
         B = None if step >= k else np.empty((m, k))
-        for s in range(0, k, step):
-            V = S[:, s:s + step].reshape(x.shape + (min(step, k - s),))
-            value, D = transforms.directional(self.f, _with(args, self.argnum, x), kwargs,
-                                              self.argnum, V, name=self.name)
-            if np.size(value) != m:
-                raise ValueError(f"{self.name}: f returned {np.size(value)} values here but "
-                                 f"{m} where the pattern was made; prepare again")
-            if B is None:
-                B = np.asarray(D).reshape(m, k)
-            else:
-                B[:, s:s + step] = np.asarray(D).reshape(m, -1)
-        data = np.take(B.reshape(-1), self._index_v if probe else self._index)
+        call = _with(args, self.argnum, x)
+        want = None
+        # both sweeps in one pool context: the second reuses the first one's blocks (a sweep
+        # of one direction alone is below the size at which transforms pool their memory)
+        with _arrays.pooled():
+            for s in range(0, k, step):
+                D = self._sweep(x, call, kwargs, S[:, s:s + step])
+                if B is None:
+                    B = D
+                else:
+                    B[:, s:s + step] = D
+            if probe:
+                # the check is a sweep of its own: one more column in the sweep above can
+                # cost far more than a sweep of one direction
+                want = self._sweep(x, call, kwargs, self._v[:, None])[:, 0].copy()
+            # the CSR data too comes from the pool's warm blocks (fresh pages cost more
+            # than the gather)
+            data = np.take(B.reshape(-1), self._index)
         J = self._csr(data)
         if probe:
             v = self._v
-            _check_probe(J @ v, B[:, -1], self._shared(np.abs(data)) @ np.abs(v), self.name,
+            _check_probe(J @ v, want, self._shared(np.abs(data)) @ np.abs(v), self.name,
                          "Jacobian")
         return J
+
+    def _sweep(self, x, call, kwargs, V):
+        """J V (m x V.shape[1]) from one forward sweep along the columns of V."""
+        m = self.pattern.shape[0]
+        value, D = transforms.directional(self.f, call, kwargs, self.argnum,
+                                          V.reshape(x.shape + (V.shape[1],)), name=self.name)
+        if np.size(value) != m:
+            raise ValueError(f"{self.name}: f returned {np.size(value)} values here but {m} "
+                             "where the pattern was made; prepare again")
+        return np.asarray(D).reshape(m, V.shape[1])
 
     def _shared(self, data):
         """A csr_array on the prepared pattern's own index arrays (internal use only)."""
@@ -487,7 +495,7 @@ def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=Non
     chunk: colours per sweep (None: all in one sweep; smaller saves memory).
     verify: every call also sweeps one random direction and raises ValueError if the
     Jacobian on its pattern disagrees with it (an entry outside the pattern: control flow
-    changed it since .prepare); costs one direction more. False: ncolors directions only.
+    changed it since .prepare); costs one sweep of one direction. False: one sweep only.
 
     dd.sparse_jacobian(f).prepare(x) returns a PreparedJacobian (.pattern, .colors,
     .ncolors, .check(x)) callable at any x. See the module docstring for when a pattern
