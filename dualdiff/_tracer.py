@@ -42,6 +42,10 @@ class TracerUnsupported(TypeError):
     """An operation the sparsity tracer cannot follow (its pattern would be unknown)."""
 
 
+class SparsityWarning(UserWarning):
+    """Detection took a conservative dense pattern for a function it has no sparse rule for."""
+
+
 class Trace:
     """One detection or sparse evaluation: n inputs; order 1 (index sets) or 2 (also pairs);
     numeric (the sets carry gradient and Hessian entries)."""
@@ -253,6 +257,8 @@ class Tracer:
             if isinstance(rule, ElementwiseRule) and not kwargs:
                 # a numpy function given a rule with dd.register_elementwise (np.sinc, ...)
                 return apply_ufunc(_RegisteredRule(rule), args)
+            if rule is not None:
+                return dense_fallback(func, args, kwargs)
             raise unsupported(func)
         return handler(*args, **kwargs)
 
@@ -632,6 +638,6 @@ def read_output(out, trace):
 
 from dualdiff._tracer_ops import (LINEAR_B, LINEAR_U, PIECEWISE_LINEAR, ZERO_U,  # noqa: E402,F401
                                   _binary, _compare, _dual_ufunc, _partials, _RegisteredRule,
-                                  _unary, apply_ufunc, array_ufunc, dense, prefix,
-                                  reduce_groups, unsupported)
+                                  _unary, apply_ufunc, array_ufunc, dense, dense_fallback,
+                                  prefix, reduce_groups, unsupported)
 from dualdiff import _tracer_numpy  # noqa: E402,F401  (fills the tables)

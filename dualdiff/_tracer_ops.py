@@ -95,7 +95,7 @@ def apply_ufunc(u, inputs):
         if trace.numeric:
             raise TracerUnsupported(f"{name}: sparse second derivatives of a function of "
                                     f"{len(inputs)} arguments")
-        return dense([ts[i] for i in which], value, trace)
+        return _union_all([ts[i] for i in which], value, trace)
     if len(which) == 2 and ts[0] is ts[1]:
         # f(x, x): a function of one traced argument
         return _unary(u, vals, [0, 1], ts[0], value, _class2(name, True), trace)
@@ -103,6 +103,88 @@ def apply_ufunc(u, inputs):
         i = which[0]
         return _unary(u, vals, [i], ts[i], value, _class1(name, i), trace)
     return _binary(u, vals, ts[0], ts[1], value, _class2(name, False), trace)
+
+
+def _union_all(ts, value, trace):
+    """Elementwise, of any number of traced operands, any derivatives: each element unites
+    its operands' sets and, at second order, gets all pairs of the union (structure only)."""
+    value = np.asarray(value, dtype=_F64)
+    shape = value.shape
+    m = value.size
+    segs, refs = unite([(_flat(t.r1, shape), t.s1) for t in ts])
+    s1 = (merge(segs, np.stack(refs, axis=1).reshape(-1), None, m, len(ts), False),)
+    new = np.arange(m, dtype=_I64).reshape(shape)
+    if trace.order == 1:
+        return make(value, new, s1, None, None, None, None, trace)
+    segs2, refs2 = unite([(_flat(t.r2, shape), t.s2) for t in ts])
+    flat = np.arange(m, dtype=_I64)
+    pairs = outer(s1, flat, flat, None, m, 1, trace.n, False)
+    if segs2:
+        both, parts = unite([(np.stack(refs2, axis=1).reshape(-1), segs2), (flat, (pairs,))])
+        refs = np.concatenate([parts[0].reshape(m, len(ts)), parts[1][:, None]], axis=1)
+        pairs = merge(both, refs.reshape(-1), None, m, len(ts) + 1, False)
+    return make(value, new, s1, None, new.copy(), (pairs,), None, trace)
+
+
+def apply_multi(u, inputs):
+    """A ufunc with several outputs (modf, frexp, divmod): each float output elementwise in
+    every traced operand, with all pairs; integer outputs are plain values."""
+    ts = [lift(x) for x in inputs]
+    trace = common_trace(ts)
+    outs = u(*[t.value if t is not None else const(x) for t, x in zip(ts, inputs)])
+    if trace is None:
+        return outs
+    if trace.numeric:
+        raise TracerUnsupported(f"sparse second derivatives of numpy.{u.__name__}")
+    ts = [t for t in ts if t is not None]
+    return tuple(_union_all(ts, o, trace) if np.asarray(o).dtype.kind == "f" else o
+                 for o in outs)
+
+
+def dense_fallback(func, args, kwargs):
+    """A function dual arrays support and the tracer has no rule for: numpy's own function
+    on the values, every float output element depending on every traced input element (a
+    superset of any pattern), with a SparsityWarning naming the function."""
+    import warnings
+
+    from dualdiff import _numpy
+    from dualdiff._tracer import SparsityWarning, Tracer, _holds_tracers, assemble
+    found = []
+
+    def plain(x):
+        if type(x) is Tracer:
+            found.append(x)
+            return x.value
+        if isinstance(x, np.ndarray) and x.dtype == object and _holds_tracers(x):
+            t = assemble(x)
+            found.append(t)
+            return t.value
+        if isinstance(x, (list, tuple)):
+            items = [plain(e) for e in x]
+            return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        return x
+    result = func(*plain(list(args)), **plain(dict(kwargs)))
+    trace = common_trace(found)
+    if trace is None:
+        return result
+    if trace.numeric:
+        raise TracerUnsupported(f"sparse second derivatives of {_numpy.qualname(func)}")
+    warnings.warn(f"sparsity detection has no sparse rule for {_numpy.qualname(func)}: it "
+                  "assumes every output element depends on every input element (a dense "
+                  "block in the pattern, correct but possibly many colours); give the pattern "
+                  "with sparsity=... for a sparser one", SparsityWarning, stacklevel=3)
+
+    def wrap(r):
+        if isinstance(r, (list, tuple)):
+            items = [wrap(e) for e in r]
+            return type(r)(*items) if hasattr(r, "_fields") else type(r)(items)
+        a = np.asarray(r)
+        if a.dtype.kind != "f":
+            return r
+        return dense(found, a, trace)
+    return wrap(result)
 
 
 def _class1(name, i):
@@ -272,8 +354,8 @@ def array_ufunc(u, method, inputs, kwargs):
         handler = UFUNCS.get(u)
         if handler is not None:
             return handler(*inputs)
-        if _dual_ufunc(u) and u.nout == 1:
-            return apply_ufunc(u, inputs)
+        if _dual_ufunc(u):
+            return apply_ufunc(u, inputs) if u.nout == 1 else apply_multi(u, inputs)
         raise unsupported(u)
     handler = UFUNC_METHODS.get((u, method))
     if handler is None:
