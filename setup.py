@@ -105,7 +105,7 @@ setup(
     cmdclass={"build_ext": BuildExt},
     libraries=[KERNELS],
     ext_modules=cythonize(
-        [extension("_core"), extension("_arrays")],
+        [extension("_core"), extension("_arrays"), extension("_coloring"), extension("_setops")],
         compiler_directives={"language_level": 3},
         quiet=True,
     ),

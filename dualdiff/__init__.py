@@ -70,6 +70,7 @@ from dualdiff.transforms import (clear_caches, derivative, grad, hessian, hvp,  
                                  jacfwd, jacobian, jvp, value_and_grad)
 from dualdiff.custom import check_rule, custom_jvp, register_elementwise  # noqa: E402
 from dualdiff._numpy.scipy_special import log_softmax, logsumexp, softmax  # noqa: E402
+from dualdiff.sparse import sparse_hessian, sparse_jacobian  # noqa: E402
 
 # dd.NAME for every row of the rule table (csrc/rules.h), from the table itself
 globals().update(_core.elementary)
@@ -81,3 +82,4 @@ __all__ = ["Dual", "HyperDual", "DualVec", "HyperDualVec", "derivative", "grad",
            "jvp", "hvp", "clip", "clear_caches", "register_elementwise", "custom_jvp",
            "check_rule", "logsumexp", "softmax", "log_softmax"] + \
     [name for name in _core.elementary if name not in _BUILTINS]
+__all__ += ["sparse_jacobian", "sparse_hessian"]

@@ -20,14 +20,16 @@ import dualdiff
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 NAMES = ["partial_vs_total", "finite_differences", "linear_regression", "max_relu",
-         "backprop_chain", "scipy_optimize", "mlp_sine"]
+         "backprop_chain", "scipy_optimize", "mlp_sine", "brusselator", "bratu_newton"]
 PLOTS = {"finite_differences": "finite_differences.png",
          "linear_regression": "linear_regression.png", "mlp_sine": "mlp_sine.png"}
-REQUIRES = {"scipy_optimize": "scipy", "mlp_sine": "dualdiff.mlp"}   # optional dependencies
+REQUIRES = {"scipy_optimize": "scipy", "mlp_sine": "dualdiff.mlp",   # optional dependencies
+            "brusselator": "scipy", "bratu_newton": "scipy"}
 # a line each script prints when its __main__ path ran to the end
 PRINTS = {"partial_vs_total": "total / wrong = 2", "finite_differences": "dualdiff's error: 0.0",
           "linear_regression": "normal equation", "max_relu": "built-in max picks",
-          "backprop_chain": "dL/dc", "scipy_optimize": "trust-exact", "mlp_sine": "x lower"}
+          "backprop_chain": "dL/dc", "scipy_optimize": "trust-exact", "mlp_sine": "x lower",
+          "brusselator": "solutions at t = 1.5 agree", "bratu_newton": "Newton + spsolve"}
 
 
 def has(module):
@@ -125,6 +127,25 @@ def check_scipy_optimize(r):
 def check_mlp_sine(r):
     assert r["final_loss"] < r["initial_loss"] / 10
     assert r["grad_diff_init"] < 1e-10 and r["grad_diff_final"] < 1e-10
+
+
+def check_brusselator(r):
+    assert r["jac_err"] <= 1e-14 and r["nnz"] == 6 * r["n"]
+    assert r["ncolors"] <= 10
+    runs = r["runs"]
+    assert all(run["success"] for run in runs.values())
+    assert max(r["agreement"].values()) < 1e-5
+    assert runs["BDF + dd.sparse_jacobian"]["njev"] <= \
+        runs["BDF + finite differences on the pattern"]["njev"]
+
+
+def check_bratu_newton(r):
+    assert r["ncolors"] == 5 and r["jac_err"] <= 1e-14
+    assert r["newton_steps"] <= 6 and r["residuals"][-1] <= 1e-9 * r["residuals"][0]
+    assert r["residuals"][-1] < 1e-3 * r["residuals"][-2] ** 1.5      # quadratic convergence
+    assert r["ls_success"] and r["ls_diff"] < 1e-8 and r["tc_diff"] < 1e-6
+    assert r["hess_err"] <= 1e-14
+    assert 0.79 < r["u_max"] < 0.80
 
 
 @pytest.mark.parametrize("name", NAMES)

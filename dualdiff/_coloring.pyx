@@ -1,0 +1,336 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
+"""Colouring of sparse Jacobian/Hessian patterns and recovery of the matrix from its
+compressed product: the Python face of csrc/coloring.h (numpy int arrays in, numpy out).
+
+A pattern is given as CSR arrays (indptr, indices) and its shape (m, n), as scipy stores it
+(`A.indptr, A.indices, A.shape`); entries are never read, only positions. Colours are
+0-based, one per column (or row, or vertex), and ncolors = colors.max() + 1.
+
+Workflow of a sparse Jacobian: colors = column_coloring(...); run ncolors forward sweeps
+with the seed S = seed_matrix(colors) to get B = J @ S (m x ncolors); then the CSR data of J
+is recover_columns(..., colors, B), or, when the same pattern is evaluated many times,
+B.reshape(-1)[index] with index = column_recovery_index(...) computed once. Hessians:
+star_coloring, B = H @ S, recover_star. row_coloring colours rows (B = S.T @ J, ncolors x n),
+which tells whether reverse-style compression would need fewer passes.
+"""
+
+cimport numpy as cnp
+from libc.stdint cimport int32_t, int64_t
+
+import operator
+
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "coloring.h" nogil:
+    enum:
+        DD_COLOR_NOMEM
+        DD_ORDER_BEST
+        DD_CSR_OK
+        DD_CSR_START
+        DD_CSR_DECREASING
+        DD_CSR_END
+        DD_CSR_RANGE
+        DD_CSR_DUPLICATE
+        DD_RECOVER_OK
+        DD_RECOVER_SHARED
+        DD_RECOVER_ADJACENT
+        DD_RECOVER_NOT_STAR
+    int dd_csr_check(int32_t nrows, int32_t ncols, const int64_t *ptr, int64_t nnz,
+                     const int32_t *ind, int64_t *bad)
+    int32_t dd_partial_d2_coloring(int32_t nrows, int32_t ncols, const int64_t *ptr,
+                                   const int32_t *ind, int by_rows, int kind, int32_t *color,
+                                   int *used)
+    int32_t dd_star_coloring(int32_t n, const int64_t *ptr, const int32_t *ind, int kind,
+                             int32_t *color, int *used)
+    int dd_pattern_order(int32_t nrows, int32_t ncols, const int64_t *ptr, const int32_t *ind,
+                         int mode, int kind, int32_t *order)
+    int dd_column_recovery_index(int32_t nrows, const int64_t *ptr, const int32_t *ind,
+                                 const int32_t *color, int32_t ncolors, int64_t *index,
+                                 int64_t *bad)
+    int dd_row_recovery_index(int32_t nrows, int32_t ncols, const int64_t *ptr,
+                              const int32_t *ind, const int32_t *color, int32_t ncolors,
+                              int64_t *index, int64_t *bad)
+    int dd_star_recovery_index(int32_t n, const int64_t *ptr, const int32_t *ind,
+                               const int32_t *color, int32_t ncolors, int64_t *index,
+                               int64_t *bad)
+
+# The names of SparseMatrixColorings.jl (NaturalOrder, LargestFirst, ...), in the order of
+# the DD_ORDER_* constants. natural: index order; largest_first: by degree, largest first;
+# smallest_last: the vertex of least degree among those left goes last, repeatedly;
+# incidence_degree: next, the vertex with the most neighbours already ordered;
+# dynamic_largest_first: next, the vertex with the most neighbours not yet ordered.
+ORDERS = ("natural", "largest_first", "smallest_last", "incidence_degree",
+          "dynamic_largest_first")
+
+# vertex numbers are int32 in the C code
+_MAXDIM = 2**31 - 2
+
+
+def _order_code(order):
+    if isinstance(order, str):
+        if order == "best":
+            return DD_ORDER_BEST
+        if order in ORDERS:
+            return ORDERS.index(order)
+    raise ValueError(f"order must be 'best' or one of {', '.join(map(repr, ORDERS))}; "
+                     f"got {order!r}")
+
+
+def _shape(shape, square):
+    try:
+        m, n = (operator.index(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"shape must be a pair of ints (rows, columns), got {shape!r}") from None
+    if m < 0 or n < 0 or m > _MAXDIM or n > _MAXDIM:
+        raise ValueError(f"shape {(m, n)} must have sizes between 0 and {_MAXDIM}")
+    if square and m != n:
+        raise ValueError(f"a Hessian pattern must be square, got shape {(m, n)}")
+    return m, n
+
+
+def _int_array(a, name):
+    """`a` as a 1-D integer numpy array (not copied); empty lists are accepted."""
+    arr = np.asarray(a)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D integer array, got {arr.ndim} dimensions")
+    if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind in "f"):
+        raise ValueError(f"{name} must be an integer array, got dtype {arr.dtype}")
+    return arr
+
+
+def _pattern(indptr, indices, shape, square=False):
+    """Validated (m, n, indptr as int64, indices as int32), contiguous; inputs never change."""
+    m, n = _shape(shape, square)
+    ptr = _int_array(indptr, "indptr")
+    ind = _int_array(indices, "indices")
+    if ptr.size != m + 1:
+        raise ValueError(f"indptr has length {ptr.size}; a pattern with {m} rows needs "
+                         f"{m + 1}")
+    if ptr.dtype.kind == "u" and ptr.dtype.itemsize == 8 and ptr.size and ptr.max() > 2**62:
+        raise ValueError(f"indptr holds {ptr.max()}, beyond any possible number of entries")
+    if ind.size and ind.dtype != np.int32:
+        # checked before the cast to int32, which would wrap large values into range
+        out = (ind < 0) | (ind >= n)
+        if out.any():
+            p = int(np.argmax(out))
+            raise ValueError(f"indices[{p}] = {ind[p]} is outside [0, {n}) (the pattern has "
+                             f"{n} columns)")
+    ptr = np.ascontiguousarray(ptr, dtype=np.int64)
+    ind = np.ascontiguousarray(ind, dtype=np.int32)
+    cdef const int64_t[::1] p_ = ptr
+    cdef const int32_t[::1] i_ = ind
+    cdef int64_t bad = 0
+    cdef int code
+    cdef int64_t nnz = ind.size
+    cdef int32_t cm = m, cn = n
+    cdef const int32_t *ip = &i_[0] if nnz else NULL
+    with nogil:
+        code = dd_csr_check(cm, cn, &p_[0], nnz, ip, &bad)
+    if code == DD_COLOR_NOMEM:
+        raise MemoryError("out of memory checking the sparsity pattern")
+    if code == DD_CSR_START:
+        raise ValueError(f"indptr[0] must be 0, got {ptr[0]}")
+    if code == DD_CSR_DECREASING:
+        raise ValueError(f"indptr must be non-decreasing, but indptr[{bad}] = {ptr[bad]} > "
+                         f"indptr[{bad + 1}] = {ptr[bad + 1]}")
+    if code == DD_CSR_END:
+        raise ValueError(f"indptr[-1] = {ptr[m]} must equal len(indices) = {nnz}")
+    if code == DD_CSR_RANGE:
+        raise ValueError(f"indices[{bad}] = {ind[bad]} is outside [0, {n}) (the pattern has "
+                         f"{n} columns)")
+    if code == DD_CSR_DUPLICATE:
+        row = int(np.searchsorted(ptr, bad, side="right")) - 1
+        raise ValueError(f"row {row} lists column {ind[bad]} twice; merge repeated entries "
+                         f"first (scipy: A.sum_duplicates())")
+    return m, n, ptr, ind
+
+
+def _colors(colors, size, what):
+    """Validated colours as contiguous int32, and their number (max + 1)."""
+    c = _int_array(colors, "colors")
+    if c.size != size:
+        raise ValueError(f"colors has {c.size} entries; this pattern has {size} {what}")
+    if c.size == 0:
+        return np.zeros(0, np.int32), 0
+    lo, hi = int(c.min()), int(c.max())
+    if lo < 0:
+        raise ValueError(f"colors must be >= 0, got colors[{int(np.argmin(c))}] = {lo}")
+    if hi > _MAXDIM:
+        raise ValueError(f"colors[{int(np.argmax(c))}] = {hi} is beyond {_MAXDIM}")
+    return np.ascontiguousarray(c, dtype=np.int32), hi + 1
+
+
+def _compressed(B, shape, what):
+    """B as a float64 C-order array of the given shape (a copy only when needed)."""
+    arr = np.asarray(B)
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"B must be a real numeric array, got dtype {arr.dtype}")
+    if arr.shape != shape:
+        raise ValueError(f"B has shape {arr.shape}; {what} needs {shape}")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _coloring(indptr, indices, shape, order, int mode):
+    """(colours, what found them: an order's name or "search"); mode 0: columns, 1: rows,
+    2: star."""
+    cdef int kind = _order_code(order)
+    m, n, ptr, ind = _pattern(indptr, indices, shape, square=(mode == 2))
+    size = m if mode == 1 else n
+    color = np.empty(size + 1, np.int32)                 # + 1: never a zero-size buffer
+    cdef const int64_t[::1] p_ = ptr
+    cdef const int32_t[::1] i_ = ind
+    cdef int32_t[::1] c_ = color
+    cdef int used = 0
+    cdef int32_t k, cm = m, cn = n
+    cdef const int32_t *ip = &i_[0] if ind.size else NULL
+    with nogil:
+        if mode == 2:
+            k = dd_star_coloring(cn, &p_[0], ip, kind, &c_[0], &used)
+        else:
+            k = dd_partial_d2_coloring(cm, cn, &p_[0], ip, mode, kind, &c_[0], &used)
+    if k == DD_COLOR_NOMEM:
+        raise MemoryError(f"out of memory colouring a {m} x {n} pattern with {ind.size} "
+                          f"entries")
+    return color[:size].astype(np.intp), (ORDERS + ("search",))[used]
+
+
+def _vertex_order(indptr, indices, shape, order, int mode):
+    """The vertex order `order` (not "best") of the graph that mode colours (as _coloring):
+    for tests, which check each order against its definition."""
+    cdef int kind = _order_code(order)
+    if kind == DD_ORDER_BEST:
+        raise ValueError("'best' is not one order")
+    m, n, ptr, ind = _pattern(indptr, indices, shape, square=(mode == 2))
+    size = m if mode == 1 else n
+    out = np.empty(size + 1, np.int32)
+    cdef const int64_t[::1] p_ = ptr
+    cdef const int32_t[::1] i_ = ind
+    cdef int32_t[::1] o_ = out
+    cdef int32_t cm = m, cn = n
+    cdef const int32_t *ip = &i_[0] if ind.size else NULL
+    cdef int code
+    with nogil:
+        code = dd_pattern_order(cm, cn, &p_[0], ip, mode, kind, &o_[0])
+    if code == DD_COLOR_NOMEM:
+        raise MemoryError(f"out of memory ordering a {m} x {n} pattern")
+    return out[:size].astype(np.intp)
+
+
+def column_coloring(indptr, indices, shape, *, order="best"):
+    """Partial distance-2 colouring of the columns of an m x n Jacobian pattern: columns that
+    share a row get different colours, so B = J @ seed_matrix(colors) holds each entry of J
+    on its own. Returns an int array of n colours.
+
+    order: "natural", "largest_first", "smallest_last", "incidence_degree" or
+    "dynamic_largest_first" give the greedy colouring in that order (degrees count the
+    columns sharing a row with a column; see ORDERS). "best" (default) tries every order and
+    a bounded backtracking search (DSATUR with revisions), keeps the fewest colours (ties:
+    the first tried) and stops early at the largest row's length, which no colouring can
+    beat; on stencil patterns the search reaches that optimum where every greedy order
+    misses it.
+    """
+    return _coloring(indptr, indices, shape, order, 0)[0]
+
+
+def row_coloring(indptr, indices, shape, *, order="best"):
+    """Partial distance-2 colouring of the rows: rows that share a column get different
+    colours, so B = seed_matrix(colors).T @ J holds each entry. Returns m colours."""
+    return _coloring(indptr, indices, shape, order, 1)[0]
+
+
+def star_coloring(indptr, indices, shape, *, order="best"):
+    """Star colouring of the adjacency graph of an n x n symmetric Hessian pattern (the
+    pattern is symmetrized, its diagonal ignored): a proper colouring in which every path
+    on four vertices has three colours, so each entry of H is read directly from
+    B = H @ seed_matrix(colors). Returns n colours. `order` as in column_coloring, except
+    that "best" tries the greedy orders only (stopping early at 1 colour without edges, 2
+    with)."""
+    return _coloring(indptr, indices, shape, order, 2)[0]
+
+
+def seed_matrix(colors):
+    """The compressed seed matrix S (len(colors) x ncolors, float64): S[j, colors[j]] = 1."""
+    c, k = _colors(colors, np.asarray(colors).size, "entries")
+    seed = np.zeros((c.size, k))
+    seed[np.arange(c.size), c] = 1.0
+    return seed
+
+
+def _recovery_index(indptr, indices, shape, colors, int mode):
+    m, n, ptr, ind = _pattern(indptr, indices, shape, square=(mode == 2))
+    c, k = _colors(colors, m if mode == 1 else n, "rows" if mode == 1 else "columns")
+    index = np.empty(ind.size + 1, np.int64)
+    cdef const int64_t[::1] p_ = ptr
+    cdef const int32_t[::1] i_ = ind
+    cdef const int32_t[::1] c_ = c if c.size else np.zeros(1, np.int32)
+    cdef int64_t[::1] x_ = index
+    cdef int64_t bad[3]
+    cdef int code
+    cdef int32_t ncolors = k, cm = m, cn = n
+    cdef const int32_t *ip = &i_[0] if ind.size else NULL
+    bad[0] = bad[1] = bad[2] = 0
+    with nogil:
+        if mode == 0:
+            code = dd_column_recovery_index(cm, &p_[0], ip, &c_[0], ncolors, &x_[0], bad)
+        elif mode == 1:
+            code = dd_row_recovery_index(cm, cn, &p_[0], ip, &c_[0], ncolors, &x_[0], bad)
+        else:
+            code = dd_star_recovery_index(cn, &p_[0], ip, &c_[0], ncolors, &x_[0], bad)
+    if code == DD_COLOR_NOMEM:
+        raise MemoryError(f"out of memory building the recovery index of a {m} x {n} pattern")
+    if code == DD_RECOVER_SHARED and mode == 0:
+        raise ValueError(f"not a valid column colouring: columns {bad[1]} and {bad[2]} share "
+                         f"row {bad[0]} and colour {c[bad[1]]}; use column_coloring")
+    if code == DD_RECOVER_SHARED:
+        raise ValueError(f"not a valid row colouring: rows {bad[1]} and {bad[2]} share "
+                         f"column {bad[0]} and colour {c[bad[1]]}; use row_coloring")
+    if code == DD_RECOVER_ADJACENT:
+        raise ValueError(f"not a star colouring: {bad[0]} and {bad[1]} are adjacent and both "
+                         f"have colour {c[bad[0]]}; use star_coloring")
+    if code == DD_RECOVER_NOT_STAR:
+        raise ValueError(f"not a star colouring: entry ({bad[0]}, {bad[1]}) cannot be read "
+                         f"directly (each of the two has another neighbour of the other's "
+                         f"colour); use star_coloring")
+    return index[:ind.size], (m, k) if mode != 1 else (k, n)
+
+
+def column_recovery_index(indptr, indices, shape, colors):
+    """Flat positions in B = J @ seed_matrix(colors) (m x ncolors) of the pattern's entries:
+    the CSR data of J is B.reshape(-1)[index]. Raises ValueError unless colors is a valid
+    column colouring of the pattern."""
+    return _recovery_index(indptr, indices, shape, colors, 0)[0]
+
+
+def row_recovery_index(indptr, indices, shape, colors):
+    """As column_recovery_index, for B = seed_matrix(colors).T @ J (ncolors x n)."""
+    return _recovery_index(indptr, indices, shape, colors, 1)[0]
+
+
+def star_recovery_index(indptr, indices, shape, colors):
+    """As column_recovery_index, for B = H @ seed_matrix(colors) (n x ncolors) of a
+    symmetric H with this pattern and a star colouring; raises ValueError if some entry
+    could not be read directly."""
+    return _recovery_index(indptr, indices, shape, colors, 2)[0]
+
+
+def _recover(indptr, indices, shape, colors, B, int mode, what):
+    index, bshape = _recovery_index(indptr, indices, shape, colors, mode)
+    return _compressed(B, bshape, what).reshape(-1)[index]
+
+
+def recover_columns(indptr, indices, shape, colors, B):
+    """The CSR data (aligned with indices) of J from B = J @ seed_matrix(colors)."""
+    return _recover(indptr, indices, shape, colors, B, 0, "column recovery (m x ncolors)")
+
+
+def recover_rows(indptr, indices, shape, colors, B):
+    """The CSR data of J from B = seed_matrix(colors).T @ J."""
+    return _recover(indptr, indices, shape, colors, B, 1, "row recovery (ncolors x n)")
+
+
+def recover_star(indptr, indices, shape, colors, B):
+    """The CSR data of the symmetric H from B = H @ seed_matrix(colors), colors a star
+    colouring. Exact: every entry is copied from B, never computed."""
+    return _recover(indptr, indices, shape, colors, B, 2, "star recovery (n x ncolors)")

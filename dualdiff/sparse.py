@@ -1,0 +1,513 @@
+"""Sparse Jacobians and Hessians: dd.sparse_jacobian and dd.sparse_hessian, and the prepared
+objects that reuse a pattern and its colouring across calls.
+
+    J = dd.sparse_jacobian(F)(x)            # scipy.sparse.csr_array, shape (F(x).size, x.size)
+    H = dd.sparse_hessian(f)(x)             # symmetric csr_array, shape (x.size, x.size)
+    jac = dd.sparse_jacobian(F).prepare(x)  # detection + colouring once ...
+    jac(x1), jac(x2)                        # ... then one compressed sweep per call
+
+How. The pattern is detected by running f once on a tracer (dualdiff/_tracer.py: per element
+the set of inputs it depends on; for Hessians also the input pairs that meet in a nonlinear
+operation), or given by the user (sparsity=). A Jacobian's columns are coloured so that no two
+columns of one colour share a row (dualdiff/_coloring.pyx); ONE forward sweep along the
+colours' seed vectors gives B = J S (m x ncolors), and each entry of J is read directly from
+B: J[i, j] = B[i, color[j]]. Exact: forward-mode arithmetic, nothing is differenced or
+solved. A Hessian is computed by the tracer's numeric mode -- a forward mode whose gradient
+and Hessian parts are stored sparse, over each element's own inputs and pairs -- whose cost
+follows the nonzeros, not n. Functions the numeric mode cannot follow (numpy.linalg, say) fall
+back to hyper-dual sweeps with e1 = the star colouring's seed S and e2 = windows of the
+identity, which give H S, read by the star colouring's recovery (also exact, but about
+n^1.5 work).
+
+When is a detected pattern valid elsewhere? The tracer keeps every branch of np.where,
+maximum, minimum, clip, abs and max/min reductions, so such code gives a pattern that holds
+at every point. Python control flow on values (`if x[0] > 0:`, a loop whose length depends on
+x) follows the point traced: the pattern may differ at another x. prepared.check(x) detects
+again at x and says whether the prepared pattern still covers it, and calls verify
+themselves (below). Constant arrays' zeros in products (a constant matrix @ x) are
+structural: the pattern leaves them out.
+
+Safety net. Every call (verify=True, the default) also evaluates the result along one random
+direction -- a forward sweep of one direction -- and compares: a pattern that misses an
+entry (control flow changed it since .prepare, a wrong user pattern, a dd.custom_jvp rule
+whose structure differs from its primal code) raises ValueError instead of returning a wrong
+matrix. The numeric-mode Hessian checks itself (an entry outside the pattern raises), and its
+preparation compares it with one hyper-dual sweep along random directions.
+
+scipy is needed for the output (scipy.sparse.csr_array): an optional dependency of this
+module only.
+"""
+import numpy as np
+
+from dualdiff import _arrays, _coloring, _sparsity, _tracer, transforms
+
+__all__ = ["sparse_jacobian", "sparse_hessian"]
+
+# relative agreement of the random-direction check: far above the rounding of two orders of
+# summation (even through cancelling intermediates), far below what a missing entry makes
+_PROBE_TOL = 1e-6
+_GREEDY_NNZ = 200_000            # beyond this many entries "auto" colours greedily first
+_ONE_WINDOW = 128                # Hessians of up to this many inputs: one compressed sweep
+
+
+def _probe(n, seed):
+    return np.random.default_rng(seed).standard_normal(n)
+
+
+def _as_input(x, argnum, name):
+    """The differentiated argument as a fresh float64 array (the transforms' rules)."""
+    if isinstance(x, _tracer.Tracer) or _arrays.lift(x) is not None:
+        raise TypeError(f"{name}: argument {argnum} is a dual or traced value of an enclosing "
+                        "transform; sparse transforms cannot be nested inside other transforms")
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name}: argument {argnum} must be a real number or a numeric array, "
+                        "got a bool")
+    try:
+        a = np.array(x, copy=True)
+    except (TypeError, ValueError):
+        a = None
+    if a is None or a.dtype.kind not in "fiu":
+        what = f"an array of dtype {a.dtype}" if a is not None else type(x).__name__
+        raise TypeError(f"{name}: argument {argnum} must be a real number, a list of numbers or "
+                        f"an int/float array to differentiate with respect to it, got {what}")
+    return a.astype(np.float64, copy=False)
+
+
+def _argnum(argnums, nargs, name):
+    if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
+        raise TypeError(f"{name}: argnums must be one int (the sparse transforms differentiate "
+                        f"with respect to one array argument), got {argnums!r}")
+    if not -nargs <= argnums < nargs:
+        valid = f"0..{nargs - 1}" if nargs else "none (f was called with no arguments)"
+        raise ValueError(f"{name}: argnums {argnums} is out of range: f was called with {nargs} "
+                         f"positional argument(s), valid argnums are {valid}")
+    return int(argnums) % nargs
+
+
+def _check_coloring(coloring, name):
+    if coloring not in ("auto", "best") + tuple(_coloring.ORDERS):
+        raise ValueError(f"{name}: coloring must be 'auto', 'best' or one of "
+                         f"{', '.join(_coloring.ORDERS)}; got {coloring!r}")
+    return coloring
+
+
+def _colors(pattern, coloring, star):
+    """Colours of a pattern. "auto": "best" (every greedy order and ColPack-style search)
+    where it pays: patterns of up to _GREEDY_NNZ entries, and larger ones whose natural-order
+    colouring is within twice the lower bound (the longest row): stencil-like patterns, where
+    the search reaches the optimum in about one greedy pass. Large irregular patterns take the
+    better of three greedy orders (there the search costs seconds for a few percent)."""
+    p = pattern
+    color = _coloring.star_coloring if star else _coloring.column_coloring
+    if coloring != "auto":
+        return color(p.indptr, p.indices, p.shape, order=coloring)
+    if star or p.nnz <= _GREEDY_NNZ:
+        return color(p.indptr, p.indices, p.shape, order="best")
+    first = color(p.indptr, p.indices, p.shape, order="natural")
+    bound = int(np.diff(p.indptr).max())
+    if first.max() + 1 <= bound:
+        return first
+    if first.max() + 1 <= 2 * bound:
+        return color(p.indptr, p.indices, p.shape, order="best")
+    best = first
+    for order in ("largest_first", "smallest_last", "incidence_degree"):
+        c = color(p.indptr, p.indices, p.shape, order=order)
+        if c.max() < best.max():
+            best = c
+    return best
+
+
+class _Prepared:
+    """What .prepare returns: the pattern, its colouring and the gather index, reused by
+    every call (one compressed sweep and one gather)."""
+
+    def __init__(self, f, argnum, x, pattern, colors, name, verify):
+        self.f, self.argnum, self.name, self.verify = f, argnum, name, verify
+        self.in_shape = x.shape
+        self.pattern = pattern
+        self.colors = np.asarray(colors)
+        self.ncolors = int(self.colors.max()) + 1 if self.colors.size and pattern.nnz else 0
+        self.shape = pattern.shape
+
+    def _inputs(self, args, kwargs):
+        if len(args) <= self.argnum:
+            raise TypeError(f"{self.name}: the prepared function was prepared with argument "
+                            f"{self.argnum} differentiated, but got {len(args)} positional "
+                            "argument(s)")
+        x = _as_input(args[self.argnum], self.argnum, self.name)
+        if x.shape != self.in_shape:
+            raise ValueError(f"{self.name}: prepared for an argument of shape {self.in_shape}, "
+                             f"called with shape {x.shape}; prepare again for this shape")
+        return x
+
+    def _csr(self, data):
+        sp = _sparsity.scipy_sparse()
+        p = self.pattern
+        return sp.csr_array((data, p.indices.copy(), p.indptr.copy()), shape=p.shape)
+
+    def __repr__(self):
+        return (f"<{type(self).__name__} of {getattr(self.f, '__name__', self.f)}: shape "
+                f"{self.shape}, {self.pattern.nnz} entries, {self.ncolors} colours>")
+
+
+class PreparedJacobian(_Prepared):
+    """A sparse Jacobian with its pattern and column colouring fixed: call it at any x (of
+    the prepared shape; f's other arguments as you like) for the csr_array.
+
+    Attributes: pattern (boolean csr_array), colors (one per column), ncolors, shape."""
+
+    def __init__(self, f, argnum, x, pattern, colors, name, chunk, verify):
+        super().__init__(f, argnum, x, pattern, colors, name, verify)
+        self.chunk = chunk
+        p = pattern
+        self._index = self._seed = None
+        if p.nnz:
+            index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape, self.colors)
+            small = p.shape[0] * self.ncolors < 2**31     # int32: half the gather's traffic
+            self._index = index.astype(np.int32) if small else index
+            self._seed = _coloring.seed_matrix(self.colors)
+        self._v = _probe(x.size, 0)
+
+    def __call__(self, *args, **kwargs):
+        x = self._inputs(args, kwargs)
+        return self._evaluate(x, args, kwargs, probe=self.verify)
+
+    def _evaluate(self, x, args, kwargs, probe):
+        p = self.pattern
+        m = p.shape[0]
+        if not p.nnz:
+            return self._csr(np.zeros(0))
+        S = self._seed
+        k = S.shape[1]
+        step = k if self.chunk is None else self.chunk
+        B = None if step >= k else np.empty((m, k))
+        call = _with(args, self.argnum, x)
+        want = None
+        # both sweeps in one pool context: the second reuses the first one's blocks (a sweep
+        # of one direction alone is below the size at which transforms pool their memory)
+        with _arrays.pooled():
+            for s in range(0, k, step):
+                D = self._sweep(x, call, kwargs, S[:, s:s + step])
+                if B is None:
+                    B = D
+                else:
+                    B[:, s:s + step] = D
+            if probe:
+                # the check is a sweep of its own: one more column in the sweep above can
+                # cost far more than a sweep of one direction
+                want = self._sweep(x, call, kwargs, self._v[:, None])[:, 0].copy()
+            # the CSR data too comes from the pool's warm blocks (fresh pages cost more
+            # than the gather)
+            data = np.take(B.reshape(-1), self._index)
+        J = self._csr(data)
+        if probe:
+            v = self._v
+            _check_probe(J @ v, want, self._shared(np.abs(data)) @ np.abs(v), self.name,
+                         "Jacobian")
+        return J
+
+    def _sweep(self, x, call, kwargs, V):
+        """J V (m x V.shape[1]) from one forward sweep along the columns of V."""
+        m = self.pattern.shape[0]
+        value, D = transforms.directional(self.f, call, kwargs, self.argnum,
+                                          V.reshape(x.shape + (V.shape[1],)), name=self.name)
+        if np.size(value) != m:
+            raise ValueError(f"{self.name}: f returned {np.size(value)} values here but {m} "
+                             "where the pattern was made; prepare again")
+        return np.asarray(D).reshape(m, V.shape[1])
+
+    def _shared(self, data):
+        """A csr_array on the prepared pattern's own index arrays (internal use only)."""
+        sp = _sparsity.scipy_sparse()
+        p = self.pattern
+        return sp.csr_array((data, p.indices, p.indptr), shape=p.shape, copy=False)
+
+    def check(self, *args, **kwargs):
+        """Whether the prepared pattern covers the pattern detected afresh at these
+        arguments (control flow on values can change it)."""
+        x = self._inputs(args, kwargs)
+        fresh, _ = _sparsity.jacobian_pattern(self.f, _with(args, self.argnum, x), kwargs,
+                                              self.argnum, x)
+        return _covers(self.pattern, fresh)
+
+
+def _with(args, i, x):
+    a = list(args)
+    a[i] = x
+    return tuple(a)
+
+
+def _covers(pattern, fresh):
+    if fresh.shape != pattern.shape:
+        return False
+    missing = fresh.astype(np.int8) - fresh.multiply(pattern).astype(np.int8)
+    return missing.count_nonzero() == 0
+
+
+def _check_probe(got, want, scale, name, what):
+    """A sparse result times a random vector against the same product from a plain forward
+    sweep: a missing entry shows as a difference far beyond rounding."""
+    got, want, scale = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (got, want, scale))
+    ok = np.isfinite(got) & np.isfinite(want) & np.isfinite(scale)
+    err = np.abs(got - want)[ok]
+    bound = (_PROBE_TOL * (scale[ok] + np.abs(want[ok])) + 1e-300)
+    if np.any(err > bound):
+        i = int(np.flatnonzero(ok)[np.argmax(err / bound)])
+        raise ValueError(
+            f"{name}: the {what} on its sparsity pattern disagrees with a forward sweep along a "
+            f"random direction (row {i}: {got[i]!r} vs {want[i]!r}): the pattern misses entries. "
+            "Either control flow on values changed the pattern since .prepare (prepare again "
+            "at this point), or a given sparsity= pattern is wrong, or a dd.custom_jvp rule's "
+            "derivative depends on inputs its primal code does not (give the full pattern with "
+            "sparsity=)")
+
+
+class PreparedHessian(_Prepared):
+    """A sparse Hessian with its pattern and star colouring fixed: call it at any x for the
+    symmetric csr_array. method is "sparse forward" (the tracer's numeric mode) or
+    "compressed" (hyper-dual sweeps along the star colouring: for up to 128 inputs, where one
+    sweep does it, and for functions the numeric mode cannot follow).
+
+    Attributes: pattern (symmetric boolean csr_array), colors, ncolors, shape, method."""
+
+    def __init__(self, f, argnum, x, pattern, colors, name, verify, method):
+        super().__init__(f, argnum, x, pattern, colors, name, verify)
+        self.method = method
+        p = pattern
+        n = p.shape[0]
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(p.indptr))
+        cols = p.indices.astype(np.int64)
+        code = np.minimum(rows, cols) * n + np.maximum(rows, cols)
+        self._codes, self._where = np.unique(code, return_inverse=True)
+        self._star_index = None
+
+    def __call__(self, *args, **kwargs):
+        x = self._inputs(args, kwargs)
+        if self.method == "sparse forward":
+            return self._numeric(x, args, kwargs)
+        return self._compressed(x, args, kwargs, probe=self.verify)
+
+    def _numeric(self, x, args, kwargs):
+        _, codes, vals = _sparsity.hessian_entries(self.f, _with(args, self.argnum, x), kwargs,
+                                                   self.argnum, x)
+        return self._csr(self._place(codes, vals))
+
+    def _place(self, codes, vals):
+        """CSR data from upper-triangle entries (code, value): each symmetric pair of
+        positions reads the same number, so the result is symmetric bit for bit."""
+        if codes.shape == self._codes.shape and np.array_equal(codes, self._codes):
+            upper = vals
+        else:
+            at = np.searchsorted(self._codes, codes)
+            inside = at < self._codes.size
+            inside[inside] = self._codes[at[inside]] == codes[inside]
+            if not inside.all():
+                n = self.shape[0]
+                i, j = divmod(int(codes[~inside][0]), n)
+                raise ValueError(f"{self.name}: the Hessian here has an entry ({i}, {j}) outside "
+                                 "the prepared pattern: control flow on values changed the "
+                                 "pattern (or a given sparsity= misses it); prepare again at "
+                                 "this point")
+            upper = np.zeros(self._codes.size)
+            upper[at] = vals
+        return upper[self._where]
+
+    def _compressed(self, x, args, kwargs, probe):
+        """H S by hyper-dual sweeps: e1 = the star seed (and the probe), e2 = windows of the
+        identity; the star recovery reads H from H S."""
+        p = self.pattern
+        n = x.size
+        if not p.nnz:
+            return self._csr(np.zeros(0))
+        if self._star_index is None:
+            self._star_index = _coloring.star_recovery_index(p.indptr, p.indices, p.shape,
+                                                             self.colors)
+        S = _coloring.seed_matrix(self.colors)
+        if probe:
+            S = np.concatenate([S, _probe(n, 1)[:, None]], axis=1)
+        HS = _hessian_times(self.f, _with(args, self.argnum, x), kwargs, self.argnum, x, S,
+                            self.name)
+        H = self._csr(np.ascontiguousarray(HS[:, :self.ncolors]).reshape(-1)[self._star_index])
+        if probe:
+            v = _probe(n, 1)
+            _check_probe(H @ v, HS[:, -1], abs(H) @ np.abs(v), self.name, "Hessian")
+        return H
+
+    def check(self, *args, **kwargs):
+        """Whether the prepared pattern covers the Hessian pattern detected afresh at these
+        arguments."""
+        x = self._inputs(args, kwargs)
+        fresh, _ = _sparsity.hessian_pattern(self.f, _with(args, self.argnum, x), kwargs,
+                                             self.argnum, x)
+        return _covers(self.pattern, fresh)
+
+
+def _hessian_times(f, args, kwargs, argnum, x, S, name):
+    """H S (n x k) of a scalar f: hyper-dual sweeps with e1 = S and e2 running over the
+    identity in windows (a sweep stores only the rows its window reaches)."""
+    n, k = S.shape
+    chunk = n if n <= _ONE_WINDOW else int(min(256, max(64, 2 * n ** 0.5)))
+    out = np.empty((n, k))
+    T = transforms
+    if hasattr(T, "_sweeps") and hasattr(T, "_Basis") and hasattr(T, "_Given"):
+        inputs = T._Inputs(args, (argnum,), name)
+        e1 = T._Given([S.reshape(x.shape + (k,))])
+        plan = [(e1, T._Basis(s, min(chunk, n - s))) for s in range(0, n, chunk)]
+        for (d1, d2), (v, t12) in zip(plan, T._sweeps(f, inputs, kwargs, plan, name, True)):
+            out[d2.start:d2.start + d2.k] = np.asarray(t12).reshape(k, d2.k).T
+        return out
+    for s in range(0, n, chunk):                        # the public, windowless sweep
+        kk = min(chunk, n - s)
+        W = np.zeros((n, kk))
+        W[np.arange(s, s + kk), np.arange(kk)] = 1.0
+        v, t12 = T.directional(f, args, kwargs, argnum, S.reshape(x.shape + (k,)),
+                               W.reshape(x.shape + (kk,)), name=name)
+        _sparsity.scalar_output(v, name)
+        out[s:s + kk] = np.asarray(t12).reshape(k, kk).T
+    return out
+
+
+# ---- the transforms ---------------------------------------------------------------------
+
+class _SparseTransform:
+    def __init__(self, f, argnums, sparsity, coloring, verify, name):
+        if not callable(f):
+            raise TypeError(f"{name}: f must be callable, got {type(f).__name__}")
+        if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
+            raise TypeError(f"{name}: argnums must be one int (the sparse transforms "
+                            f"differentiate with respect to one array argument), got "
+                            f"{argnums!r}")
+        if not (isinstance(sparsity, str) and sparsity == "auto"):
+            _sparsity.scipy_sparse()
+            if isinstance(sparsity, str):
+                raise ValueError(f"{name}: sparsity must be 'auto' or a pattern (a scipy "
+                                 f"sparse matrix or boolean array), got {sparsity!r}")
+        self.f, self.argnums, self.sparsity, self.name = f, argnums, sparsity, name
+        self.coloring = _check_coloring(coloring, name)
+        self.verify = bool(verify)
+        self.__name__ = f"{name}({getattr(f, '__name__', type(f).__name__)})"
+        self.__doc__ = f"{name} of {getattr(f, '__name__', f)} (dualdiff, sparse forward mode)."
+        self.__wrapped__ = f
+
+    def _start(self, args):
+        _sparsity.scipy_sparse()
+        argnum = _argnum(self.argnums, len(args), self.name)
+        x = _as_input(args[argnum], argnum, self.name)
+        return argnum, x
+
+
+class SparseJacobian(_SparseTransform):
+    """dd.sparse_jacobian(f): call it for the Jacobian as a scipy.sparse.csr_array of shape
+    (f(x).size, x.size); .prepare(*args) for a PreparedJacobian that reuses the pattern."""
+
+    def __init__(self, f, argnums, sparsity, coloring, chunk, verify):
+        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_jacobian")
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)
+                                  or chunk < 1):
+            raise ValueError(f"sparse_jacobian: chunk must be a positive int or None, got "
+                             f"{chunk!r}")
+        self.chunk = chunk
+
+    def _prepared(self, args, kwargs):
+        argnum, x = self._start(args)
+        call = _with(args, argnum, x)
+        if isinstance(self.sparsity, str):
+            pattern, _ = _sparsity.jacobian_pattern(self.f, call, kwargs, argnum, x)
+        else:
+            rows = self.sparsity.shape[0] if hasattr(self.sparsity, "shape") else \
+                np.shape(self.sparsity)[0]
+            pattern = _sparsity.canonical(self.sparsity, (rows, x.size), self.name)
+        colors = _colors(pattern, self.coloring, False) if pattern.nnz else \
+            np.zeros(x.size, dtype=np.intp)
+        return PreparedJacobian(self.f, argnum, x, pattern, colors, self.name, self.chunk,
+                                self.verify), x, call
+
+    def prepare(self, *args, **kwargs):
+        """Detect (or take) the pattern at args and colour it; the returned PreparedJacobian
+        evaluates J at any x (each call checked along a random direction, unless
+        verify=False)."""
+        return self._prepared(args, kwargs)[0]
+
+    def __call__(self, *args, **kwargs):
+        prepared, x, call = self._prepared(args, kwargs)
+        return prepared._evaluate(x, call, kwargs, probe=True)
+
+
+class SparseHessian(_SparseTransform):
+    """dd.sparse_hessian(f): call it for the Hessian of a scalar f as a symmetric
+    scipy.sparse.csr_array of shape (x.size, x.size); .prepare(*args) for a
+    PreparedHessian that reuses the pattern."""
+
+    def __init__(self, f, argnums, sparsity, coloring, verify):
+        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_hessian")
+
+    def prepare(self, *args, **kwargs):
+        """Detect (or take) the pattern at args and star-colour it; choose the method (the
+        tracer's numeric mode if it can follow f, checked against a hyper-dual sweep along
+        random directions; else compressed sweeps)."""
+        return self._prepare(args, kwargs)[0]
+
+    def _prepare(self, args, kwargs):
+        argnum, x = self._start(args)
+        call = _with(args, argnum, x)
+        n = x.size
+        if isinstance(self.sparsity, str):
+            pattern, _ = _sparsity.hessian_pattern(self.f, call, kwargs, argnum, x)
+        else:
+            pattern = _sparsity.canonical(self.sparsity, (n, n), self.name, symmetric=True)
+        colors = _colors(pattern, self.coloring, True) if pattern.nnz else \
+            np.zeros(n, dtype=np.intp)
+        prepared = PreparedHessian(self.f, argnum, x, pattern, colors, self.name, self.verify,
+                                   "sparse forward")
+        if n <= _ONE_WINDOW:
+            # a few inputs: one hyper-dual sweep (e2 = the whole identity) costs less than
+            # the tracer's bookkeeping
+            prepared.method = "compressed"
+            return prepared, prepared._compressed(x, call, kwargs, probe=True)
+        try:
+            H = prepared._numeric(x, call, kwargs)
+        except _tracer.TracerUnsupported:
+            prepared.method = "compressed"
+            return prepared, prepared._compressed(x, call, kwargs, probe=True)
+        # the numeric mode against one hyper-dual sweep: v^T H w along random directions
+        v, w = _probe(n, 2), _probe(n, 3)
+        val, d2 = transforms.directional(self.f, call, kwargs, argnum,
+                                         v.reshape(x.shape + (1,)), w.reshape(x.shape + (1,)),
+                                         name=self.name)
+        _sparsity.scalar_output(val, self.name)
+        Hw = H @ w
+        _check_probe(v @ Hw, np.asarray(d2).reshape(-1)[0], np.abs(v) @ (abs(H) @ np.abs(w)),
+                     self.name, "Hessian")
+        return prepared, H
+
+    def __call__(self, *args, **kwargs):
+        return self._prepare(args, kwargs)[1]
+
+
+def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=None, verify=True):
+    """The Jacobian of f with respect to argument `argnums` as a scipy.sparse.csr_array of
+    shape (f(x).size, x.size) (both flattened in C order), exact, from one forward sweep of
+    ncolors directions.
+
+    sparsity: "auto" (detect at each call, or once with .prepare) or a pattern: any scipy
+    sparse matrix or 2-D boolean array (stored entries are structure; a superset is fine).
+    coloring: "auto", "best" or a vertex order of dualdiff._coloring.ORDERS.
+    chunk: colours per sweep (None: all in one sweep; smaller saves memory).
+    verify: every call also sweeps one random direction and raises ValueError if the
+    Jacobian on its pattern disagrees with it (an entry outside the pattern: control flow
+    changed it since .prepare); costs one sweep of one direction. False: one sweep only.
+
+    dd.sparse_jacobian(f).prepare(x) returns a PreparedJacobian (.pattern, .colors,
+    .ncolors, .check(x)) callable at any x. See the module docstring for when a pattern
+    detected at one point holds at another."""
+    return SparseJacobian(f, argnums, sparsity, coloring, chunk, verify)
+
+
+def sparse_hessian(f, argnums=0, *, sparsity="auto", coloring="auto", verify=True):
+    """The Hessian of a scalar-valued f with respect to argument `argnums` as a symmetric
+    scipy.sparse.csr_array of shape (x.size, x.size), exact.
+
+    sparsity, coloring and verify as in sparse_jacobian (the numeric mode checks itself: an
+    entry outside the pattern raises ValueError). dd.sparse_hessian(f).prepare(x) returns a
+    PreparedHessian (.pattern, .colors, .ncolors, .method, .check(x)) callable at any x."""
+    return SparseHessian(f, argnums, sparsity, coloring, verify)

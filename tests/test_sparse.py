@@ -1,0 +1,432 @@
+"""Specification of dd.sparse_jacobian and dd.sparse_hessian (dualdiff/sparse.py):
+
+* they return scipy.sparse.csr_array equal to dd.jacobian / dd.hessian (flattened in C order),
+  on the shared battery and on stencil, banded, block-diagonal, arrow and dense patterns;
+* the colourings reach the known optima on stencils (3, 5, 9, 7 colours);
+* .prepare(x) gives an object with .pattern, .colors, .ncolors that is reused at other
+  points, says with .check(x) whether its pattern still holds, and refuses what it was not
+  prepared for;
+* a user pattern works when it covers the entries and raises when it misses one;
+* bad input raises a clear exception, scipy's absence an ImportError naming it.
+"""
+import sys
+
+import numpy as np
+import pytest
+
+sp = pytest.importorskip("scipy.sparse")
+
+import dualdiff as dd  # noqa: E402
+import functions as battery  # noqa: E402
+from conftest import rel_err  # noqa: E402
+
+
+def dense_jacobian(f, x, *args):
+    return np.asarray(dd.jacobian(f)(x, *args)).reshape(-1, np.size(x))
+
+
+def assert_jacobian(f, x, *args, **kw):
+    J = dd.sparse_jacobian(f, **kw)(x, *args)
+    assert isinstance(J, sp.csr_array)
+    want = dense_jacobian(f, x, *args)
+    assert J.shape == want.shape
+    assert rel_err(J.toarray(), want) <= 1e-14
+    return J
+
+
+def assert_hessian(f, x, **kw):
+    prepared = dd.sparse_hessian(f, **kw).prepare(x)
+    H = prepared(x)
+    assert isinstance(H, sp.csr_array)
+    want = dd.hessian(f)(x).reshape(x.size, x.size)
+    scale = max(1.0, float(np.max(np.abs(want))))
+    assert np.max(np.abs(H.toarray() - want)) <= 1e-13 * scale
+    assert (H != H.T).nnz == 0                      # symmetric bit for bit
+    return prepared, H
+
+
+# ------------------------------------------------------------------------------------------
+# structured functions
+# ------------------------------------------------------------------------------------------
+
+def tridiagonal(x):
+    z = np.zeros(1)
+    return np.concatenate([z, x[:-1]]) - 2 * x + np.concatenate([x[1:], z]) + x ** 3
+
+
+def shifted(U, a, b):
+    """U shifted by (a, b) with zeros coming in (slicing and concatenation only)."""
+    s0, s1 = U.shape
+    if a:
+        z = np.zeros((abs(a), s1))
+        U = np.concatenate([U[a:], z]) if a > 0 else np.concatenate([z, U[:a]])
+    if b:
+        z = np.zeros((s0, abs(b)))
+        U = np.concatenate([U[:, b:], z], axis=1) if b > 0 else np.concatenate([z, U[:, :b]],
+                                                                               axis=1)
+    return U
+
+
+def five_point(u):
+    s = int(round(u.size ** 0.5))
+    U = u.reshape(s, s)
+    nb = shifted(U, 1, 0) + shifted(U, -1, 0) + shifted(U, 0, 1) + shifted(U, 0, -1)
+    return (4 * U - nb + np.exp(U)).ravel()
+
+
+def nine_point(u):
+    s = int(round(u.size ** 0.5))
+    U = u.reshape(s, s)
+    acc = np.sin(U)
+    for a in (-1, 0, 1):
+        for b in (-1, 0, 1):
+            if a or b:
+                acc = acc + (0.5 + a + 2 * b) * shifted(U, a, b) * U
+    return acc.ravel()
+
+
+def seven_point_3d(u):
+    s = int(round(u.size ** (1 / 3)))
+    U = u.reshape(s, s, s)
+    acc = 6 * U + U ** 2
+    for ax in range(3):
+        z = np.zeros(tuple(1 if i == ax else s for i in range(3)))
+        acc = acc - np.concatenate([np.take(U, np.arange(1, s), axis=ax), z], axis=ax)
+        acc = acc - np.concatenate([z, np.take(U, np.arange(s - 1), axis=ax)], axis=ax)
+    return acc.ravel()
+
+
+def banded(x, width=3):
+    out = x * np.cos(x)
+    for k in range(1, width + 1):
+        out = out + np.concatenate([x[k:] * x[:-k], np.zeros(k)]) / k
+    return out
+
+
+def block_diagonal(x):
+    B = x.reshape(4, 3)
+    W = np.arange(9.0).reshape(3, 3) / 10 + np.eye(3)
+    return np.tanh(np.einsum("kb,bc->kc", B, W) * B[:, :1]).ravel()
+
+
+def arrow(x):
+    return np.concatenate([np.reshape(np.sum(x ** 2), (1,)), x[1:] ** 2 + x[0] * x[1:]])
+
+
+def dense_fn(x):
+    return x * np.sum(np.sin(x))
+
+
+STRUCTURED = [("tridiagonal", tridiagonal, 20, 3), ("five_point", five_point, 49, 5),
+              ("nine_point", nine_point, 49, 9), ("seven_point_3d", seven_point_3d, 64, 7),
+              ("banded", banded, 20, None), ("block_diagonal", block_diagonal, 12, 3),
+              ("arrow", arrow, 10, None), ("dense", dense_fn, 8, 8)]
+
+
+@pytest.mark.parametrize("name,f,n,colors", STRUCTURED, ids=[s[0] for s in STRUCTURED])
+def test_structured_jacobians_are_the_dense_ones(name, f, n, colors, rng):
+    x = rng.uniform(0.1, 0.9, n)
+    J = assert_jacobian(f, x)
+    prepared = dd.sparse_jacobian(f).prepare(x)
+    if colors is not None:
+        assert prepared.ncolors == colors
+    np.testing.assert_array_equal(prepared.pattern.toarray(), J.toarray() != 0)
+
+
+def energy_of(F):
+    return lambda x: 0.5 * np.sum(x * F(x)) + np.sum(np.cos(x))
+
+
+@pytest.mark.parametrize("name,f,n,colors", STRUCTURED, ids=[s[0] for s in STRUCTURED])
+def test_structured_hessians_are_the_dense_ones(name, f, n, colors, rng):
+    """By both methods: one compressed sweep (how up to 128 inputs are done) and the
+    tracer's numeric mode."""
+    x = rng.uniform(0.1, 0.9, n)
+    prepared, H = assert_hessian(energy_of(f), x)
+    assert prepared.method == "compressed"
+    prepared.method = "sparse forward"
+    want = dd.hessian(energy_of(f))(x)
+    assert np.max(np.abs(prepared(x).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+def test_large_hessians_take_the_numeric_mode(rng):
+    x = rng.uniform(0.1, 0.9, 144)
+    prepared, H = assert_hessian(energy_of(five_point), x)
+    assert prepared.method == "sparse forward"
+
+
+@pytest.mark.parametrize("name,f,n,star", [("tridiagonal", tridiagonal, 30, 3),
+                                           ("five_point", five_point, 64, 5)])
+def test_star_colourings_of_stencil_hessians_are_optimal(name, f, n, star, rng):
+    prepared = dd.sparse_hessian(energy_of(f)).prepare(rng.uniform(0.1, 0.9, n))
+    assert prepared.ncolors == star
+
+
+# ------------------------------------------------------------------------------------------
+# the battery
+# ------------------------------------------------------------------------------------------
+
+BATTERY = list(battery.VECTOR.items()) + list(battery.VECTOR_VALUED.items())
+
+
+@pytest.mark.parametrize("name", [b[0] for b in BATTERY])
+def test_battery_jacobians(name, rng):
+    f, make = dict(BATTERY)[name]
+    x = np.asarray(make(rng), dtype=float)
+    assert_jacobian(f, x)
+
+
+@pytest.mark.parametrize("name", list(battery.VECTOR))
+def test_battery_hessians(name, rng):
+    f, make = battery.VECTOR[name]
+    assert_hessian(f, np.asarray(make(rng), dtype=float))
+
+
+@pytest.mark.parametrize("name", list(battery.SCALAR))
+def test_scalar_functions_of_a_scalar(name, rng):
+    f, make = battery.SCALAR[name]
+    x = float(make(rng))
+    J = dd.sparse_jacobian(f)(x)
+    assert J.shape == (1, 1)
+    assert rel_err(J.toarray()[0, 0], dd.derivative(f)(x)) <= 1e-14
+    H = dd.sparse_hessian(f)(x)
+    assert rel_err(H.toarray()[0, 0], dd.derivative(f, order=2)(x)) <= 1e-13
+
+
+def test_hessians_through_linear_algebra_fall_back_to_compressed_sweeps(rng):
+    def f(x):
+        A = np.diag(2.0 + x[:3]) + 0.1 * np.outer(x[3:], x[3:])
+        return np.linalg.slogdet(A)[1] + np.sum(x[3:] ** 3)
+    prepared, H = assert_hessian(f, rng.uniform(0.1, 0.9, 6))
+    assert prepared.method == "compressed"
+    assert prepared(rng.uniform(0.1, 0.9, 6)).shape == (6, 6)
+
+
+# ------------------------------------------------------------------------------------------
+# prepared objects
+# ------------------------------------------------------------------------------------------
+
+def test_a_prepared_jacobian_is_reused_at_other_points(rng):
+    x = rng.uniform(0.1, 0.9, 36)
+    prepared = dd.sparse_jacobian(five_point).prepare(x)
+    assert isinstance(prepared.pattern, sp.csr_array) and prepared.pattern.dtype == bool
+    assert prepared.colors.shape == (36,) and prepared.colors.dtype.kind == "i"
+    assert prepared.ncolors == 5 and prepared.shape == (36, 36)
+    for _ in range(3):
+        y = rng.uniform(-1, 1, 36)
+        assert rel_err(prepared(y).toarray(), dense_jacobian(five_point, y)) <= 1e-14
+        assert prepared.check(y)
+    assert "5 colours" in repr(prepared)
+
+
+def test_a_prepared_hessian_is_reused_at_other_points(rng):
+    f = energy_of(five_point)
+    prepared = dd.sparse_hessian(f).prepare(rng.uniform(0.1, 0.9, 25))
+    for _ in range(3):
+        y = rng.uniform(-1, 1, 25)
+        want = dd.hessian(f)(y)
+        assert np.max(np.abs(prepared(y).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+        assert prepared.check(y)
+
+
+def branchy(x):
+    return x[:2] * x[2] if x[0] > 0 else x[:2] * x[3]
+
+
+def test_check_says_when_control_flow_changed_the_pattern():
+    prepared = dd.sparse_jacobian(branchy).prepare(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert prepared.check(np.array([0.5, 2.0, 3.0, 4.0]))
+    assert not prepared.check(np.array([-1.0, 2.0, 3.0, 4.0]))
+
+
+def test_prepared_calls_refuse_an_entry_outside_their_pattern():
+    """Control flow moved an entry since .prepare: every method raises, none returns a
+    wrong matrix (verify=False skips the Jacobian's and the compressed Hessian's check)."""
+    def f(x):
+        return np.sum(x[:2] ** 2) if x[0] > 0 else x[0] * x[1] + x[1] ** 2
+    x = np.ones(200)
+    bad = np.concatenate([[-1.0], np.ones(199)])
+    numeric = dd.sparse_hessian(f).prepare(x)
+    assert numeric.method == "sparse forward" and not numeric.check(bad)
+    with pytest.raises(ValueError, match="outside the prepared pattern"):
+        numeric(bad)
+    small = dd.sparse_hessian(f).prepare(x[:2])
+    assert small.method == "compressed"
+    with pytest.raises(ValueError, match="prepare again"):
+        small(bad[:2])
+    unchecked = dd.sparse_hessian(f, verify=False).prepare(x[:2])
+    assert unchecked(bad[:2]).shape == (2, 2)
+    jac = dd.sparse_jacobian(branchy).prepare(np.array([1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(ValueError, match="prepare again"):
+        jac(np.array([-1.0, 2.0, 3.0, 4.0]))
+    assert dd.sparse_jacobian(branchy, verify=False).prepare(
+        np.array([1.0, 2.0, 3.0, 4.0]))(np.array([-1.0, 2.0, 3.0, 4.0])).nnz == 4
+
+
+def test_prepared_objects_refuse_other_shapes_and_missing_arguments():
+    prepared = dd.sparse_jacobian(tridiagonal).prepare(np.ones(5))
+    with pytest.raises(ValueError, match="prepared for an argument of shape"):
+        prepared(np.ones(6))
+    with pytest.raises(TypeError, match="positional"):
+        prepared()
+
+
+def test_other_arguments_and_keywords_pass_through(rng):
+    def f(a, x, scale=1.0):
+        return a * tridiagonal(x) * scale
+    x = rng.uniform(0.1, 0.9, 8)
+    J = dd.sparse_jacobian(f, argnums=1)(2.0, x, scale=3.0)
+    assert rel_err(J.toarray(), dense_jacobian(lambda y: f(2.0, y, scale=3.0), x)) <= 1e-14
+    prepared = dd.sparse_jacobian(f, argnums=1).prepare(2.0, x, scale=3.0)
+    assert rel_err(prepared(1.0, x, scale=3.0).toarray(),
+                   dense_jacobian(lambda y: f(1.0, y, scale=3.0), x)) <= 1e-14
+
+
+@pytest.mark.parametrize("chunk", [1, 2, None])
+def test_chunks_of_colours_give_the_same_jacobian(chunk, rng):
+    x = rng.uniform(0.1, 0.9, 25)
+    J = dd.sparse_jacobian(five_point, chunk=chunk)(x)
+    np.testing.assert_array_equal(J.toarray(), dd.sparse_jacobian(five_point)(x).toarray())
+
+
+@pytest.mark.parametrize("coloring", ["best", "natural", "largest_first", "smallest_last",
+                                      "incidence_degree", "dynamic_largest_first"])
+def test_every_colouring_order_gives_the_same_jacobian(coloring, rng):
+    x = rng.uniform(0.1, 0.9, 49)
+    assert_jacobian(nine_point, x, coloring=coloring)
+
+
+def test_auto_colouring_of_large_patterns(monkeypatch, rng):
+    """Above _GREEDY_NNZ entries, "auto" searches only stencil-like patterns (natural order
+    within twice the lower bound) and takes greedy orders on irregular ones: valid either
+    way, optimal on the stencil."""
+    from dualdiff import _coloring, sparse
+    monkeypatch.setattr(sparse, "_GREEDY_NNZ", 10)
+    x = rng.uniform(0.1, 0.9, 900)
+    assert dd.sparse_jacobian(five_point).prepare(x).ncolors == 5
+    cols = rng.integers(0, 300, (300, 6))
+
+    def scattered(y):
+        return np.sum(y[cols] ** 2, axis=1)
+    p = dd.sparse_jacobian(scattered).prepare(rng.uniform(0.1, 0.9, 300))
+    _coloring.column_recovery_index(p.pattern.indptr, p.pattern.indices, p.shape, p.colors)
+    assert rel_err(p(np.linspace(0, 1, 300)).toarray(),
+                   dense_jacobian(scattered, np.linspace(0, 1, 300))) <= 1e-14
+
+
+def test_inputs_are_not_modified(rng):
+    x = rng.uniform(0.1, 0.9, 9)
+    keep = x.copy()
+    dd.sparse_jacobian(five_point)(x)
+    dd.sparse_hessian(energy_of(five_point)).prepare(x)(x)
+    np.testing.assert_array_equal(x, keep)
+
+
+def test_matrix_shaped_inputs_and_outputs_flatten_in_c_order(rng):
+    X = rng.uniform(0.1, 0.9, (3, 4))
+
+    def f(M):
+        return np.sin(M.T) * M.T[:, :1]
+    J = dd.sparse_jacobian(f)(X)
+    assert J.shape == (12, 12)
+    assert rel_err(J.toarray(), np.asarray(dd.jacobian(f)(X)).reshape(12, 12)) <= 1e-14
+
+
+def test_constant_and_empty_functions():
+    J = dd.sparse_jacobian(lambda x: np.ones(3) + np.floor(x[:3]))(np.linspace(0, 1, 4))
+    assert J.shape == (3, 4) and J.nnz == 0
+    prepared = dd.sparse_jacobian(lambda x: 2.0 * np.ones(2)).prepare(np.ones(3))
+    assert prepared.ncolors == 0 and prepared(np.zeros(3)).nnz == 0
+    J0 = dd.sparse_jacobian(lambda x: np.sum(x) + 1.0)(np.zeros(0))
+    assert J0.shape == (1, 0)
+    H = dd.sparse_hessian(lambda x: np.sum(3 * x))(np.ones(4))
+    assert H.shape == (4, 4) and H.nnz == 0
+
+
+# ------------------------------------------------------------------------------------------
+# user patterns
+# ------------------------------------------------------------------------------------------
+
+def test_a_user_pattern_that_covers_the_entries_gives_the_jacobian(rng):
+    x = rng.uniform(0.1, 0.9, 12)
+    band = sp.csr_array(sum(np.eye(12, k=k) for k in range(-2, 3)))
+    for pattern in (band, band.toarray() != 0, sp.csr_matrix(band)):
+        J = assert_jacobian(tridiagonal, x, sparsity=pattern)
+        assert J.nnz == band.nnz                     # the given structure, zeros included
+
+
+def test_explicit_zeros_of_a_user_pattern_count_as_structure(rng):
+    x = rng.uniform(0.1, 0.9, 6)
+    P = sp.csr_array(np.eye(6) + np.eye(6, k=1) + np.eye(6, k=-1))
+    P.data[:] = 0.0
+    assert_jacobian(tridiagonal, x, sparsity=P)
+
+
+def test_a_user_pattern_that_misses_an_entry_raises(rng):
+    x = rng.uniform(0.1, 0.9, 10)
+    with pytest.raises(ValueError, match="misses entries"):
+        dd.sparse_jacobian(tridiagonal, sparsity=sp.csr_array(np.eye(10)))(x)
+    with pytest.raises(ValueError, match="misses entries|outside the prepared pattern"):
+        dd.sparse_hessian(energy_of(tridiagonal), sparsity=sp.csr_array(np.eye(10)))(x)
+
+
+def test_user_patterns_of_the_wrong_shape_or_kind_raise():
+    x = np.ones(4)
+    with pytest.raises(ValueError, match="shape"):
+        dd.sparse_jacobian(tridiagonal, sparsity=np.ones((4, 5), bool))(x)
+    with pytest.raises(ValueError, match="shape"):
+        dd.sparse_hessian(lambda y: np.sum(y ** 3), sparsity=np.ones((3, 3), bool))(x)
+    with pytest.raises(TypeError, match="sparsity"):
+        dd.sparse_jacobian(tridiagonal, sparsity=["a", "b"])(x)
+    with pytest.raises(ValueError, match="sparsity"):
+        dd.sparse_jacobian(tridiagonal, sparsity="dense")
+
+
+def test_a_custom_rule_with_another_structure_is_caught():
+    @dd.custom_jvp
+    def g(x):
+        return x * 1.0
+
+    @g.defjvp
+    def g_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return g(x), t + t[::-1]                 # couples elements the primal keeps apart
+    with pytest.raises(ValueError, match="misses entries"):
+        dd.sparse_jacobian(lambda x: g(x) * 2)(np.array([1.0, 2.0, 3.0]))
+
+
+# ------------------------------------------------------------------------------------------
+# errors
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make,exc,words", [
+    (lambda: dd.sparse_jacobian(tridiagonal, argnums=(0,)), TypeError, "one int"),
+    (lambda: dd.sparse_hessian(5), TypeError, "callable"),
+    (lambda: dd.sparse_jacobian(tridiagonal, coloring="random"), ValueError, "coloring"),
+    (lambda: dd.sparse_jacobian(tridiagonal, chunk=0), ValueError, "chunk"),
+])
+def test_bad_transform_arguments(make, exc, words):
+    with pytest.raises(exc, match=words):
+        make()
+
+
+def test_bad_call_arguments():
+    with pytest.raises(ValueError, match="valid argnums are 0..0"):
+        dd.sparse_jacobian(tridiagonal, argnums=1)(np.ones(3))
+    with pytest.raises(TypeError, match="argument 0"):
+        dd.sparse_jacobian(tridiagonal)("abc")
+    with pytest.raises(TypeError, match="use sparse_jacobian"):
+        dd.sparse_hessian(tridiagonal)(np.ones(3))
+    with pytest.raises(TypeError, match="nested"):
+        dd.grad(lambda s: dd.sparse_jacobian(tridiagonal)(s * np.ones(3)).sum())(1.0)
+
+
+def test_without_scipy_the_error_names_it(monkeypatch):
+    for name in [m for m in sys.modules if m == "scipy" or m.startswith("scipy.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    with pytest.raises(ImportError, match="scipy"):
+        dd.sparse_jacobian(tridiagonal)(np.ones(3))
+    with pytest.raises(ImportError, match="pip install scipy"):
+        dd.sparse_hessian(energy_of(tridiagonal)).prepare(np.ones(3))
