@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from dualdiff import _arrays, _core
+from dualdiff import _arrays, _core, _executor
 from dualdiff._arrays import DualArray
 from dualdiff._core import Dual, DualVec, HyperDual, HyperDualVec
 
@@ -336,6 +336,8 @@ def _out(a, scalar):
 def _sweeps(f, inputs, kwargs, plan, name, scalar_out):
     """Run f once per (d1, d2) of the plan (d2 None: first order) under one fresh tag;
     returns a list of (value, derivative part) in plan order."""
+    if _executor.bound.get() is not None:      # a transform given executor=: the sweeps run there
+        return _executor.run(f, inputs, kwargs, plan, name, scalar_out)
     tag = _core.new_tag()
     results = []
     big = inputs.n * max(d1.k * (d2.k if d2 is not None else 1) for d1, d2 in plan) >= _POOL_MIN
@@ -413,31 +415,40 @@ def derivative(f, argnum=0, order=1):
 _GRAD, _VALUE_AND_GRAD, _JACOBIAN, _HESSIAN = range(4)
 
 
-def value_and_grad(f, argnums=0, chunk=None):
+def value_and_grad(f, argnums=0, chunk=None, executor=None):
     """(f(x), gradient) of a scalar-valued f. Cost: ceil(n/chunk) sweeps over the n inputs,
     each carrying chunk directions; chunk=1 is one sweep per input, None picks a
     cache-sized chunk. The gradient has the argument's shape (a float for a Python scalar);
-    a tuple of argnums gives a tuple of gradients."""
-    return _arrays.Transform(f, _VALUE_AND_GRAD, argnums, _check_chunk(chunk, "value_and_grad"))
+    a tuple of argnums gives a tuple of gradients. executor: a concurrent.futures.Executor
+    to run the sweeps on (dualdiff/_executor.py)."""
+    chunk = _check_chunk(chunk, "value_and_grad")
+    return _executor.wrap(_arrays.Transform(f, _VALUE_AND_GRAD, argnums, chunk),
+                          executor, "value_and_grad", _VALUE_AND_GRAD, chunk)
 
 
-def grad(f, argnums=0, chunk=None):
+def grad(f, argnums=0, chunk=None, executor=None):
     """Gradient of a scalar-valued f, same shape as the argument (see value_and_grad for
     cost and chunking). Raises TypeError for non-scalar outputs: use jacobian."""
-    return _arrays.Transform(f, _GRAD, argnums, _check_chunk(chunk, "grad"))
+    return _executor.wrap(_arrays.Transform(f, _GRAD, argnums, _check_chunk(chunk, "grad")),
+                          executor, "grad", _GRAD, chunk)
 
 
-def jacobian(f, argnums=0, chunk=None):
+def jacobian(f, argnums=0, chunk=None, executor=None):
     """Jacobian of f, shape out.shape + in.shape (a tuple for tuple argnums). Cost:
-    ceil(n/chunk) forward sweeps over the n inputs, whatever the output size."""
-    return _arrays.Transform(f, _JACOBIAN, argnums, _check_chunk(chunk, "jacobian"))
+    ceil(n/chunk) forward sweeps over the n inputs, whatever the output size; executor= as
+    for value_and_grad."""
+    chunk = _check_chunk(chunk, "jacobian")
+    return _executor.wrap(_arrays.Transform(f, _JACOBIAN, argnums, chunk),
+                          executor, "jacobian", _JACOBIAN, chunk)
 
 
-def hessian(f, argnums=0, chunk=None):
+def hessian(f, argnums=0, chunk=None, executor=None):
     """Exact Hessian of a scalar-valued f by hyper-dual sweeps (no finite differences):
     symmetric, shape in.shape + in.shape. Cost: b(b+1)/2 sweeps for b = ceil(n/chunk) blocks
-    of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks."""
-    return _arrays.Transform(f, _HESSIAN, argnums, _check_chunk(chunk, "hessian"))
+    of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks;
+    executor= as for value_and_grad."""
+    return _executor.wrap(_arrays.Transform(f, _HESSIAN, argnums, _check_chunk(chunk, "hessian")),
+                          executor, "hessian", _HESSIAN, chunk)
 
 
 def _general(kind, f, argnums, chunk, args, kwargs):
@@ -556,11 +567,12 @@ def jvp(f, primals, tangents):
     return _out(value, scalar), _out(t[..., 0], scalar)
 
 
-def hvp(f, argnums=0, chunk=None):
+def hvp(f, argnums=0, chunk=None, executor=None):
     """A function (*args, v) -> H v for a scalar-valued f, H the Hessian with respect to
     argument `argnums` (an int) at args: the last positional argument is v, of that
     argument's shape. Hyper-dual sweeps with e1 = v and e2 running over the n inputs in
-    chunks (ceil(n/chunk) sweeps). Returns the argument's shape."""
+    chunks (ceil(n/chunk) sweeps). Returns the argument's shape; executor= as for
+    value_and_grad."""
     chunk = _check_chunk(chunk, "hvp")
     if isinstance(argnums, tuple):
         raise TypeError("hvp: argnums must be a single int")
@@ -589,7 +601,7 @@ def hvp(f, argnums=0, chunk=None):
         return _out(res.reshape(a.shape), inputs.scalars[0])
 
     _wrap_doc(hv, f, "hvp")
-    return hv
+    return _executor.wrap(hv, executor, "hvp", chunk=chunk)
 
 
 def directional(f, args, kwargs, argnum, V, W=None, name="directional"):
