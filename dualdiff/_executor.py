@@ -155,19 +155,32 @@ def _shape_key(a):
 
 class Tuner:
     """What the cost model knows about one transform at one input shape: how many sweeps its
-    parallel plan has, and which way the next call goes."""
-    __slots__ = ("mode", "sweeps")
+    parallel plan has, the seconds of one sweep in the last calls (measured here or by the
+    workers), and which way the next call goes. Decisions take the median of the last five
+    calls, so one call slowed by a busy machine does not flip them."""
+    __slots__ = ("mode", "sweeps", "times")
 
     def __init__(self):
         self.mode = None            # None: not measured yet; "serial"; "parallel"
         self.sweeps = None          # entries of the parallel plan
+        self.times = collections.deque(maxlen=5)
+
+    def observe(self, sweep_seconds, backend, workers=None):
+        """A call's seconds per sweep: the mode of the next call."""
+        self.times.append(sweep_seconds)
+        t = sorted(self.times)[len(self.times) // 2]
+        worth = _worth(t, self.sweeps, workers or backend.workers(), backend.overhead,
+                       margin=1.0 if self.mode == "parallel" else _SHIP_MARGIN)
+        self.mode = "parallel" if worth else "serial"
 
     def observe_serial(self, seconds, backend):
-        """After a serial call: ship next time if its sweeps now look worth it."""
-        if seconds < 2 * backend.overhead or not self.sweeps or self.sweeps < 2:
-            return              # shipping costs more than the call (the cheap case, quickly)
-        if _worth(seconds / self.sweeps, self.sweeps, backend.workers(), backend.overhead):
-            self.mode = "parallel"
+        """After a serial call (its plan has at most as many sweeps as the parallel one)."""
+        if not self.sweeps or self.sweeps < 2:
+            return
+        if seconds < 2 * backend.overhead:          # the cheap case, quickly: stays here
+            self.times.append(seconds / self.sweeps)
+            return
+        self.observe(seconds / self.sweeps, backend)
 
 
 def _worth(t, sweeps, workers, overhead, after_first=False, margin=_SHIP_MARGIN):
@@ -187,7 +200,7 @@ class Parallel:
     def __init__(self, serial, general, backend, name, chunk):
         self.serial, self.general, self.backend = serial, general, backend
         self.name, self.chunk = name, chunk
-        self.last_call = None       # how the last call ran (mode, sweeps, tasks, seconds)
+        self._last = None
         self._tuners = {}
 
     f = property(lambda self: getattr(self.serial, "f", None) or self.serial.__wrapped__)
@@ -202,10 +215,17 @@ class Parallel:
     def __repr__(self):
         return f"<dualdiff {self.__name__} on {type(self.backend.executor).__name__}>"
 
-    def _tuner(self, args, kwargs):
-        key = tuple(map(_shape_key, args))
-        if kwargs:
-            key += (tuple(sorted(kwargs)),)
+    @property
+    def last_call(self):
+        """How the last call ran: mode ("serial", "serial (measured)", "serial (one sweep)",
+        "parallel (first sweep here)", "parallel"), seconds, sweeps and where they ran."""
+        if self._last is None:
+            return None
+        if type(self._last) is tuple:             # a serial call (kept cheap)
+            return dict(mode=self._last[0], seconds=self._last[1], sweeps_shipped=0, tasks=0)
+        return dict(self._last)
+
+    def _tuner(self, key):
         t = self._tuners.get(key)
         if t is None:
             if len(self._tuners) >= 16:           # shapes come and go: keep a few
@@ -213,32 +233,40 @@ class Parallel:
             t = self._tuners[key] = Tuner()
         return t
 
-    def _serial(self, tuner, args, kwargs, mode):
+    def __call__(self, *args, **kwargs):
+        # the tuner of these input shapes; an argument from an enclosing transform makes the
+        # call serial (its perturbation cannot cross processes: tags are per process)
+        if len(args) == 1 and not kwargs and type(args[0]) is np.ndarray:
+            key = args[0].shape                   # the common case, quickly
+        elif _has_duals(args, kwargs):
+            return self.serial(*args, **kwargs)
+        else:
+            key = tuple(map(_shape_key, args)) + ((tuple(sorted(kwargs)),) if kwargs else ())
+        tuner = self._tuners.get(key) or self._tuner(key)
+        mode = "serial"
+        if tuner.mode != "serial" or _POLICY != "auto":
+            t0 = time.perf_counter()
+            token = bound.set(_Binding(self, tuner))
+            self._last = None
+            try:
+                out = self.general(args, kwargs)
+            except _UseSerial:
+                out = _UseSerial
+            finally:
+                bound.reset(token)
+            if out is not _UseSerial:
+                seconds = time.perf_counter() - t0
+                if self._last is None:            # no sweep to run (empty inputs)
+                    self._last = ("serial (no sweeps)", seconds)
+                else:
+                    self._last["seconds"] = seconds
+                return out
+            mode = "serial (measured)"
         t0 = time.perf_counter()
         out = self.serial(*args, **kwargs)
         seconds = time.perf_counter() - t0
         tuner.observe_serial(seconds, self.backend)
-        self.last_call = dict(mode=mode, seconds=seconds, sweeps_shipped=0, tasks=0)
-        return out
-
-    def __call__(self, *args, **kwargs):
-        if _has_duals(args, kwargs):
-            return self.serial(*args, **kwargs)
-        tuner = self._tuner(args, kwargs)
-        if tuner.mode == "serial" and _POLICY == "auto":
-            return self._serial(tuner, args, kwargs, "serial")
-        t0 = time.perf_counter()
-        token = bound.set(_Binding(self, tuner))
-        try:
-            out = self.general(args, kwargs)
-        except _UseSerial:
-            out = _UseSerial
-        finally:
-            bound.reset(token)
-        if out is _UseSerial:
-            return self._serial(tuner, args, kwargs, "serial (measured)")
-        if self.last_call is not None:
-            self.last_call["seconds"] = time.perf_counter() - t0
+        self._last = (mode, seconds)
         return out
 
 
@@ -592,10 +620,8 @@ class _Call:
         except BaseException:
             self.cancel()
             raise
-        t = self.computed / E
         self.tuner.sweeps = E
-        self.tuner.mode = "parallel" if _worth(t, E, self.workers, self.backend.overhead,
-                                               margin=1.0) else "serial"
+        self.tuner.observe(self.computed / E, self.backend, self.workers)
         return self.finish(results, "parallel", 0, shipped=E, ntasks=len(tasks))
 
     def probe(self, E):
@@ -616,6 +642,7 @@ class _Call:
             if self.error is not None:
                 raise self.error
             tuner.sweeps = E
+            tuner.times.append(t_first)
             if not self.submitted:
                 if not _worth(t_first, E, self.workers, backend.overhead, after_first=True):
                     tuner.mode = "serial"
@@ -632,8 +659,8 @@ class _Call:
                 timer.join()
             self.cancel()
             raise
-        tuner.mode = "parallel" if _worth(t_first, E, self.workers, backend.overhead,
-                                          margin=1.0) else "serial"
+        tuner.mode = "parallel"
+        tuner.observe(self.computed / (E - 1), backend, self.workers)
         return self.finish(results, "parallel (first sweep here)", 1, shipped=E - 1,
                            ntasks=len(tasks))
 
@@ -709,9 +736,8 @@ class _Call:
     def finish(self, results, mode, local, shipped=0, ntasks=0):
         owner = self.binding.owner
         if owner is not None:
-            owner.last_call = dict(mode=mode, sweeps=len(self.plan), sweeps_local=local,
-                                   sweeps_shipped=shipped, tasks=ntasks,
-                                   workers=self.workers)
+            owner._last = dict(mode=mode, sweeps=len(self.plan), sweeps_local=local,
+                               sweeps_shipped=shipped, tasks=ntasks, workers=self.workers)
         return results if self.assemble is None else self.assemble(results)
 
 

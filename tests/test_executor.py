@@ -154,6 +154,14 @@ def test_python_scalar_argument_gives_a_float(pool):
     assert all(type(v) is float for v in g)
 
 
+def test_an_empty_input_has_no_sweeps_and_the_serial_answer(pool):
+    with policy("ship"):
+        g = dd.jacobian(lambda x: np.concatenate([x, np.ones(2)]), executor=pool)
+        got = g(np.zeros(0))
+    assert same_bits(got, dd.jacobian(lambda x: np.concatenate([x, np.ones(2)]))(np.zeros(0)))
+    assert got.shape == (2, 0) and g.last_call["mode"] == "serial (no sweeps)"
+
+
 def test_inputs_are_not_mutated(executor, rng):
     x, A = rng.normal(size=6), rng.normal(size=(6, 6))
     x0, A0 = x.copy(), A.copy()
