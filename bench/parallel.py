@@ -93,6 +93,12 @@ def serial_baseline(bench, J, x):
         (inpool, "block pool", t_plain, t_pool)
 
 
+def speedup_cells(r, t_plain):
+    """Speedup over the faster serial call (the interleaved ratio) and over the plain serial
+    call as a user runs it today (median times)."""
+    return 1 / r["ratio"], t_plain / r["t"]
+
+
 def scaling_rows(rep, bench, make_executor, label, sim, x, chunk, counts, raw):
     """One row per worker count: the same chunk serially and on the executor."""
     rows = []
@@ -107,14 +113,15 @@ def scaling_rows(rep, bench, make_executor, label, sim, x, chunk, counts, raw):
             r = bench.pair(base, lambda: J(x))
             same = bool(np.array_equal(got, want))
             mode = J.last_call["mode"]
-        speedup = 1 / r["ratio"]
+        speedup, vs_plain = speedup_cells(r, t_plain)
         raw.append(dict(executor=label, workers=p, chunk=chunk, sweeps=math.ceil(x.size / chunk),
                         mode=mode, t_serial=r["t_base"], t_serial_plain=t_plain,
                         t_serial_pooled=t_pool, baseline=base_label, t_parallel=r["t"],
-                        speedup=speedup, efficiency=speedup / p, identical=same))
-        rows.append([label, p, chunk, math.ceil(x.size / chunk), mode, R.fmt_time(r["t_base"]),
-                     R.fmt_time(r["t"]), R.fmt_ratio(speedup), f"{speedup / p:.0%}",
-                     "yes" if same else "**NO**"])
+                        speedup=speedup, speedup_vs_plain=vs_plain, efficiency=speedup / p,
+                        identical=same))
+        rows.append([label, p, chunk, math.ceil(x.size / chunk), mode, R.fmt_time(t_plain),
+                     R.fmt_time(t_pool), R.fmt_time(r["t"]), R.fmt_ratio(speedup),
+                     f"{speedup / p:.0%}", R.fmt_ratio(vs_plain), "yes" if same else "**NO**"])
         print(f"  {label}, P = {p}: {R.fmt_ratio(speedup)} ({mode})", flush=True)
     return rows
 
@@ -165,10 +172,12 @@ def main():
     elif mode == "quick":
         rep.note("quick mode: no Dask rows (a LocalCluster takes seconds to start)")
     rep.table(f"Jacobian of the {zones}-parameter model, chunk = {chunk}: serial vs P workers",
-              ["executor", "workers P", "chunk", "sweeps", "mode", "serial", "executor=",
-               "speedup", "efficiency", "same bits"], rows, raw,
-              intro="serial: the faster of the plain call and the call under the block pool; "
-                    "efficiency = speedup / P. mode: how dualdiff's cost model ran the call.")
+              ["executor", "workers P", "chunk", "sweeps", "mode", "serial, as is",
+               "serial, block pool", "executor=", "speedup", "efficiency",
+               "speedup vs serial as is", "same bits"], rows, raw,
+              intro="speedup: over the faster of the two serial calls (interleaved rounds); "
+                    "efficiency = speedup / P; mode: how dualdiff's cost model ran the call. "
+                    "In serial mode the executor runs the plain serial call (as is).")
 
     # ---- the default split ------------------------------------------------------------
     raw_d, rows_d = [], []
@@ -183,15 +192,17 @@ def main():
             k = math.ceil(zones / p)
             same = bool(np.array_equal(J(x), dd.jacobian(sim, chunk=k)(x)))
             m = J.last_call["mode"]
+        speedup, vs_plain = speedup_cells(r, t_plain)
         raw_d.append(dict(workers=p, chunk=k, mode=m, t_serial_default=r["t_base"],
                           t_serial_plain=t_plain, t_serial_pooled=t_pool, baseline=base_label,
-                          t_parallel=r["t"], speedup=1 / r["ratio"], identical_to_chunk=same))
+                          t_parallel=r["t"], speedup=speedup, speedup_vs_plain=vs_plain,
+                          identical_to_chunk=same))
         rows_d.append([p, k, m, R.fmt_time(t_plain), R.fmt_time(t_pool), R.fmt_time(r["t"]),
-                       R.fmt_ratio(1 / r["ratio"]), "yes" if same else "**NO**"])
+                       R.fmt_ratio(speedup), R.fmt_ratio(vs_plain), "yes" if same else "**NO**"])
     rep.table("The default split: dd.jacobian(f, executor=pool) vs dd.jacobian(f)",
               ["workers P", "executor's chunk", "mode", "serial default, as is",
-               "serial default, block pool", "executor=", "speedup vs the faster serial",
-               f"same bits as serial chunk={{executor's}}"], rows_d, raw_d,
+               "serial default, block pool", "executor=", "speedup", "speedup vs serial as is",
+               "same bits as serial with the executor's chunk"], rows_d, raw_d,
               intro=f"The serial default sweeps all {zones} directions at once; with an "
                     "executor the directions are cut into one sweep per worker.")
 
@@ -239,9 +250,9 @@ def main():
                    "local workers: speedup vs serial (same chunk)", "≥ 1.7×",
                    R.fmt_ratio(s), s >= 1.7 if mode != "quick" else None,
                    f"sweep {R.fmt_time(t_sweep)}")
-    worst = max(cheap_ratio.values())
-    rep.target("cheap f (Rosenbrock n = 100): executor= / serial, worst of grad and hessian",
-               "≤ 1.10×", R.fmt_ratio(worst), worst <= 1.10)
+    for name, ratio in cheap_ratio.items():
+        rep.target(f"cheap f: dd.{name}(rosenbrock), n = 100, executor= / serial", "≤ 1.10×",
+                   R.fmt_ratio(ratio), ratio <= 1.10)
     at16 = [d for d in raw if d["executor"] == "process pool" and d["workers"] == EFFICIENCY_P]
     rep.target(f"parallel efficiency at P = {EFFICIENCY_P}", "≥ 70%",
                f"{at16[0]['efficiency']:.0%}" if at16 else

@@ -15,14 +15,17 @@ call is served like this:
   same chunk; with chunk=None it is the serial call with the smaller chunk, equal to the
   default call bit for bit except through BLAS matrix products, whose summation order
   depends on the block shape (transforms.py's docstring). Pass chunk= to pin the bits.
-* Run. The calling process runs the first sweep itself while the others go to the
-  executor in at most two tasks per worker, each task several consecutive sweeps run by
-  transforms._sweeps on the worker; the blocks come back in plan order.
-* Decide. Shipping costs a per-call overhead (0.1 ms for a local process pool, a few ms on
-  Dask). The first call times its first sweep: if the sweep outlasts a few overheads the rest
-  ships at once (while the first sweep still runs), if it ends sooner a cost model decides;
-  a cheap f then runs as the plain serial call (compiled path included), which later calls
-  keep doing while it stays cheap. The estimates live on the transform, per input shape.
+* Run. Each task runs several consecutive sweeps by transforms._sweeps on its worker (at
+  most two tasks per worker; never more tasks than sweeps, nor sweeps than directions);
+  the blocks come back in plan order. While the executor works, the calling thread only
+  waits, leaving the interpreter to the threads that send tasks and receive results.
+* Decide. Shipping costs a per-call overhead (about a millisecond on a local process pool,
+  5-20 ms on a Dask LocalCluster of this machine). The first call of a transform runs its
+  first sweep here and times it: the other sweeps ship as soon as it has outlasted two
+  overheads (while it still runs), else a cost model decides whether they ship or run
+  here. A cheap f then runs as the plain serial call (the compiled path included). Later
+  calls go where the median of the last five measured sweep times says; the estimates
+  live on the transform, per input shape.
 * Fail loudly. An exception raised by f on a worker comes back as the same type with the
   worker's traceback as its cause and a note naming the sweep; a worker that dies makes a
   SweepLostError naming the sweeps that were lost. Either way the other tasks are cancelled
@@ -185,11 +188,15 @@ class Tuner:
 
 def _worth(t, sweeps, workers, overhead, after_first=False, margin=_SHIP_MARGIN):
     """Whether shipping `sweeps` sweeps of t seconds each beats running them here;
-    after_first: the first one is done here, the question is the rest."""
+    after_first: the first one is done here, the question is the rest. Shipping must save
+    a share of the time (margin) and more than two overheads: near break-even a busy
+    machine's noise would otherwise decide."""
     rest = sweeps - 1 if after_first else sweeps
     if rest <= 0 or workers <= 0:
         return False
-    return overhead + math.ceil(rest / workers) * t < margin * rest * t
+    here = rest * t
+    there = overhead + math.ceil(rest / workers) * t
+    return there < margin * here and here - there > 2 * overhead
 
 
 class Parallel:
