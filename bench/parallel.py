@@ -93,6 +93,35 @@ def serial_baseline(bench, J, x):
         (inpool, "block pool", t_plain, t_pool)
 
 
+def worker_pids(ex):
+    """The worker processes of a ProcessPoolExecutor or a Dask executor."""
+    procs = getattr(ex, "_processes", None)
+    if procs is not None:
+        return list(procs)
+    client = getattr(ex, "_client", None)
+    if client is not None:
+        return list(client.run(os.getpid).values())
+    return []
+
+
+def cpu_per_call(fn, pids, calls=3):
+    """CPU seconds one call takes, summed over this process and the given ones (None without
+    psutil): a figure a busy machine does not change, unlike the wall-clock time."""
+    psutil = P.optional_import("psutil", "the CPU-time columns") if pids else None
+    if pids and psutil is None:
+        return None
+    procs = [psutil.Process(pid) for pid in pids] if pids else []
+
+    def total():
+        own = time.process_time()
+        return own + sum(sum(p.cpu_times()[:2]) for p in procs)
+    fn()
+    before = total()
+    for _ in range(calls):
+        fn()
+    return (total() - before) / calls
+
+
 def speedup_cells(r, t_plain):
     """Speedup over the faster serial call (the interleaved ratio) and over the plain serial
     call as a user runs it today (median times)."""
@@ -113,15 +142,21 @@ def scaling_rows(rep, bench, make_executor, label, sim, x, chunk, counts, raw):
             r = bench.pair(base, lambda: J(x))
             same = bool(np.array_equal(got, want))
             mode = J.last_call["mode"]
+            cpu_par = cpu_per_call(lambda: J(x), worker_pids(ex))
+        cpu_ser = cpu_per_call(base, [])
+        work = cpu_ser / cpu_par if cpu_par else None
         speedup, vs_plain = speedup_cells(r, t_plain)
         raw.append(dict(executor=label, workers=p, chunk=chunk, sweeps=math.ceil(x.size / chunk),
                         mode=mode, t_serial=r["t_base"], t_serial_plain=t_plain,
                         t_serial_pooled=t_pool, baseline=base_label, t_parallel=r["t"],
                         speedup=speedup, speedup_vs_plain=vs_plain, efficiency=speedup / p,
+                        cpu_serial=cpu_ser, cpu_parallel=cpu_par, work_efficiency=work,
                         identical=same))
         rows.append([label, p, chunk, math.ceil(x.size / chunk), mode, R.fmt_time(t_plain),
                      R.fmt_time(t_pool), R.fmt_time(r["t"]), R.fmt_ratio(speedup),
-                     f"{speedup / p:.0%}", R.fmt_ratio(vs_plain), "yes" if same else "**NO**"])
+                     f"{speedup / p:.0%}", R.fmt_ratio(vs_plain), R.fmt_time(cpu_ser),
+                     R.fmt_time(cpu_par), "-" if work is None else f"{work:.0%}",
+                     "yes" if same else "**NO**"])
         print(f"  {label}, P = {p}: {R.fmt_ratio(speedup)} ({mode})", flush=True)
     return rows
 
@@ -174,10 +209,15 @@ def main():
     rep.table(f"Jacobian of the {zones}-parameter model, chunk = {chunk}: serial vs P workers",
               ["executor", "workers P", "chunk", "sweeps", "mode", "serial, as is",
                "serial, block pool", "executor=", "speedup", "efficiency",
-               "speedup vs serial as is", "same bits"], rows, raw,
+               "speedup vs serial as is", "CPU/call serial", "CPU/call executor=",
+               "work efficiency", "same bits"], rows, raw,
               intro="speedup: over the faster of the two serial calls (interleaved rounds); "
                     "efficiency = speedup / P; mode: how dualdiff's cost model ran the call. "
-                    "In serial mode the executor runs the plain serial call (as is).")
+                    "In serial mode the executor runs the plain serial call (as is). CPU/call: "
+                    "CPU seconds of one call summed over this process and the workers; work "
+                    "efficiency = serial CPU / executor CPU: the work parallelism adds, an upper "
+                    "bound of the parallel efficiency that other load on the machine does not "
+                    "change (the wall-clock columns do).")
 
     # ---- the default split ------------------------------------------------------------
     raw_d, rows_d = [], []
