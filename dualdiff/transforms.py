@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from dualdiff import _arrays, _core, _pytree
+from dualdiff import _arrays, _core, _executor, _pytree
 from dualdiff._arrays import DualArray
 from dualdiff._core import Dual, DualVec, HyperDual, HyperDualVec
 
@@ -441,6 +441,8 @@ def _fresh(a):
 def _sweeps(f, inputs, kwargs, plan, name, scalar_out):
     """Run f once per (d1, d2) of the plan (d2 None: first order) under one fresh tag;
     returns a list of (value, derivative part) in plan order."""
+    if _executor.bound.get() is not None:      # a transform given executor=: the sweeps run there
+        return _executor.run(f, inputs, kwargs, plan, name, scalar_out)
     tag = _core.new_tag()
     results = []
     # the pool pays off from a few large temporaries on: many directions, or any nested sweep
@@ -532,39 +534,51 @@ def derivative(f, argnum=0, order=1):
 _GRAD, _VALUE_AND_GRAD, _JACOBIAN, _HESSIAN = range(4)
 
 
-def value_and_grad(f, argnums=0, chunk=None, has_aux=False):
+def value_and_grad(f, argnums=0, chunk=None, has_aux=False, executor=None):
     """(f(x), gradient) of a scalar-valued f. Cost: ceil(n/chunk) sweeps over the n inputs,
     each carrying chunk directions; chunk=1 is one sweep per input, None picks a
     cache-sized chunk. The gradient has the argument's shape (a float for a Python scalar; the
     argument's structure for a pytree); a tuple of argnums gives a tuple of gradients. With
-    has_aux=True f returns (value, aux) and the result is ((value, aux), gradient)."""
+    has_aux=True f returns (value, aux) and the result is ((value, aux), gradient).
+    executor: a concurrent.futures.Executor (a process pool, Dask's client.get_executor())
+    to run the sweeps on, bit-identical to the serial call (dualdiff/_executor.py)."""
     return _transform(f, _VALUE_AND_GRAD, argnums, _check_chunk(chunk, "value_and_grad"),
-                      has_aux)
+                      has_aux, executor)
 
 
-def grad(f, argnums=0, chunk=None, has_aux=False):
+def grad(f, argnums=0, chunk=None, has_aux=False, executor=None):
     """Gradient of a scalar-valued f, same shape as the argument (see value_and_grad for
     cost and chunking). Raises TypeError for non-scalar outputs: use jacobian. With
-    has_aux=True f returns (value, aux) and the result is (gradient, aux)."""
-    return _transform(f, _GRAD, argnums, _check_chunk(chunk, "grad"), has_aux)
+    has_aux=True f returns (value, aux) and the result is (gradient, aux); executor= as for
+    value_and_grad."""
+    return _transform(f, _GRAD, argnums, _check_chunk(chunk, "grad"), has_aux, executor)
 
 
-def jacobian(f, argnums=0, chunk=None, has_aux=False):
+def jacobian(f, argnums=0, chunk=None, has_aux=False, executor=None):
     """Jacobian of f, shape out.shape + in.shape (a tuple for tuple argnums). Cost:
     ceil(n/chunk) forward sweeps over the n inputs, whatever the output size. With
-    has_aux=True f returns (output, aux) and the result is (Jacobian, aux)."""
-    return _transform(f, _JACOBIAN, argnums, _check_chunk(chunk, "jacobian"), has_aux)
+    has_aux=True f returns (output, aux) and the result is (Jacobian, aux); executor= as for
+    value_and_grad."""
+    return _transform(f, _JACOBIAN, argnums, _check_chunk(chunk, "jacobian"), has_aux,
+                      executor)
 
 
 jacfwd = jacobian      # JAX's name; dualdiff is forward mode only: no jacrev, no vjp
 
 
-def _transform(f, kind, argnums, chunk, has_aux):
+def _transform(f, kind, argnums, chunk, has_aux, executor=None):
+    name = _KIND_NAMES[kind]
     if not callable(f):
-        raise TypeError(f"{_KIND_NAMES[kind]}: f must be callable, got {type(f).__name__}")
+        raise TypeError(f"{name}: f must be callable, got {type(f).__name__}")
     if has_aux:
+        if executor is not None:
+            # aux is the first sweep's, and that sweep runs on a worker: it would have to
+            # travel back beside every block
+            raise TypeError(f"{name}: has_aux=True with executor= is not supported; compute "
+                            f"aux with a separate call of f, or drop executor=")
         return _WithAux(f, kind, argnums, chunk)
-    return _arrays.Transform(f, kind, argnums, chunk)
+    return _executor.wrap(_arrays.Transform(f, kind, argnums, chunk), executor, name, kind,
+                          chunk)
 
 
 class _WithAux:
@@ -609,11 +623,12 @@ def _values(x):
 _KIND_NAMES = ("grad", "value_and_grad", "jacobian", "hessian")
 
 
-def hessian(f, argnums=0, chunk=None):
+def hessian(f, argnums=0, chunk=None, executor=None):
     """Exact Hessian of a scalar-valued f by hyper-dual sweeps (no finite differences):
     symmetric, shape in.shape + in.shape. Cost: b(b+1)/2 sweeps for b = ceil(n/chunk) blocks
-    of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks."""
-    return _transform(f, _HESSIAN, argnums, _check_chunk(chunk, "hessian"), False)
+    of directions (n(n+1)/2 with chunk=1). Tuple argnums give nested tuples of blocks;
+    executor= as for value_and_grad."""
+    return _transform(f, _HESSIAN, argnums, _check_chunk(chunk, "hessian"), False, executor)
 
 
 def _general(kind, f, argnums, chunk, args, kwargs):
@@ -758,11 +773,12 @@ def jvp(f, primals, tangents):
     return _out(value, scalar), _out(t[..., 0], scalar)
 
 
-def hvp(f, argnums=0, chunk=None):
+def hvp(f, argnums=0, chunk=None, executor=None):
     """A function (*args, v) -> H v for a scalar-valued f, H the Hessian with respect to
     argument `argnums` (an int) at args: the last positional argument is v, of that
     argument's shape. Hyper-dual sweeps with e1 = v and e2 running over the n inputs in
-    chunks (ceil(n/chunk) sweeps). Returns the argument's shape."""
+    chunks (ceil(n/chunk) sweeps). Returns the argument's shape; executor= as for
+    value_and_grad."""
     chunk = _check_chunk(chunk, "hvp")
     if isinstance(argnums, tuple):
         raise TypeError("hvp: argnums must be a single int")
@@ -789,7 +805,7 @@ def hvp(f, argnums=0, chunk=None):
         return inputs.regroup([_out(p, s) for p, s in zip(pieces, inputs.scalars)])[0]
 
     _wrap_doc(hv, f, "hvp")
-    return hv
+    return _executor.wrap(hv, executor, "hvp", chunk=chunk)
 
 
 def directional(f, args, kwargs, argnum, V, W=None, name="directional"):
