@@ -36,7 +36,8 @@ cdef object _getitem(DualArray x, object idx):
             for p in range(_nparts(x)):
                 inside = inside or x.lo[p] <= i < x.hi[p]
             if not inside:
-                return value
+                # numpy's scalar, as x[i] of a float array gives: it has ndarray's methods
+                return np.float64(value)
             out = [_rows(x, p, i, i + 1)[0] for p in range(_nparts(x))]
             return to_scalar(_new(np.array(value), out[0], _at(out, E2), _at(out, E12), x.tags))
     if x.windowed and type(idx) is slice and v.ndim == 1:

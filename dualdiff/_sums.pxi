@@ -46,6 +46,29 @@ def sum_all(DualArray x):
 
 
 def sum_axes(DualArray x, tuple axes, bint keepdims):
-    """The sum over the given (normalised) axes: numpy's own sum of each part."""
+    """The sum over the given (normalised) axes. The value is numpy's own sum; each part is
+    summed direction by direction over one contiguous run (_sum_part), so its bits do not
+    depend on how many directions ride along (the chunk)."""
+    cdef int nd = x.value.ndim
+    if len(axes) == nd:
+        s = sum_all(x)
+        return s.reshape((1,) * nd) if keepdims else s
     return _rebuild(x, x.value.sum(axis=axes, keepdims=keepdims),
-                    [t.sum(axis=axes, keepdims=keepdims) for t in _parts(x)], None)
+                    [_sum_part(t, axes, keepdims, nd) for t in _parts(x)], None)
+
+
+cdef object _sum_part(object t, tuple axes, bint keepdims, int nd):
+    """t.sum(axis=axes, keepdims=keepdims) for a part t whose axes from nd on are directions,
+    in the same order for every direction: numpy sums a strided axis left to right but a
+    contiguous one pairwise, so the reduced axes go last and contiguous before summing."""
+    kept = [i for i in range(nd) if i not in axes]
+    order = kept + list(range(nd, t.ndim)) + list(axes)
+    u = np.ascontiguousarray(t.transpose(order))
+    shape = tuple(t.shape[i] for i in order[:len(order) - len(axes)])
+    cdef Py_ssize_t m = 1
+    for i in axes:
+        m *= t.shape[i]
+    r = u.reshape(shape + (m,)).sum(axis=-1)
+    if keepdims:
+        r = r.reshape(tuple(1 if i in axes else t.shape[i] for i in range(nd)) + t.shape[nd:])
+    return r

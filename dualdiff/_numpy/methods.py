@@ -104,3 +104,21 @@ _LOST = ("x.{0}() would lose the derivative of a dual array; take x.real.{0}() f
          "values alone")
 for _name in ("tobytes", "tofile", "dump", "dumps", "getfield"):
     ATTRIBUTES[_name] = _refused(_LOST.format(_name))
+
+
+class RawMemoryError(TypeError, AttributeError):
+    """x.data, x.ctypes, x.flags of a dual array: a TypeError that names the fix, and an
+    AttributeError, so that hasattr(x, "flags") and getattr(x, "data", None) still say no."""
+
+
+def _raw(name):
+    def attribute(x):
+        raise RawMemoryError(f"x.{name} exposes the raw memory of a float array, and a dual "
+                             f"array has no single buffer; take x.real.{name} for the values "
+                             f"alone")
+    return attribute
+
+
+for _name in ("data", "ctypes", "flags"):
+    ATTRIBUTES[_name] = _raw(_name)
+

@@ -557,8 +557,10 @@ def _eye(g, a):
 
 
 def _real(g, a):
-    """Parts of a number: the derivative must survive, or the call must refuse."""
-    return Draft(g.pick([f"np.real({a.name})", f"{a.name}.real", f"np.conj({a.name})",
+    """Parts of a number: the derivative must survive, or the call must refuse. (x.real is
+    not drawn: API.md makes the attribute the value accessor, which drops the derivative by
+    contract; np.real(x) keeps it.)"""
+    return Draft(g.pick([f"np.real({a.name})", f"np.conj({a.name})",
                          f"np.conjugate({a.name})", f"np.imag({a.name}) + {a.name}",
                          f"np.real_if_close({a.name})"]),
                  names=("real", "conj", "conjugate", "imag", "real_if_close", "derivative"))
