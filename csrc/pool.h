@@ -21,10 +21,14 @@
 #define DD_POOL_SLOTS 32
 #define DD_POOL_MAX_BYTES ((size_t)256 << 20)    /* keep at most 256 MiB cached */
 
+/* gen: the epoch (one transform call, outermost) in which a block was last returned; blocks
+ * the last call did not use are released when it ends (dd_pool_trim), so the pool holds one
+ * call's working set, not the leftovers of every size a program ever differentiated. */
 static struct {
-    void *ptr[DD_POOL_SLOTS]; size_t size[DD_POOL_SLOTS]; int n; size_t bytes;
+    void *ptr[DD_POOL_SLOTS]; size_t size[DD_POOL_SLOTS]; unsigned long gen[DD_POOL_SLOTS];
+    int n; size_t bytes; unsigned long epoch;
     size_t hits, misses;                   /* for pool_stats(): is memory being reused? */
-} dd_pool = {{0}, {0}, 0, 0, 0, 0};
+} dd_pool = {{0}, {0}, {0}, 0, 0, 0, 0, 0};
 
 static atomic_flag dd_pool_lock = ATOMIC_FLAG_INIT;
 static inline void dd_pool_acquire(void)
@@ -45,6 +49,7 @@ static void *dd_pool_get(size_t size, size_t *got)
             for (int j = i; j < dd_pool.n - 1; j++) {
                 dd_pool.ptr[j] = dd_pool.ptr[j + 1];
                 dd_pool.size[j] = dd_pool.size[j + 1];
+                dd_pool.gen[j] = dd_pool.gen[j + 1];
             }
             dd_pool.n--;
             dd_pool.hits++;
@@ -70,13 +75,44 @@ static void dd_pool_put(void *p, size_t size)
         for (int j = 0; j < dd_pool.n - 1; j++) {
             dd_pool.ptr[j] = dd_pool.ptr[j + 1];
             dd_pool.size[j] = dd_pool.size[j + 1];
+            dd_pool.gen[j] = dd_pool.gen[j + 1];
         }
         dd_pool.n--;
     }
     dd_pool.ptr[dd_pool.n] = p;
     dd_pool.size[dd_pool.n] = size;
+    dd_pool.gen[dd_pool.n] = dd_pool.epoch;
     dd_pool.n++;
     dd_pool.bytes += size;
+    dd_pool_release();
+}
+
+/* A transform call begins: blocks returned from now on belong to its epoch. */
+static void dd_pool_begin(void)
+{
+    dd_pool_acquire();
+    dd_pool.epoch++;
+    dd_pool_release();
+}
+
+/* A transform call ended: release the blocks it did not use (older epochs), keep the rest in
+ * order for the next call of the same kind. */
+static void dd_pool_trim(void)
+{
+    int m = 0;
+    dd_pool_acquire();
+    for (int i = 0; i < dd_pool.n; i++) {
+        if (dd_pool.gen[i] != dd_pool.epoch) {
+            free(dd_pool.ptr[i]);
+            dd_pool.bytes -= dd_pool.size[i];
+            continue;
+        }
+        dd_pool.ptr[m] = dd_pool.ptr[i];
+        dd_pool.size[m] = dd_pool.size[i];
+        dd_pool.gen[m] = dd_pool.gen[i];
+        m++;
+    }
+    dd_pool.n = m;
     dd_pool_release();
 }
 

@@ -53,6 +53,8 @@ from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, make_dualve
                             make_hypervec, vec_parts, level_key2, np_unary,
                             np_binary, np_op, replay, is_real, is_scalar_dual, next_tag)
 
+import collections
+
 import numpy as np
 from dualdiff import _core
 
@@ -622,29 +624,48 @@ cdef int _check_tangent(object v, object t, Py_ssize_t lo, Py_ssize_t hi,
     return 0
 
 
-_ZEROS = {}
-_ZEROS_BYTES = 0
-_ZEROS_BUDGET = 1 << 24          # 16 MiB of cached zero blocks at most (dd.clear_caches)
+class ReadonlyCache:
+    """Read-only arrays reused across sweeps and calls (identity seeds, triangle masks, zero
+    blocks), least recently used first out under a byte budget and an entry count: memory
+    stays flat however many sizes a program differentiates (a cache that only filled up would
+    hold its budget for ever; one that never evicted would grow). dd.clear_caches() empties
+    every one."""
+
+    def __init__(self, budget, entries):
+        self.budget, self.entries, self.bytes = budget, entries, 0
+        self.items = collections.OrderedDict()
+
+    def get(self, key, make):
+        a = self.items.get(key)
+        if a is not None:
+            self.items.move_to_end(key)
+            return a
+        a = make()
+        a.setflags(write=False)
+        if a.nbytes <= self.budget:
+            self.items[key] = a
+            self.bytes += a.nbytes
+            while self.bytes > self.budget or len(self.items) > self.entries:
+                self.bytes -= self.items.popitem(last=False)[1].nbytes
+        return a
+
+    def clear(self):
+        self.items.clear()
+        self.bytes = 0
+
+
+_ZEROS = ReadonlyCache(4 << 20, 8)
 
 
 cdef object _zeros_readonly(tuple shape):
     """A read-only zero block, cached: the e12 seed of every Hessian sweep of one shape."""
-    global _ZEROS_BYTES
-    z = _ZEROS.get(shape)
-    if z is None:
-        z = np.zeros(shape)
-        z.setflags(write=False)
-        if _ZEROS_BYTES + z.nbytes <= _ZEROS_BUDGET:
-            _ZEROS[shape] = z
-            _ZEROS_BYTES += z.nbytes
-    return z
+    return _ZEROS.get(shape, lambda: np.zeros(shape))
 
 
 def clear_caches():
-    """Drop the cached zero blocks and the block pool's memory."""
-    global _ZEROS_BYTES
+    """Drop the cached zero blocks, the fast path's seeds and the block pool's memory."""
     _ZEROS.clear()
-    _ZEROS_BYTES = 0
+    clear_fast_caches()
     dd_pool_clear()
 
 

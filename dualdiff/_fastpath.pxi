@@ -24,6 +24,15 @@ def set_fast_path(bint enabled):
     _fast_enabled = enabled
 
 
+cdef void clear_fast_caches():
+    """The identities and zero blocks kept per size (at most ~8 MiB, all sizes together)."""
+    cdef Py_ssize_t i
+    for i in range(FAST_MAX + 1):
+        _EYES[i] = None
+    for i in range(FAST_HESS_MAX + 1):
+        _ZEROS12[i] = None
+
+
 cdef object _eye(Py_ssize_t n):
     e = _EYES[n]
     if e is None:

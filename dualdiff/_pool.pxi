@@ -14,6 +14,8 @@ cdef extern from "pool.h" nogil:
         size_t hits, misses
     dd_pool_state dd_pool
     void dd_pool_clear()
+    void dd_pool_begin()
+    void dd_pool_trim()
     void *dd_np_malloc(void *ctx, size_t size)
     void *dd_np_calloc(void *ctx, size_t nelem, size_t elsize)
     void *dd_np_realloc(void *ctx, void *ptr, size_t size)
@@ -43,6 +45,9 @@ _HANDLER.allocator.free = dd_np_free
 cdef object _HANDLER_CAPSULE = PyCapsule_New(&_HANDLER, "mem_handler", NULL)
 
 
+cdef int _pool_depth = 0         # pooled contexts open (nested transforms, threads)
+
+
 @cython.final
 cdef class pooled:
     """`with pooled():` numpy allocates through the block pool until the block ends, whatever
@@ -50,13 +55,22 @@ cdef class pooled:
     cdef object token
 
     def __enter__(self):
+        global _pool_depth
+        if _pool_depth == 0:
+            dd_pool_begin()
+        _pool_depth += 1
         self.token = PyDataMem_SetHandler(_HANDLER_CAPSULE)
         return self
 
     def __exit__(self, *exc):
+        global _pool_depth
         PyDataMem_SetHandler(self.token)
         self.token = None
+        _pool_depth -= 1
+        if _pool_depth == 0:
+            dd_pool_trim()       # the outermost call ended: keep only what it used
         return False
+
 
 
 def clear_pool():

@@ -120,29 +120,8 @@ def _check_chunk(chunk, name):
 # seeding
 # ---------------------------------------------------------------------------------------
 
-class _Cache:
-    """Read-only arrays reused across sweeps (identity seeds, triangle masks), under a byte
-    budget: beyond it new arrays are made but not kept. dd.clear_caches() empties it."""
-
-    def __init__(self, budget):
-        self.budget, self.bytes, self.items = budget, 0, {}
-
-    def get(self, key, make):
-        a = self.items.get(key)
-        if a is None:
-            a = make()
-            a.setflags(write=False)
-            if self.bytes + a.nbytes <= self.budget:
-                self.items[key] = a
-                self.bytes += a.nbytes
-        return a
-
-    def clear(self):
-        self.items.clear()
-        self.bytes = 0
-
-
-_CACHE = _Cache(16 << 20)
+# identity seeds and triangle masks: a few sizes in use at a time (see _arrays.ReadonlyCache)
+_CACHE = _arrays.ReadonlyCache(2 << 20, 16)
 
 
 def clear_caches():
