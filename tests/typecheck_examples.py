@@ -37,8 +37,9 @@ def _conforms(value: Any, typ: Any) -> bool:
         if len(args) == 2 and args[1] is Ellipsis:
             return all(_conforms(v, args[0]) for v in value)
         return len(value) == len(args) and all(_conforms(v, a) for v, a in zip(value, args))
-    if origin is np.ndarray:                       # NDArray[np.float64]
-        dtype = typing.get_args(args[1])[0]
+    if origin is NDArray or origin is np.ndarray:   # NDArray[np.float64], either spelling
+        # (numpy >= 2.2 on Python >= 3.12 makes NDArray an alias type of its own)
+        dtype = args[0] if origin is NDArray else typing.get_args(args[1])[0]
         return isinstance(value, np.ndarray) and value.dtype == dtype
     if origin is not None and callable(origin):     # Callable[..., X]
         return callable(value)
