@@ -2,20 +2,32 @@
 
 The Tempita templates (*.pyx.tp) are expanded into .pyx first: Dual and HyperDual are one
 template instantiated twice, so the two types cannot drift apart.
+
+Build time is dominated by the array kernels (csrc/kernels.c: one translation unit with one
+clone per instruction set), so they are compiled in a thread of their own while the Cython
+modules compile beside them, and the extensions link once both are done.
+DUALDIFF_DEBUG=1 keeps debug information and symbols (for gdb or perf); the default build is
+stripped, as a wheel should be.
 """
 import glob
 import os
 import re
+import sys
+import threading
 
 from Cython import Tempita
 from Cython.Build import cythonize
 import numpy
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.modified import newer_group
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # every header on disk: a change to any of them rebuilds the extensions
 HEADERS = sorted(glob.glob(os.path.join("csrc", "*.h")))
+KERNELS = os.path.join("csrc", "kernels.c")
+KERNEL_USERS = ("dualdiff._core", "dualdiff._arrays")    # the modules that call the kernels
+DEBUG = os.environ.get("DUALDIFF_DEBUG", "") not in ("", "0")
 
 
 def _macro(text, name):
@@ -63,15 +75,37 @@ def expand_templates(names):
                 fh.write(text)
 
 
-expand_templates(["dualdiff/_core.pyx.tp", "dualdiff/_vec.pxi.tp"])
-
+GCC_LIKE = os.name != "nt"
 # -fno-math-errno: libm calls become pure, so unused derivative terms are dropped.
 # -fno-trapping-math: the zero-tangent select (t == 0 ? 0 : t*d) may be if-converted, so the
 #   direction loops vectorize; dualdiff's numpy-style warnings look at values, not FP flags.
 # -ffp-contract=off: no fused multiply-add anywhere, so a scalar Dual and the array kernels
 #   round identically (the plumbing tests compare them for exact equality).
-COMPILE_ARGS = (["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
-                if os.name != "nt" else [])
+# -g0 (after Python's own -g): debug information is 85% of an unstripped module and the
+#   assembler's largest input; DUALDIFF_DEBUG=1 keeps it.
+FP_ARGS = ["-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"] if GCC_LIKE else []
+DEBUG_ARGS = ([] if DEBUG else ["-g0"]) if GCC_LIKE else []
+# -O3 for the modules too, not only for the kernels' loops (which need its vectorizer): at -O2
+# HyperDual arithmetic in a Python loop measured 20-40% slower (bench/scalar_ops.py), while
+# -O3 costs the modules ~25% more compile time that overlaps the longer kernel compile.
+COMPILE_ARGS = (["-O3"] if GCC_LIKE else []) + FP_ARGS + DEBUG_ARGS
+# -s: no symbol table in the shared objects (a wheel has no use for it; the dynamic symbols
+# Python looks up, PyInit_*, stay). GNU and LLVM linkers on ELF platforms only.
+LINK_ARGS = ["-s"] if sys.platform.startswith("linux") and not DEBUG else []
+
+MACROS = [
+    ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+    # The oldest numpy the package declares (pyproject: numpy>=1.25). Headers of numpy 2.x
+    # default to an older C-API target that predates the allocator API (PyDataMem_SetHandler,
+    # numpy 1.22), which then stays undeclared and fails at import; the explicit target also
+    # makes a module built against numpy 2.x headers import on every numpy from 1.25 on.
+    ("NPY_TARGET_VERSION", "NPY_1_25_API_VERSION"),
+    # a direct tp_new: Cython's vectorcall adapter costs a dual multiply ~20% of its time
+    ("CYTHON_VECTORCALL_TPNEW", "0"),
+    # no C line numbers in tracebacks: less code in every error path, and they point into
+    # generated C that a wheel does not ship anyway
+    ("CYTHON_CLINE_IN_TRACEBACK", "0"),
+]
 
 
 def extension(name):
@@ -79,34 +113,84 @@ def extension(name):
         f"dualdiff.{name}",
         [f"dualdiff/{name}.pyx"],
         include_dirs=["csrc", numpy.get_include()],
-        depends=HEADERS,
+        depends=HEADERS + [KERNELS],
         extra_compile_args=COMPILE_ARGS,
-        # a direct tp_new: Cython's vectorcall adapter costs a dual multiply ~20% of its time
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
-                       ("CYTHON_VECTORCALL_TPNEW", "0")],
+        extra_link_args=LINK_ARGS,
+        define_macros=MACROS,
     )
 
 
-# The array kernels: one translation unit, compiled once (a static library both extension
-# modules link), with the flags above.
-KERNELS = ("dualdiff_kernels", {"sources": ["csrc/kernels.c"], "include_dirs": ["csrc"],
-                                "cflags": COMPILE_ARGS, "obj_deps": {"": HEADERS}})
-
-
 class BuildExt(build_ext):
-    """build_ext that builds the kernels' library first, also when run alone (--inplace)."""
+    """build_ext that generates and cythonizes the modules when they are built (not when an
+    sdist is made), compiles the array kernels (csrc/kernels.c, linked into both modules) in a
+    thread of its own concurrently with the modules, and uses every core by default."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:           # pip and `setup.py build_ext` alike: all cores
+            self.parallel = os.cpu_count() or 1
 
     def run(self):
-        self.run_command("build_clib")
+        expand_templates(["dualdiff/_core.pyx.tp", "dualdiff/_vec.pxi.tp"])
+        for ext, c_ext in zip(self.extensions, cythonize(self.extensions, force=self.force,
+                                                         compiler_directives=DIRECTIVES,
+                                                         quiet=True)):
+            ext.sources = c_ext.sources
+            # what the .pyx includes; numpy's headers (absolute paths) do not change under a
+            # build, and setuptools warns about absolute paths in an sdist's manifest
+            ext.depends = sorted(set(ext.depends) | {
+                d for d in c_ext.depends if not os.path.isabs(d)})
         super().run()
 
+    def build_extensions(self):
+        obj = os.path.join(self.build_temp, "csrc",
+                           "kernels" + self.compiler.obj_extension)
+        for ext in self.extensions:
+            if ext.name in KERNEL_USERS and obj not in ext.extra_objects:
+                ext.extra_objects.append(obj)
+        done, error = threading.Event(), []
+
+        def compile_kernels():
+            try:
+                if self.force or newer_group([KERNELS] + HEADERS, obj, "newer"):
+                    self.compiler.compile([KERNELS], output_dir=self.build_temp,
+                                          include_dirs=["csrc"], debug=self.debug,
+                                          extra_postargs=COMPILE_ARGS, depends=HEADERS)
+            except BaseException as exc:          # re-raised in the linking thread
+                error.append(exc)
+            finally:
+                done.set()
+
+        link = self.compiler.link_shared_object
+
+        def link_after_kernels(*args, **kwargs):
+            done.wait()
+            if error:
+                raise error[0]
+            return link(*args, **kwargs)
+
+        self.compiler.link_shared_object = link_after_kernels
+        worker = threading.Thread(target=compile_kernels, name="dualdiff-kernels")
+        worker.start()
+        try:
+            super().build_extensions()
+        finally:
+            worker.join()
+            self.compiler.link_shared_object = link
+        if error:                                # every extension was up to date
+            raise error[0]
+
+
+DIRECTIVES = {
+    "language_level": 3,
+    # signatures in Argument Clinic's format: CPython then gives every builtin function a
+    # __text_signature__, so inspect.signature and help() show the arguments
+    "embedsignature": True,
+    "embedsignature.format": "clinic",
+}
 
 setup(
     cmdclass={"build_ext": BuildExt},
-    libraries=[KERNELS],
-    ext_modules=cythonize(
-        [extension("_core"), extension("_arrays"), extension("_coloring"), extension("_setops")],
-        compiler_directives={"language_level": 3},
-        quiet=True,
-    ),
+    ext_modules=[extension("_core"), extension("_arrays"), extension("_coloring"),
+                 extension("_setops")],
 )
