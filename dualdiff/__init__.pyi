@@ -24,6 +24,7 @@ from dualdiff._core import (
 )
 from dualdiff.custom import (check_rule as check_rule, custom_jvp as custom_jvp,
                              register_elementwise as register_elementwise)
+from dualdiff.sparse import sparse_hessian as sparse_hessian, sparse_jacobian as sparse_jacobian
 from dualdiff.transforms import (clear_caches as clear_caches, derivative as derivative,
                                  grad as grad, hessian as hessian, hvp as hvp,
                                  jacfwd as jacfwd, jacobian as jacobian, jvp as jvp,
@@ -53,5 +54,5 @@ __all__ = [
     "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "erf", "erfc", "sigmoid", "softplus", "deg2rad",
     "rad2deg", "relu", "sign", "floor", "ceil", "trunc", "rint", "arctan2", "hypot", "maximum",
-    "minimum", "fmax", "fmin", "logaddexp", "power",
+    "minimum", "fmax", "fmin", "logaddexp", "power", "sparse_jacobian", "sparse_hessian",
 ]

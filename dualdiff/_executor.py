@@ -450,7 +450,7 @@ def _dumps(obj, refs, name, what):
                 f"{name}: cannot send {what} to the executor's worker processes with the "
                 f"standard pickle ({type(exc).__name__}: {exc}); lambdas, closures and "
                 "functions defined interactively need cloudpickle: pip install cloudpickle "
-                "(or pip install 'dualdiff[distributed]')") from exc
+                "(or the checkout's extra: pip install '.[distributed]')") from exc
         raise TypeError(
             f"{name}: cannot send {what} to the executor's worker processes "
             f"({type(exc).__name__}: {exc}); make it picklable, or call the transform "

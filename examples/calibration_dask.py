@@ -14,7 +14,7 @@ call with the same chunk (the executor cuts the Z directions into one sweep per 
     python examples/calibration_dask.py --small    # Z = 8, a few seconds (CI)
     python examples/calibration_dask.py --scheduler tcp://host:8786   # an existing cluster
 
-Needs scipy and Dask's distributed (pip install 'dualdiff[distributed]'); without them it
+Needs scipy and Dask's distributed (pip install scipy distributed); without them it
 prints one line and stops.
 """
 import argparse
@@ -78,7 +78,7 @@ def main(outdir=None, small=False, executor=None, scheduler=None):
             from distributed import Client, LocalCluster
         except ImportError:
             print("skipped: Dask's distributed is not installed "
-                  "(pip install 'dualdiff[distributed]')")
+                  "(pip install distributed)")
             return None
         if scheduler is not None:
             client = Client(scheduler)

@@ -124,6 +124,7 @@ def public_callables():
     """Every public function and class of the namespace, with the stub module declaring it."""
     where = {"transforms": set(stub_functions(stub("transforms"))) | {"jacfwd"},
              "custom": set(stub_functions(stub("custom"))) | {"custom_jvp"},
+             "sparse": set(stub_functions(stub("sparse"))),
              "__init__": set(stub_functions(stub("__init__")))}
     out = []
     for name in sorted(set(dd.__all__) | {"abs"}):
