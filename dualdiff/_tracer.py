@@ -19,8 +19,8 @@ derivative is identically zero (floor, sign, comparisons). Second order: a nonli
 function adds all pairs of its operand's set; a product a*b adds the pairs of set(a) x
 set(b); a / b the pairs of a x b and b x b; other nonlinear binary functions all pairs of
 both. Operations decided by values are conservative where they can be: np.where, maximum,
-minimum, clip, abs and max/min reductions keep every branch in the structure (a superset of
-the pattern at any point). Python control flow (`if x[0] > 0:`) sees the values of the point
+minimum, clip, abs, max/min reductions, sort and the running extremes (maximum.accumulate)
+keep every branch in the structure (a superset of the pattern at any point). Python control flow (`if x[0] > 0:`) sees the values of the point
 traced: the pattern is the pattern there (dualdiff.sparse documents it and offers a check).
 
 An operation the tracer cannot follow raises TracerUnsupported (a TypeError) naming it;

@@ -20,7 +20,7 @@ _F64 = np.float64
 # classes of elementwise functions by what their derivatives can be: identically zero,
 # constant (linear), zero second derivative (piecewise linear), bilinear (a product),
 # a quotient (nonlinear in the divisor only), or anything
-ZERO_U = {"sign", "floor", "ceil", "trunc", "rint"}
+ZERO_U = {"sign", "floor", "ceil", "trunc", "rint", "floor_divide"}
 LINEAR_U = {"negative", "positive", "conjugate", "deg2rad", "rad2deg"}
 PIECEWISE_LINEAR = {"absolute", "fabs", "maximum", "minimum", "fmax", "fmin"}
 LINEAR_B = {"add", "subtract"}
