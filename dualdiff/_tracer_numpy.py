@@ -527,6 +527,49 @@ def _ldexp(a, n):
 UFUNCS[np.ldexp] = _ldexp
 
 
+# numpy functions that are elementwise (dual arrays' rules for them came after the tracer)
+@implements(np.sinc)
+def sinc(x):
+    # np.sinc on plain values and, for the numeric mode's partials, on hyper-dual arrays
+    return T.apply_ufunc(np.sinc, (x,))
+
+
+@implements(np.round, np.around)
+def round_(a, decimals=0, out=None):
+    _no_out(np.round, out)
+    t = lift(a)
+    if t is None:
+        return np.round(T.const(a), decimals)
+    return T.constant_like(np.round(t.value, decimals), t.ctx)     # derivative 0
+
+
+@implements(np.fix)
+def fix(x, out=None):
+    _no_out(np.fix, out)
+    t = lift(x)
+    if t is None:
+        return np.fix(T.const(x))
+    return T.constant_like(np.fix(t.value), t.ctx)
+
+
+@implements(np.nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """x where finite (its sets, scale 1), a constant elsewhere (scale 0)."""
+    t = lift(x)
+    if t is None:
+        return np.nan_to_num(T.const(x), nan=nan, posinf=posinf, neginf=neginf)
+    value = np.nan_to_num(t.value, nan=nan, posinf=posinf, neginf=neginf)
+    keep = np.isfinite(t.value)
+    c1 = c2 = None
+    if t.ctx.numeric:
+        c1 = np.where(keep, t.c1, 0.0)
+        c2 = None if t.c2 is None else np.where(keep, t.c2, 0.0)
+    r1 = np.where(keep, t.r1, -1)
+    if t.ctx.order == 1:
+        return T.make(value, r1, t.s1, c1, None, None, None, t.ctx)
+    return T.make(value, r1, t.s1, c1, np.where(keep, t.r2, -1), t.s2, c2, t.ctx)
+
+
 # numpy 2's vector/matrix product ufuncs: contractions over their core axes (einsum, as the
 # dual arrays do them), with numpy's own values
 for _name, _spec in (("vecdot", "...i,...i->..."), ("matvec", "...ij,...j->...i"),
