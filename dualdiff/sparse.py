@@ -23,9 +23,9 @@ When is a detected pattern valid elsewhere? The tracer keeps every branch of np.
 maximum, minimum, clip, abs, max/min reductions, np.sort and maximum.accumulate (and
 minimum's, fmax's, fmin's), so such code gives a pattern that holds at every point. Python
 control flow on values (`if x[0] > 0:`, a loop whose length depends on x) follows the point
-traced: the pattern may differ at another x. prepared.check(x) detects again at x and says whether the prepared pattern still covers it, and calls verify
-themselves (below). Constant arrays' zeros in products (a constant matrix @ x) are
-structural: the pattern leaves them out.
+traced: the pattern may differ at another x. prepared.check(x) detects again at x and says
+whether the prepared pattern still covers it, and calls verify themselves (below). Constant
+arrays' zeros in products (a constant matrix @ x) are structural: the pattern leaves them out.
 
 Safety net. Every call (verify=True, the default) also evaluates the result along one random
 direction -- a forward sweep of one direction -- and compares: a pattern that misses an
