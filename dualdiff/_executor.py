@@ -59,7 +59,7 @@ except ImportError:                 # optional: only lambdas and closures need i
     cloudpickle = None
 
 __all__ = ["SweepLostError", "RemoteTraceback", "wrap", "run", "directional_sweeps",
-           "policy", "Tuner"]
+           "planned_sweeps", "workers", "policy", "Tuner"]
 
 # the executor of the transform being called; transforms._sweeps hands its plan to run()
 # while it is set. Reset while sweeps run here, so that transforms called by f stay serial.
@@ -843,14 +843,27 @@ def directional_sweeps(executor, f, args, kwargs, argnum, directions, name="dire
                                  f"shape {a.shape}")
             pair.append(T._Given([M]))
         plan.append(tuple(pair))
+    return planned_sweeps(executor, f, inputs, kwargs, plan, name, False, tuner)
+
+
+def planned_sweeps(executor, f, inputs, kwargs, plan, name, scalar_out=False, tuner=None):
+    """transforms._sweeps(f, inputs, kwargs, plan, name, scalar_out), bit for bit, with the
+    sweeps spread over `executor` (None: here): for callers that build their own plan (the
+    sparse Hessian's seed times windows of the identity). The plan is run as given."""
+    from dualdiff import transforms as T
     if not plan:
         return []
     if executor is None:
-        return T._sweeps(f, inputs, kwargs, plan, name, False)
+        return T._sweeps(f, inputs, kwargs, plan, name, scalar_out)
     binding = _Binding(None, tuner if tuner is not None else Tuner(),
                        backend=_backend(executor, name), replan=False, name=name)
     token = bound.set(binding)
     try:
-        return T._sweeps(f, inputs, kwargs, plan, name, False)
+        return T._sweeps(f, inputs, kwargs, plan, name, scalar_out)
     finally:
         bound.reset(token)
+
+
+def workers(executor, name):
+    """How many workers `executor` has (what the split with chunk=None is made for)."""
+    return _backend(executor, name).workers()

@@ -19,9 +19,10 @@ derivative is identically zero (floor, sign, comparisons). Second order: a nonli
 function adds all pairs of its operand's set; a product a*b adds the pairs of set(a) x
 set(b); a / b the pairs of a x b and b x b; other nonlinear binary functions all pairs of
 both. Operations decided by values are conservative where they can be: np.where, maximum,
-minimum, clip, abs and max/min reductions keep every branch in the structure (a superset of
-the pattern at any point). Python control flow (`if x[0] > 0:`) sees the values of the point
-traced: the pattern is the pattern there (dualdiff.sparse documents it and offers a check).
+minimum, clip, abs, max/min reductions, sort and the running extremes (maximum.accumulate)
+keep every branch in the structure (a superset of the pattern at any point). Python control
+flow (`if x[0] > 0:`) sees the values of the point traced: the pattern is the pattern there
+(dualdiff.sparse documents it and offers a check).
 
 An operation the tracer cannot follow raises TracerUnsupported (a TypeError) naming it;
 never a silently missing entry. This file holds the array type, its stores and structural
@@ -102,8 +103,17 @@ def no_pairs(shape, numeric):
     return np.full(shape, -1, _I64), (), (np.zeros(shape) if numeric else None)
 
 
+def bcast(a, shape):
+    """np.broadcast_to(a, shape); a itself when it has the shape already (most operands of
+    an elementwise operation do), without broadcast_to's few microseconds of Python. Callers
+    never write into the result (a broadcast view is read-only)."""
+    if type(a) is np.ndarray and a.shape == shape:
+        return a
+    return np.broadcast_to(a, shape)
+
+
 def _flat(a, shape):
-    return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+    return np.ascontiguousarray(bcast(a, shape)).reshape(-1)
 
 
 # ---- the array type ----------------------------------------------------------------------

@@ -498,6 +498,99 @@ def _register_ufuncs():
 _register_ufuncs()
 
 
+def _ldexp(a, n):
+    """a * 2**n for integer n: a scaling of a (the exponent is no variable, as for dual
+    arrays); the value is numpy's ldexp itself (no overflow of 2**n on the way)."""
+    if lift(n) is not None:
+        raise TypeError("numpy.ldexp(a, n): the exponent n must be integers, not traced values "
+                        "(use a * 2.0 ** n to differentiate with respect to n)")
+    nv = np.asarray(n)
+    if nv.dtype.kind not in "iu":
+        raise TypeError(f"numpy.ldexp(a, n): the exponent n must be integers, not {nv.dtype}")
+    t = lift(a)
+    if t is None:
+        return np.ldexp(T.const(a), nv)
+    value = np.ldexp(t.value, nv)
+    shape = value.shape
+    scale = np.ldexp(1.0, nv) if t.ctx.numeric else None
+
+    def part(r, c):
+        return (np.broadcast_to(r, shape),
+                None if c is None else np.broadcast_to(c, shape) * scale)
+    r1, c1 = part(t.r1, t.c1)
+    if t.ctx.order == 1:
+        return T.make(value, r1, t.s1, c1, None, None, None, t.ctx)
+    r2, c2 = part(t.r2, t.c2)
+    return T.make(value, r1, t.s1, c1, r2, t.s2, c2, t.ctx)
+
+
+UFUNCS[np.ldexp] = _ldexp
+
+
+# numpy functions that are elementwise (dual arrays' rules for them came after the tracer)
+@implements(np.sinc)
+def sinc(x):
+    # np.sinc on plain values and, for the numeric mode's partials, on hyper-dual arrays
+    return T.apply_ufunc(np.sinc, (x,))
+
+
+@implements(np.round, np.around)
+def round_(a, decimals=0, out=None):
+    _no_out(np.round, out)
+    t = lift(a)
+    if t is None:
+        return np.round(T.const(a), decimals)
+    return T.constant_like(np.round(t.value, decimals), t.ctx)     # derivative 0
+
+
+@implements(np.fix)
+def fix(x, out=None):
+    _no_out(np.fix, out)
+    t = lift(x)
+    if t is None:
+        return np.fix(T.const(x))
+    return T.constant_like(np.fix(t.value), t.ctx)
+
+
+@implements(np.nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """x where finite (its sets, scale 1), a constant elsewhere (scale 0)."""
+    t = lift(x)
+    if t is None:
+        return np.nan_to_num(T.const(x), nan=nan, posinf=posinf, neginf=neginf)
+    value = np.nan_to_num(t.value, nan=nan, posinf=posinf, neginf=neginf)
+    keep = np.isfinite(t.value)
+    c1 = c2 = None
+    if t.ctx.numeric:
+        c1 = np.where(keep, t.c1, 0.0)
+        c2 = None if t.c2 is None else np.where(keep, t.c2, 0.0)
+    r1 = np.where(keep, t.r1, -1)
+    if t.ctx.order == 1:
+        return T.make(value, r1, t.s1, c1, None, None, None, t.ctx)
+    return T.make(value, r1, t.s1, c1, np.where(keep, t.r2, -1), t.s2, c2, t.ctx)
+
+
+# numpy 2's vector/matrix product ufuncs: contractions over their core axes (einsum, as the
+# dual arrays do them), with numpy's own values
+for _name, _spec in (("vecdot", "...i,...i->..."), ("matvec", "...ij,...j->...i"),
+                     ("vecmat", "...i,...ij->...j")):
+    _u = getattr(np, _name, None)
+    if _u is None:
+        continue
+
+    def _contraction(a, b, _u=_u, _spec=_spec):
+        if lift(a) is None and lift(b) is None:
+            return _u(a, b)
+        r = FUNCTIONS[np.einsum](_spec, a, b)
+        value = np.asarray(_u(value_of(a) if lift(a) is None else lift(a).value,
+                              value_of(b) if lift(b) is None else lift(b).value), dtype=np.float64)
+        if type(r) is not Tracer or r.value.shape != value.shape:
+            raise AssertionError(f"numpy.{_u.__name__} as einsum: shape {np.shape(r)}, numpy "
+                                 f"gives {value.shape}")
+        return T.make(value, r.r1, r.s1, r.c1, r.r2, r.s2, r.c2, r.ctx)
+    UFUNCS[_u] = _contraction
+
+
 def _reduce_axis(axis):
     return 0 if axis is _NOVALUE else axis
 
@@ -516,6 +609,66 @@ for _u, _f in ((np.maximum, amax), (np.minimum, amin), (np.fmax, amax), (np.fmin
         return _f(a, axis=_reduce_axis(axis), out=out, keepdims=keepdims, initial=initial,
                   where=where)
     UFUNC_METHODS[(_u, "reduce")] = _handler
+
+
+
+# ---- order statistics: sort and the running extremes ---------------------------------------
+# Which element lands where is decided by the values. Detection keeps every choice, as the
+# max/min reductions do: a sorted element depends on its whole lane, a running extreme on the
+# lane's prefix -- a superset of the pattern at any point. Both are piecewise linear: they
+# carry their operand's pairs and make none.
+
+@implements(np.sort)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if order is not None:
+        raise TypeError("numpy.sort(..., order=...) is for structured arrays; traced values "
+                        "are float64: drop order")
+    kw = {} if stable is None else {"stable": stable}
+    np.sort(np.zeros(1), kind=kind, **kw)              # numpy's own checks of kind/stable
+    t = lift(a)
+    if t is None:
+        return np.sort(T.const(a), axis=axis, kind=kind, **kw)
+    if axis is None:
+        t, axis = FUNCTIONS[np.ravel](t), 0
+    ax = _axes(axis, t.ndim)[0] if t.ndim else None
+    if ax is None:
+        raise np.exceptions.AxisError(axis, 0)
+    if t.ctx.numeric:
+        # the numbers at this point: the gather of the stable order (the dual arrays' rule
+        # for ties, dualdiff/_numpy/sorting.py)
+        return FUNCTIONS[np.take_along_axis](t, np.argsort(t.value, axis=ax, kind="stable"),
+                                             ax)
+    value = np.sort(t.value, axis=ax)
+    if t.shape[ax] == 0:
+        return T.constant_like(value, t.ctx)
+    lane = T.reduce_groups(t, (ax,), True, np.max(t.value, axis=ax, keepdims=True))
+    w = FUNCTIONS[np.broadcast_to](lane, t.shape)
+    return T.make(value, w.r1, w.s1, w.c1, w.r2, w.s2, w.c2, t.ctx)
+
+
+def _running_extreme(u):
+    def handler(array, axis=0, dtype=None, out=None):
+        _no_out(u, out)
+        _float_dtype(u, dtype)
+        t = lift(array)
+        if t is None:
+            return u.accumulate(T.const(array), axis=axis)
+        if t.ndim == 0:
+            raise TypeError(f"numpy.{u.__name__}.accumulate: cannot accumulate on a scalar")
+        ax = _axes(0 if axis is None else axis, t.ndim)[0]
+        if t.ctx.numeric:
+            # ties share the derivative (the dual arrays' rule): not a gather of one element
+            raise T.TracerUnsupported(f"sparse second derivatives of numpy.{u.__name__}"
+                                      ".accumulate")
+        value = u.accumulate(t.value, axis=ax)
+        if t.shape[ax] == 0:
+            return T.constant_like(value, t.ctx)
+        return T.prefix(t, ax, False, value)
+    return handler
+
+
+for _u in (np.maximum, np.minimum, np.fmax, np.fmin):
+    UFUNC_METHODS[(_u, "accumulate")] = _running_extreme(_u)
 
 UFUNC_METHODS[(np.add, "accumulate")] = \
     lambda a, axis=0, dtype=None, out=None: cumsum(a, axis=axis, dtype=dtype, out=out)

@@ -7,7 +7,7 @@ and its structural maps; dualdiff/_setops.pyx the kernels these call.
 import numpy as np
 
 from dualdiff import _arrays, _setops
-from dualdiff._tracer import (UFUNC_METHODS, UFUNCS, TracerUnsupported, _empty_store, _flat,
+from dualdiff._tracer import (UFUNC_METHODS, UFUNCS, TracerUnsupported, _empty_store, _flat, bcast,
                               common_trace, const, constant_like, join, lift, make, merge,
                               no_pairs, outer, unite, value_of)
 
@@ -20,7 +20,7 @@ _F64 = np.float64
 # classes of elementwise functions by what their derivatives can be: identically zero,
 # constant (linear), zero second derivative (piecewise linear), bilinear (a product),
 # a quotient (nonlinear in the divisor only), or anything
-ZERO_U = {"sign", "floor", "ceil", "trunc", "rint"}
+ZERO_U = {"sign", "floor", "ceil", "trunc", "rint", "floor_divide"}
 LINEAR_U = {"negative", "positive", "conjugate", "deg2rad", "rad2deg"}
 PIECEWISE_LINEAR = {"absolute", "fabs", "maximum", "minimum", "fmax", "fmin"}
 LINEAR_B = {"add", "subtract"}
@@ -67,15 +67,15 @@ def _partials(u, vals, which, shape):
     arguments `which` (one or two positions), from dualdiff's own rules: the ufunc runs on
     hyper-dual arrays seeded with unit directions. Returns (d1[k], d2[k][l]) as arrays."""
     k = len(which)
-    args = [np.broadcast_to(np.asarray(v, dtype=_F64), shape) for v in vals]
+    args = [bcast(np.asarray(v, dtype=_F64), shape) for v in vals]
     eye = np.eye(k)
     for j, i in enumerate(which):
-        seed_dirs = np.broadcast_to(eye[j], shape + (k,))
+        seed_dirs = bcast(eye[j], shape + (k,))
         args[i] = _arrays.from_parts(args[i], seed_dirs, seed_dirs)
     with np.errstate(all="ignore"):           # f itself warned already, at its own call
         r = u(*args)
-    e1 = np.broadcast_to(r.eps1, shape + (k,))
-    e12 = np.broadcast_to(r.eps12, shape + (k, k))
+    e1 = bcast(r.eps1, shape + (k,))
+    e12 = bcast(r.eps12, shape + (k, k))
     return [e1[..., j] for j in range(k)], [[e12[..., p, q] for q in range(k)] for p in range(k)]
 
 
@@ -223,19 +223,19 @@ def _unary(u, vals, which, t, value, cls, trace):
             p1, p2 = _partials(u, vals, [which[0]] if len(which) == 1 else which, shape)
             d1 = p1[0] if len(which) == 1 else p1[0] + p1[1]
             d2 = p2[0][0] if len(which) == 1 else p2[0][0] + 2 * p2[0][1] + p2[1][1]
-    r1 = np.broadcast_to(t.r1, shape)
-    c1 = None if not numeric else np.broadcast_to(t.c1, shape) * d1
+    r1 = bcast(t.r1, shape)
+    c1 = None if not numeric else bcast(t.c1, shape) * d1
     if trace.order == 1:
         return make(value, r1, t.s1, c1, None, None, None, trace)
-    r2 = np.broadcast_to(t.r2, shape)
-    c2 = None if not numeric else np.broadcast_to(t.c2, shape) * d1
+    r2 = bcast(t.r2, shape)
+    c2 = None if not numeric else bcast(t.c2, shape) * d1
     if cls in ("linear", "plinear"):
         return make(value, r1, t.s1, c1, r2, t.s2, c2, trace)
     # the pairs of t's set, weighted d2/2 (outer gives a a^T + a a^T), join t's own pairs
     m = value.size
     fr1 = _flat(r1, shape)
     # g g^T = (c row)(c row)^T, and outer makes row row^T + row row^T: weight d2 c^2 / 2
-    w = None if not numeric else _flat(0.5 * d2 * np.broadcast_to(t.c1, shape) ** 2, shape)
+    w = None if not numeric else _flat(0.5 * d2 * bcast(t.c1, shape) ** 2, shape)
     pairs = outer(t.s1, fr1, fr1, w, m, 1, trace.n, numeric)
     return _with_pairs(value, r1, t.s1, c1, r2, t.s2, c2, pairs, trace)
 
@@ -294,7 +294,7 @@ def _binary(u, vals, a, b, value, cls, trace):
     refs = np.stack([ra, rb], axis=1).reshape(-1)
     ca = cb = coefs = None
     if numeric:
-        ca, cb = np.broadcast_to(a.c1, shape), np.broadcast_to(b.c1, shape)
+        ca, cb = bcast(a.c1, shape), bcast(b.c1, shape)
         coefs = np.stack([_flat(ca * da, shape), _flat(cb * db, shape)], axis=1).reshape(-1)
     s1 = (merge(segs, refs, coefs, m, 2, numeric),)
     r1 = np.arange(m, dtype=_I64).reshape(shape)
@@ -309,8 +309,8 @@ def _binary(u, vals, a, b, value, cls, trace):
     segs2, (pa, pb) = unite([(_flat(a.r2, shape), a.s2), (_flat(b.r2, shape), b.s2)])
     c2 = None
     if numeric:
-        c2 = np.stack([_flat(np.broadcast_to(a.c2, shape) * da, shape),
-                       _flat(np.broadcast_to(b.c2, shape) * db, shape)], axis=1).reshape(-1)
+        c2 = np.stack([_flat(bcast(a.c2, shape) * da, shape),
+                       _flat(bcast(b.c2, shape) * db, shape)], axis=1).reshape(-1)
     own = np.stack([pa, pb], axis=1).reshape(-1)
     if not terms:
         store = merge(segs2, own, c2, m, 2, numeric)

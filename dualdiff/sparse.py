@@ -20,12 +20,12 @@ identity, which give H S, read by the star colouring's recovery (also exact, but
 n^1.5 work).
 
 When is a detected pattern valid elsewhere? The tracer keeps every branch of np.where,
-maximum, minimum, clip, abs and max/min reductions, so such code gives a pattern that holds
-at every point. Python control flow on values (`if x[0] > 0:`, a loop whose length depends on
-x) follows the point traced: the pattern may differ at another x. prepared.check(x) detects
-again at x and says whether the prepared pattern still covers it, and calls verify
-themselves (below). Constant arrays' zeros in products (a constant matrix @ x) are
-structural: the pattern leaves them out.
+maximum, minimum, clip, abs, max/min reductions, np.sort and maximum.accumulate (and
+minimum's, fmax's, fmin's), so such code gives a pattern that holds at every point. Python
+control flow on values (`if x[0] > 0:`, a loop whose length depends on x) follows the point
+traced: the pattern may differ at another x. prepared.check(x) detects again at x and says
+whether the prepared pattern still covers it, and calls verify themselves (below). Constant
+arrays' zeros in products (a constant matrix @ x) are structural: the pattern leaves them out.
 
 Safety net. Every call (verify=True, the default) also evaluates the result along one random
 direction -- a forward sweep of one direction -- and compares: a pattern that misses an
@@ -39,7 +39,7 @@ module only.
 """
 import numpy as np
 
-from dualdiff import _arrays, _coloring, _sparsity, _tracer, transforms
+from dualdiff import _arrays, _coloring, _executor, _sparsity, _tracer, transforms
 
 __all__ = ["sparse_jacobian", "sparse_hessian"]
 
@@ -121,8 +121,11 @@ class _Prepared:
     """What .prepare returns: the pattern, its colouring and the gather index, reused by
     every call (one compressed sweep and one gather)."""
 
-    def __init__(self, f, argnum, x, pattern, colors, name, verify):
+    def __init__(self, f, argnum, x, pattern, colors, name, verify, executor):
         self.f, self.argnum, self.name, self.verify = f, argnum, name, verify
+        # the executor's cost model remembers what a sweep of this object costs
+        self.executor = executor
+        self._tuner = _executor.Tuner() if executor is not None else None
         self.in_shape = x.shape
         self.pattern = pattern
         self.colors = np.asarray(colors)
@@ -156,8 +159,8 @@ class PreparedJacobian(_Prepared):
 
     Attributes: pattern (boolean csr_array), colors (one per column), ncolors, shape."""
 
-    def __init__(self, f, argnum, x, pattern, colors, name, chunk, verify):
-        super().__init__(f, argnum, x, pattern, colors, name, verify)
+    def __init__(self, f, argnum, x, pattern, colors, name, chunk, verify, executor=None):
+        super().__init__(f, argnum, x, pattern, colors, name, verify, executor)
         self.chunk = chunk
         p = pattern
         self._index = self._seed = None
@@ -180,22 +183,21 @@ class PreparedJacobian(_Prepared):
         S = self._seed
         k = S.shape[1]
         step = k if self.chunk is None else self.chunk
-        B = None if step >= k else np.empty((m, k))
+        if self.executor is not None and self.chunk is None:
+            # one sweep per worker, as the dense transforms split with chunk=None
+            step = -(-k // max(1, _executor.workers(self.executor, self.name)))
+        blocks = [S[:, s:s + step] for s in range(0, k, step)]
+        if probe:
+            # the check is a sweep of its own: one more column in the sweeps above can cost
+            # far more than a sweep of one direction
+            blocks.append(self._v[:, None])
         call = _with(args, self.argnum, x)
-        want = None
-        # both sweeps in one pool context: the second reuses the first one's blocks (a sweep
-        # of one direction alone is below the size at which transforms pool their memory)
+        # all sweeps in one pool context: the later ones reuse the first one's blocks (a
+        # sweep of one direction alone is below the size at which transforms pool memory)
         with _arrays.pooled():
-            for s in range(0, k, step):
-                D = self._sweep(x, call, kwargs, S[:, s:s + step])
-                if B is None:
-                    B = D
-                else:
-                    B[:, s:s + step] = D
-            if probe:
-                # the check is a sweep of its own: one more column in the sweep above can
-                # cost far more than a sweep of one direction
-                want = self._sweep(x, call, kwargs, self._v[:, None])[:, 0].copy()
+            D = self._sweeps(x, call, kwargs, blocks)
+            want = D.pop()[:, 0].copy() if probe else None
+            B = D[0] if len(D) == 1 else np.concatenate(D, axis=1)
             # the CSR data too comes from the pool's warm blocks (fresh pages cost more
             # than the gather)
             data = np.take(B.reshape(-1), self._index)
@@ -206,15 +208,25 @@ class PreparedJacobian(_Prepared):
                          "Jacobian")
         return J
 
-    def _sweep(self, x, call, kwargs, V):
-        """J V (m x V.shape[1]) from one forward sweep along the columns of V."""
+    def _sweeps(self, x, call, kwargs, blocks):
+        """[J V for V in blocks] (each m x V.shape[1]): one forward sweep along the columns
+        of each block, here or on the executor (the same sweeps, bit for bit)."""
         m = self.pattern.shape[0]
-        value, D = transforms.directional(self.f, call, kwargs, self.argnum,
-                                          V.reshape(x.shape + (V.shape[1],)), name=self.name)
-        if np.size(value) != m:
-            raise ValueError(f"{self.name}: f returned {np.size(value)} values here but {m} "
-                             "where the pattern was made; prepare again")
-        return np.asarray(D).reshape(m, V.shape[1])
+        shaped = [V.reshape(x.shape + (V.shape[1],)) for V in blocks]
+        if self.executor is None:
+            outs = [transforms.directional(self.f, call, kwargs, self.argnum, V,
+                                           name=self.name) for V in shaped]
+        else:
+            outs = _executor.directional_sweeps(self.executor, self.f, call, kwargs,
+                                                self.argnum, shaped, name=self.name,
+                                                tuner=self._tuner)
+        res = []
+        for (value, D), V in zip(outs, blocks):
+            if np.size(value) != m:
+                raise ValueError(f"{self.name}: f returned {np.size(value)} values here but "
+                                 f"{m} where the pattern was made; prepare again")
+            res.append(np.asarray(D).reshape(m, V.shape[1]))
+        return res
 
     def _shared(self, data):
         """A csr_array on the prepared pattern's own index arrays (internal use only)."""
@@ -270,8 +282,8 @@ class PreparedHessian(_Prepared):
 
     Attributes: pattern (symmetric boolean csr_array), colors, ncolors, shape, method."""
 
-    def __init__(self, f, argnum, x, pattern, colors, name, verify, method):
-        super().__init__(f, argnum, x, pattern, colors, name, verify)
+    def __init__(self, f, argnum, x, pattern, colors, name, verify, method, executor=None):
+        super().__init__(f, argnum, x, pattern, colors, name, verify, executor)
         self.method = method
         p = pattern
         n = p.shape[0]
@@ -326,7 +338,7 @@ class PreparedHessian(_Prepared):
         if probe:
             S = np.concatenate([S, _probe(n, 1)[:, None]], axis=1)
         HS = _hessian_times(self.f, _with(args, self.argnum, x), kwargs, self.argnum, x, S,
-                            self.name)
+                            self.name, self.executor, self._tuner)
         H = self._csr(np.ascontiguousarray(HS[:, :self.ncolors]).reshape(-1)[self._star_index])
         if probe:
             v = _probe(n, 1)
@@ -342,37 +354,34 @@ class PreparedHessian(_Prepared):
         return _covers(self.pattern, fresh)
 
 
-def _hessian_times(f, args, kwargs, argnum, x, S, name):
+def _hessian_times(f, args, kwargs, argnum, x, S, name, executor=None, tuner=None):
     """H S (n x k) of a scalar f: hyper-dual sweeps with e1 = S and e2 running over the
-    identity in windows (a sweep stores only the rows its window reaches)."""
+    identity in windows (a sweep stores only the rows its window reaches), here or on the
+    executor (with fewer windows than workers: one window per worker)."""
     n, k = S.shape
     chunk = n if n <= _ONE_WINDOW else int(min(256, max(64, 2 * n ** 0.5)))
-    out = np.empty((n, k))
+    if executor is not None and -(-n // chunk) < _executor.workers(executor, name):
+        chunk = -(-n // _executor.workers(executor, name))
     T = transforms
-    if hasattr(T, "_sweeps") and hasattr(T, "_Basis") and hasattr(T, "_Given"):
-        inputs = T._Inputs(args, (argnum,), name)
-        e1 = T._Given([S.reshape(x.shape + (k,))])
-        plan = [(e1, T._Basis(s, min(chunk, n - s))) for s in range(0, n, chunk)]
-        for (d1, d2), (v, t12) in zip(plan, T._sweeps(f, inputs, kwargs, plan, name, True)):
-            out[d2.start:d2.start + d2.k] = np.asarray(t12).reshape(k, d2.k).T
-        return out
-    for s in range(0, n, chunk):                        # the public, windowless sweep
-        kk = min(chunk, n - s)
-        W = np.zeros((n, kk))
-        W[np.arange(s, s + kk), np.arange(kk)] = 1.0
-        v, t12 = T.directional(f, args, kwargs, argnum, S.reshape(x.shape + (k,)),
-                               W.reshape(x.shape + (kk,)), name=name)
-        _sparsity.scalar_output(v, name)
-        out[s:s + kk] = np.asarray(t12).reshape(k, kk).T
+    inputs = T._Inputs(args, (argnum,), name)
+    e1 = T._Given([S.reshape(x.shape + (k,))])
+    plan = [(e1, T._Basis(s, min(chunk, n - s))) for s in range(0, n, chunk)]
+    out = np.empty((n, k))
+    for (d1, d2), (v, t12) in zip(plan, _executor.planned_sweeps(executor, f, inputs, kwargs,
+                                                                 plan, name, True, tuner)):
+        out[d2.start:d2.start + d2.k] = np.asarray(t12).reshape(k, d2.k).T
     return out
 
 
 # ---- the transforms ---------------------------------------------------------------------
 
 class _SparseTransform:
-    def __init__(self, f, argnums, sparsity, coloring, verify, name):
+    def __init__(self, f, argnums, sparsity, coloring, verify, name, executor):
         if not callable(f):
             raise TypeError(f"{name}: f must be callable, got {type(f).__name__}")
+        if executor is not None:
+            _executor.workers(executor, name)      # not an executor: refused here, named
+        self.executor = executor
         if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
             raise TypeError(f"{name}: argnums must be one int (the sparse transforms "
                             f"differentiate with respect to one array argument), got "
@@ -400,8 +409,8 @@ class SparseJacobian(_SparseTransform):
     """dd.sparse_jacobian(f): call it for the Jacobian as a scipy.sparse.csr_array of shape
     (f(x).size, x.size); .prepare(*args) for a PreparedJacobian that reuses the pattern."""
 
-    def __init__(self, f, argnums, sparsity, coloring, chunk, verify):
-        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_jacobian")
+    def __init__(self, f, argnums, sparsity, coloring, chunk, verify, executor):
+        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_jacobian", executor)
         if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)
                                   or chunk < 1):
             raise ValueError(f"sparse_jacobian: chunk must be a positive int or None, got "
@@ -420,7 +429,7 @@ class SparseJacobian(_SparseTransform):
         colors = _colors(pattern, self.coloring, False) if pattern.nnz else \
             np.zeros(x.size, dtype=np.intp)
         return PreparedJacobian(self.f, argnum, x, pattern, colors, self.name, self.chunk,
-                                self.verify), x, call
+                                self.verify, self.executor), x, call
 
     def prepare(self, *args, **kwargs):
         """Detect (or take) the pattern at args and colour it; the returned PreparedJacobian
@@ -438,8 +447,8 @@ class SparseHessian(_SparseTransform):
     scipy.sparse.csr_array of shape (x.size, x.size); .prepare(*args) for a
     PreparedHessian that reuses the pattern."""
 
-    def __init__(self, f, argnums, sparsity, coloring, verify):
-        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_hessian")
+    def __init__(self, f, argnums, sparsity, coloring, verify, executor):
+        super().__init__(f, argnums, sparsity, coloring, verify, "sparse_hessian", executor)
 
     def prepare(self, *args, **kwargs):
         """Detect (or take) the pattern at args and star-colour it; choose the method (the
@@ -458,7 +467,7 @@ class SparseHessian(_SparseTransform):
         colors = _colors(pattern, self.coloring, True) if pattern.nnz else \
             np.zeros(n, dtype=np.intp)
         prepared = PreparedHessian(self.f, argnum, x, pattern, colors, self.name, self.verify,
-                                   "sparse forward")
+                                   "sparse forward", self.executor)
         if n <= _ONE_WINDOW:
             # a few inputs: one hyper-dual sweep (e2 = the whole identity) costs less than
             # the tracer's bookkeeping
@@ -484,7 +493,8 @@ class SparseHessian(_SparseTransform):
         return self._prepare(args, kwargs)[1]
 
 
-def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=None, verify=True):
+def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=None, verify=True,
+                    executor=None):
     """The Jacobian of f with respect to argument `argnums` as a scipy.sparse.csr_array of
     shape (f(x).size, x.size) (both flattened in C order), exact, from one forward sweep of
     ncolors directions.
@@ -496,18 +506,28 @@ def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=Non
     verify: every call also sweeps one random direction and raises ValueError if the
     Jacobian on its pattern disagrees with it (an entry outside the pattern: control flow
     changed it since .prepare); costs one sweep of one direction. False: one sweep only.
+    executor: a concurrent.futures.Executor (a process pool, Dask's client.get_executor())
+    to run the compressed sweeps on (dualdiff/_executor.py). The result is the serial call's
+    with the same chunk bit for bit; with chunk=None the colours are split into one sweep
+    per worker, which equals the serial call bit for bit except through BLAS matrix
+    products (their summation order depends on the block shape: pass chunk= to pin it).
 
     dd.sparse_jacobian(f).prepare(x) returns a PreparedJacobian (.pattern, .colors,
     .ncolors, .check(x)) callable at any x. See the module docstring for when a pattern
     detected at one point holds at another."""
-    return SparseJacobian(f, argnums, sparsity, coloring, chunk, verify)
+    return SparseJacobian(f, argnums, sparsity, coloring, chunk, verify, executor)
 
 
-def sparse_hessian(f, argnums=0, *, sparsity="auto", coloring="auto", verify=True):
+def sparse_hessian(f, argnums=0, *, sparsity="auto", coloring="auto", verify=True,
+                   executor=None):
     """The Hessian of a scalar-valued f with respect to argument `argnums` as a symmetric
     scipy.sparse.csr_array of shape (x.size, x.size), exact.
 
     sparsity, coloring and verify as in sparse_jacobian (the numeric mode checks itself: an
     entry outside the pattern raises ValueError). dd.sparse_hessian(f).prepare(x) returns a
-    PreparedHessian (.pattern, .colors, .ncolors, .method, .check(x)) callable at any x."""
-    return SparseHessian(f, argnums, sparsity, coloring, verify)
+    PreparedHessian (.pattern, .colors, .ncolors, .method, .check(x)) callable at any x.
+
+    executor: as in sparse_jacobian, for the hyper-dual sweeps of the "compressed" method
+    (windows of the identity; with fewer windows than workers, one per worker). The
+    "sparse forward" method is one pass of the tracer's numeric mode: it runs here."""
+    return SparseHessian(f, argnums, sparsity, coloring, verify, executor)

@@ -7,8 +7,12 @@
   points, says with .check(x) whether its pattern still holds, and refuses what it was not
   prepared for;
 * a user pattern works when it covers the entries and raises when it misses one;
+* executor= runs the compressed sweeps on an executor's workers (a process pool here) and
+  gives the serial result bit for bit;
 * bad input raises a clear exception, scipy's absence an ImportError naming it.
 """
+import concurrent.futures as cf
+import os
 import sys
 
 import numpy as np
@@ -396,6 +400,80 @@ def test_a_custom_rule_with_another_structure_is_caught():
 
 
 # ------------------------------------------------------------------------------------------
+# executor=
+# ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pool():
+    pytest.importorskip("cloudpickle")            # the recording closures travel with it
+    with cf.ProcessPoolExecutor(2) as ex:
+        yield ex
+
+
+def recording(f, path):
+    """f, noting the process id of every call in a file (which processes ran the sweeps)."""
+    def g(x):
+        with open(path, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return f(x)
+    return g
+
+
+def ran_elsewhere(path):
+    return {int(p) for p in open(path).read().split()} - {os.getpid()}
+
+
+def same_bits(A, B):
+    return (A.shape == B.shape and np.array_equal(A.indptr, B.indptr)
+            and np.array_equal(A.indices, B.indices) and np.array_equal(A.data, B.data))
+
+
+def remainder_energy(x):
+    """A Hessian the numeric mode refuses (divmod), so the compressed sweeps compute it."""
+    return np.sum(np.divmod(x, 0.7)[1] ** 3) + np.sum(x[:-1] * x[1:] ** 2)
+
+
+@pytest.mark.parametrize("chunk", [2, None])
+def test_sparse_jacobians_on_an_executor_are_the_serial_bits(pool, chunk, rng, tmp_path):
+    """chunk=2: the serial call's sweeps; None: one sweep per worker, which equals the
+    default serial call bit for bit as five_point has no BLAS product."""
+    from dualdiff._executor import policy
+    x = rng.uniform(0.1, 0.9, 400)
+    log = tmp_path / "pids"
+    prepared = dd.sparse_jacobian(recording(five_point, log), chunk=chunk,
+                                  executor=pool).prepare(x)
+    serial = dd.sparse_jacobian(five_point, chunk=chunk).prepare(x)
+    for y in (x, rng.uniform(-1, 1, 400)):
+        with policy("ship"):
+            J = prepared(y)
+        assert same_bits(J, serial(y))
+    assert ran_elsewhere(log)
+    with policy("ship"):
+        assert same_bits(dd.sparse_jacobian(five_point, chunk=chunk, executor=pool)(x),
+                         dd.sparse_jacobian(five_point, chunk=chunk)(x))
+
+
+@pytest.mark.parametrize("n", [300, 40])
+def test_sparse_hessians_on_an_executor_are_the_serial_bits(pool, n, rng, tmp_path):
+    """n = 300: five windows of the identity, the serial plan; n = 40: one window serially,
+    split in one per worker (no BLAS product in f: the same bits)."""
+    from dualdiff._executor import policy
+    x = rng.uniform(0.1, 2.0, n)
+    log = tmp_path / "pids"
+    with policy("ship"):
+        prepared = dd.sparse_hessian(recording(remainder_energy, log), executor=pool).prepare(x)
+    serial = dd.sparse_hessian(remainder_energy).prepare(x)
+    assert prepared.method == serial.method == "compressed"
+    for y in (x, rng.uniform(0.1, 2.0, n)):
+        with policy("ship"):
+            H = prepared(y)
+        assert same_bits(H, serial(y))
+    assert ran_elsewhere(log)
+    want = dd.hessian(remainder_energy)(x)
+    assert np.max(np.abs(prepared(x).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+# ------------------------------------------------------------------------------------------
 # errors
 # ------------------------------------------------------------------------------------------
 
@@ -404,6 +482,9 @@ def test_a_custom_rule_with_another_structure_is_caught():
     (lambda: dd.sparse_hessian(5), TypeError, "callable"),
     (lambda: dd.sparse_jacobian(tridiagonal, coloring="random"), ValueError, "coloring"),
     (lambda: dd.sparse_jacobian(tridiagonal, chunk=0), ValueError, "chunk"),
+    (lambda: dd.sparse_jacobian(tridiagonal, executor=object()), TypeError, "executor must be"),
+    (lambda: dd.sparse_hessian(tridiagonal, executor=cf.ProcessPoolExecutor), TypeError,
+     "executor must be"),
 ])
 def test_bad_transform_arguments(make, exc, words):
     with pytest.raises(exc, match=words):
