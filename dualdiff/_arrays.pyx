@@ -737,15 +737,17 @@ cdef object _lift(object o):
     cdef int k1, k2, order
     cdef long long key
     cdef double *e
+    cdef HyperDual h
     if type(o) is DualArray:
         return None if _is_constant(<DualArray>o) else o
     if type(o) is Dual:
-        return _new(np.array((<Dual>o).real, dtype=_F64),
-                    np.array([(<Dual>o).eps], dtype=_F64), None, None, ((<Dual>o).tag,))
+        # the C fields, not the .real property: that one refuses numpy's frames (_core)
+        return _new(np.array((<Dual>o).v.re, dtype=_F64),
+                    np.array([(<Dual>o).v.eps], dtype=_F64), None, None, ((<Dual>o).tag,))
     if type(o) is HyperDual:
         h = <HyperDual>o
-        return _new(np.array(h.real, dtype=_F64), np.array([h.eps1], dtype=_F64),
-                    np.array([h.eps2], dtype=_F64), np.array([[h.eps12]], dtype=_F64),
+        return _new(np.array(h.v.re, dtype=_F64), np.array([h.v.e1], dtype=_F64),
+                    np.array([h.v.e2], dtype=_F64), np.array([[h.v.e12]], dtype=_F64),
                     _levels2(h.tag))
     order = vec_parts(o, &re, &k1, &k2, &e, &key)
     if order == 0:
@@ -864,10 +866,18 @@ def like(*duals):
 
 def value_of(o):
     """The plain values of anything numeric, dual or not (for comparisons and conditions)."""
+    cdef double re
+    cdef int k1, k2
+    cdef long long key
+    cdef double *e
     if type(o) is DualArray:
         return (<DualArray>o).value
-    if is_scalar_dual(o):
-        return o.real
+    if type(o) is Dual:
+        return (<Dual>o).v.re
+    if type(o) is HyperDual:
+        return (<HyperDual>o).v.re
+    if vec_parts(o, &re, &k1, &k2, &e, &key):
+        return re
     if isinstance(o, np.ndarray):
         return o
     if is_real(o) or isinstance(o, np.bool_):

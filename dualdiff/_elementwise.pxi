@@ -157,7 +157,11 @@ def apply_binary(int code, a, b):
         if _lift(a) is None and _lift(b) is None:
             return np.power(_const(a), _const(b))
         return _power(a, b)
-    return _binary(DD_OP_RULE0 + code, a, b)
+    r = _binary(DD_OP_RULE0 + code, a, b)
+    if r is NotImplemented:          # dd.maximum(None, 1.0): no caller left to try another way
+        raise TypeError(f"{_core.BINARY_RULES[code][0]}: operands must be numbers, arrays or "
+                        f"dual values, got {type(a).__name__} and {type(b).__name__}")
+    return r
 
 
 def arithmetic(int op, a, b):

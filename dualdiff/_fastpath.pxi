@@ -138,7 +138,7 @@ cdef class Transform:
             if (<Dual>out).tag != tag or n != 1 or self.kind == FAST_HESSIAN:
                 return None
             d = (<Dual>out).eps
-            return self._result((<Dual>out).real, d if scalar else np.array([d]))
+            return self._result((<Dual>out).v.re, d if scalar else np.array([d]))
         order = vec_parts(out, &re, &k1, &k2, &e, &otag)
         if order:
             if otag != (tag if order == 1 else level_key2(tag, tag)) or k1 != n or \

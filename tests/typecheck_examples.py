@@ -63,7 +63,7 @@ def scalars() -> None:
     assert_type(2.0 ** d, dd.Dual)
     assert_type(-abs(d), dd.Dual)
     assert_type(d.exp(), dd.Dual)
-    assert_type(d < 2.0, bool)
+    assert_type(d < 2.0, np.bool_)
     assert_type(f"{d:.3f}", str)
     h = dd.HyperDual(1.5, 1.0, 1.0, 0.0)
     assert_type(dd.sin(h) * h, dd.HyperDual)
