@@ -28,6 +28,10 @@ HEADERS = sorted(glob.glob(os.path.join("csrc", "*.h")))
 KERNELS = os.path.join("csrc", "kernels.c")
 KERNEL_USERS = ("dualdiff._core", "dualdiff._arrays")    # the modules that call the kernels
 DEBUG = os.environ.get("DUALDIFF_DEBUG", "") not in ("", "0")
+# DUALDIFF_SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer in every module (a debug
+# build; run Python with libasan preloaded: README, Development)
+SANITIZE = os.environ.get("DUALDIFF_SANITIZE", "") not in ("", "0")
+DEBUG = DEBUG or SANITIZE
 
 
 def _macro(text, name):
@@ -88,18 +92,20 @@ DEBUG_ARGS = ([] if DEBUG else ["-g0"]) if GCC_LIKE else []
 # -O3 for the modules too, not only for the kernels' loops (which need its vectorizer): at -O2
 # HyperDual arithmetic in a Python loop measured 20-40% slower (bench/scalar_ops.py), while
 # -O3 costs the modules ~25% more compile time that overlaps the longer kernel compile.
-COMPILE_ARGS = (["-O3"] if GCC_LIKE else []) + FP_ARGS + DEBUG_ARGS
+SANITIZE_ARGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+                 "-fno-sanitize-recover=undefined"] if SANITIZE and GCC_LIKE else []
+COMPILE_ARGS = (["-O3"] if GCC_LIKE else []) + FP_ARGS + DEBUG_ARGS + SANITIZE_ARGS
 # -s: no symbol table in the shared objects (a wheel has no use for it; the dynamic symbols
 # Python looks up, PyInit_*, stay). GNU and LLVM linkers on ELF platforms only.
-LINK_ARGS = ["-s"] if sys.platform.startswith("linux") and not DEBUG else []
+LINK_ARGS = (["-s"] if sys.platform.startswith("linux") and not DEBUG else []) + SANITIZE_ARGS
 
 MACROS = [
     ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
-    # The oldest numpy the package declares (pyproject: numpy>=1.25). Headers of numpy 2.x
+    # The oldest numpy the package declares (pyproject: numpy>=2.0). Headers of numpy 2.x
     # default to an older C-API target that predates the allocator API (PyDataMem_SetHandler,
     # numpy 1.22), which then stays undeclared and fails at import; the explicit target also
-    # makes a module built against numpy 2.x headers import on every numpy from 1.25 on.
-    ("NPY_TARGET_VERSION", "NPY_1_25_API_VERSION"),
+    # makes a module built against newer numpy 2.x headers import on every numpy from 2.0 on.
+    ("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION"),
     # a direct tp_new: Cython's vectorcall adapter costs a dual multiply ~20% of its time
     ("CYTHON_VECTORCALL_TPNEW", "0"),
     # no C line numbers in tracebacks: less code in every error path, and they point into

@@ -18,6 +18,15 @@ ORDERS = C.ORDERS + ("best",)
 # patterns
 # ------------------------------------------------------------------------------------------
 
+
+def _random_array(shape, density, rng, format="coo"):
+    """scipy.sparse.random_array; scipy < 1.15 names the generator random_state."""
+    try:
+        return sp.random_array(shape, density=density, rng=rng, format=format)
+    except TypeError:
+        return sp.random_array(shape, density=density, random_state=rng, format=format)
+
+
 def grid_pattern(shape, offsets):
     """The stencil pattern on a grid: row p has the columns p + offset that lie in the grid."""
     n = int(np.prod(shape))
@@ -75,11 +84,11 @@ def _arrow(rng, n=40):
 
 
 def _random(m, n, density):
-    return lambda rng: sp.random_array((m, n), density=density, rng=rng, format="csr")
+    return lambda rng: _random_array((m, n), density=density, rng=rng, format="csr")
 
 
 def _with_empty(rng, m=50, n=40):
-    A = sp.random_array((m, n), density=0.08, rng=rng).toarray()
+    A = _random_array((m, n), density=0.08, rng=rng).toarray()
     A[rng.choice(m, 10, replace=False), :] = 0
     A[:, rng.choice(n, 10, replace=False)] = 0
     return A
@@ -110,7 +119,7 @@ PATTERNS = {
 SQUARE = {
     "tridiagonal": lambda rng: _band(rng, 40, 40, 1, 1),
     "banded": lambda rng: _band(rng, 50, 50, 3, 3),
-    "lower triangle only": lambda rng: sp.tril(sp.random_array((40, 40), density=0.1, rng=rng)),
+    "lower triangle only": lambda rng: sp.tril(_random_array((40, 40), density=0.1, rng=rng)),
     "block diagonal": _blocks,              # square: the blocks' widths permute their heights
     "arrow": _arrow,
     "dense": lambda rng: np.ones((12, 12)),
@@ -371,7 +380,7 @@ def test_fast_star_check_agrees_with_the_definition(rng):
     verdicts = set()
     for _ in range(200):
         n = int(rng.integers(2, 12))
-        P = sp.csr_array(sp.random_array((n, n), density=0.3, rng=rng))
+        P = sp.csr_array(_random_array((n, n), density=0.3, rng=rng))
         nb = adjacency(P)
         colors = rng.integers(0, int(rng.integers(2, 6)), size=n)
         want = is_star_coloring(nb, colors)
@@ -383,7 +392,7 @@ def test_fast_star_check_agrees_with_the_definition(rng):
 def test_star_colorings_of_random_graphs_are_star_colorings(rng):
     for _ in range(60):
         n = int(rng.integers(1, 25))
-        P = sp.csr_array(sp.random_array((n, n), density=float(rng.uniform(0.05, 0.5)),
+        P = sp.csr_array(_random_array((n, n), density=float(rng.uniform(0.05, 0.5)),
                                          rng=rng))
         nb = adjacency(P)
         for order in ORDERS:
@@ -442,7 +451,7 @@ def check_order(name, order, nb):
 def test_orders_follow_their_definitions(order, rng):
     for _ in range(30):
         m, n = (int(x) for x in rng.integers(1, 25, size=2))
-        A = sp.csr_array(sp.random_array((m, n), density=float(rng.uniform(0.02, 0.3)),
+        A = sp.csr_array(_random_array((m, n), density=float(rng.uniform(0.02, 0.3)),
                                          rng=rng))
         check_order(order, C._vertex_order(*args(A), order, 0), neighbours_d2(A))
         check_order(order, C._vertex_order(*args(A), order, 1),
@@ -455,7 +464,7 @@ def test_orders_follow_their_definitions(order, rng):
 def test_greedy_gives_each_column_the_smallest_colour_free_of_earlier_neighbours(order, rng):
     for _ in range(30):
         m, n = (int(x) for x in rng.integers(1, 30, size=2))
-        A = sp.csr_array(sp.random_array((m, n), density=float(rng.uniform(0.02, 0.3)),
+        A = sp.csr_array(_random_array((m, n), density=float(rng.uniform(0.02, 0.3)),
                                          rng=rng))
         nb = neighbours_d2(A)
         colors = C.column_coloring(*args(A), order=order)

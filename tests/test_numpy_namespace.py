@@ -126,12 +126,18 @@ def _callables():
             yield f"{mod.__name__}.{name}", name, f
 
 
+_DTYPE_SECOND = {"array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray"}
+
+
 def _lands_in_non_data(f, args):
     """Whether a dual argument of the pattern would bind to a NOT_DATA parameter of f."""
     try:
         params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):
-        return False
+        # builtins without a signature on older numpy (2.0): the array constructors take
+        # dtype second, and numpy reads a dual array there as its .dtype (float64)
+        return getattr(f, "__name__", "") in _DTYPE_SECOND and len(args) > 1 and \
+            isinstance(args[1], str)
     for i, a in enumerate(args):
         if not isinstance(a, str) or i >= len(params):
             continue

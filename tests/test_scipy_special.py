@@ -20,6 +20,12 @@ import numpy as np
 import pytest
 
 sc = pytest.importorskip("scipy.special")
+import scipy  # noqa: E402
+
+# scipy before 1.15 (the last for Python 3.9 is 1.13): its own gammainc and rgamma, which the
+# rules evaluate, are less accurate; its logsumexp sums in another order
+OLD_SCIPY = tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 15)
+OLD_SCIPY_LOOSE = {"gammainc": 5e-14, "rgamma": 5e-14}
 
 import dualdiff as dd
 from dualdiff._jvp import special as ss
@@ -151,6 +157,8 @@ def _golden_errors(name):
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_rule_matches_mpmath(name):
     tol = LOOSE.get(name, (DEFAULT_TOL, ""))[0]
+    if OLD_SCIPY and name in OLD_SCIPY_LOOSE:
+        tol = max(tol, OLD_SCIPY_LOOSE[name])
     e1, e2 = _golden_errors(name)
     print(f"{name}: max rel err d1 {e1:.2e}, d2 {e2:.2e} (tolerance {tol:.0e})")
     assert e1 <= tol and e2 <= tol, (name, e1, e2)
@@ -379,7 +387,16 @@ def _weights(rng, a):
 
 
 def _same(got, want):
-    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    """Equal to scipy's logsumexp family bit for bit: dualdiff follows scipy 1.15's algorithm
+    (earlier scipy sums in another order: equal to rounding then)."""
+    if OLD_SCIPY:
+        got, want = np.asarray(got), np.asarray(want)
+        if got.shape != want.shape and got.size == want.size:
+            got = got.reshape(want.shape)      # scipy < 1.15: the sign ignores keepdims
+        big = np.max(np.abs(want[np.isfinite(want)]), initial=0.0)
+        np.testing.assert_allclose(got, want, rtol=4e-16, atol=4e-16 * big)
+    else:
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
 
 
 def test_logsumexp_equals_scipys(rng):
@@ -412,7 +429,7 @@ def test_logsumexp_of_an_empty_array_is_minus_infinity(axis, shape):
     out, sgn = ssf.logsumexp(np.zeros((0, 3)), axis=axis, keepdims=True, return_sign=True)
     _same(out, np.full(shape, -np.inf))
     _same(sgn, np.full(shape, -1.0))
-    if not isinstance(axis, tuple) and axis is not None:
+    if not isinstance(axis, tuple) and axis is not None and not OLD_SCIPY:
         _same(out, sc.logsumexp(np.zeros((0, 3)), axis=axis, keepdims=True))
 
 
