@@ -221,27 +221,45 @@ def nap(x):
     return np.sum(np.sin(x) * x)
 
 
+def _within_tries(check, tries=3):
+    """The cost model decides on measured times: a busy machine (CI beside other jobs) can
+    stretch one measurement many times over. A decision that is right at least once in a few
+    fresh tries is the model working; wrong every time is a bug."""
+    for i in range(tries):
+        try:
+            return check()
+        except AssertionError:
+            if i == tries - 1:
+                raise
+
+
 def test_cheap_sweeps_stay_here_as_the_plain_serial_call(pool, rng):
     x = rng.normal(size=100)
-    g = dd.grad(rosenbrock, executor=pool)
-    modes = []
-    for _ in range(3):
-        assert np.array_equal(g(x), dd.grad(rosenbrock)(x))    # the default chunk's bits
-        modes.append(g.last_call["mode"])
-        assert g.last_call["sweeps_shipped"] == 0
-    assert modes == ["serial (measured)", "serial", "serial"]
+
+    def check():
+        g = dd.grad(rosenbrock, executor=pool)
+        modes = []
+        for _ in range(3):
+            assert np.array_equal(g(x), dd.grad(rosenbrock)(x))    # the default chunk's bits
+            modes.append(g.last_call["mode"])
+            assert g.last_call["sweeps_shipped"] == 0
+        assert modes == ["serial (measured)", "serial", "serial"]
+    _within_tries(check)
 
 
 def test_slow_sweeps_are_shipped_from_the_first_call_on(pool, rng):
     x = rng.normal(size=4)
-    g = dd.grad(nap, executor=pool, chunk=1)
-    assert np.array_equal(g(x), np.sin(x) + x * np.cos(x))
-    assert g.last_call["mode"] == "parallel (first sweep here)"
-    assert g.last_call["sweeps_shipped"] == 3
-    t0 = time.perf_counter()
-    g(x)
-    assert g.last_call["mode"] == "parallel" and g.last_call["sweeps_shipped"] == 4
-    assert time.perf_counter() - t0 < 4 * 0.03          # not one after the other
+
+    def check():
+        g = dd.grad(nap, executor=pool, chunk=1)
+        assert np.array_equal(g(x), np.sin(x) + x * np.cos(x))
+        assert g.last_call["mode"] == "parallel (first sweep here)"
+        assert g.last_call["sweeps_shipped"] == 3
+        t0 = time.perf_counter()
+        g(x)
+        assert g.last_call["mode"] == "parallel" and g.last_call["sweeps_shipped"] == 4
+        assert time.perf_counter() - t0 < 4 * 0.03          # not one after the other
+    _within_tries(check)
 
 
 def test_a_call_from_an_enclosing_transform_runs_serially(pool):
