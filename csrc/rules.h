@@ -95,7 +95,10 @@ static const int dd_sel_ = 0;
   /* 1 - x^2 as DD_ONE_MINUS_SQ: no cancellation as |x| -> 1, one rounding near 0 */          \
   R(arcsin,    -0.99, 0.99, double r = 1.0/sqrt(DD_ONE_MINUS_SQ(x)), asin(x), r,          x*r*r*r) \
   R(arccos,    -0.99, 0.99, double r = 1.0/sqrt(DD_ONE_MINUS_SQ(x)), acos(x), -r,         -x*r*r*r) \
-  R(arctan,    -10,   10,   double r = 1.0/(1.0 + x*x),           atan(x),  r,          -2.0*x*r*r) \
+  /* f'' = -2 r (x r) with x r = x/(1 + x^2) taken as 1/x where x^2 overflows: -2 x r r was   \
+     inf * 0 = NaN at x = +-inf, whose limit is 0 */                                          \
+  R(arctan,    -10,   10,   double r = 1.0/(1.0 + x*x); double q = fabs(x) > 0x1p500 ? 1.0/x : x*r, \
+    atan(x),  r,          -2.0*r*q)                                                           \
   R(sinh,      -5,    5,    double s = sinh(x); double c = cosh(x), s,      c,          s)     \
   R(cosh,      -5,    5,    double s = sinh(x); double c = cosh(x), c,      s,          c)     \
   /* 1/cosh^2 instead of 1 - tanh^2: the latter cancels to 0 for |x| > 19 */                  \
@@ -110,7 +113,8 @@ static const int dd_sel_ = 0;
   R(arctanh,   -0.99, 0.99, double r = 1.0/DD_ONE_MINUS_SQ(x),    atanh(x), r,          2.0*x*r*r) \
   /* g = erf' = (2/sqrt(pi)) e^(-x^2) with x^2 carried exactly (DD_ERF_SHARED): the rounding    \
      of x*x alone moved g by up to 6e-14 relative (x near 26); g2 = 2x g is formed before g is   \
-     scaled into the subnormal range, where f'' is still normal (x up to 27.2) */              \
+     scaled into the subnormal range, where f'' is still normal (x up to 27.2), from xs (0 for   \
+     |x| > 2^500, where g2 underflows anyway): 2x e at x = +-inf was inf * 0 = NaN, limit 0 */   \
   R(erf,       -3,    3,    DD_ERF_SHARED,                        erf(x),   g,          -g2)   \
   R(erfc,      -3,    3,    DD_ERF_SHARED,                        erfc(x),  -g,         g2)    \
   /* sigmoid from e^-|x| only, never e^+|x|: no overflow; and f' = s*(1-s) with 1-s = c       \
@@ -142,7 +146,9 @@ static const int dd_sel_ = 0;
     ((-2.0*ua*ub*r*r)*sc)*sc, (((ua - ub)*(ua + ub)*r*r)*sc)*sc, ((2.0*ua*ub*r*r)*sc)*sc)      \
   /* second partials from the first ones (a/h, b/h, at most 1) and 1/h: b^2/h^3 as (fb/h) fb,   \
      never above 1/h; b*b*i*i*i overflowed to inf for |b| > 1.3e154 */                          \
-  B(hypot,    -5,  5,  double h = hypot(a, b); double i = 1.0/h; double ia = a*i; double ib = b*i, \
+  /* at an infinite argument a/h is its limit, the sign of a (1/sqrt2 each when both are), not \
+     inf/inf = NaN; a finite one's is 0 */                                                      \
+  B(hypot,    -5,  5,  DD_HYPOT_SHARED, \
     h, ia, ib, (ib*i)*ib, -(ia*i)*ib, (ia*i)*ia)                                               \
   /* ties give half to each argument (subgradient midpoint, as JAX); NaN wins, as in numpy */ \
   B(maximum,  -5,  5,  DD_TIE_SHARED(a > b),           DD_PICK(a > b || a != a, a, b),        \
@@ -200,7 +206,7 @@ static const int dd_sel_ = 0;
   double kh_ = q_ > 512.0 ? DD_64LN2_HI : 0.0; double kl_ = q_ > 512.0 ? DD_64LN2_LO : 0.0;  \
   double sc_ = q_ > 512.0 ? 0x1p-64 : 1.0;                                                   \
   double e_ = DD_2_SQRTPI*dd_exp(kh_ - q_); e_ = e_ + e_*(kl_ - lo_);                        \
-  double g = e_*sc_; double g2 = ((2.0*x)*e_)*sc_
+  double g = e_*sc_; double g2 = ((2.0*xs_)*e_)*sc_
 /* a and b times sc, a power of two near 1/max(|a|,|b|): ua, ub are exact, the larger in [1, 4)
  * (in [1, 2) but at the top binade, whose inverse is subnormal), so ua^2 + ub^2 neither
  * overflows nor underflows; each partial is scaled back last, one factor sc at a time, so no
@@ -209,7 +215,21 @@ static const int dd_sel_ = 0;
   double m_ = fabs(a) > fabs(b) ? fabs(a) : fabs(b);                                         \
   uint64_t be_ = dd_bits(m_) >> 52; be_ = be_ > 2045 ? 2045 : be_;                           \
   double sc = dd_double((uint64_t)(2046 - be_) << 52); double ua = a*sc; double ub = b*sc;   \
+  DD_AT_INFINITY(m_, a, b, ua, ub, sc);                                                      \
   double r = 1.0/(ua*ua + ub*ub)
+/* An infinite argument: the partials' limits. The direction (ua, ub) is the signs of the
+ * infinite arguments (0 for a finite one) and the scale 0: each partial is its limit, 0, not
+ * inf * 0 = NaN (arctan2(y, inf) has d/dy -> 0). */
+#define DD_AT_INFINITY(m, a, b, ua, ub, sc)                                                  \
+  if (m == INFINITY) {                                                                       \
+    ua = isinf(a) ? copysign(1.0, a) : 0.0; ub = isinf(b) ? copysign(1.0, b) : 0.0; sc = 0.0; \
+  }
+#define DD_HYPOT_SHARED                                                                      \
+  double h = hypot(a, b); double i = 1.0/h; double ia = a*i; double ib = b*i;                \
+  if (h == INFINITY && (isinf(a) || isinf(b))) {                                             \
+    double w_ = isinf(a) && isinf(b) ? 0x1.6a09e667f3bcdp-1 : 1.0;                           \
+    ia = isinf(a) ? copysign(w_, a) : 0.0; ib = isinf(b) ? copysign(w_, b) : 0.0;            \
+  }
 
 /* e^y - 1 for -1/2 <= y <= 0, branch-free like dd_exp (same reduction, exp.h): with
  * T = 2^(k/N) in [1/2, 1], T - 1 is exact and the rest T p + T_lo is small, so there is no

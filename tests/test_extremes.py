@@ -155,6 +155,20 @@ LIMITS = [  # (what, computed, expected): where the true value is 0, inf or subn
     ("logaddexp_b(1e308, -1e308) = 0 (a - b overflows)",
      lambda: dd.logaddexp(1e308, dd.Dual(-1e308, 1.0)).eps, 0.0),
     ("erf'(1e200) = 0", lambda: dd.erf(dd.Dual(1e200, 1.0)).eps, 0.0),
+    # at an infinite argument, where the derivative has a limit: the limit, not inf*0 = NaN
+    ("arctan2_a(1, inf) = 0", lambda: dd.arctan2(dd.Dual(1.0, 1.0), INF).eps, 0.0),
+    ("arctan2_b(inf, 1) = 0", lambda: dd.arctan2(INF, dd.Dual(1.0, 1.0)).eps, 0.0),
+    ("arctan2_aa(1, -inf) = 0", lambda: dd.arctan2(dd.HyperDual(1.0, 1, 1, 0), -INF).eps12, 0.0),
+    ("hypot_b(1, inf) = 1", lambda: dd.hypot(1.0, dd.Dual(INF, 1.0)).eps, 1.0),
+    ("hypot_b(1, -inf) = -1", lambda: dd.hypot(1.0, dd.Dual(-INF, 1.0)).eps, -1.0),
+    ("hypot_a(inf, 1) = 1, 2nd partial 0",
+     lambda: dd.hypot(dd.HyperDual(INF, 1, 1, 0), 1.0).eps12, 0.0),
+    ("arctan''(inf) = 0", lambda: dd.arctan(dd.HyperDual(INF, 1, 1, 0)).eps12, 0.0),
+    ("arctan''(-inf) = 0", lambda: dd.arctan(dd.HyperDual(-INF, 1, 1, 0)).eps12, 0.0),
+    ("erf''(inf) = 0", lambda: dd.erf(dd.HyperDual(INF, 1, 1, 0)).eps12, 0.0),
+    ("erfc''(-inf) = 0", lambda: dd.erfc(dd.HyperDual(-INF, 1, 1, 0)).eps12, 0.0),
+    ("sigmoid''(inf) = 0", lambda: dd.sigmoid(dd.HyperDual(INF, 1, 1, 0)).eps12, 0.0),
+    ("tanh''(-inf) = 0", lambda: dd.tanh(dd.HyperDual(-INF, 1, 1, 0)).eps12, 0.0),
 ]
 
 
