@@ -58,6 +58,8 @@ CASES = {
     "fmax.accumulate with NaN": (lambda x: np.fmax.accumulate(with_nans(x)[:, 1:], axis=1),
                                  (4, 6)),
     "fmin.accumulate": (lambda x: np.fmin.accumulate(x.ravel()) * x.ravel(), (4, 6)),
+    "fmax.reduce with NaN": (lambda x: np.fmax.reduce(with_nans(x) ** 2, axis=1), (4, 6)),
+    "fmin.reduce with NaN, axis 0": (lambda x: np.fmin.reduce(with_nans(x) * x), (4, 6)),
     "unique": (lambda x: np.unique(x) ** 2, (4, 6)),
     "unique rows": (lambda x: np.unique(np.concatenate([x, x[:1]]), axis=0) ** 2, (4, 6)),
     "unique_counts": (lambda x: np.unique_counts(x).values ** 2, (4, 6)),
@@ -144,6 +146,9 @@ def test_nan_propagates_with_its_tangent_and_nan_functions_ignore_it():
         assert np.array_equal(dd.grad(np.median)(x), [0, 1, 0, 0])   # the NaN's tangent
         assert np.array_equal(dd.grad(np.nanmedian)(x), [0, 0, 0, 1])
         assert np.array_equal(dd.grad(np.nanmax)(x), [0, 0, 1, 0])
+        assert np.array_equal(dd.grad(np.fmax.reduce)(x), [0, 0, 1, 0])     # NaN skipped
+        assert np.array_equal(dd.grad(np.fmin.reduce)(x), [1, 0, 0, 0])
+        assert np.array_equal(dd.grad(np.maximum.reduce)(x), [0, 1, 0, 0])  # NaN wins
         J = dd.jacobian(np.maximum.accumulate)(x)
         assert np.array_equal(J[1:, 1], [1, 1, 1])                  # NaN wins from there on
         J = dd.jacobian(np.fmax.accumulate)(x)

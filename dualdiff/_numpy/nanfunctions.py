@@ -12,9 +12,10 @@ import warnings
 import numpy as np
 
 from dualdiff import _arrays, _core
-from dualdiff._numpy import NOVALUE, axes, implements, ndim, no_out, refuse
+from dualdiff._numpy import NOVALUE, axes, implements, ndim, no_out, refuse, ufunc_method
 from dualdiff._numpy.manipulation import where as select_where
-from dualdiff._numpy.reductions import amax, amin, cumprod, cumsum, mean, prod, sum_, var
+from dualdiff._numpy.reductions import (_dtype_ok, _reduce_axis, amax, amin, cumprod, cumsum,
+                                       mean, prod, sum_, var)
 
 _SQRT = _core.UNARY_INDEX["sqrt"]
 
@@ -126,8 +127,10 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=NOVALUE, *, wher
     return _arrays.apply_unary(_SQRT, v)
 
 
-def _nan_extreme(func, reduce_, fill, a, axis, out, keepdims, initial, where_):
-    """numpy's nanmax/nanmin: NaN -> -inf (+inf), the reduction, all-NaN lanes -> NaN."""
+def _nan_extreme(func, reduce_, fill, a, axis, out, keepdims, initial, where_, warn=True):
+    """numpy's nanmax/nanmin (and fmax/fmin.reduce, which do not warn): NaN -> -inf (+inf),
+    the reduction, all-NaN lanes -> NaN. The derivative is the chosen element's, never a NaN
+    element's."""
     no_out(func, out)
     arr, mask = _replaced(a, fill)
     r = reduce_(arr, axis=axis, keepdims=_keep(keepdims), initial=initial, where=where_)
@@ -136,9 +139,19 @@ def _nan_extreme(func, reduce_, fill, a, axis, out, keepdims, initial, where_):
     kw = {} if where_ is NOVALUE else {"where": _arrays.value_of(where_)}
     empty = np.all(mask, axis=axis, keepdims=_keep(keepdims), **kw)
     if np.any(empty):
-        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
+        if warn:
+            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
         r = select_where(empty, np.nan, r)
     return r
+
+
+for _u, _reduce, _fill in ((np.fmax, amax, -np.inf), (np.fmin, amin, np.inf)):
+    def _handler(a, axis=NOVALUE, dtype=None, out=None, keepdims=False, initial=NOVALUE,
+                 where=NOVALUE, _u=_u, _reduce=_reduce, _fill=_fill):
+        _dtype_ok(_u, dtype)
+        return _nan_extreme(_u, _reduce, _fill, a, _reduce_axis(axis), out, keepdims, initial,
+                            where, warn=False)
+    ufunc_method(_u, "reduce")(_handler)
 
 
 @implements(np.nanmax)

@@ -268,7 +268,8 @@ for _u, _f in ((np.add, sum_), (np.multiply, prod)):
                   initial=initial, where=where)
     ufunc_method(_u, "reduce")(_handler)
 
-for _u, _f in ((np.maximum, amax), (np.minimum, amin), (np.fmax, amax), (np.fmin, amin)):
+# (fmax and fmin reduce as nanmax and nanmin without the warning: nanfunctions.py)
+for _u, _f in ((np.maximum, amax), (np.minimum, amin)):
     def _handler(a, axis=NOVALUE, dtype=None, out=None, keepdims=False, initial=NOVALUE,
                  where=NOVALUE, _f=_f, _u=_u):
         _dtype_ok(_u, dtype)
