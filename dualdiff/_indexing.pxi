@@ -9,7 +9,6 @@ cdef object _getitem(DualArray x, object idx):
     cdef cnp.ndarray v = x.value
     cdef Py_ssize_t i, n, start, stop, step
     cdef int p
-    cdef bint inside
     if type(idx) is DualArray or is_scalar_dual(idx):
         raise IndexError("a dual value cannot be used as an index; index with integers")
     if v.ndim == 1 and _is_int(idx):
@@ -30,14 +29,9 @@ cdef object _getitem(DualArray x, object idx):
             return make_hypervec(value, _k1(x), _k2(x), _row(x.e1, i), _row(x.e2, i),
                                  _row(x.e12, i), _key(x.tags))
         if x.windowed:
-            # outside every window the element is a plain number in this sweep; inside, it
-            # comes from its rows alone
-            inside = False
-            for p in range(_nparts(x)):
-                inside = inside or x.lo[p] <= i < x.hi[p]
-            if not inside:
-                # numpy's scalar, as x[i] of a float array gives: it has ndarray's methods
-                return np.float64(value)
+            # the element from its rows alone (zero tangents outside every window): a dual
+            # scalar in every sweep, so code that mixes it with others (np.array([x[0],
+            # x[900]]) then np.exp) runs alike whichever sweep holds its direction
             out = [_rows(x, p, i, i + 1)[0] for p in range(_nparts(x))]
             return to_scalar(_new(np.array(value), out[0], _at(out, E2), _at(out, E12), x.tags))
     if x.windowed and type(idx) is slice and v.ndim == 1:

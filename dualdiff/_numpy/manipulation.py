@@ -32,6 +32,7 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         raise TypeError("reshape() missing the shape argument")
     if order not in ("C", "F", "A"):
         raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
+    _layout_free(np.reshape, a, order)
     new = np.reshape(_arrays.value_of(a), shape).shape          # resolves -1, checks size
     if order == "F":
         # F order on the value axes only: reverse them, reshape in C order, reverse back
@@ -47,7 +48,20 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 @implements(np.ravel)
 def ravel(a, order="C"):
-    return reshape(a, (-1,), order=order)
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"ravel: order must be one of 'C', 'F', 'A' or 'K', got {order!r}")
+    _layout_free(np.ravel, a, order)
+    return reshape(a, (-1,), order="C" if order in ("A", "K") else order)
+
+
+def _layout_free(func, a, order):
+    """order='A' and 'K' follow the memory layout of the array, and a dual array keeps none
+    (inputs are copied to C order, x.T is a new array): with two or more axes numpy's answer
+    for the caller's array may differ from C order, so refuse rather than guess."""
+    if order in ("A", "K") and ndim(a) >= 2 and _arrays.lift(a) is not None:
+        raise TypeError(f"{qualname(func)}(..., order={order!r}) follows the memory layout of "
+                        "the array, which a dual array does not keep: give order='C' (row "
+                        "major) or order='F' (column major)")
 
 
 @implements(np.transpose, getattr(np, "permute_dims", None))

@@ -402,10 +402,11 @@ def _list_literal(lst, as_list):
 
 def _plain_arg(obj):
     """What f sees on the plain path: the differentiated argument as the transform would
-    convert it (ints become float64; Python scalars stay scalars)."""
+    convert it (ints become float64); a scalar as numpy's float64, which the dual scalars
+    stand in for (its ndarray methods, numpy booleans from comparisons)."""
     if isinstance(obj, np.ndarray) or isinstance(obj, (list, tuple)):
         return np.array(obj, dtype=np.float64)
-    return float(obj)
+    return np.float64(obj)
 
 
 # ---------------------------------------------------------------------------------------
