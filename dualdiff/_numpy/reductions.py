@@ -197,6 +197,8 @@ def cumsum(a, axis=None, dtype=None, out=None, *, include_initial=False):
         if ndim(a) > 1 and include_initial:
             raise ValueError("cumulative_sum: axis must be given for arrays of more than 1 dimension")
         a, axis = ravel(a), 0
+    elif ndim(a) == 0:
+        a = ravel(a)                 # numpy runs a 0-d array as 1-d (axis 0 or -1)
     ax = axis1(axis, ndim(a))
 
     def fn(arr, nd):
@@ -213,6 +215,8 @@ def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
     _dtype_ok(np.cumprod, dtype)
     if axis is None:
         a, axis = ravel(a), 0
+    elif ndim(a) == 0:
+        a = ravel(a)                 # numpy runs a 0-d array as 1-d (axis 0 or -1)
     ax = axis1(axis, ndim(a))
     y = moveaxis(a, ax, 0)
     ones = np.ones((1,) + shape(y)[1:])
