@@ -42,6 +42,9 @@ typedef struct { double f, a, b, aa, ab, bb; int sel; } dd_jet2;
 #define DD_LN10    2.30258509299404568401799145468436421
 #define DD_2_SQRTPI 1.12837916709551257389615890312154517   /* 2/sqrt(pi), erf' at 0 */
 #define DD_DEG     0.0174532925199432957692369076848861271  /* pi/180 */
+/* 180/pi, multiplied as numpy's rad2deg does (x/DD_DEG differed from it by an ulp, which
+   a later cosh or sin can magnify into a wrong-looking value) */
+#define DD_RAD     57.2957795130823208767981548141051703  /* 180/pi */
 /* 64 ln 2 = HI + LO, HI a multiple of 2^-43 so that HI - x*x is exact for x*x in [512, 1024) */
 #define DD_64LN2_HI 0x1.62e42fefa39e0p+5
 #define DD_64LN2_LO 0x1.e6af278ece601p-44
@@ -125,7 +128,7 @@ static const int dd_sel_ = 0;
   /* softplus = max(x,0) + log1p(e^-|x|): no overflow, full precision for large |x| */         \
   R(softplus,  -30,   30,   DD_SIGMOID_SHARED,                    (x > 0.0 ? x : 0.0) + log1p(e), s, s*c) \
   R(deg2rad,   -360,  360,  ,                                     x*DD_DEG, DD_DEG,     0.0)   \
-  R(rad2deg,   -6,    6,    ,                                     x/DD_DEG, 1.0/DD_DEG, 0.0)   \
+  R(rad2deg,   -6,    6,    ,                                     x*DD_RAD, DD_RAD,     0.0)   \
   /* kinks: abs'(0) = relu'(0) = 0; steps have derivative 0 everywhere (DD_SIGN below) */      \
   R(abs,       -5,    5,    ,                                     fabs(x),  DD_SIGN(x), 0.0)   \
   R(relu,      -5,    5,    ,                                     DD_RELU(x), (x > 0.0 ? 1.0 : 0.0), 0.0) \

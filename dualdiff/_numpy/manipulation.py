@@ -8,7 +8,8 @@ trailing direction axes (0 for the value) that it must leave in place.
 import numpy as np
 
 from dualdiff import _arrays
-from dualdiff._numpy import (NOVALUE, axes, axis1, implements, ndim, no_out, qualname, refuse)
+from dualdiff._numpy import (NOVALUE, axes, axis1, float64_only, implements, ndim, no_out,
+                             qualname, refuse)
 from dualdiff._numpy import shape as shape_of
 
 linear = _arrays.linear
@@ -277,9 +278,7 @@ def trace(a, offset=0, axis1_=0, axis2=1, dtype=None, out=None, **kw):
     ax1 = kw.pop("axis1", axis1_)
     refuse(np.trace, **kw)
     no_out(np.trace, out)
-    if dtype is not None and np.dtype(dtype) != np.float64:
-        raise TypeError(f"numpy.trace(..., dtype={dtype!r}) is not supported on dual values "
-                        "(they are float64); drop the keyword")
+    float64_only(np.trace, dtype)
     from dualdiff._numpy.reductions import sum_
     return sum_(diagonal(a, offset, ax1, axis2), axis=-1)
 
@@ -405,6 +404,7 @@ def _joined(func, arrays, axis, out, extra):
 
 @implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    float64_only(np.concatenate, dtype)
     if axis is None:
         return concatenate([ravel(a) for a in arrays], 0, out)
     return _joined(np.concatenate, arrays, axis, out, 0)
@@ -412,17 +412,20 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
 
 @implements(np.stack)
 def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    float64_only(np.stack, dtype)
     return _joined(np.stack, arrays, axis, out, 1)
 
 
 @implements(np.hstack)
 def hstack(tup, dtype=None, casting="same_kind"):
+    float64_only(np.hstack, dtype)
     arrs = [atleast_1d(a) for a in tup]
     return concatenate(arrs, 0 if ndim(arrs[0]) == 1 else 1)
 
 
 @implements(np.vstack, getattr(np, "row_stack", None))
 def vstack(tup, dtype=None, casting="same_kind"):
+    float64_only(np.vstack, dtype)
     return concatenate([atleast_2d(a) for a in tup], 0)
 
 

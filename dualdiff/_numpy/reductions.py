@@ -11,20 +11,12 @@ from dualdiff import _arrays, _core
 from dualdiff._arrays import DualArray
 from dualdiff._jvp import apply
 from dualdiff._jvp.ordering import extreme_jvp
-from dualdiff._numpy import (NOVALUE, axes, axis1, implements, ndim, no_out, qualname, refuse,
-                             shape, ufunc_method)
+from dualdiff._numpy import (NOVALUE, axes, axis1, float64_only, implements, ndim, no_out,
+                             qualname, refuse, shape, ufunc_method)
 from dualdiff._numpy.manipulation import concatenate, moveaxis, ravel, reshape, take, transpose
 from dualdiff._numpy.manipulation import where as where_
 
-_F64_DTYPES = (None, float, np.float64, "float64", "f8", "d")
-
-
-def _dtype_ok(func, dtype):
-    if dtype is None:
-        return
-    if not any(dtype is d or (d is not None and dtype == d) for d in _F64_DTYPES):
-        raise TypeError(f"{qualname(func)}(..., dtype={dtype!r}) is not supported on dual "
-                        "values (they are float64); drop the keyword")
+_dtype_ok = float64_only
 
 
 def _masked(func, a, where, fill):
