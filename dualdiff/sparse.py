@@ -307,7 +307,7 @@ class PreparedHessian(_Prepared):
         self._codes, self._where = np.unique(code, return_inverse=True)
         self._star_index = None
         self._plan = None                 # the "summands" method's SummandPlan
-        self._probe2 = None
+        self._seeds = {}                  # its seeds, with and without the probe
 
     def __call__(self, *args, **kwargs):
         x = self._inputs(args, kwargs)
@@ -335,25 +335,16 @@ class PreparedHessian(_Prepared):
         a later summand, another term of f with second derivatives -- leaves numbers off the
         markers, and the call takes the general method."""
         plan = self._plan
-        n = x.size
-        S1, S2 = plan.seed1, plan.seed2
-        k1, k2 = plan.k1, plan.k2
-        if probe:
-            # the probe rides along e2 (one more e2 direction costs k1 entries per element,
-            # one more e1 direction k2: the e2 colours are the wider ones)
-            if self._probe2 is None:
-                self._probe2 = _probe(n, 4)
-            w = self._probe2
-            S2 = np.concatenate([S2, w[:, None]], axis=1)
-        width = S2.shape[1]
-        # marker k sits at (k // k2, k % k2) of the seeds' block (never in the probe column)
-        places = [(k // k2) * width + k % k2 for k in range(k1 * k2)]
+        seeds = self._seeds.get(probe)
+        if seeds is None:
+            seeds = self._seeds[probe] = self._summand_seeds(probe)
+        S1, S2, places, M = seeds
+        k1, width = S1.shape[-1], S2.shape[-1]
         call = _with(args, self.argnum, x)
         # the summands' parts are read inside one pool context: their blocks stay theirs
         with _arrays.pooled(), _capturing_sums(k1, width, places) as sink:
-            value, D = transforms.directional(self.f, call, kwargs, self.argnum,
-                                              S1.reshape(x.shape + (k1,)),
-                                              S2.reshape(x.shape + (width,)), name=self.name)
+            value, D = transforms.directional(self.f, call, kwargs, self.argnum, S1, S2,
+                                              name=self.name)
             _sparsity.scalar_output(value, self.name)
             if [a.shape for a, _ in sink] != plan.shapes:
                 return None
@@ -363,23 +354,55 @@ class PreparedHessian(_Prepared):
             b[places[:K]] = 0.0
             if np.any(b != 0.0):
                 return None
-            upper = np.zeros(plan.ncodes)
+            upper = None
             want = np.zeros(k1)
             for c, G, (a, r) in zip(coef, plan.maps(width), sink):
-                if c != 0.0:
-                    upper += c * (G @ np.ascontiguousarray(a.eps12, dtype=np.float64)
-                                  .reshape(-1))
-                    if probe:
-                        want += c * np.asarray(r.eps12, dtype=np.float64).reshape(k1, width)[:, -1]
-        data = upper[self._where]
-        H = self._csr(data)
+                if c == 0.0:
+                    continue
+                part = G @ np.ascontiguousarray(a.eps12, dtype=np.float64).reshape(-1)
+                if c != 1.0:
+                    part *= c
+                upper = part if upper is None else upper + part
+                if probe:
+                    want += c * np.asarray(r.eps12, dtype=np.float64).reshape(k1, width)[:, -1]
+        if upper is None:
+            upper = np.zeros(plan.ncodes)
+        H = self._csr(upper[self._where])
         if probe:
             # the probe column: S1^T H w from the summands' own sums against the assembled H
             # (an entry read off the wrong input, a pair the pattern lacks: far beyond
             # rounding)
-            _check_probe(S1.T @ (H @ w), want, S1.T @ (self._shared(np.abs(data)) @ np.abs(w)),
-                         self.name, "Hessian")
+            got, scale = upper @ M, np.abs(upper) @ np.abs(M)
+            if not np.all(np.abs(got - want) <= _PROBE_TOL * (scale + np.abs(want))):
+                _check_probe(got, want, scale, self.name, "Hessian")
         return H
+
+    def _summand_seeds(self, probe):
+        """(S1, S2, marker places, probe map) of the summands' sweep, shaped as x + (k,). The
+        probe rides along e2 (one more e2 direction costs k1 entries per element, one more
+        e1 direction k2: the e2 colours are the wider ones)."""
+        plan = self._plan
+        S2, M = plan.seed2, None
+        if probe:
+            w, M = self._probe_map(_probe(self.shape[0], 4))
+            S2 = np.concatenate([S2, w[:, None]], axis=1)
+        k1, k2, width = plan.k1, plan.k2, S2.shape[1]
+        # marker k sits at (k // k2, k % k2) of the seeds' block (never in the probe column)
+        places = np.array([(k // k2) * width + k % k2 for k in range(k1 * k2)])
+        return (plan.seed1.reshape(self.in_shape + (k1,)),
+                S2.reshape(self.in_shape + (width,)), places, M)
+
+    def _probe_map(self, w):
+        """(w, M) with S1^T H w = upper @ M for the upper-triangle entries `upper` of H: the
+        probe's check without a matrix product over all of H."""
+        plan = self._plan
+        n = self.shape[0]
+        i, j = np.divmod(self._codes, n)
+        M = np.zeros((self._codes.size, plan.k1))
+        np.add.at(M, (np.arange(i.size), plan.colors1[i]), w[j])
+        off = i != j
+        np.add.at(M, (np.flatnonzero(off), plan.colors1[j[off]]), w[i[off]])
+        return w, M
 
     def _numeric(self, x, args, kwargs):
         _, codes, vals = _sparsity.hessian_entries(self.f, _with(args, self.argnum, x), kwargs,
@@ -462,10 +485,9 @@ def _hooked_sum(*args, **kwargs):
         sink.append((args[0], out))
         if k < len(sink.places) and type(out) is _arrays.DualArray and out.order == 2 and \
                 np.shape(out.eps12) == (sink.k1, sink.k2):
-            marker = np.zeros(sink.k1 * sink.k2)
-            marker[sink.places[k]] = 1.0
-            out = _arrays.from_levels(out.value, [out.eps1, out.eps2,
-                                                  marker.reshape(sink.k1, sink.k2)], out.tags)
+            marker = np.zeros((sink.k1, sink.k2))
+            marker.reshape(-1)[sink.places[k]] = 1.0
+            out = _arrays.from_levels(out.value, [out.eps1, out.eps2, marker], out.tags)
     return out
 
 
@@ -616,7 +638,7 @@ class SparseHessian(_SparseTransform):
                     H2 = None
                 if H2 is not None and _agree(H2, H):
                     return prepared, H2
-                prepared.method, prepared._plan = method, None
+                prepared.method, prepared._plan, prepared._seeds = method, None, {}
         return prepared, H
 
     def _reference(self, prepared, call, kwargs, argnum, x):
