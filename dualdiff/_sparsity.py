@@ -1,5 +1,6 @@
 """Sparsity patterns: detection by running f on the tracer (dualdiff/_tracer.py), the sparse
-second derivatives of its numeric mode, and user-given patterns made canonical.
+second derivatives of its numeric mode, user-given patterns made canonical, and the plan of
+the "summands" Hessian sweep (which colours read which element's entries).
 
 Patterns are boolean scipy.sparse.csr_array with sorted, distinct column indices: a
 Jacobian pattern has shape (f(x).size, x.size) (C-order flattening of both), a Hessian
