@@ -308,6 +308,7 @@ class PreparedHessian(_Prepared):
         self._star_index = None
         self._plan = None                 # the "summands" method's SummandPlan
         self._seeds = {}                  # its seeds, with and without the probe
+        self._general = method            # the method a summands call falls back to
 
     def __call__(self, *args, **kwargs):
         x = self._inputs(args, kwargs)
@@ -317,6 +318,8 @@ class PreparedHessian(_Prepared):
                 return H
             # f's sums are not what they were at .prepare (control flow, a coefficient
             # that now multiplies x): this call takes the method that follows any f
+            if self._general == "compressed":
+                return self._compressed(x, args, kwargs, probe=self.verify)
             return self._numeric(x, args, kwargs)
         if self.method == "sparse forward":
             return self._numeric(x, args, kwargs)
@@ -632,6 +635,7 @@ class SparseHessian(_SparseTransform):
                                           lambda p: _colors(p, self.coloring, False))
             if plan is not None:
                 method, prepared.method, prepared._plan = prepared.method, "summands", plan
+                prepared._general = method
                 try:
                     H2 = prepared._summands(x, call, kwargs, probe=True)
                 except ValueError:        # its probe disagrees: not this f

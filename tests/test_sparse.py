@@ -324,6 +324,25 @@ def test_a_call_whose_sums_changed_takes_the_general_method(rng):
     assert np.max(np.abs(prepared(y).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
 
 
+def switching_remainder(x):
+    if x[0] > 0:
+        return np.sum(np.divmod(x, 0.7)[1] ** 3)
+    r = np.divmod(x, 0.7)[1]
+    return np.dot(r, r * r)              # the same terms, summed by np.dot
+
+
+def test_a_call_that_falls_back_takes_the_prepared_general_method(rng):
+    """divmod: the numeric mode cannot follow it, so a call whose sums changed takes the
+    compressed sweeps."""
+    x = rng.uniform(0.1, 2.0, 150)
+    prepared = dd.sparse_hessian(switching_remainder).prepare(x)
+    assert prepared.method == "summands"
+    y = x.copy()
+    y[0] = -0.5
+    want = dd.hessian(switching_remainder)(y)
+    assert np.max(np.abs(prepared(y).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
 def rolled(x):
     return np.sum(np.sin(x * (np.roll(x, 1) if x[0] > 0 else np.roll(x, 2))))
 
