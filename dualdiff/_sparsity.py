@@ -210,29 +210,37 @@ def summand_plan(operands, n, codes, color):
         if code.size and (np.any(at >= jkeys.size) or np.any(jkeys[np.minimum(at, jkeys.size - 1)]
                                                           != elem * n + v)):
             return None
-    # entries of each element's rows (both triangles): key element * n + row
+    # entries of each element's rows (both triangles): key element * n + row; entry t < P is
+    # pair t's (element, a), the others the (element, b) of the off-diagonal pairs
     off = a != b
+    npairs = a.size
     ekey = np.concatenate([elem * n + a, elem[off] * n + b[off]])
     ecol = np.concatenate([b, a[off]])
     order = np.argsort(ekey, kind="stable")
-    ekey, ecol = ekey[order], ecol[order]
-    ukey, start, deg = np.unique(ekey, return_index=True, return_counts=True)
-
-    def degree(v):
-        return deg[np.searchsorted(ukey, elem * n + v)]
-    from_a = degree(a) <= degree(b)
+    skey, ecol = ekey[order], ecol[order]
+    new = np.ones(skey.size, dtype=bool)
+    new[1:] = skey[1:] != skey[:-1]
+    start = np.flatnonzero(new)
+    gid = np.cumsum(new) - 1
+    deg_sorted = np.diff(np.append(start, skey.size))[gid]
+    deg_at, start_at = np.empty_like(deg_sorted), np.empty_like(start[gid])
+    deg_at[order], start_at[order] = deg_sorted, start[gid]
+    deg_a, start_a = deg_at[:npairs], start_at[:npairs]
+    deg_b, start_b = deg_a.copy(), start_a.copy()
+    deg_b[off], start_b[off] = deg_at[npairs:], start_at[npairs:]
+    from_a = deg_a <= deg_b
     row = np.where(from_a, a, b)
     col = np.where(from_a, b, a)
     # constraints on colour 1: the entry read must differ from the others of its row
-    g = np.searchsorted(ukey, elem * n + row)
-    cnt = deg[g]
-    first = np.repeat(start[g], cnt)
+    cnt = np.where(from_a, deg_a, deg_b)
+    first = np.repeat(np.where(from_a, start_a, start_b), cnt)
     idx = first + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
     u, w = np.repeat(col, cnt), ecol[idx]
     keep = u != w
     u, w = u[keep], w[keep]
     if u.size:
-        edge = np.unique(np.minimum(u, w) * n + np.maximum(u, w))
+        edge = np.sort(np.minimum(u, w) * n + np.maximum(u, w))
+        edge = edge[np.append(True, edge[1:] != edge[:-1])]      # distinct, sorted
         eu, ew = np.divmod(edge, n)
         graph = _csr(np.arange(0, 2 * edge.size + 1, 2, dtype=np.int64),
                      np.stack([eu, ew], axis=1).reshape(-1), (edge.size, n))

@@ -401,10 +401,12 @@ class PreparedHessian(_Prepared):
         plan = self._plan
         n = self.shape[0]
         i, j = np.divmod(self._codes, n)
-        M = np.zeros((self._codes.size, plan.k1))
-        np.add.at(M, (np.arange(i.size), plan.colors1[i]), w[j])
+        k1 = plan.k1
         off = i != j
-        np.add.at(M, (np.flatnonzero(off), plan.colors1[j[off]]), w[i[off]])
+        cells = np.concatenate([np.arange(i.size) * k1 + plan.colors1[i],
+                                np.flatnonzero(off) * k1 + plan.colors1[j[off]]])
+        M = np.bincount(cells, weights=np.concatenate([w[j], w[i[off]]]),
+                        minlength=i.size * k1).reshape(i.size, k1)
         return w, M
 
     def _numeric(self, x, args, kwargs):
@@ -679,10 +681,11 @@ def _agree(H, ref):
     largest entry of the entry's row (sums of several terms round differently)."""
     if H.shape != ref.shape or H.nnz != ref.nnz:
         return False
-    rows = np.repeat(np.arange(ref.shape[0]), np.diff(ref.indptr))
-    scale = np.zeros(ref.shape[0])
-    np.maximum.at(scale, rows, np.abs(ref.data))
-    scale = scale[rows]
+    if not ref.nnz:
+        return True
+    counts = np.diff(ref.indptr)
+    full = np.flatnonzero(counts)
+    scale = np.repeat(np.maximum.reduceat(np.abs(ref.data), ref.indptr[full]), counts[full])
     return bool(np.all(np.abs(H.data - ref.data) <= 1e-12 * scale + 1e-300))
 
 
