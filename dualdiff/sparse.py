@@ -341,7 +341,7 @@ class PreparedHessian(_Prepared):
         seeds = self._seeds.get(probe)
         if seeds is None:
             seeds = self._seeds[probe] = self._summand_seeds(probe)
-        S1, S2, places, M = seeds
+        S1, S2, places, M, maps = seeds
         k1, width = S1.shape[-1], S2.shape[-1]
         call = _with(args, self.argnum, x)
         # the summands' parts are read inside one pool context: their blocks stay theirs
@@ -357,57 +357,57 @@ class PreparedHessian(_Prepared):
             b[places[:K]] = 0.0
             if np.any(b != 0.0):
                 return None
-            upper = None
+            data = None
             want = np.zeros(k1)
-            for c, G, (a, r) in zip(coef, plan.maps(width), sink):
+            for c, G, (a, r) in zip(coef, maps, sink):
                 if c == 0.0:
                     continue
                 part = G @ np.ascontiguousarray(a.eps12, dtype=np.float64).reshape(-1)
                 if c != 1.0:
                     part *= c
-                upper = part if upper is None else upper + part
+                data = part if data is None else data + part
                 if probe:
                     want += c * np.asarray(r.eps12, dtype=np.float64).reshape(k1, width)[:, -1]
-        if upper is None:
-            upper = np.zeros(plan.ncodes)
-        H = self._csr(upper[self._where])
+        if data is None:
+            data = np.zeros(self.pattern.nnz)
+        H = self._csr(data)
         if probe:
             # the probe column: S1^T H w from the summands' own sums against the assembled H
             # (an entry read off the wrong input, a pair the pattern lacks: far beyond
             # rounding)
-            got, scale = upper @ M, np.abs(upper) @ np.abs(M)
+            got, scale = data @ M, np.abs(data) @ np.abs(M)
             if not np.all(np.abs(got - want) <= _PROBE_TOL * (scale + np.abs(want))):
                 _check_probe(got, want, scale, self.name, "Hessian")
         return H
 
     def _summand_seeds(self, probe):
-        """(S1, S2, marker places, probe map) of the summands' sweep, shaped as x + (k,). The
-        probe rides along e2 (one more e2 direction costs k1 entries per element, one more
-        e1 direction k2: the e2 colours are the wider ones)."""
+        """(S1, S2, marker places, probe map, data maps) of the summands' sweep: the seeds
+        shaped as x + (k,); per summand a csr_array from its flattened eps12 straight to the
+        CSR data of H (the plan's map to the upper triangle, its rows repeated where both
+        triangles hold the entry). The probe rides along e2 (one more e2 direction costs k1
+        entries per element, one more e1 direction k2: the e2 colours are the wider ones)."""
         plan = self._plan
         S2, M = plan.seed2, None
         if probe:
-            w, M = self._probe_map(_probe(self.shape[0], 4))
-            S2 = np.concatenate([S2, w[:, None]], axis=1)
+            M = self._probe_map(_probe(self.shape[0], 4))
+            S2 = np.concatenate([S2, M[1][:, None]], axis=1)
+            M = M[0]
         k1, k2, width = plan.k1, plan.k2, S2.shape[1]
         # marker k sits at (k // k2, k % k2) of the seeds' block (never in the probe column)
         places = np.array([(k // k2) * width + k % k2 for k in range(k1 * k2)])
+        maps = [G[self._where] for G in plan.maps(width)]
         return (plan.seed1.reshape(self.in_shape + (k1,)),
-                S2.reshape(self.in_shape + (width,)), places, M)
+                S2.reshape(self.in_shape + (width,)), places, M, maps)
 
     def _probe_map(self, w):
-        """(w, M) with S1^T H w = upper @ M for the upper-triangle entries `upper` of H: the
-        probe's check without a matrix product over all of H."""
-        plan = self._plan
-        n = self.shape[0]
-        i, j = np.divmod(self._codes, n)
-        k1 = plan.k1
-        off = i != j
-        cells = np.concatenate([np.arange(i.size) * k1 + plan.colors1[i],
-                                np.flatnonzero(off) * k1 + plan.colors1[j[off]]])
-        M = np.bincount(cells, weights=np.concatenate([w[j], w[i[off]]]),
-                        minlength=i.size * k1).reshape(i.size, k1)
-        return w, M
+        """(M, w) with S1^T H w = data @ M for the CSR data of H (M[p, colour1 of p's row] =
+        w[p's column]): the probe's check without a sparse product."""
+        p = self.pattern
+        rows = np.repeat(np.arange(p.shape[0]), np.diff(p.indptr))
+        k1 = self._plan.k1
+        M = np.zeros((p.nnz, k1))
+        M[np.arange(p.nnz), self._plan.colors1[rows]] = w[p.indices]
+        return M, w
 
     def _numeric(self, x, args, kwargs):
         _, codes, vals = _sparsity.hessian_entries(self.f, _with(args, self.argnum, x), kwargs,
