@@ -256,7 +256,7 @@ def hessian_section(rep, bench, mode, jax, name, f, sizes, make_x, curves, dense
                      R.fmt_ratio(rec["prepare_ratio"]), R.fmt_ratio(rec.get("numeric_ratio")),
                      R.fmt_ratio(rec.get("compressed_ratio")),
                      R.fmt_ratio(rec.get("dense_ratio")), R.fmt_err(rec.get("dense_err")),
-                     R.fmt_ratio(rec.get("jax_ratio"))])
+                     R.fmt_err(rec.get("numeric_err")), R.fmt_ratio(rec.get("jax_ratio"))])
         print(f"  {name} Hessian n = {n}: {rows[-1]}", flush=True)
         for key, lab in (("t_call", "dd.sparse_hessian, prepared"),
                          ("t_numeric", "numeric mode (sparse forward)"),
@@ -268,7 +268,7 @@ def hessian_section(rep, bench, mode, jax, name, f, sizes, make_x, curves, dense
     rep.table(f"{name} Hessian: ratios to numpy f",
               ["n", "star colours", "method (k1 x k2)", "f", "prepared call", "verify=False",
                "prepare", "numeric mode", "compressed sweeps", "dense dd.hessian",
-               "error vs dense", "jax.hessian jit"],
+               "error vs dense", "vs numeric mode", "jax.hessian jit"],
               rows, raw,
               intro="prepared call = the method .prepare chose (summands: one hyper-dual "
                     "sweep of k1 x k2 second-order directions, reading each summand "
