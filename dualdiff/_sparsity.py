@@ -119,7 +119,13 @@ def canonical(sparsity, shape, name, symmetric=False):
 
 # ---- the "summands" plan of a sparse Hessian ----------------------------------------------
 
-SUMMAND_WIDTH = 64       # largest k1 * k2 (second-order entries per element) worth sweeping
+# The summands' sweep carries 1 + k1 + k2 + k1 k2 numbers per element through all of f; the
+# numeric mode, sets of each element's inputs and pairs. Measured (prepared calls, ratio to
+# f): k1 x k2 = 2 x 2 (Rosenbrock, 9 numbers) 2.7x faster than the numeric mode, 2 x 5 (Bratu
+# energy, 18) 1.2-2x, 4 x 4 (blocks of 4, 25) 1.8x, 4 x 9 (nine-point energy, 50) 1.3x; 6 x 6
+# and 8 x 8 (dense blocks, 49 and 81) 1.2x and 1.5x slower: the crossover is near 50, and
+# up to this many numbers per element the sweep is taken.
+SUMMAND_WIDTH = 48
 
 
 class SummandPlan:
@@ -173,7 +179,7 @@ def _seed(colors, k):
 def summand_plan(operands, n, codes, color):
     """A SummandPlan for the operands of f's full sums (Tracers of an order-2 detection) on
     the prepared upper-triangle codes, or None where it does not apply or would cost more
-    than SUMMAND_WIDTH entries per element. color(csr pattern) -> column colours (distance
+    than SUMMAND_WIDTH numbers per element. color(csr pattern) -> column colours (distance
     2: columns that share a row differ)."""
     if not operands:
         return None
@@ -249,7 +255,8 @@ def summand_plan(operands, n, codes, color):
         colors1 = np.zeros(n, np.int64)
     plan_k1 = int(colors1.max()) + 1 if colors1.size else 1
     plan_k2 = int(colors2.max()) + 1 if colors2.size else 1
-    if plan_k1 * plan_k2 > SUMMAND_WIDTH or len(shapes) > plan_k1 * plan_k2:
+    if 1 + plan_k1 + plan_k2 + plan_k1 * plan_k2 > SUMMAND_WIDTH or \
+            len(shapes) > plan_k1 * plan_k2:
         return None                       # (each sum's marker needs a place of its own)
     target_code = np.minimum(a, b) * n + np.maximum(a, b)
     target = np.searchsorted(codes, target_code)

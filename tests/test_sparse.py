@@ -22,6 +22,7 @@ sp = pytest.importorskip("scipy.sparse")
 
 import dualdiff as dd  # noqa: E402
 import functions as battery  # noqa: E402
+from dualdiff import _sparsity  # noqa: E402
 from conftest import rel_err  # noqa: E402
 
 
@@ -142,15 +143,22 @@ def energy_of(F):
 
 
 @pytest.mark.parametrize("name,f,n,colors", STRUCTURED, ids=[s[0] for s in STRUCTURED])
-def test_structured_hessians_are_the_dense_ones(name, f, n, colors, rng):
+def test_structured_hessians_are_the_dense_ones(name, f, n, colors, rng, monkeypatch):
     """By every method: the summands' sweep (these energies are sums of elementwise terms),
     one compressed sweep and the tracer's numeric mode."""
     x = rng.uniform(0.1, 0.9, n)
     prepared, H = assert_hessian(energy_of(f), x)
     # the arrow's and the dense pattern's elements depend on every input: no sweep of a
-    # few colours reads them
-    assert prepared.method == ("compressed" if name in ("arrow", "dense") else "summands")
+    # few colours reads them; the nine-point energy's would carry 4 x 9 second-order
+    # numbers per element (_sparsity.SUMMAND_WIDTH)
+    general = ("arrow", "dense", "nine_point")
+    assert prepared.method == ("compressed" if name in general else "summands")
     want = dd.hessian(energy_of(f))(x)
+    if prepared._plan is None and name not in ("arrow", "dense"):
+        # the sweep all the same (the plan exists, only wider than worth it)
+        monkeypatch.setattr(_sparsity, "SUMMAND_WIDTH", 10**6)
+        prepared = dd.sparse_hessian(energy_of(f)).prepare(x)
+        assert prepared.method == "summands"
     for method in ("summands", "compressed", "sparse forward")[prepared._plan is None:]:
         prepared.method = method
         assert np.max(np.abs(prepared(x).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
@@ -282,6 +290,11 @@ NOT_SUMMANDS = [
     ("a sum squared", lambda x: np.sum(x[1:] * x[:-1]) ** 2, "sparse forward"),
     ("mean, not sum", lambda x: np.mean(x[1:] * x[:-1] ** 2), "sparse forward"),
     ("x-dependent weight", lambda x: x[0] * np.sum(x[1:] ** 2), "sparse forward"),
+    # a sum of elementwise terms, but each element couples 8 inputs: 8 x 8 colours per
+    # element cost more than the numeric mode (_sparsity.SUMMAND_WIDTH)
+    ("dense blocks of 8", lambda x: np.sum(np.sin(x.reshape(-1, 8)[:, :, None]
+                                                  * x.reshape(-1, 8)[:, None, :])),
+     "sparse forward"),
 ]
 
 
