@@ -263,7 +263,8 @@ def summand_plan(operands, n, codes, color):
     if np.any(target >= codes.size) or np.any(codes[np.minimum(target, codes.size - 1)]
                                               != target_code):
         return None                       # a pair outside the pattern: not this method
-    reads, lo = [], 0
+    # per summand: (its element, colour 1 of the column read, colour 2 of the row, entry)
+    reads = []
     bounds = np.concatenate([[0], np.cumsum([int(np.prod(s)) for s in shapes])])
     for k in range(len(shapes)):
         sel = (elem >= bounds[k]) & (elem < bounds[k + 1])
