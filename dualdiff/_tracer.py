@@ -49,11 +49,29 @@ class SparsityWarning(UserWarning):
 
 class Trace:
     """One detection or sparse evaluation: n inputs; order 1 (index sets) or 2 (also pairs);
-    numeric (the sets carry gradient and Hessian entries)."""
-    __slots__ = ("n", "order", "numeric")
+    numeric (the sets carry gradient and Hessian entries). sums: None, or a list that
+    collects the operand of every full np.sum the user's code calls, in call order (the
+    summands of a Hessian's "summands" method, dualdiff/sparse.py)."""
+    __slots__ = ("n", "order", "numeric", "sums")
 
-    def __init__(self, n, order, numeric):
-        self.n, self.order, self.numeric = n, order, numeric
+    def __init__(self, n, order, numeric, sums=None):
+        self.n, self.order, self.numeric, self.sums = n, order, numeric, sums
+
+
+def is_full_sum(args, kwargs):
+    """Whether np.sum(*args, **kwargs) sums every element of an array of one or more
+    dimensions into a scalar with no other option. The tracer and the dual-array sweep of
+    the "summands" method (dualdiff/sparse.py) record exactly these calls, so that the two
+    lists match call for call."""
+    if not args or getattr(args[0], "ndim", 0) < 1 or len(args) > 2:
+        return False
+    if len(args) == 2 and args[1] is not None:
+        return False
+    for key, val in kwargs.items():
+        if not ((key in ("axis", "dtype", "out") and val is None)
+                or (key == "keepdims" and val is False)):
+            return False
+    return True
 
 
 # ---- stores ------------------------------------------------------------------------------
@@ -261,6 +279,8 @@ class Tracer:
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        if func is np.sum and self.ctx.sums is not None:
+            return _recorded_sum(args, kwargs)
         handler = FUNCTIONS.get(func)
         if handler is None:
             rule = _arrays.FUNCTIONS.get(func)
@@ -274,6 +294,8 @@ class Tracer:
 
     # ---- ndarray methods: each is its numpy function
     def sum(self, *a, **k):
+        if self.ctx.sums is not None:
+            return _recorded_sum((self,) + a, k)
         return FUNCTIONS[np.sum](self, *a, **k)
 
     def mean(self, *a, **k):
@@ -354,6 +376,14 @@ class Tracer:
         if isinstance(u, np.ufunc) and u.nin == 1 and (u in UFUNCS or _dual_ufunc(u)):
             return lambda: array_ufunc(u, "__call__", (self,), {})
         raise AttributeError(f"'Tracer' object has no attribute {name!r}")
+
+
+def _recorded_sum(args, kwargs):
+    out = FUNCTIONS[np.sum](*args, **kwargs)
+    t = args[0]
+    if type(t) is Tracer and is_full_sum(args, kwargs):
+        t.ctx.sums.append(t)
+    return out
 
 
 _LOST = ("sparsity detection: converting a traced array to a plain numpy array (np.asarray, "

@@ -12,12 +12,18 @@ operation), or given by the user (sparsity=). A Jacobian's columns are coloured 
 columns of one colour share a row (dualdiff/_coloring.pyx); ONE forward sweep along the
 colours' seed vectors gives B = J S (m x ncolors), and each entry of J is read directly from
 B: J[i, j] = B[i, color[j]]. Exact: forward-mode arithmetic, nothing is differenced or
-solved. A Hessian is computed by the tracer's numeric mode -- a forward mode whose gradient
-and Hessian parts are stored sparse, over each element's own inputs and pairs -- whose cost
-follows the nonzeros, not n. Functions the numeric mode cannot follow (numpy.linalg, say) fall
-back to hyper-dual sweeps with e1 = the star colouring's seed S and e2 = windows of the
+solved. A Hessian is prepared with one of three methods (PreparedHessian.method):
+"summands" where f is a fixed combination of full sums of arrays whose elements depend on
+few inputs each (sum_k c_k np.sum(s_k): extended Rosenbrock, energies of stencils): ONE
+hyper-dual sweep along two small colourings reads every element's Hessian entries directly
+(_sparsity.SummandPlan) and adds them up; "sparse forward" for any other f the tracer's
+numeric mode follows -- a forward mode whose gradient and Hessian parts are stored sparse,
+over each element's own inputs and pairs -- whose cost follows the nonzeros, not n;
+"compressed" for functions the numeric mode cannot follow (numpy.linalg, say), and up to
+128 inputs: hyper-dual sweeps with e1 = the star colouring's seed S and e2 = windows of the
 identity, which give H S, read by the star colouring's recovery (also exact, but about
-n^1.5 work).
+n^1.5 work). .prepare computes the Hessian by the general method and keeps "summands" only
+where its result agrees to rounding.
 
 When is a detected pattern valid elsewhere? The tracer keeps every branch of np.where,
 maximum, minimum, clip, abs, max/min reductions, np.sort and maximum.accumulate (and
@@ -32,11 +38,18 @@ direction -- a forward sweep of one direction -- and compares: a pattern that mi
 entry (control flow changed it since .prepare, a wrong user pattern, a dd.custom_jvp rule
 whose structure differs from its primal code) raises ValueError instead of returning a wrong
 matrix. The numeric-mode Hessian checks itself (an entry outside the pattern raises), and its
-preparation compares it with one hyper-dual sweep along random directions.
+preparation compares it with one hyper-dual sweep along random directions. The summands'
+sweep reads the weights of f's sums afresh at every call (they may depend on f's other
+arguments) and takes the numeric mode for a call whose sums are not those prepared; its
+check (verify=True) is one more e2 direction, and with verify=False it trusts, like
+sparse_jacobian's, that control flow has not moved an element's inputs since .prepare.
 
 scipy is needed for the output (scipy.sparse.csr_array): an optional dependency of this
 module only.
 """
+import contextlib
+import threading
+
 import numpy as np
 
 from dualdiff import _arrays, _coloring, _executor, _sparsity, _tracer, transforms
@@ -148,6 +161,12 @@ class _Prepared:
         p = self.pattern
         return sp.csr_array((data, p.indices.copy(), p.indptr.copy()), shape=p.shape)
 
+    def _shared(self, data):
+        """A csr_array on the prepared pattern's own index arrays (internal use only)."""
+        sp = _sparsity.scipy_sparse()
+        p = self.pattern
+        return sp.csr_array((data, p.indices, p.indptr), shape=p.shape, copy=False)
+
     def __repr__(self):
         return (f"<{type(self).__name__} of {getattr(self.f, '__name__', self.f)}: shape "
                 f"{self.shape}, {self.pattern.nnz} entries, {self.ncolors} colours>")
@@ -228,12 +247,6 @@ class PreparedJacobian(_Prepared):
             res.append(np.asarray(D).reshape(m, V.shape[1]))
         return res
 
-    def _shared(self, data):
-        """A csr_array on the prepared pattern's own index arrays (internal use only)."""
-        sp = _sparsity.scipy_sparse()
-        p = self.pattern
-        return sp.csr_array((data, p.indices, p.indptr), shape=p.shape, copy=False)
-
     def check(self, *args, **kwargs):
         """Whether the prepared pattern covers the pattern detected afresh at these
         arguments (control flow on values can change it)."""
@@ -276,9 +289,10 @@ def _check_probe(got, want, scale, name, what):
 
 class PreparedHessian(_Prepared):
     """A sparse Hessian with its pattern and star colouring fixed: call it at any x for the
-    symmetric csr_array. method is "sparse forward" (the tracer's numeric mode) or
-    "compressed" (hyper-dual sweeps along the star colouring: for up to 128 inputs, where one
-    sweep does it, and for functions the numeric mode cannot follow).
+    symmetric csr_array. method is "summands" (one hyper-dual sweep reading the elements of
+    the arrays f sums: see the module docstring), "sparse forward" (the tracer's numeric
+    mode) or "compressed" (hyper-dual sweeps along the star colouring: for up to 128 inputs,
+    where one sweep does it, and for functions the numeric mode cannot follow).
 
     Attributes: pattern (symmetric boolean csr_array), colors, ncolors, shape, method."""
 
@@ -292,12 +306,108 @@ class PreparedHessian(_Prepared):
         code = np.minimum(rows, cols) * n + np.maximum(rows, cols)
         self._codes, self._where = np.unique(code, return_inverse=True)
         self._star_index = None
+        self._plan = None                 # the "summands" method's SummandPlan
+        self._seeds = {}                  # its seeds, with and without the probe
+        self._general = method            # the method a summands call falls back to
 
     def __call__(self, *args, **kwargs):
         x = self._inputs(args, kwargs)
+        if self.method == "summands":
+            H = self._summands(x, args, kwargs, probe=self.verify)
+            if H is not None:
+                return H
+            # f's sums are not what they were at .prepare (control flow, a coefficient
+            # that now multiplies x): this call takes the method that follows any f
+            if self._general == "compressed":
+                return self._compressed(x, args, kwargs, probe=self.verify)
+            return self._numeric(x, args, kwargs)
         if self.method == "sparse forward":
             return self._numeric(x, args, kwargs)
         return self._compressed(x, args, kwargs, probe=self.verify)
+
+    def _summands(self, x, args, kwargs, probe):
+        """H from one hyper-dual sweep that reads every summand element's Hessian entries
+        (_sparsity.SummandPlan), or None when f's full sums differ from the prepared ones or
+        f is not a fixed combination of them here.
+
+        The weights of the sums in f (0.5 and -lambda in the Bratu energy; they may depend
+        on f's other arguments) are read exactly: each recorded sum's result leaves the hook
+        with its e1e2 part replaced by a marker, a one at its own position of the seeds'
+        block, so f's e1e2 part is sum_k c_k marker_k wherever f combines its sums linearly
+        with weights that do not depend on x. Anything else -- a sum used nonlinearly or in
+        a later summand, another term of f with second derivatives -- leaves numbers off the
+        markers, and the call takes the general method."""
+        plan = self._plan
+        seeds = self._seeds.get(probe)
+        if seeds is None:
+            seeds = self._seeds[probe] = self._summand_seeds(probe)
+        S1, S2, places, M, maps = seeds
+        k1, width = S1.shape[-1], S2.shape[-1]
+        call = _with(args, self.argnum, x)
+        # the summands' parts are read inside one pool context: their blocks stay theirs
+        with _arrays.pooled(), _capturing_sums(k1, width, places) as sink:
+            value, D = transforms.directional(self.f, call, kwargs, self.argnum, S1, S2,
+                                              name=self.name)
+            _sparsity.scalar_output(value, self.name)
+            if [a.shape for a, _ in sink] != plan.shapes:
+                return None
+            K = len(sink)
+            b = np.asarray(D, dtype=np.float64).reshape(-1).copy()
+            coef = b[places[:K]]
+            b[places[:K]] = 0.0
+            if np.any(b != 0.0):
+                return None
+            data = None
+            want = np.zeros(k1)
+            for c, G, (a, r) in zip(coef, maps, sink):
+                if c == 0.0:
+                    continue
+                part = G @ np.ascontiguousarray(a.eps12, dtype=np.float64).reshape(-1)
+                if c != 1.0:
+                    part *= c
+                data = part if data is None else data + part
+                if probe:
+                    want += c * np.asarray(r.eps12, dtype=np.float64).reshape(k1, width)[:, -1]
+        if data is None:
+            data = np.zeros(self.pattern.nnz)
+        H = self._csr(data)
+        if probe:
+            # the probe column: S1^T H w from the summands' own sums against the assembled H
+            # (an entry read off the wrong input, a pair the pattern lacks: far beyond
+            # rounding)
+            got, scale = data @ M, np.abs(data) @ np.abs(M)
+            if not np.all(np.abs(got - want) <= _PROBE_TOL * (scale + np.abs(want))):
+                _check_probe(got, want, scale, self.name, "Hessian")
+        return H
+
+    def _summand_seeds(self, probe):
+        """(S1, S2, marker places, probe map, data maps) of the summands' sweep: the seeds
+        shaped as x + (k,); per summand a csr_array from its flattened eps12 straight to the
+        CSR data of H (the plan's map to the upper triangle, its rows repeated where both
+        triangles hold the entry). The probe rides along e2 (one more e2 direction costs k1
+        entries per element, one more e1 direction k2: the e2 colours are the wider ones)."""
+        plan = self._plan
+        S2, M = plan.seed2, None
+        if probe:
+            M = self._probe_map(_probe(self.shape[0], 4))
+            S2 = np.concatenate([S2, M[1][:, None]], axis=1)
+            M = M[0]
+        k1, k2, width = plan.k1, plan.k2, S2.shape[1]
+        # marker k sits at (k // k2, k % k2) of the seeds' block (never in the probe column)
+        places = np.array([(k // k2) * width + k % k2 for k in range(k1 * k2)])
+        maps = [G[self._where] for G in plan.maps(width)]
+        return (plan.seed1.reshape(self.in_shape + (k1,)),
+                S2.reshape(self.in_shape + (width,)), places, M, maps)
+
+    def _probe_map(self, w):
+        """(M, w) with S1^T H w = data @ M for the CSR data of H (M[p, colour1 of p's row] =
+        w[p's column]): the probe's check without a sparse product."""
+        p = self.pattern
+        rows = np.repeat(np.arange(p.shape[0]), np.diff(p.indptr))
+        k1 = self._plan.k1
+        M = np.zeros((p.nnz, k1))
+        M[np.arange(p.nnz), self._plan.colors1[rows]] = w[p.indices]
+        return M, w
 
     def _numeric(self, x, args, kwargs):
         _, codes, vals = _sparsity.hessian_entries(self.f, _with(args, self.argnum, x), kwargs,
@@ -352,6 +462,58 @@ class PreparedHessian(_Prepared):
         fresh, _ = _sparsity.hessian_pattern(self.f, _with(args, self.argnum, x), kwargs,
                                              self.argnum, x)
         return _covers(self.pattern, fresh)
+
+
+# The dual-array side of the "summands" method: while a sink is open in this thread, every
+# full np.sum of a dual array (the same calls the tracer records: _tracer.is_full_sum) is
+# recorded as (operand, result). The hook wraps the dual arrays' own np.sum handler only
+# while some thread has a sink open; other threads' sums pass straight through it.
+_sinks = threading.local()
+_hook_lock = threading.Lock()
+_hook = {"users": 0, "handler": None}
+
+
+class _Sink(list):
+    """The (operand, result) pairs of one sweep's full sums; results carry markers."""
+
+    def __init__(self, k1, k2, places):
+        super().__init__()
+        self.k1, self.k2, self.places = k1, k2, places     # places: flat marker positions
+
+
+def _hooked_sum(*args, **kwargs):
+    out = _hook["handler"](*args, **kwargs)
+    sink = getattr(_sinks, "sink", None)
+    if sink is not None and type(args[0]) is _arrays.DualArray and \
+            _tracer.is_full_sum(args, kwargs):
+        k = len(sink)
+        sink.append((args[0], out))
+        if k < len(sink.places) and type(out) is _arrays.DualArray and out.order == 2 and \
+                np.shape(out.eps12) == (sink.k1, sink.k2):
+            marker = np.zeros((sink.k1, sink.k2))
+            marker.reshape(-1)[sink.places[k]] = 1.0
+            out = _arrays.from_levels(out.value, [out.eps1, out.eps2, marker], out.tags)
+    return out
+
+
+@contextlib.contextmanager
+def _capturing_sums(k1, k2, places):
+    with _hook_lock:
+        if _hook["users"] == 0:
+            _hook["handler"] = _arrays.FUNCTIONS[np.sum]
+            _arrays.FUNCTIONS[np.sum] = _hooked_sum
+        _hook["users"] += 1
+    outer = getattr(_sinks, "sink", None)
+    _sinks.sink = sink = _Sink(k1, k2, places)
+    try:
+        yield sink
+    finally:
+        _sinks.sink = outer
+        with _hook_lock:
+            _hook["users"] -= 1
+            if _hook["users"] == 0:
+                _arrays.FUNCTIONS[np.sum] = _hook["handler"]
+                _hook["handler"] = None
 
 
 def _hessian_times(f, args, kwargs, argnum, x, S, name, executor=None, tuner=None):
@@ -460,14 +622,35 @@ class SparseHessian(_SparseTransform):
         argnum, x = self._start(args)
         call = _with(args, argnum, x)
         n = x.size
+        sums = []
         if isinstance(self.sparsity, str):
-            pattern, _ = _sparsity.hessian_pattern(self.f, call, kwargs, argnum, x)
+            pattern, _ = _sparsity.hessian_pattern(self.f, call, kwargs, argnum, x, sums)
         else:
             pattern = _sparsity.canonical(self.sparsity, (n, n), self.name, symmetric=True)
         colors = _colors(pattern, self.coloring, True) if pattern.nnz else \
             np.zeros(n, dtype=np.intp)
         prepared = PreparedHessian(self.f, argnum, x, pattern, colors, self.name, self.verify,
                                    "sparse forward", self.executor)
+        prepared, H = self._reference(prepared, call, kwargs, argnum, x)
+        if pattern.nnz and sums:
+            plan = _sparsity.summand_plan(sums, n, prepared._codes,
+                                          lambda p: _colors(p, self.coloring, False))
+            if plan is not None:
+                method, prepared.method, prepared._plan = prepared.method, "summands", plan
+                prepared._general = method
+                try:
+                    H2 = prepared._summands(x, call, kwargs, probe=True)
+                except ValueError:        # its probe disagrees: not this f
+                    H2 = None
+                if H2 is not None and _agree(H2, H):
+                    return prepared, H2
+                prepared.method, prepared._plan, prepared._seeds = method, None, {}
+        return prepared, H
+
+    def _reference(self, prepared, call, kwargs, argnum, x):
+        """(prepared, H) by the method that follows any f: the numeric mode, checked against
+        a hyper-dual sweep, or compressed sweeps."""
+        n = x.size
         if n <= _ONE_WINDOW:
             # a few inputs: one hyper-dual sweep (e2 = the whole identity) costs less than
             # the tracer's bookkeeping
@@ -491,6 +674,19 @@ class SparseHessian(_SparseTransform):
 
     def __call__(self, *args, **kwargs):
         return self._prepare(args, kwargs)[1]
+
+
+def _agree(H, ref):
+    """Whether two Hessians on one pattern are equal to rounding, entry by entry against the
+    largest entry of the entry's row (sums of several terms round differently)."""
+    if H.shape != ref.shape or H.nnz != ref.nnz:
+        return False
+    if not ref.nnz:
+        return True
+    counts = np.diff(ref.indptr)
+    full = np.flatnonzero(counts)
+    scale = np.repeat(np.maximum.reduceat(np.abs(ref.data), ref.indptr[full]), counts[full])
+    return bool(np.all(np.abs(H.data - ref.data) <= 1e-12 * scale + 1e-300))
 
 
 def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=None, verify=True,
@@ -524,10 +720,12 @@ def sparse_hessian(f, argnums=0, *, sparsity="auto", coloring="auto", verify=Tru
     scipy.sparse.csr_array of shape (x.size, x.size), exact.
 
     sparsity, coloring and verify as in sparse_jacobian (the numeric mode checks itself: an
-    entry outside the pattern raises ValueError). dd.sparse_hessian(f).prepare(x) returns a
+    entry outside the pattern raises ValueError; the summands' sweep checks along one more
+    e2 direction, and with verify=False trusts the prepared pattern as sparse_jacobian does). dd.sparse_hessian(f).prepare(x) returns a
     PreparedHessian (.pattern, .colors, .ncolors, .method, .check(x)) callable at any x.
 
     executor: as in sparse_jacobian, for the hyper-dual sweeps of the "compressed" method
     (windows of the identity; with fewer windows than workers, one per worker). The
-    "sparse forward" method is one pass of the tracer's numeric mode: it runs here."""
+    "sparse forward" method is one pass of the tracer's numeric mode and "summands" one
+    sweep: they run here."""
     return SparseHessian(f, argnums, sparsity, coloring, verify, executor)

@@ -22,6 +22,7 @@ sp = pytest.importorskip("scipy.sparse")
 
 import dualdiff as dd  # noqa: E402
 import functions as battery  # noqa: E402
+from dualdiff import _sparsity  # noqa: E402
 from conftest import rel_err  # noqa: E402
 
 
@@ -142,20 +143,31 @@ def energy_of(F):
 
 
 @pytest.mark.parametrize("name,f,n,colors", STRUCTURED, ids=[s[0] for s in STRUCTURED])
-def test_structured_hessians_are_the_dense_ones(name, f, n, colors, rng):
-    """By both methods: one compressed sweep (how up to 128 inputs are done) and the
-    tracer's numeric mode."""
+def test_structured_hessians_are_the_dense_ones(name, f, n, colors, rng, monkeypatch):
+    """By every method: the summands' sweep (these energies are sums of elementwise terms),
+    one compressed sweep and the tracer's numeric mode."""
     x = rng.uniform(0.1, 0.9, n)
     prepared, H = assert_hessian(energy_of(f), x)
-    assert prepared.method == "compressed"
-    prepared.method = "sparse forward"
+    # the arrow's and the dense pattern's elements depend on every input: no sweep of a
+    # few colours reads them; the nine-point energy's would carry 4 x 9 second-order
+    # numbers per element (_sparsity.SUMMAND_WIDTH)
+    general = ("arrow", "dense", "nine_point")
+    assert prepared.method == ("compressed" if name in general else "summands")
     want = dd.hessian(energy_of(f))(x)
-    assert np.max(np.abs(prepared(x).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+    if prepared._plan is None and name not in ("arrow", "dense"):
+        # the sweep all the same (the plan exists, only wider than worth it)
+        monkeypatch.setattr(_sparsity, "SUMMAND_WIDTH", 10**6)
+        prepared = dd.sparse_hessian(energy_of(f)).prepare(x)
+        assert prepared.method == "summands"
+    for method in ("summands", "compressed", "sparse forward")[prepared._plan is None:]:
+        prepared.method = method
+        assert np.max(np.abs(prepared(x).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
 
 
-def test_large_hessians_take_the_numeric_mode(rng):
+def test_large_hessians_of_other_functions_take_the_numeric_mode(rng):
+    """0.5 x.(F x) written with @ is no sum of elementwise terms the sweep can read."""
     x = rng.uniform(0.1, 0.9, 144)
-    prepared, H = assert_hessian(energy_of(five_point), x)
+    prepared, H = assert_hessian(lambda x: 0.5 * x @ five_point(x), x)
     assert prepared.method == "sparse forward"
 
 
@@ -207,6 +219,201 @@ def test_hessians_through_linear_algebra_fall_back_to_compressed_sweeps(rng):
 
 
 # ------------------------------------------------------------------------------------------
+# the summands' sweep: f = sum_k c_k np.sum(s_k), each element read off one hyper-dual sweep
+# ------------------------------------------------------------------------------------------
+
+def rosenbrock_ext(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def bratu_energy(u, lam=6.0):
+    U = u.reshape(12, 12)
+    AU = 4 * U - shifted(U, 1, 0) - shifted(U, -1, 0) - shifted(U, 0, 1) - shifted(U, 0, -1)
+    return 0.5 * np.sum(u * AU.reshape(-1)) - lam * np.sum(np.exp(u))
+
+
+def chained_pairs(x):
+    return (x[:-2] * x[1:-1] * x[2:]).sum() - 2.0 * np.sum(np.sin(x) * np.cos(x[::-1])) + 3.0
+
+
+def matrix_terms(X):
+    return np.sum(X[:, :-1] * np.exp(X[:, 1:])) / 4 + np.sum(X ** 4, axis=None)
+
+
+# (name, f, x, (k1, k2)): e2 colours tell an element's inputs apart, e1 colours the entries
+# of the row read (the Bratu energy's u * (A u): 2 of them, not 5)
+SUMMANDS = [
+    ("rosenbrock", rosenbrock_ext, lambda rng: rng.uniform(-1.5, 1.5, 300), (2, 2)),
+    ("rosenbrock, few inputs", rosenbrock_ext, lambda rng: rng.uniform(-1.5, 1.5, 9), (2, 2)),
+    ("bratu energy", bratu_energy, lambda rng: rng.uniform(0.0, 0.5, 144), (2, 5)),
+    ("chained pairs, x.sum()", chained_pairs, lambda rng: rng.uniform(-1, 1, 200), None),
+    ("matrix input", matrix_terms, lambda rng: rng.uniform(-1, 1, (15, 12)), None),
+    # the summand is itself a sum over an axis: its elements depend on 20 inputs each,
+    # their Hessians are diagonal (one e1 colour)
+    ("sum of axis sums", lambda x: np.sum(np.sum(x.reshape(20, 10) ** 3, axis=0)),
+     lambda rng: rng.uniform(-1, 1, 200), (1, 20)),
+]
+
+
+@pytest.mark.parametrize("name,f,make,widths", SUMMANDS, ids=[s[0] for s in SUMMANDS])
+def test_sums_of_elementwise_terms_take_the_summands_sweep(name, f, make, widths, rng):
+    """The fast path against the dense Hessian and against the general methods (the
+    numeric mode, compressed sweeps) at the prepared point and at others."""
+    x = make(rng)
+    prepared, H = assert_hessian(f, x)
+    assert prepared.method == "summands"
+    if widths is not None:
+        assert (prepared._plan.k1, prepared._plan.k2) == widths
+    for y in (x, make(rng), make(rng)):
+        want = dd.hessian(f)(y).reshape(y.size, y.size)
+        got = prepared(y)
+        assert np.max(np.abs(got.toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+        assert (got != got.T).nnz == 0
+        for method in ("sparse forward", "compressed"):
+            prepared.method = method
+            plain = prepared(y)
+            prepared.method = "summands"
+            assert np.max(np.abs(got.toarray() - plain.toarray())) <= \
+                1e-13 * np.max(np.abs(want))
+
+
+def scaled_sum(x):
+    return np.sum(x ** 2) * np.sum(np.sin(x[:10]))
+
+
+# functions that are no fixed combination of full sums of elementwise terms: the sweep's
+# markers (or its plan) say so and the general method is prepared
+NOT_SUMMANDS = [
+    ("x @ F(x)", lambda x: 0.5 * x @ np.roll(x, 1) + np.sum(x ** 4), "sparse forward"),
+    ("product of sums", scaled_sum, "sparse forward"),
+    ("a sum inside a summand", lambda x: np.sum(x * np.sum(x[:3] ** 2)), "sparse forward"),
+    ("a sum squared", lambda x: np.sum(x[1:] * x[:-1]) ** 2, "sparse forward"),
+    ("mean, not sum", lambda x: np.mean(x[1:] * x[:-1] ** 2), "sparse forward"),
+    ("x-dependent weight", lambda x: x[0] * np.sum(x[1:] ** 2), "sparse forward"),
+    # a sum of elementwise terms, but each element couples 8 inputs: 8 x 8 colours per
+    # element cost more than the numeric mode (_sparsity.SUMMAND_WIDTH)
+    ("dense blocks of 8", lambda x: np.sum(np.sin(x.reshape(-1, 8)[:, :, None]
+                                                  * x.reshape(-1, 8)[:, None, :])),
+     "sparse forward"),
+]
+
+
+@pytest.mark.parametrize("name,f,method", NOT_SUMMANDS, ids=[s[0] for s in NOT_SUMMANDS])
+def test_other_functions_take_the_general_method(name, f, method, rng):
+    x = rng.uniform(0.1, 0.9, 200)
+    prepared, H = assert_hessian(f, x)
+    assert prepared.method == method
+    y = rng.uniform(0.1, 0.9, 200)
+    want = dd.hessian(f)(y)
+    assert np.max(np.abs(prepared(y).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+def test_the_weights_of_the_sums_are_read_at_every_call(rng):
+    """lambda is another argument: prepared at one value, called at others."""
+    x = rng.uniform(0.0, 0.5, 144)
+    prepared = dd.sparse_hessian(bratu_energy).prepare(x, 6.0)
+    assert prepared.method == "summands"
+    for lam in (1.0, -3.5, 0.0):
+        want = dd.hessian(bratu_energy)(x, lam)
+        got = prepared(x, lam)
+        assert np.max(np.abs(got.toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+def switching(x):
+    if x[0] > 0:
+        return np.sum(x[1:] * x[:-1] ** 2)
+    return 0.5 * x[1:] @ (x[:-1] ** 2) + 0.5 * np.sum(x[1:] * x[:-1] ** 2)
+
+
+def test_a_call_whose_sums_changed_takes_the_general_method(rng):
+    """Control flow took another combination (same pattern): the markers say so and the
+    call is the numeric mode's, still the Hessian."""
+    x = rng.uniform(0.1, 0.9, 200)
+    prepared = dd.sparse_hessian(switching).prepare(x)
+    assert prepared.method == "summands"
+    y = x.copy()
+    y[0] = -0.5
+    want = dd.hessian(switching)(y)
+    assert np.max(np.abs(prepared(y).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+def switching_remainder(x):
+    if x[0] > 0:
+        return np.sum(np.divmod(x, 0.7)[1] ** 3)
+    r = np.divmod(x, 0.7)[1]
+    return np.dot(r, r * r)              # the same terms, summed by np.dot
+
+
+def test_a_call_that_falls_back_takes_the_prepared_general_method(rng):
+    """divmod: the numeric mode cannot follow it, so a call whose sums changed takes the
+    compressed sweeps."""
+    x = rng.uniform(0.1, 2.0, 150)
+    prepared = dd.sparse_hessian(switching_remainder).prepare(x)
+    assert prepared.method == "summands"
+    y = x.copy()
+    y[0] = -0.5
+    want = dd.hessian(switching_remainder)(y)
+    assert np.max(np.abs(prepared(y).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+def rolled(x):
+    return np.sum(np.sin(x * (np.roll(x, 1) if x[0] > 0 else np.roll(x, 2))))
+
+
+def test_a_summand_whose_inputs_changed_is_caught_by_the_probe(rng):
+    """The same sums, but control flow moved an element's inputs: its entries would be read
+    off the wrong inputs; the probe direction (verify=True) raises."""
+    x = rng.uniform(0.1, 0.9, 200)
+    prepared = dd.sparse_hessian(rolled).prepare(x)
+    assert prepared.method == "summands"
+    y = x.copy()
+    y[0] = -0.5
+    with pytest.raises(ValueError, match="prepare again"):
+        prepared(y)
+
+
+@pytest.mark.parametrize("verify", [True, False])
+@pytest.mark.parametrize("coloring", ["auto", "natural", "largest_first", "smallest_last",
+                                      "incidence_degree"])
+def test_colourings_and_verify_give_the_same_summands_hessian(verify, coloring, rng):
+    x = rng.uniform(0.0, 0.5, 144)
+    prepared = dd.sparse_hessian(bratu_energy, coloring=coloring, verify=verify).prepare(x)
+    assert prepared.method == "summands"
+    y = rng.uniform(0.0, 0.5, 144)
+    want = dd.hessian(bratu_energy)(y)
+    assert np.max(np.abs(prepared(y).toarray() - want)) <= 1e-13 * np.max(np.abs(want))
+
+
+def test_the_sum_hook_is_only_there_during_a_sweep_and_per_thread(rng):
+    """The dual arrays' np.sum handler is wrapped only while a summands sweep runs (and put
+    back when f raises); sweeps in two threads read their own sums."""
+    from dualdiff import _arrays
+    original = _arrays.FUNCTIONS[np.sum]
+    x = rng.uniform(-1.5, 1.5, 400)
+    prepared = dd.sparse_hessian(rosenbrock_ext).prepare(x)
+    energy = dd.sparse_hessian(bratu_energy).prepare(rng.uniform(0.0, 0.5, 144))
+    assert _arrays.FUNCTIONS[np.sum] is original
+
+    def boom(y):
+        if y[0] > 10:
+            raise RuntimeError("boom")
+        return np.sum(y[1:] * y[:-1] ** 2)
+    failing = dd.sparse_hessian(boom).prepare(x)
+    with pytest.raises(RuntimeError, match="boom"):
+        failing(x + 20)
+    assert _arrays.FUNCTIONS[np.sum] is original
+    points = [rng.uniform(-1.5, 1.5, 400) for _ in range(6)]
+    u = rng.uniform(0.0, 0.5, 144)
+    with cf.ThreadPoolExecutor(2) as ex:
+        got = list(ex.map(prepared, points))
+        got_e = list(ex.map(lambda _: energy(u), range(4)))
+    for y, H in zip(points, got):
+        assert same_bits(H, prepared(y))
+    assert all(same_bits(H, energy(u)) for H in got_e)
+    assert _arrays.FUNCTIONS[np.sum] is original
+
+
+# ------------------------------------------------------------------------------------------
 # prepared objects
 # ------------------------------------------------------------------------------------------
 
@@ -250,15 +457,20 @@ def test_prepared_calls_refuse_an_entry_outside_their_pattern():
         return np.sum(x[:2] ** 2) if x[0] > 0 else x[0] * x[1] + x[1] ** 2
     x = np.ones(200)
     bad = np.concatenate([[-1.0], np.ones(199)])
+    summands = dd.sparse_hessian(f).prepare(x)
+    assert summands.method == "summands" and not summands.check(bad)
+    with pytest.raises(ValueError, match="outside the prepared pattern"):
+        summands(bad)                    # no sums here: the call takes the numeric mode
     numeric = dd.sparse_hessian(f).prepare(x)
-    assert numeric.method == "sparse forward" and not numeric.check(bad)
+    numeric.method = "sparse forward"
     with pytest.raises(ValueError, match="outside the prepared pattern"):
         numeric(bad)
     small = dd.sparse_hessian(f).prepare(x[:2])
-    assert small.method == "compressed"
+    small.method = "compressed"
     with pytest.raises(ValueError, match="prepare again"):
         small(bad[:2])
     unchecked = dd.sparse_hessian(f, verify=False).prepare(x[:2])
+    unchecked.method = "compressed"
     assert unchecked(bad[:2]).shape == (2, 2)
     jac = dd.sparse_jacobian(branchy).prepare(np.array([1.0, 2.0, 3.0, 4.0]))
     with pytest.raises(ValueError, match="prepare again"):
@@ -463,7 +675,9 @@ def test_sparse_hessians_on_an_executor_are_the_serial_bits(pool, n, rng, tmp_pa
     with policy("ship"):
         prepared = dd.sparse_hessian(recording(remainder_energy, log), executor=pool).prepare(x)
     serial = dd.sparse_hessian(remainder_energy).prepare(x)
-    assert prepared.method == serial.method == "compressed"
+    # (a sum of elementwise terms: both prepared the summands' sweep, which runs here)
+    assert prepared.method == serial.method == "summands"
+    prepared.method = serial.method = "compressed"
     for y in (x, rng.uniform(0.1, 2.0, n)):
         with policy("ship"):
             H = prepared(y)
