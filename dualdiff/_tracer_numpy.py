@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from dualdiff import _tracer as T
+from dualdiff._numpy import registrar
 from dualdiff._tracer import Tracer, lift, structural, join, value_of
 
 FUNCTIONS = T.FUNCTIONS
@@ -20,13 +21,7 @@ UFUNC_METHODS = T.UFUNC_METHODS
 _NOVALUE = np._NoValue
 
 
-def implements(*funcs):
-    def register(handler):
-        for f in funcs:
-            if f is not None:
-                FUNCTIONS[f] = handler
-        return handler
-    return register
+implements = registrar(FUNCTIONS)
 
 
 def _no_out(func, out):

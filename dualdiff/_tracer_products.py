@@ -16,7 +16,7 @@ conservative, and exact for the dense matrices these functions are meant for.
 import numpy as np
 
 from dualdiff import _tracer as T
-from dualdiff._numpy.products import _LETTERS, _parse_einsum
+from dualdiff._numpy.products import _LETTERS, _parse_einsum, tensordot_subscripts
 from dualdiff._tracer import TracerUnsupported, lift, value_of
 from dualdiff._tracer_numpy import FUNCTIONS, _axes, _no_out, implements, sum_
 
@@ -258,23 +258,7 @@ def vdot(a, b):
 @implements(np.tensordot, getattr(np.linalg, "tensordot", None))
 def tensordot(a, b, axes=2, **kw):
     axes = kw.pop("axes", axes)
-    na, nb = _ndim(a), _ndim(b)
-    if isinstance(axes, (int, np.integer)):
-        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
-    else:
-        ax_a, ax_b = axes
-        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
-        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
-        ax_a = [i % na for i in ax_a]
-        ax_b = [i % nb for i in ax_b]
-    sa, sb = list(_LETTERS[:na]), list(_LETTERS[na:na + nb])
-    for i, j in zip(ax_a, ax_b):
-        if _shape(a)[i] != _shape(b)[j]:
-            raise ValueError("tensordot: shape-mismatch for sum")
-        sb[j] = sa[i]
-    so = "".join(ch for i, ch in enumerate(sa) if i not in ax_a) + \
-        "".join(ch for j, ch in enumerate(sb) if j not in ax_b)
-    return bilinear(a, b, "".join(sa), "".join(sb), so)
+    return bilinear(a, b, *tensordot_subscripts(_shape(a), _shape(b), axes))
 
 
 @implements(np.einsum)

@@ -23,14 +23,21 @@ UFUNCS = _arrays.UFUNCS                  # ufunc -> handler of ufunc(*inputs)
 UFUNC_METHODS = _arrays.UFUNC_METHODS    # (ufunc, "reduce" | "accumulate" | ...) -> handler
 
 
-def implements(*funcs):
-    """Register the decorated handler for numpy functions (those that exist in this numpy)."""
-    def register(handler):
-        for f in funcs:
-            if f is not None:
-                FUNCTIONS[f] = handler
-        return handler
-    return register
+def registrar(table):
+    """The decorator registering handlers in `table` (numpy function -> handler): the dual
+    arrays' table here, the sparsity tracer's in _tracer_numpy."""
+    def implements(*funcs):
+        """Register the decorated handler for numpy functions (those in this numpy)."""
+        def register(handler):
+            for f in funcs:
+                if f is not None:
+                    table[f] = handler
+            return handler
+        return register
+    return implements
+
+
+implements = registrar(FUNCTIONS)
 
 
 _F64_DTYPES = (None, float, np.float64, "float64", "f8", "d")

@@ -79,9 +79,10 @@ def vdot(a, b):
     return _bilinear(ravel(a), ravel(b), "i", "i", "")
 
 
-@implements(np.tensordot)
-def tensordot(a, b, axes=2):
-    na, nb = ndim(a), ndim(b)
+def tensordot_subscripts(shape_a, shape_b, axes):
+    """np.tensordot's axes as einsum subscripts (a, b, out); the dual arrays and the sparsity
+    tracer both contract with them."""
+    na, nb = len(shape_a), len(shape_b)
     if isinstance(axes, (int, np.integer)):
         ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
     else:
@@ -92,12 +93,17 @@ def tensordot(a, b, axes=2):
         ax_b = [i % nb for i in ax_b]
     sa, sb = list(_LETTERS[:na]), list(_LETTERS[na:na + nb])
     for i, j in zip(ax_a, ax_b):
-        if shape(a)[i] != shape(b)[j]:
+        if shape_a[i] != shape_b[j]:
             raise ValueError("tensordot: shape-mismatch for sum")
         sb[j] = sa[i]
     so = "".join(c for i, c in enumerate(sa) if i not in ax_a) + \
         "".join(c for j, c in enumerate(sb) if j not in ax_b)
-    return _bilinear(a, b, "".join(sa), "".join(sb), so)
+    return "".join(sa), "".join(sb), so
+
+
+@implements(np.tensordot)
+def tensordot(a, b, axes=2):
+    return _bilinear(a, b, *tensordot_subscripts(shape(a), shape(b), axes))
 
 
 # ---- einsum --------------------------------------------------------------------------------
