@@ -229,6 +229,8 @@ static const int dd_sel_ = 0;
   }
 #define DD_HYPOT_SHARED                                                                      \
   double h = hypot(a, b); double i = 1.0/h; double ia = a*i; double ib = b*i;                \
+  /* (0, 0) is hypot's kink, the cone's tip: every partial 0, as abs'(0) = 0 (0/0 before) */  \
+  if (h == 0.0) { i = 0.0; ia = 0.0; ib = 0.0; }                                             \
   if (h == INFINITY && (isinf(a) || isinf(b))) {                                             \
     double w_ = isinf(a) && isinf(b) ? 0x1.6a09e667f3bcdp-1 : 1.0;                           \
     ia = isinf(a) ? copysign(w_, a) : 0.0; ib = isinf(b) ? copysign(w_, b) : 0.0;            \

@@ -10,7 +10,8 @@ cdef cnp.ndarray _alloc(cnp.ndarray like, int extra1, int extra2):
     """An uninitialised float64 array of like's shape plus up to two trailing axes."""
     cdef cnp.npy_intp dims[72]
     cdef int nd = cnp.PyArray_NDIM(like)
-    memcpy(dims, cnp.PyArray_DIMS(like), nd * sizeof(cnp.npy_intp))
+    if nd:                           # a 0-d array's dims pointer may be NULL
+        memcpy(dims, cnp.PyArray_DIMS(like), nd * sizeof(cnp.npy_intp))
     if extra1 >= 0:
         dims[nd] = extra1
         nd += 1

@@ -169,6 +169,9 @@ LIMITS = [  # (what, computed, expected): where the true value is 0, inf or subn
     ("erfc''(-inf) = 0", lambda: dd.erfc(dd.HyperDual(-INF, 1, 1, 0)).eps12, 0.0),
     ("sigmoid''(inf) = 0", lambda: dd.sigmoid(dd.HyperDual(INF, 1, 1, 0)).eps12, 0.0),
     ("tanh''(-inf) = 0", lambda: dd.tanh(dd.HyperDual(-INF, 1, 1, 0)).eps12, 0.0),
+    ("hypot at (0, 0): the kink, partials 0",
+     lambda: dd.hypot(dd.HyperDual(0.0, 1, 1, 0), dd.HyperDual(0.0, 1, 1, 0)).eps12, 0.0),
+    ("hypot_a(0, 0) = 0", lambda: dd.hypot(dd.Dual(0.0, 1.0), 0.0).eps, 0.0),
 ]
 
 

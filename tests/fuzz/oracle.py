@@ -234,7 +234,7 @@ class FD:
         return R2, err, np.max(np.abs(D), axis=0)
 
 
-NONFINITE_INPUTS = [False]     # set per case by Run.check: any differentiated input inf/NaN
+NONFINITE_INPUTS = [False]     # set per case by Run.check: an inf/NaN input, constant, literal
 
 
 def fd_check(phi, ad, scale, h0, what, eps=EPS):
@@ -421,9 +421,12 @@ class Run:
                 f"the call returned {_short(result)}"))
         self.check_types(result)
         from . import checks
-        NONFINITE_INPUTS[0] = any(
-            not np.all(np.isfinite(np.asarray(self.plainns[p], dtype=float)))
-            for p in self.diff if _is_numeric(self.plainns[p]))
+        # any inf or NaN the program starts from: an input, a constant, a literal
+        NONFINITE_INPUTS[0] = "np.inf" in f_source(self.case) or "np.nan" in \
+            f_source(self.case) or any(
+                not np.all(np.isfinite(np.asarray(v, dtype=float)))
+                for k, v in self.plainns.items() if not k.startswith("_") and
+                isinstance(v, (float, np.ndarray, list, tuple)) and _is_numeric(v))
         checks.CHECKS[name](self, result)
 
 
