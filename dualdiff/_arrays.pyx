@@ -725,6 +725,8 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     handler = UFUNC_METHODS.get((ufunc, method))
     if handler is None:
         raise unsupported(ufunc, method)
+    if method == "accumulate" and inputs and np.ndim(value_of(inputs[0])) == 0:
+        raise TypeError("cannot accumulate on a scalar")     # numpy's own words and type
     return handler(*inputs, **kwargs)
 
 
