@@ -238,8 +238,8 @@ def likelihood_section(rep, bench, kind, sizes, peers):
 def gaussian_targets(rep, recs):
     """Issue 11's goal for the Gaussian log-likelihood, read two ways. Each library's ratio to
     its own f (autograd's f is numpy f; torch eager's and jitted jax's are their own): within
-    3× of jitted JAX's ratio, below autograd's and torch eager's. And wall time (the common
-    baseline numpy f): faster than autograd and torch eager, whose own f may be slower."""
+    3× of jitted JAX's ratio, below autograd's and torch eager's. And time, as the ratio to the
+    common baseline numpy f: faster than autograd and torch eager, whose own f may be slower."""
     cells = {(r["method"], r["size"]): r for r in recs}
     for col in dict.fromkeys(r["size"] for r in recs):
         dr = cells.get(("dualdiff grad (default chunk)", col), {})
@@ -258,13 +258,15 @@ def gaussian_targets(rep, recs):
                    f"< {R.fmt_ratio(min(a, t))}" if ok else "",
                    f"{R.fmt_ratio(d)} (autograd {R.fmt_ratio(a)}, torch {R.fmt_ratio(t)})"
                    if ok else "n/a", d < a and d < t if ok else None)
-        times = [r.get("t") for r in (dr, ar, tr)]
-        ok = None not in times
-        rep.target(f"{what}: wall time below autograd's and torch eager's",
-                   f"< {R.fmt_time(min(times[1:]))}" if ok else "",
-                   f"{R.fmt_time(times[0])} (autograd {R.fmt_time(times[1])}, torch "
-                   f"{R.fmt_time(times[2])})" if ok else "n/a",
-                   times[0] < min(times[1:]) if ok else None)
+        # numpy f is every row's baseline, timed alongside each: a load spike between rows
+        # hits the two sides of each ratio alike, where raw times would compare across it
+        common = [r.get("ratio") for r in (dr, ar, tr)]
+        ok = None not in common
+        rep.target(f"{what}: time below autograd's and torch eager's (× numpy f)",
+                   f"< {R.fmt_ratio(min(common[1:]))}" if ok else "",
+                   f"{R.fmt_ratio(common[0])} (autograd {R.fmt_ratio(common[1])}, torch "
+                   f"{R.fmt_ratio(common[2])})" if ok else "n/a",
+                   common[0] < min(common[1:]) if ok else None)
 
 
 def main():

@@ -41,7 +41,7 @@ TARGETS = {
                    "dd.derivative(np.sin)(1.0)"],
     "arrays": ["Gaussian loglik grad, 3 params, n=50: ratio to f within",
                "Gaussian loglik grad, 52 params, n=50: ratio to f within",
-               "Gaussian loglik grad, 3 params, n=50: wall time"],
+               "Gaussian loglik grad, 3 params, n=50: time below"],
 }
 
 
