@@ -1,7 +1,10 @@
 #!/usr/bin/env python
 """Per-operation cost of dualdiff's compiled scalars (Dual, HyperDual) against Python floats
 and the scalar types of fastdual and num-dual, then f' and f'' of the issue's test function
-f(x) = exp(x) / sqrt(sin(x)**3 + cos(x)**3) at x = 1.5 in every spelling, with accuracy.
+f(x) = exp(x) / sqrt(sin(x)**3 + cos(x)**3) at x = 1.5 in every spelling, with accuracy; then
+scalar-style code (issue 12): a Python loop over x[i] (extended Rosenbrock: grad and hessian),
+an ODE right-hand side written with y[0], y[1], y[2] (Robertson: jacobian), and the fixed cost
+of a transform call on a tiny input, beside num-dual's and fastdual's drivers.
 
     PYTHONPATH=. python bench/scalar_ops.py [--quick | --full] [--outdir DIR]
 
@@ -38,6 +41,7 @@ OPS = [("a + b", "a + b"), ("a - b", "a - b"), ("a * b", "a * b"), ("a / b", "a 
        ("a ** 3", "a ** 3"), ("a ** 2.5", "a ** 2.5"), ("a ** b", "a ** b"),
        ("2.0 * a", "2.0 * a"), ("-a", "-a")]
 OPS_QUICK = ["a + b", "a * b", "a / b"]
+LOOP_SIZES = {"quick": [10], "default": [10, 30, 100], "full": [10, 30, 100]}
 
 
 def stmt(code, **values):
@@ -49,6 +53,250 @@ def stmt(code, **values):
 def testfn_methods(x):
     """f in the method spelling of fastdual / num-dual scalars (x.exp(), ...)."""
     return x.exp() / (x.sin() ** 3 + x.cos() ** 3).sqrt()
+
+
+# ---- scalar-style code (issue 12) --------------------------------------------------------
+
+def rosenbrock_grad_exact(x):
+    g = np.zeros_like(x)
+    t = x[1:] - x[:-1] ** 2
+    g[:-1] += -400.0 * x[:-1] * t - 2.0 * (1.0 - x[:-1])
+    g[1:] += 200.0 * t
+    return g
+
+
+def rosenbrock_hessian_exact(x):
+    n = x.size
+    H = np.zeros((n, n))
+    i = np.arange(n - 1)
+    H[i, i] += 1200.0 * x[:-1] ** 2 - 400.0 * x[1:] + 2.0
+    H[i + 1, i + 1] += 200.0
+    H[i, i + 1] = H[i + 1, i] = -400.0 * x[:-1]
+    return H
+
+
+def robertson_jacobian_exact(y):
+    return np.array([[-0.04, 1e4 * y[2], 1e4 * y[1]],
+                     [0.04, -1e4 * y[2] - 6e7 * y[1], -1e4 * y[1]],
+                     [0.0, 6e7 * y[1], 0.0]])
+
+
+def _peer_methods(candidates):
+    """The peer rows that can run: each is tried once, and a peer that cannot express the
+    function is skipped with one line (a row of errors would say nothing about speed)."""
+    out = []
+    for m in candidates:
+        try:
+            m.fn()
+        except Exception as exc:
+            print(f"{m.label}: cannot run this function ({type(exc).__name__}: {exc!s:.80}); "
+                  "skipping its row", flush=True)
+            continue
+        out.append(m)
+    return out
+
+
+def _detail(recs, size_label):
+    """_report.detail_rows without its '× own f' column: every row here shares f."""
+    headers, rows = R.detail_rows(recs, size_label, with_mem=False)
+    keep = [i for i, h in enumerate(headers) if h != "× own f"]
+    headers = ["× f" if h == "× numpy f" else h for h in headers]
+    return [headers[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+def loop_style(rep, bench, mode, fd, nd):
+    """Loop Rosenbrock grad / hessian, Robertson jacobian, transform fixed cost; returns
+    {(row key, n): record} for the targets."""
+    f = functions.rosenbrock_loop
+    rob = functions.robertson
+    mul = lambda x: x[0] * x[1]                      # noqa: E731  (the issue's tiny case)
+    rng = np.random.default_rng(0)
+    found = {}
+    if fd is not None:
+        from fastdual._hyperdual import hessian_matrix as fd_hessian
+
+        def fd_grad(x):
+            s = fd.DualArray(x)
+            return fd.jac([f(s)], s)[0]
+
+        def fd_jac(y):
+            s = fd.DualArray(y)
+            return fd.jac(list(rob(s)), s)
+
+        def fd_grad2(x):
+            s = fd.DualArray(x)
+            return fd.jac([mul(s)], s)[0]
+    # the transform objects are built once, as a user's optimiser or ODE solver would: a
+    # cache on the transform object counts, the construction is not timed
+    g_dd, g_dd1, h_dd = dd.grad(f), dd.grad(f, chunk=1), dd.hessian(f)
+    for kind in ("grad", "hessian"):
+        recs, history, base_times = [], {}, {}
+        print(f"\nloop-style Rosenbrock, {kind}:", flush=True)
+        for n in LOOP_SIZES[mode]:
+            x = rng.uniform(-1.5, 1.5, n)
+            base = (lambda x=x: f(x))
+            base_times[n] = bench.single(base, key=("base", n))
+            if kind == "grad":
+                ref = rosenbrock_grad_exact(x)
+                ms = [T.Method("dualdiff grad (default chunk)", lambda x=x: g_dd(x),
+                               kind="forward", power=2),
+                      T.Method("dualdiff grad chunk=1", lambda x=x: g_dd1(x), kind="forward",
+                               power=2)]
+                peers = []
+                if nd is not None:
+                    peers.append(T.Method("num_dual.gradient (n-vector duals, 1 sweep)",
+                                          lambda x=x: nd.gradient(f, list(x))[1], kind="forward",
+                                          power=2))
+                if fd is not None:
+                    peers.append(T.Method("fastdual jac (sparse multi-var Dual, 1 sweep)",
+                                          lambda x=x: fd_grad(x), kind="forward", power=2))
+            else:
+                ref = rosenbrock_hessian_exact(x)
+                ms = [T.Method("dualdiff hessian (default chunk)", lambda x=x: h_dd(x),
+                               kind="forward", power=3)]
+                peers = []
+                if nd is not None:
+                    peers.append(T.Method("num_dual.hessian (hyper-dual n-vectors, 1 sweep)",
+                                          lambda x=x: nd.hessian(f, list(x))[2], kind="forward",
+                                          power=3))
+                if fd is not None:
+                    peers.append(T.Method("fastdual hessian_matrix (HyperDual, n(n+1)/2 sweeps)",
+                                          lambda x=x: fd_hessian(f, x), kind="forward", power=3))
+            ms += _peer_methods(peers)
+            print(f" n = {n}: f = {R.fmt_time(base_times[n])}", flush=True)
+            recs += T.run_case(bench, n, base, ms, ref, history, False, {})
+            if kind == "grad":        # for scale: the same loop on Python floats
+                xl = list(x)
+                r = bench.pair(base, lambda xl=xl: f(xl), base_key=("base", n))
+                recs.append(dict(method="f on list(x), Python floats (for scale)", kind="f",
+                                 size=n, **r))
+        for r in recs:
+            found[(kind, r["method"], r["size"])] = r
+        sizes = LOOP_SIZES[mode]
+        rep.table(f"Loop-style Rosenbrock {kind}: ratio to f",
+                  ["method"] + [f"n={n}" for n in sizes],
+                  [["f (time)"] + R.pivot(recs, sizes, base_times)[0][1:]]
+                  + R.pivot(recs, sizes, base_times)[1:], recs,
+                  intro="f = functions.rosenbrock_loop, a Python loop over x[i] (on a float64 "
+                        f"array: f's own input). Each cell: one full {kind} / one call of f "
+                        "(interleaved). dualdiff's transform is built once, outside the timing; "
+                        "num-dual gets list(x), fastdual a DualArray.")
+        headers, rows = _detail(recs, "n")
+        rep.table(f"Loop-style Rosenbrock {kind}, details", headers, rows, [],
+                  intro=f"rel. error against the exact {kind}.")
+
+    # ---- Robertson right-hand side: 3x3 Jacobian ------------------------------------------
+    y = np.array([1.0, 2e-5, 3e-3]) * rng.uniform(0.5, 1.5, 3)
+    j_dd, j_dd1 = dd.jacobian(rob), dd.jacobian(rob, chunk=1)
+    base = (lambda: rob(y))
+    ms = [T.Method("dualdiff jacobian (default chunk)", lambda: j_dd(y), kind="forward"),
+          T.Method("dualdiff jacobian chunk=1", lambda: j_dd1(y), kind="forward")]
+    peers = []
+    if nd is not None:
+        peers.append(T.Method("num_dual.jacobian", lambda: nd.jacobian(rob, list(y))[1],
+                              kind="forward"))
+    if fd is not None:
+        peers.append(T.Method("fastdual jac (DualArray)", lambda: fd_jac(y), kind="forward"))
+    ms += _peer_methods(peers)
+    print("\nRobertson jacobian:", flush=True)
+    t_rob = bench.single(base, key=("base", 3))
+    recs = T.run_case(bench, 3, base, ms, robertson_jacobian_exact(y), {}, False, {})
+    for r in recs:
+        found[("jacobian", r["method"], 3)] = r
+    headers, rows = _detail(recs, "states")
+    rep.table("Robertson right-hand side (y[0], y[1], y[2] -> np.array([...])): 3×3 Jacobian",
+              headers, rows, recs,
+              intro=f"f = functions.robertson on a float64 array ({R.fmt_time(t_rob)}). Each "
+                    "cell: one full Jacobian / one call of f (interleaved); rel. error against "
+                    "the exact Jacobian.")
+
+    # ---- fixed cost of a transform call on a tiny input -----------------------------------
+    x2 = np.array([1.0, 2.0])
+    g_mul, d_sin = dd.grad(mul), dd.derivative(np.sin)
+    cases = [("grad of x[0]*x[1] at (1, 2)", lambda: mul(x2),
+              [("dualdiff dd.grad", lambda: g_mul(x2), "dd_grad2"),
+               ("dualdiff dd.grad(f)(x), built in the call", lambda: dd.grad(mul)(x2), None),
+               ("num_dual.gradient", lambda: nd.gradient(mul, [1.0, 2.0])[1], None),
+               ("fastdual jac", lambda: fd_grad2(x2), None)]),
+             ("derivative of sin at 1.0", lambda: np.sin(1.0),
+              [("dualdiff dd.derivative(np.sin)", lambda: d_sin(1.0), "dd_dsin"),
+               ("dualdiff dd.derivative(np.sin)(x), built in the call",
+                lambda: dd.derivative(np.sin)(1.0), None),
+               ("num_dual.first_derivative", lambda: nd.first_derivative(np.sin, 1.0)[1], None),
+               ("fastdual Dual .der", lambda: (lambda v: np.sin(v).der(v))(fd.Dual(1.0)),
+                None)])]
+    rows, raw = [], []
+    print("\ntransform fixed cost:", flush=True)
+    for cname, base, items in cases:
+        for label, fn, key in items:
+            if (label.startswith("num_dual") and nd is None) or \
+                    (label.startswith("fastdual") and fd is None):
+                continue
+            try:
+                fn()
+            except Exception as exc:
+                print(f"{label}: cannot run ({type(exc).__name__}: {exc!s:.80}); skipping its "
+                      "row", flush=True)
+                continue
+            r = bench.pair(base, fn, base_key=("fixed", cname))
+            rec = dict(case=cname, method=label, net=r["t"] - r["t_base"], **r)
+            raw.append(rec)
+            if key:
+                found[key] = rec
+            rows.append([cname, label, R.fmt_time(r["t"]), R.fmt_time(r["t_base"]),
+                         R.fmt_time(rec["net"]), R.fmt_ratio(r["ratio"])])
+            print(f"  {cname}, {label}: {R.fmt_time(r['t'])}", flush=True)
+    rep.table("Fixed cost of a transform call on a tiny input",
+              ["case", "method", "time per call", "f itself", "net of f", "× f"], rows, raw,
+              intro="The whole call (input checks, seeding, f on duals, reading the result) next "
+                    "to f itself (interleaved): x[0]*x[1] on the float64 array, np.sin on a "
+                    "Python float. The transforms are built once, outside the timing, except in "
+                    "the rows 'built in the call'.")
+    return found
+
+
+def loop_targets(rep, found, nd):
+    """Issue 12's figures, met or missed, from the records of loop_style."""
+    def cell(kind, label, n):
+        return found.get((kind, label, n))
+
+    def ratio(rec):
+        return rec["ratio"] if rec is not None and "ratio" in rec else None
+
+    limits = [("grad", "dualdiff grad (default chunk)",
+               "num_dual.gradient (n-vector duals, 1 sweep)", {10: 3.0, 30: 5.0, 100: 6.0},
+               (10, 30, 100)),
+              ("hessian", "dualdiff hessian (default chunk)",
+               "num_dual.hessian (hyper-dual n-vectors, 1 sweep)", {10: 5.0}, (10, 30))]
+    ns = sorted({k[2] for k in found if isinstance(k, tuple) and k[0] in ("grad", "hessian")})
+    for kind, dlab, nlab, lims, vs_nd in limits:
+        for n in ns:
+            d = ratio(cell(kind, dlab, n))
+            if n in lims:
+                rep.target(f"loop Rosenbrock dd.{kind}, n = {n} / f", f"≤ {lims[n]:g}×",
+                           "error" if d is None else R.fmt_ratio(d),
+                           None if d is None else d <= lims[n])
+            if n in vs_nd:
+                p = ratio(cell(kind, nlab, n)) if nd is not None else None
+                rep.target(f"loop Rosenbrock dd.{kind} faster than num-dual, n = {n}",
+                           "< num-dual",
+                           "n/a" if d is None or p is None else
+                           f"{R.fmt_ratio(d)} vs {R.fmt_ratio(p)}",
+                           None if d is None or p is None else d < p)
+    d = ratio(cell("jacobian", "dualdiff jacobian (default chunk)", 3))
+    p = ratio(cell("jacobian", "num_dual.jacobian", 3)) if nd is not None else None
+    rep.target("Robertson 3×3 dd.jacobian / f", "≤ 3×",
+               "error" if d is None else R.fmt_ratio(d), None if d is None else d <= 3.0)
+    rep.target("Robertson dd.jacobian faster than num-dual", "< num-dual",
+               "n/a" if d is None or p is None else f"{R.fmt_ratio(d)} vs {R.fmt_ratio(p)}",
+               None if d is None or p is None else d < p)
+    for key, what, limit in (("dd_grad2", "dd.grad of x[0]*x[1], per call", 5e-6),
+                             ("dd_dsin", "dd.derivative(np.sin)(1.0), per call", 2e-6)):
+        rec = found.get(key)
+        rep.target(what, f"≤ {R.fmt_time(limit)}",
+                   "error" if rec is None else
+                   f"{R.fmt_time(rec['t'])} ({R.fmt_time(rec['net'])} net of f)",
+                   None if rec is None else rec["t"] <= limit)
 
 
 def main():
@@ -255,6 +503,8 @@ def main():
         rep.table("f'' head to head: dualdiff HyperDual / peer, same spelling",
                   ["pair", "peer time", "dualdiff time", "dualdiff / peer"], h2h_rows, h2h_raw)
 
+    found = loop_style(rep, bench, args.mode, fd, nd)
+
     # ---- targets ------------------------------------------------------------------------
     def arith_target(tname, op, limit):
         cell = arith.get(op, {}).get(tname)
@@ -272,6 +522,7 @@ def main():
                               ("np1", "f' with Dual, np.* spelling / f", 8.0)):
         r = results[key]
         rep.target(label, f"≤ {limit}×", R.fmt_ratio(r["ratio"]), r["ratio"] <= limit)
+    loop_targets(rep, found, nd)
     rep.note("Arithmetic ratios include timeit's loop and the loads of a and b on both sides, "
              "and the targets use them as measured. That overhead is about as large as a float "
              f"operation itself (`a; b` on floats: {R.fmt_time(load)}), so subtracting it gives "

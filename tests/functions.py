@@ -11,6 +11,7 @@ and returns a valid input (inside the function's domain, away from kinks).
 import math
 
 import numpy as np
+from scipy.special import gammaln
 
 # ---------------------------------------------------------------------------------------
 # R -> R
@@ -152,6 +153,100 @@ VECTOR_VALUED = {
     "broadcasting": (broadcasting, lambda rng, n=4: rng.normal(size=n)),
     "polar": (polar, lambda rng: rng.uniform(0.5, 2, 2)),
 }
+
+# ---------------------------------------------------------------------------------------
+# likelihoods: linear algebra (slogdet, solve) and scipy.special (gammaln)
+# ---------------------------------------------------------------------------------------
+
+
+def gp_data(n, seed=0):
+    """(D2, y) for the Gaussian-process likelihoods: squared distances between n points in
+    the square [0, 3]^2 and a smooth signal observed at them with noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 3, (n, 2))
+    D2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    y = np.sin(2 * X[:, 0]) * np.cos(X[:, 1]) + 0.1 * rng.normal(size=n)
+    return D2, y
+
+
+def gaussian_loglik(theta, D2, y):
+    """log N(y | 0, K) without its constant, K = s^2 exp(-D2 / (2 l^2)) + noise I for
+    theta = (s, l, noise): a Gaussian process's marginal likelihood as a textbook writes it."""
+    K = theta[0] ** 2 * np.exp(-D2 / (2 * theta[1] ** 2)) + theta[2] * np.eye(y.shape[0])
+    return -0.5 * (y @ np.linalg.solve(K, y) + np.linalg.slogdet(K)[1])
+
+
+def gaussian_loglik_pointnoise(theta, D2, y):
+    """gaussian_loglik with a noise variance per point: theta = (s, l, noise_1..noise_n),
+    K = s^2 exp(-D2 / (2 l^2)) + diag(noise); n + 2 parameters."""
+    K = theta[0] ** 2 * np.exp(-D2 / (2 * theta[1] ** 2)) + np.diag(theta[2:])
+    return -0.5 * (y @ np.linalg.solve(K, y) + np.linalg.slogdet(K)[1])
+
+
+def count_data(n, seed=0):
+    """(x, k): a covariate and overdispersed counts for the negative-binomial likelihood."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, n)
+    mu = np.exp(1.0 + 0.8 * x)
+    k = rng.negative_binomial(3.0, 3.0 / (3.0 + mu)).astype(np.float64)
+    return x, k
+
+
+def negbin_loglik(theta, x, k):
+    """Negative-binomial regression log-likelihood, theta = (b0, b1, log r): mean
+    exp(b0 + b1 x), dispersion r; counts k."""
+    mu = np.exp(theta[0] + theta[1] * x)
+    r = np.exp(theta[2])
+    return np.sum(gammaln(k + r) - gammaln(r) - gammaln(k + 1.0)
+                  + r * np.log(r / (r + mu)) + k * np.log(mu / (r + mu)))
+
+
+def gamma_loglik(theta, y):
+    """Gamma log-likelihood with one shape per observation, theta = log shapes, unit mean
+    (rate = shape): sum(a log a + (a - 1) log y - a y - gammaln(a)); n parameters."""
+    a = np.exp(theta)
+    return np.sum(a * np.log(a) + (a - 1) * np.log(y) - a * y - gammaln(a))
+
+
+_GP = gp_data(6)
+_COUNTS = count_data(20)
+_GAMMA_Y = np.random.default_rng(1).gamma(2.0, 0.5, 5)
+
+
+def gaussian_loglik_small(theta):
+    return gaussian_loglik(theta, *_GP)
+
+
+def gaussian_loglik_pointnoise_small(theta):
+    return gaussian_loglik_pointnoise(theta, *_GP)
+
+
+def negbin_loglik_small(theta):
+    return negbin_loglik(theta, *_COUNTS)
+
+
+def gamma_loglik_small(theta):
+    return gamma_loglik(theta, _GAMMA_Y)
+
+
+# Not in VECTOR: their tangents go through LAPACK (solve, slogdet), whose results differ in
+# the last bit between chunk sizes (~4e-16), and test_transforms' chunk test asks bit for bit
+# of everything but its BLAS list. bench/arrays.py checks them against the exact gradient.
+LINALG_LIKELIHOODS = {
+    "gaussian_loglik": (gaussian_loglik_small,
+                        lambda rng: np.array([rng.uniform(0.7, 1.5), rng.uniform(0.5, 1.2),
+                                              rng.uniform(0.1, 0.4)])),
+    "gaussian_loglik_pointnoise": (gaussian_loglik_pointnoise_small,
+                                   lambda rng: np.concatenate([[rng.uniform(0.7, 1.5),
+                                                                rng.uniform(0.5, 1.2)],
+                                                               rng.uniform(0.1, 0.4, 6)])),
+}
+VECTOR.update({
+    "negbin_loglik": (negbin_loglik_small,
+                      lambda rng: np.array([rng.uniform(0.5, 1.5), rng.uniform(0.3, 1.2),
+                                            rng.uniform(0.5, 1.8)])),
+    "gamma_loglik": (gamma_loglik_small, lambda rng: rng.uniform(-0.5, 1.5, 5)),
+})
 
 # ---------------------------------------------------------------------------------------
 # the reference MLP's loss

@@ -1,6 +1,8 @@
 """Smoke test of the bench scripts: each runs in --quick mode into a temporary directory and
-writes a parseable results file. No timing is asserted (timings are the bench's business,
-and this machine may be busy); the three quick runs take well under a minute together."""
+writes a parseable results file in which the issues' rows are present, measured and right
+(dualdiff's derivatives against the exact ones the bench writes out). No timing is asserted
+(timings are the bench's business, and this machine may be busy); the three quick runs take
+well under a minute together."""
 import json
 import os
 import subprocess
@@ -13,6 +15,34 @@ import dualdiff
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 SCRIPTS = ["scalar_ops", "forward_vs_reverse", "arrays"]
+WRONG = 1e-8            # bench/_report.py flags a relative error above this
+
+# script -> [(section title prefix, dualdiff rows that must be measured in it)]
+ROWS = {
+    "scalar_ops": [
+        ("Loop-style Rosenbrock grad:", ["dualdiff grad (default chunk)",
+                                         "dualdiff grad chunk=1"]),
+        ("Loop-style Rosenbrock hessian:", ["dualdiff hessian (default chunk)"]),
+        ("Robertson right-hand side", ["dualdiff jacobian (default chunk)",
+                                       "dualdiff jacobian chunk=1"]),
+        ("Fixed cost of a transform call", ["dualdiff dd.grad",
+                                            "dualdiff dd.derivative(np.sin)"]),
+    ],
+    "arrays": [
+        ("Gradient of the Gaussian log-likelihood", ["dualdiff grad (default chunk)"]),
+        ("Gradient of the gammaln likelihoods", ["dualdiff grad (default chunk)"]),
+    ],
+}
+# script -> the start of each target line the issues ask the script to report
+TARGETS = {
+    "scalar_ops": ["loop Rosenbrock dd.grad, n = 10", "loop Rosenbrock dd.hessian, n = 10",
+                   "loop Rosenbrock dd.grad faster than num-dual",
+                   "Robertson 3×3 dd.jacobian", "dd.grad of x[0]*x[1]",
+                   "dd.derivative(np.sin)(1.0)"],
+    "arrays": ["Gaussian loglik grad, 3 params, n=50: ratio to f within",
+               "Gaussian loglik grad, 52 params, n=50: ratio to f within",
+               "Gaussian loglik grad, 3 params, n=50: time below"],
+}
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -41,3 +71,25 @@ def test_bench_script_quick(name, tmp_path):
     for section in data["sections"]:
         assert section["rows"], f"empty table: {section['title']}"
     assert md.read_text().startswith("# ")
+    check_rows(name, data)
+
+
+def check_rows(name, data):
+    """Each row an issue asked for is in its section, measured (not an error, not skipped),
+    and where the bench checked the derivative, right; each target line is reported."""
+    for prefix, methods in ROWS.get(name, []):
+        sections = [s for s in data["sections"] if s["title"].startswith(prefix)]
+        assert sections, f"{name}: no section '{prefix}...'"
+        recs = [r for s in sections for r in s["raw"] if isinstance(r, dict)]
+        for method in methods:
+            mine = [r for r in recs if r.get("method") == method]
+            assert mine, f"{name}: '{prefix}' has no row '{method}'"
+            for r in mine:
+                assert "t" in r and "error" not in r and "skipped" not in r, (method, r)
+        for r in recs:
+            if r.get("method", "").startswith("dualdiff") and "rel_err" in r:
+                assert isinstance(r["rel_err"], float) and r["rel_err"] <= WRONG, (
+                    prefix, r["method"], r["size"], r["rel_err"])
+    reported = [t["target"] for t in data["targets"]]
+    for start in TARGETS.get(name, []):
+        assert any(t.startswith(start) for t in reported), f"{name}: no target '{start}...'"
