@@ -14,7 +14,7 @@ import pytest
 import dualdiff
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-SCRIPTS = ["scalar_ops", "forward_vs_reverse", "arrays"]
+SCRIPTS = ["scalar_ops", "forward_vs_reverse", "arrays", "nested"]
 WRONG = 1e-8            # bench/_report.py flags a relative error above this
 
 # script -> [(section title prefix, dualdiff rows that must be measured in it)]
@@ -39,6 +39,8 @@ TARGETS = {
                    "loop Rosenbrock dd.grad faster than num-dual",
                    "Robertson 3×3 dd.jacobian", "dd.grad of x[0]*x[1]",
                    "dd.derivative(np.sin)(1.0)"],
+    "nested": ["jacobian(grad(rosen)) within 2x of hessian(rosen), n = 10",
+               "derivative(derivative(fike)) within 2x of derivative(fike, order=2)"],
     "arrays": ["Gaussian loglik grad, 3 params, n=50: ratio to f within",
                "Gaussian loglik grad, 52 params, n=50: ratio to f within",
                "Gaussian loglik grad, 3 params, n=50: time below"],
