@@ -11,11 +11,15 @@ cdef extern from "kernels.h" nogil:
     ptrdiff_t dd_pairwise_scratch(ptrdiff_t n, int k)
 
 
-cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k, ptrdiff_t lo, ptrdiff_t hi):
-    """Column sums of an (n, k) block of which t holds rows lo..hi-1 (the rest zero)."""
-    cdef cnp.npy_intp dims[1]
-    dims[0] = k
-    cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, dims, cnp.NPY_DOUBLE, 0)
+cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k, ptrdiff_t lo, ptrdiff_t hi,
+                           tuple shape):
+    """Column sums of an (n, k) block of which t holds rows lo..hi-1 (the rest zero), as an
+    array of the given shape (k elements)."""
+    cdef cnp.npy_intp dims[32]
+    cdef int i, nd = len(shape)
+    for i in range(nd):
+        dims[i] = shape[i]
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, dims, cnp.NPY_DOUBLE, 0)
     cdef double *scratch = <double*>PyMem_Malloc(dd_pairwise_scratch(n, k) * sizeof(double))
     if scratch == NULL:
         raise MemoryError()
@@ -28,20 +32,27 @@ cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k, ptrdiff_t lo, ptrd
 
 
 def sum_all(DualArray x):
-    """The sum of every element of x, as a 0-d dual array."""
+    """The sum of every element of x, as a 0-d dual array. (The per-call work is kept in C:
+    a sweep with one direction sums small blocks, where Python-level reshapes cost more than
+    the additions.)"""
     cdef cnp.ndarray v = _contig(x.value)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
     cdef Py_ssize_t lo = 0, hi = 0
     cdef int p, k
-    value = _sum_rows(v, n, 1, 0, n).reshape(())
+    cdef tuple dirs
+    value = _sum_rows(v, n, 1, 0, n, ())
     out = []
     for p in range(_nparts(x)):
         dirs = _dirs_of(_directions(x), p)
-        k = int(np.prod(dirs))
+        k = 1
+        for d in dirs:                  # not np.prod: an array for a tuple costs ~2 us a call
+            k *= <int>d
         _window(x, p, &lo, &hi)
         if not x.windowed:
             lo, hi = 0, n
-        out.append(_sum_rows(_contig(_stored(x, p)), n, k, lo, hi).reshape(dirs))
+        out.append(_sum_rows(_contig(_stored(x, p)), n, k, lo, hi, dirs))
+    if len(x.tags) <= 2:                # float64 arrays already: no conversions
+        return _new(value, out[0], _at(out, E2), _at(out, E12), x.tags)
     return _new_levels(value, out, x.tags)
 
 
