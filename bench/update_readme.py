@@ -6,7 +6,7 @@
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-ORDER = ["scalar_ops", "forward_vs_reverse", "arrays"]
+ORDER = ["scalar_ops", "forward_vs_reverse", "arrays", "nested", "sparse", "parallel"]
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
