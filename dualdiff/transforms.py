@@ -188,6 +188,9 @@ class _Inputs:
             return (eye if a.ndim == 1 else eye.reshape(a.shape + (k,))), -1, -1
         if a.ndim == 1:
             # a vector with some of its elements seeded: store just those rows (windows)
+            if hi - lo == k and off + lo == d.start:
+                # the rows are the identity (the usual case): the cached one, no scatter
+                return _CACHE.get(("eye", k), lambda: np.eye(k)), lo, hi
             rows = np.zeros((hi - lo, k))
             r = np.arange(hi - lo)
             rows[r, off + lo + r - d.start] = 1.0
