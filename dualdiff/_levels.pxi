@@ -1,0 +1,88 @@
+# Levels and tags: which transform each infinitesimal of a dual value belongs to (nested
+# transforms). Included by _core.pyx (plain Cython, no template).
+
+# ---- levels ----------------------------------------------------------------------------
+# A dual value carries one infinitesimal per *level*; each level belongs to a transform and
+# carries that transform's tag (HyperDual: two levels, e1 and e2). Transforms take fresh,
+# increasing tags, so a transform called inside another (nested) has the larger tag: levels
+# are ordered by tag, and a value of an outer transform is a constant of an inner one -- the
+# known cure for perturbation confusion (JAX's trace levels, ForwardDiff's ordered tags). A
+# scalar keeps its levels' tags in one integer, its `tag` key: Dual t; HyperDual t1 | t2 << 32
+# (t1 <= t2; a Hessian's own values have t1 == t2). Operands whose keys differ (a nested
+# transform's value meets an outer one) go to the array path, which aligns their levels.
+
+cdef long long level_key2(long long t1, long long t2):
+    """The tag key of a two-level scalar (levels t1 <= t2)."""
+    return t1 | (t2 << 32)
+
+
+def tag_of(x):
+    """The tags of the levels of a Dual, HyperDual, DualVec or HyperDualVec (0: made by hand)."""
+    if type(x) is Dual:
+        return ((<Dual>x).tag,)
+    if type(x) is HyperDual:
+        return ((<HyperDual>x).tag & 0xffffffff, (<HyperDual>x).tag >> 32)
+    if type(x) is DualVec:
+        return ((<DualVec>x).tag,)
+    if type(x) is HyperDualVec:
+        return ((<HyperDualVec>x).tag & 0xffffffff, (<HyperDualVec>x).tag >> 32)
+    raise TypeError(f"tag_of expects a dual scalar, not {type(x).__name__}")
+
+
+# the transforms running now, outermost first: a value whose levels include a tag not among
+# them escaped its transform (kept in a closure or a global and used later)
+cdef long long _active[256]
+cdef int _n_active = 0
+
+
+def enter(long long tag):
+    """A transform with this tag starts its sweeps."""
+    global _n_active
+    if _n_active == 256:
+        raise RecursionError("dualdiff: transforms nested more than 256 deep")
+    _active[_n_active] = tag
+    _n_active += 1
+
+
+def leave(long long tag):
+    """The transform with this tag has finished (normally or not)."""
+    global _n_active
+    cdef int i
+    for i in range(_n_active - 1, -1, -1):
+        if _active[i] == tag:
+            _n_active = i
+            return
+
+
+def active(long long tag):
+    """Whether a transform with this tag is running."""
+    cdef int i
+    for i in range(_n_active):
+        if _active[i] == tag:
+            return True
+    return False
+
+
+cdef object _mixed(object ufunc, object a, object b):
+    """Scalars whose levels differ (a nested transform's value meets an outer one), or of two
+    kinds: the array path aligns their levels, or says why they cannot meet."""
+    return _array_ufunc(ufunc, "__call__", (a, b), {})
+
+
+LOST_ARRAY = ("converting a dual array to a plain number or numpy array would lose its "
+              "derivative. Keep it an array and use numpy functions on it (np.sin, np.sum, "
+              "np.where, ...), or take .real if you want the values alone.")
+
+cdef str _LOST = ("{}() of a {} would lose its derivative. Use dualdiff's or numpy's function "
+                  "instead of the math module (dd.sin or numpy.sin, not math.sin), build arrays "
+                  "with np.array([...]) rather than assigning into a float array, or take "
+                  ".real if you want the value alone.")
+
+
+cdef double _real_arg(object o, str cls, str name) except? -1.0:
+    if PyFloat_Check(o):
+        return PyFloat_AS_DOUBLE(o)
+    if (PyLong_Check(o) or isinstance(o, _NP_REAL)) and not isinstance(o, np.timedelta64):
+        return float(o)
+    raise TypeError(f"{cls}() argument '{name}' must be a real number, not "
+                    f"{type(o).__name__} ({o!r:.40})")
