@@ -383,16 +383,25 @@ class Recording(cf.Executor):
 
 
 def test_keyboard_interrupt_cancels_the_tasks_not_started(tmp_path):
-    log = tmp_path / "sweeps.log"
-    ex = Recording()
-    g = dd.grad(sleeper, executor=ex, chunk=1)          # 16 sweeps in 4 tasks of 4
-    threading.Timer(0.1, signal.pthread_kill,
-                    (threading.main_thread().ident, signal.SIGINT)).start()
-    t0 = time.perf_counter()
-    with policy("ship"), pytest.raises(KeyboardInterrupt):
-        g(np.ones(16), str(log))
-    interrupted = time.perf_counter() - t0
-    ex.inner.shutdown(wait=True)
+    # A signal's delivery on a busy machine is not exact (CI on Python 3.9 once saw the call
+    # finish uninterrupted): the behaviour must show in one of a few fresh tries.
+    for attempt in range(3):
+        log = tmp_path / f"sweeps{attempt}.log"
+        ex = Recording()
+        g = dd.grad(sleeper, executor=ex, chunk=1)          # 16 sweeps in 4 tasks of 4
+        threading.Timer(0.1, signal.pthread_kill,
+                        (threading.main_thread().ident, signal.SIGINT)).start()
+        t0 = time.perf_counter()
+        try:
+            with policy("ship"):
+                g(np.ones(16), str(log))
+        except KeyboardInterrupt:
+            break
+        finally:
+            interrupted = time.perf_counter() - t0
+            ex.inner.shutdown(wait=True)
+    else:
+        pytest.fail("KeyboardInterrupt during the call was not raised in three tries")
     assert interrupted < 0.5                          # the 16 sweeps take 0.8 s
     assert len(ex.futures) == 4 and ex.futures[-1].cancelled()
     started = sum(not fut.cancelled() for fut in ex.futures)
