@@ -16,7 +16,7 @@ conservative, and exact for the dense matrices these functions are meant for.
 import numpy as np
 
 from dualdiff import _tracer as T
-from dualdiff._numpy.products import _LETTERS, _parse_einsum, tensordot_subscripts
+from dualdiff._numpy.products import _LETTERS, _parse_einsum, contract, tensordot_subscripts
 from dualdiff._tracer import TracerUnsupported, lift, value_of
 from dualdiff._tracer_numpy import FUNCTIONS, _axes, _no_out, implements, sum_
 
@@ -275,25 +275,7 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
     if len(ops) == 2:
         return bilinear(ops[0], ops[1], specs[0], specs[1], so)
     value = np.einsum(sub, *[value_of(o) for o in ops])
-    path = np.einsum_path(",".join(specs) + "->" + so,
-                          *[np.broadcast_to(0.0, _shape(o)) for o in ops],
-                          optimize="greedy")[0][1:]
-    for step in path:
-        if len(step) == 1:
-            a, sa = ops.pop(step[0]), specs.pop(step[0])
-            keep = set(so).union(*[set(s) for s in specs])
-            sab = "".join(dict.fromkeys(ch for ch in sa if ch in keep))
-            ops.append(_one(a, sa, sab))
-            specs.append(sab)
-            continue
-        i, j = sorted(step)
-        b, sb = ops.pop(j), specs.pop(j)
-        a, sa = ops.pop(i), specs.pop(i)
-        keep = set(so).union(*[set(s) for s in specs])
-        sab = "".join(dict.fromkeys(ch for ch in sa + sb if ch in keep))
-        ops.append(bilinear(a, b, sa, sb, sab))
-        specs.append(sab)
-    r = ops[0] if specs[0] == so else _one(ops[0], specs[0], so)
+    r = contract(ops, specs, so, [_shape(o) for o in ops], _one, bilinear)
     return _revalue(r, value)
 
 

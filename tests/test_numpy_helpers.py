@@ -126,6 +126,10 @@ CASES = {
     "correlate same, longer v": lambda x: np.correlate(x[:4], x[4:], "same"),
     "correlate full": lambda x: np.correlate(x[:5], x[5:], "full"),
     "vecdot": lambda x: np.vecdot(x[:6].reshape(2, 3), x[6:9]),
+    "einsum of three operands": lambda x: np.einsum("i,ij,jk->k", x[:2], x[2:8].reshape(2, 3),
+                                                    x[8:11].reshape(3, 1) * x[:3, None]),
+    "einsum of four, with a trace": lambda x: np.einsum("ii,i,ij,j->", x[:4].reshape(2, 2),
+                                                        x[4:6], x[6:10].reshape(2, 2), x[10:12]),
     "matvec": lambda x: np.matvec(x[:6].reshape(2, 3), x[6:9]),
     "vecmat": lambda x: np.vecmat(x[:2], x[6:12].reshape(2, 3)),
     # ---- statistics (statistics.py)
@@ -179,7 +183,8 @@ CASES = {
 # library's), nanprod (dualdiff multiplies pairwise), the product ufuncs (numpy's gufunc loops
 # against einsum)
 INEXACT = {"logspace base", "geomspace", "geomspace negative", "square cbrt", "nanprod",
-           "vecdot", "matvec", "vecmat"}
+           "vecdot", "matvec", "vecmat", "einsum of three operands",
+           "einsum of four, with a trace"}
 
 
 CASES = {name: f for name, f in CASES.items() if on_this_numpy(f)}

@@ -159,8 +159,15 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
     if len(ops) == 2:
         return _bilinear(ops[0], ops[1], specs[0], specs[1], so)
     # more operands: pairwise along numpy's optimal order, on the values' shapes
+    return contract(ops, specs, so, [shape(o) for o in ops], _linear_einsum, _bilinear)
+
+
+def contract(ops, specs, so, shapes, one, two):
+    """An einsum of several operands as steps along numpy's greedy path: one(a, sa, sab) for a
+    reduction within an operand, two(a, b, sa, sb, sab) for a pair. The dual arrays and the
+    sparsity tracer walk the same path with their own one and two."""
     path = np.einsum_path(",".join(specs) + "->" + so,
-                          *[np.broadcast_to(0.0, shape(o)) for o in ops],
+                          *[np.broadcast_to(0.0, sh) for sh in shapes],
                           optimize="greedy")[0][1:]
     ops, specs = list(ops), list(specs)
     for step in path:
@@ -168,7 +175,7 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
             a, sa = ops.pop(step[0]), specs.pop(step[0])
             keep = set(so).union(*[set(s) for s in specs])
             sab = "".join(dict.fromkeys(c for c in sa if c in keep))
-            ops.append(_linear_einsum(a, sa, sab))
+            ops.append(one(a, sa, sab))
             specs.append(sab)
             continue
         i, j = sorted(step)
@@ -176,9 +183,9 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
         a, sa = ops.pop(i), specs.pop(i)
         keep = set(so).union(*[set(s) for s in specs])
         sab = "".join(dict.fromkeys(c for c in sa + sb if c in keep))
-        ops.append(_bilinear(a, b, sa, sb, sab))
+        ops.append(two(a, b, sa, sb, sab))
         specs.append(sab)
-    return ops[0] if specs[0] == so else _linear_einsum(ops[0], specs[0], so)
+    return ops[0] if specs[0] == so else one(ops[0], specs[0], so)
 
 
 def _linear_einsum(op, spec, so):
