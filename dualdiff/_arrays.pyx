@@ -403,13 +403,25 @@ cdef inline int _k2(DualArray d):
 
 cdef tuple _directions(DualArray d):
     """Each level's number of directions."""
-    return tuple(_kl(d, j) for j in range(d.order))
+    cdef int j
+    if d.order == 1:                    # (loops, not generators: those cost ~0.2 us a call)
+        return (_k1(d),)
+    cdef list ks = []
+    for j in range(d.order):
+        ks.append(_kl(d, j))
+    return tuple(ks)
 
 
 cdef tuple _dirs_of(tuple ks, int p):
     """The direction axes of part p of an array whose levels have ks directions."""
     cdef int j, m = p + 1
-    return tuple(ks[j] for j in range(len(ks)) if m >> j & 1)
+    if p == 0:
+        return (ks[0],)
+    cdef list dirs = []
+    for j in range(len(ks)):
+        if m >> j & 1:
+            dirs.append(ks[j])
+    return tuple(dirs)
 
 
 cdef inline object _at(list parts, int p):

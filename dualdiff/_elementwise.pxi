@@ -218,7 +218,8 @@ cdef object _binary(int op, object a, object b):
             return NotImplemented
     else:
         vb = db.value
-    like, tag = _like2(da, db)
+    like = da if da is not None else db
+    tag = like.tags
     k = _k1(like)
     k2 = _k2(like)
     # shapes: equal, one side a single element, or general broadcasting (materialised)
@@ -256,13 +257,15 @@ cdef object _binary(int op, object a, object b):
         vb = _contig(vb)
         pb = _ptr(vb)
     if da is not None:
-        a1 = _contig(_part(da, E1))
+        _densify(da)
+        a1 = _contig(da.e1)
         if like.order == 2:
-            a2, a12 = _contig(_part(da, E2)), _contig(_part(da, E12))
+            a2, a12 = _contig(da.e2), _contig(da.e12)
     if db is not None:
-        b1 = _contig(_part(db, E1))
+        _densify(db)
+        b1 = _contig(db.e1)
         if like.order == 2:
-            b2, b12 = _contig(_part(db, E2)), _contig(_part(db, E12))
+            b2, b12 = _contig(db.e2), _contig(db.e12)
     n = cnp.PyArray_SIZE(shape_of)
     y = _alloc(shape_of, -1, -1)
     ye1 = _alloc(shape_of, k, -1)

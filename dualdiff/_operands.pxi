@@ -72,6 +72,8 @@ cdef object _lift(object o):
     cdef HyperDual h
     if type(o) is DualArray:
         return None if _is_constant(<DualArray>o) else o
+    if PyFloat_Check(o) or PyLong_Check(o):     # the usual constants, at once
+        return None
     if type(o) is Dual:
         # the C fields, not the .real property: that one refuses numpy's frames (_core)
         return _new(np.array((<Dual>o).v.re, dtype=_F64),
@@ -81,10 +83,11 @@ cdef object _lift(object o):
         return _new(np.array(h.v.re, dtype=_F64), np.array([h.v.e1], dtype=_F64),
                     np.array([h.v.e2], dtype=_F64), np.array([[h.v.e12]], dtype=_F64),
                     _levels2(h.tag))
+    if type(o) is np.ndarray:
+        return _lift_objects(o) if cnp.PyArray_TYPE(<cnp.ndarray>o) == cnp.NPY_OBJECT else None
     order = vec_parts(o, &re, &k1, &k2, &e, &key)
     if order == 0:
-        if (type(o) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>o) == cnp.NPY_OBJECT) or \
-                type(o) is list or type(o) is tuple:
+        if type(o) is list or type(o) is tuple:
             return _lift_objects(o)
         return None
     e1 = _from_ptr(e, (k1,))

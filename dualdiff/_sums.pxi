@@ -20,14 +20,18 @@ cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k, ptrdiff_t lo, ptrd
     for i in range(nd):
         dims[i] = shape[i]
     cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, dims, cnp.NPY_DOUBLE, 0)
-    cdef double *scratch = <double*>PyMem_Malloc(dd_pairwise_scratch(n, k) * sizeof(double))
-    if scratch == NULL:
-        raise MemoryError()
+    cdef double small[256]              # the scratch of a few directions: no allocation
+    cdef double *scratch = small
+    if dd_pairwise_scratch(n, k) > 256:
+        scratch = <double*>PyMem_Malloc(dd_pairwise_scratch(n, k) * sizeof(double))
+        if scratch == NULL:
+            raise MemoryError()
     if lo == 0 and hi == n:
         dd_pairwise_rows(_ptr(t), n, k, _ptr(out), scratch)
     else:
         dd_pairwise_rows_range(_ptr(t), n, lo, hi, k, _ptr(out), scratch)
-    PyMem_Free(scratch)
+    if scratch != small:
+        PyMem_Free(scratch)
     return out
 
 
