@@ -44,10 +44,10 @@ raise instead of silently confusing their perturbations (csrc-free: see _core's 
 cimport cython
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_Check
-from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
 
 from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, make_dualvec,
                             make_hypervec, vec_parts, level_key2, np_unary,

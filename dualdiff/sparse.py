@@ -52,7 +52,7 @@ import threading
 
 import numpy as np
 
-from dualdiff import _arrays, _coloring, _executor, _sparsity, _tracer, transforms
+from dualdiff import _arrays, _coloring, _executor, _inputs, _sparsity, _tracer, transforms
 
 __all__ = ["sparse_jacobian", "sparse_hessian"]
 
@@ -196,7 +196,6 @@ class PreparedJacobian(_Prepared):
 
     def _evaluate(self, x, args, kwargs, probe):
         p = self.pattern
-        m = p.shape[0]
         if not p.nnz:
             return self._csr(np.zeros(0))
         S = self._seed
@@ -524,10 +523,9 @@ def _hessian_times(f, args, kwargs, argnum, x, S, name, executor=None, tuner=Non
     chunk = n if n <= _ONE_WINDOW else int(min(256, max(64, 2 * n ** 0.5)))
     if executor is not None and -(-n // chunk) < _executor.workers(executor, name):
         chunk = -(-n // _executor.workers(executor, name))
-    T = transforms
-    inputs = T._Inputs(args, (argnum,), name)
-    e1 = T._Given([S.reshape(x.shape + (k,))])
-    plan = [(e1, T._Basis(s, min(chunk, n - s))) for s in range(0, n, chunk)]
+    inputs = _inputs._Inputs(args, (argnum,), name)
+    e1 = _inputs._Given([S.reshape(x.shape + (k,))])
+    plan = [(e1, _inputs._Basis(s, min(chunk, n - s))) for s in range(0, n, chunk)]
     out = np.empty((n, k))
     for (d1, d2), (v, t12) in zip(plan, _executor.planned_sweeps(executor, f, inputs, kwargs,
                                                                  plan, name, True, tuner)):

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
-from dualdiff import _executor, transforms
+from dualdiff import _executor, _shipping, transforms
 from dualdiff._executor import RemoteTraceback, SweepLostError, policy
 from functions import loop_products, rosenbrock
 
@@ -330,7 +330,7 @@ def test_unpicklable_arguments_are_named(pool):
 
 
 def test_without_cloudpickle_a_lambda_asks_for_it(pool, monkeypatch):
-    monkeypatch.setattr(_executor, "cloudpickle", None)
+    monkeypatch.setattr(_shipping, "cloudpickle", None)
     with pytest.raises(ImportError, match="pip install cloudpickle"):
         with policy("ship"):
             dd.grad(lambda x: np.sum(x), executor=pool)(np.ones(3))

@@ -9,7 +9,7 @@ import numpy as np
 from dualdiff import _arrays
 from dualdiff._jvp import apply
 from dualdiff._jvp.products import _LETTERS, bilinear_jvp, matmul_jvp
-from dualdiff._numpy import UFUNCS, implements, ndim, no_out, qualname, refuse, shape
+from dualdiff._numpy import UFUNCS, implements, ndim, no_out, refuse, shape
 from dualdiff._numpy.manipulation import ravel
 
 

@@ -12,7 +12,7 @@ from dualdiff._arrays import DualArray
 from dualdiff._jvp import apply
 from dualdiff._jvp.ordering import extreme_jvp
 from dualdiff._numpy import (NOVALUE, axes, axis1, float64_only, implements, ndim, no_out,
-                             qualname, refuse, shape, ufunc_method)
+                             refuse, shape, ufunc_method)
 from dualdiff._numpy.manipulation import concatenate, moveaxis, ravel, reshape, take, transpose
 from dualdiff._numpy.manipulation import where as where_
 
