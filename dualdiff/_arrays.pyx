@@ -543,9 +543,17 @@ cdef bint _same_levels(DualArray a, DualArray b) except -1:
 
 cdef list _align(list duals):
     """Dual arrays (None: constants) brought to the union of their levels."""
-    cdef DualArray d
+    cdef DualArray d, first = None
     cdef tuple tags = None
     cdef dict ks = {}
+    for o in duals:                     # the usual case, quickly: they already meet
+        if o is not None:
+            if first is None:
+                first = o
+            elif not _same_levels(first, <DualArray?>o):
+                break
+    else:
+        return duals
     for o in duals:
         if o is not None:
             d = o

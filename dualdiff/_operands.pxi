@@ -178,16 +178,7 @@ cdef tuple _like2(DualArray da, DualArray db):
 def align(*duals):
     """Dual arrays (None: constants) brought to the union of their levels: what a nested
     transform's values and an outer one's must be before they meet."""
-    cdef list ds = list(duals)
-    cdef DualArray first = None
-    cdef bint same = True
-    for d in ds:
-        if d is not None:
-            if first is None:
-                first = d
-            elif not _same_levels(first, <DualArray?>d):
-                same = False
-    return ds if same else _align(ds)
+    return _align(list(duals))
 
 
 def like(*duals):

@@ -47,6 +47,8 @@ def float64_only(func, dtype):
     """dtype= on a function of dual values: float64 (or None) is what they are; anything else
     would change the numbers (np.stack(..., dtype=np.float32) rounds and overflows), so it is
     refused rather than ignored."""
+    if dtype is None:                   # the usual call: no keyword
+        return
     if not any(dtype is d or (d is not None and dtype == d) for d in _F64_DTYPES):
         raise TypeError(f"{qualname(func)}(..., dtype={dtype!r}) is not supported on dual "
                         "values (they are float64); drop the keyword")

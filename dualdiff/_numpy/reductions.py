@@ -5,6 +5,8 @@ Sums are compiled (numpy's pairwise order, dualdiff/_sums.pxi); max and min foll
 rule of dualdiff/_jvp/ordering.py; everything else is a composition of those with elementwise
 operations, so it needs no rule of its own.
 """
+import math
+
 import numpy as np
 
 from dualdiff import _arrays, _core
@@ -37,7 +39,7 @@ def _plain(func, a, axis, keepdims, initial, where):
 
 def _count(a, ax, where):
     if where is NOVALUE or where is True:
-        return float(np.prod([shape(a)[i] for i in ax])) if ax else 1.0
+        return float(math.prod([shape(a)[i] for i in ax])) if ax else 1.0
     mask = np.broadcast_to(np.asarray(_arrays.value_of(where), dtype=bool), shape(a))
     return np.sum(mask, axis=ax, keepdims=True).astype(np.float64)
 
@@ -67,6 +69,9 @@ def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, wh
 
 @implements(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=NOVALUE):
+    if type(a) is DualArray and axis is None and dtype is None and out is None and \
+            not keepdims and where is NOVALUE:
+        return _arrays.sum_all(a) / float(a.size)      # np.mean(x): numpy's sum / count
     no_out(np.mean, out)
     _dtype_ok(np.mean, dtype)
     ax = axes(axis, ndim(a), np.mean)
