@@ -34,7 +34,8 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if order not in ("C", "F", "A"):
         raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
     _layout_free(np.reshape, a, order)
-    new = np.reshape(_arrays.value_of(a), shape).shape          # resolves -1, checks size
+    # resolves -1 and checks the size (the method: np.reshape's dispatch costs ~1 us)
+    new = np.asarray(_arrays.value_of(a)).reshape(shape).shape
     if order == "F":
         # F order on the value axes only: reverse them, reshape in C order, reverse back
         def fn(arr, nd):
@@ -446,9 +447,10 @@ def where(condition, x=NOVALUE, y=NOVALUE):
     if x is NOVALUE or y is NOVALUE:
         raise ValueError("either both or neither of x and y should be given")
     cond = np.asarray(_arrays.value_of(condition), dtype=bool)
-    out_shape = np.broadcast_shapes(cond.shape, shape_of(x), shape_of(y))
-    xs = broadcast_to(x, out_shape) if shape_of(x) != out_shape else x
-    ys = broadcast_to(y, out_shape) if shape_of(y) != out_shape else y
-    c = np.broadcast_to(cond, out_shape)
-    return join([xs, ys], lambda arrs, nd: np.where(c.reshape(c.shape + (1,) * nd),
-                                                    arrs[0], arrs[1]))
+    sx, sy = shape_of(x), shape_of(y)
+    if not cond.shape == sx == sy:
+        np.broadcast_shapes(cond.shape, sx, sy)        # numpy's error when they do not
+    # no operand is broadcast by hand: the direction axes trail, so np.where's own
+    # broadcasting of the value axes (aligned from the right) is the same for every part
+    return join([x, y], lambda arrs, nd: np.where(cond.reshape(cond.shape + (1,) * nd)
+                                                  if nd else cond, arrs[0], arrs[1]))
