@@ -3,7 +3,8 @@ oracles). Each raises oracle.Failure on the first problem it finds."""
 import numpy as np
 
 from .program import quiet
-from .oracle import EPS, Failure, _diff_detail, _num, announce, close, fd_check, leaves, same
+from .oracle import (EPS, FD_KINKED, NONFINITE_INPUTS, Failure, _diff_detail, _num, _show, announce, close,
+                     fd_check, leaves, same)
 
 VALUE_ULPS = 64 * 2.0 ** -52   # values: numpy's SIMD elementary functions vs the C library's
 ROUND = 1e-9            # relative tolerance where rounding may legitimately differ (BLAS)
@@ -11,6 +12,12 @@ SMALL_HESSIAN = 40      # up to this many inputs the dense chunk=1 Hessian is th
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
+def _fmax(a):
+    """The largest finite magnitude in a (0 if none)."""
+    a = np.abs(_num(a))
+    return float(np.max(a[np.isfinite(a)], initial=0.0))
+
 
 def _is_scalar_input(obj):
     return not isinstance(obj, (np.ndarray, list, tuple))
@@ -28,17 +35,46 @@ def _base(run, p):
     return run.plain_args()[run.params.index(p)]
 
 
-def _direction(run, names):
+def _direction(run, names, tied=False):
     """A random direction for each named argument (floats for scalar arguments), each entry
-    scaled by the size of its input (so a 1e300 somewhere does not blow up every step)."""
-    u = {}
-    for p in names:
-        b = _num(_base(run, p))
+    scaled by the size of its input (so a 1e300 somewhere does not blow up every step).
+
+    tied=True: a direction that keeps every tie of the inputs -- entries of equal value (in
+    any of the named arguments) move by the same step, so whatever the program computes from
+    them stays tied, and a max, ptp or sort over tied elements stays on one smooth piece
+    along it. None when the inputs have no tie (the free direction was as good)."""
+    bases = [_num(_base(run, p)) for p in names]
+    if tied:
+        flat = np.concatenate([b.ravel() for b in bases])
+        fin = np.isfinite(flat)
+        values, group = np.unique(flat[fin], return_inverse=True)
+        if values.size == fin.sum():
+            return None
+        steps = np.zeros(flat.size)
+        steps[fin] = run.rng.standard_normal(values.size)[group]
+    u, start = {}, 0
+    for p, b in zip(names, bases):
         # beyond 1e4 (and at inf/nan) a step is meaningless: those entries stay put
         size = np.where(np.abs(b) <= 1e4, np.maximum(1.0, np.abs(b)), 0.0)
-        d = run.rng.standard_normal(np.shape(b)) * size
+        r = steps[start:start + b.size].reshape(b.shape) if tied else \
+            run.rng.standard_normal(np.shape(b))
+        start += b.size
+        d = r * size
         u[p] = float(d) if isinstance(_base(run, p), float) else d
     return u
+
+
+def _fd_random(run, names, check):
+    """check(u) -> entries compared, along a random direction u; if finite differences
+    could not be used because a kink switches along it (a tie at the point: integer inputs
+    often tie), once more along a direction that keeps the inputs' ties."""
+    n = check(_direction(run, names))
+    if n == 0 and FD_KINKED[0]:
+        u = _direction(run, names, tied=True)
+        if u is not None:
+            n = check(u)
+            run.info["fd_tied"] = run.info.get("fd_tied", 0) + (n > 0)
+    run.info["fd_checked"] += n
 
 
 def _h0(run, names, given=False):
@@ -86,16 +122,46 @@ def _finite_f(run):
     return True
 
 
-def _check_value(run, value):
+# operations whose derivative is 0 where they are smooth: a rounding difference before them
+# comes out unchanged (or as a whole step), and the derivative cannot say how large it was
+PIECEWISE_CONSTANT = ("np.floor", "np.ceil", "np.trunc", "np.rint", "np.sign", "floor_divide",
+                      "remainder", "unsupported function", "unsupported method")
+
+
+def _condition(run, names, jacs):
+    """sum_i |x_i| |df/dx_i| per output entry, from the derivatives dualdiff computed: how
+    much a relative perturbation of one ulp in the inputs (or in anything computed from them
+    on the way) moves f -- the condition of f, times |f|."""
+    total = 0.0
+    for p, J in zip(names, jacs):
+        x = np.abs(_num(_base(run, p)))
+        J = np.abs(_num(J))
+        with np.errstate(all="ignore"):
+            _, s = _contract(np.where(np.isfinite(J), J, 0.0), np.where(np.isfinite(x), x, 0.0),
+                             np.ndim(x))
+        total = total + s
+    return total
+
+
+def _check_value(run, value, cond=0.0):
+    """The value against plain numpy. cond: _condition (absolute), where known."""
     want = run.plain_out
     if run.eps != EPS:                        # plain numpy ran in float32/float16
         ok = close(value, want, 64 * run.eps)
     elif run.case["flags"]["exact"]:
         # Elementary functions (sin, exp, power, cbrt, ...) are dualdiff's C library calls,
         # while numpy may use its own SIMD routines (AVX-512 SVML on this machine): their last
-        # bits may differ, and that difference carries through the rest of the program. A
-        # few ulps of the largest magnitude is that; anything more is a wrong value.
-        ok = same(value, want) or close(value, want, VALUE_ULPS)
+        # bits may differ, and that difference carries through the rest of the program,
+        # amplified as much as f's condition number says: a few ulps times (|f| + sum_i
+        # |x_i f_i'|) -- tan or sin of 1e16 turn one ulp of their argument into a different
+        # value. Behind a piecewise-constant operation (floor of a mean of +-1e300) the
+        # derivative is 0 and says nothing: there the largest magnitude met on the way sets
+        # the scale of a rounding difference instead. Anything more is a wrong value.
+        scale = np.broadcast_to(_num(cond), np.shape(want))
+        if any(st["op"] in PIECEWISE_CONSTANT for st in run.case["body"]):
+            scale = scale + run.plain_mag
+        ok = same(value, want) or close(value, want, VALUE_ULPS, scale=np.max(np.abs(
+            _num(want)[np.isfinite(want)]), initial=0.0) + scale)
     else:
         ok = close(value, want, 1e-7)
     if not ok:
@@ -103,11 +169,13 @@ def _check_value(run, value):
 
 
 def _reference(run, **override):
-    """The same call with other parameters (the dense chunk=1 reference)."""
+    """The same call with other parameters (the dense chunk=1 reference), serial unless
+    override says otherwise."""
+    override = {"executor": None, **override}
     try:
         return run.call_dual(**override)
     except Exception as e:
-        opts = ", ".join(f"{k}={v!r}" for k, v in override.items())
+        opts = ", ".join(f"{k}={v!r}" for k, v in override.items() if k != "executor")
         raise Failure("wrong", "reference raised", (
             f"the call succeeds, but the same call with {opts} raises "
             f"{type(e).__name__}: {e}")) from None
@@ -124,6 +192,20 @@ def _compare_chunks(run, got, ref, label):
                 f"result differs from {label}{'' if exact else ' beyond rounding'}", a, b))
 
 
+def _compare_executor(run, got):
+    """executor= promises the serial call's result bit for bit (API.md); with chunk=None the
+    sweeps may be cut into smaller chunks, equal bit for bit except through BLAS products."""
+    if not run.call.get("executor"):
+        return
+    ref = _reference(run)
+    exact = run.call.get("chunk") is not None or run.case["flags"]["chunk_exact"]
+    dense = lambda r: r.toarray() if hasattr(r, "toarray") else r      # the sparse transforms
+    for a, b in zip(leaves(dense(got)), leaves(dense(ref))):
+        if not (same(a, b) if exact else close(a, b, ROUND)):
+            raise Failure("wrong", "executor vs serial", _diff_detail(
+                "result with executor= differs from the serial call", a, b))
+
+
 def _dense_chunk(run):
     c = run.call.get("chunk")
     return ({"chunk": 1}, "chunk=1") if c != 1 else ({"chunk": None}, "chunk=None")
@@ -131,14 +213,15 @@ def _dense_chunk(run):
 
 def _fd_first(run, names, ads, what):
     """Directional derivative sum_p <ad_p, u_p> against FD of the plain f along u."""
-    u = _direction(run, names)
-    total, scale = 0.0, 0.0
-    for p, ad in zip(names, ads):
-        nd = np.ndim(_base(run, p))
-        t, s = _contract(ad, u[p], nd)
-        total, scale = total + t, scale + s
-    phi = lambda t: run.plain(u, t)
-    run.info["fd_checked"] += fd_check(phi, total, scale, _h0(run, names), what, run.eps)
+    def check(u):
+        total, scale = 0.0, 0.0
+        for p, ad in zip(names, ads):
+            nd = np.ndim(_base(run, p))
+            t, s = _contract(ad, u[p], nd)
+            total, scale = total + t, scale + s
+        phi = lambda t: run.plain(u, t)
+        return fd_check(phi, total, scale, _h0(run, names), what, run.eps)
+    _fd_random(run, names, check)
 
 
 def _grad_at(run, names, single, shift, t, argnums, order=1):
@@ -160,20 +243,21 @@ def _grad_at(run, names, single, shift, t, argnums, order=1):
 def _fd_second(run, names, single, H, argnums):
     """H.w against FD of the dense gradient along w; u.H.u against the plain second
     difference of f along u."""
-    w = _direction(run, names)
-    wf = np.concatenate([_num(w[p]).ravel() for p in names])
-    with np.errstate(all="ignore"):
-        hw, scale = H @ wf, np.abs(H) @ np.abs(wf)
-    phi = lambda t: _grad_at(run, names, single, w, t, argnums)
-    run.info["fd_checked"] += fd_check(phi, hw, scale, _h0(run, names), "hessian·w", run.eps)
-    u = _direction(run, names)
-    uf = np.concatenate([_num(u[p]).ravel() for p in names])
-    with np.errstate(all="ignore"):
-        uhu, scale = uf @ H @ uf, np.abs(uf) @ np.abs(H) @ np.abs(uf)
-    phi = lambda t: run.plain(u, t)
-    run.info["fd_checked"] += fd_check(phi, uhu, scale, _h0(run, names),
-                                       "second difference u·H·u",
-                                       run.eps)
+    def along_w(w):
+        wf = np.concatenate([_num(w[p]).ravel() for p in names])
+        with np.errstate(all="ignore"):
+            hw, scale = H @ wf, np.abs(H) @ np.abs(wf)
+        phi = lambda t: _grad_at(run, names, single, w, t, argnums)
+        return fd_check(phi, hw, scale, _h0(run, names), "hessian·w", run.eps)
+
+    def along_u(u):
+        uf = np.concatenate([_num(u[p]).ravel() for p in names])
+        with np.errstate(all="ignore"):
+            uhu, scale = uf @ H @ uf, np.abs(uf) @ np.abs(H) @ np.abs(uf)
+        phi = lambda t: run.plain(u, t)
+        return fd_check(phi, uhu, scale, _h0(run, names), "second difference u·H·u", run.eps)
+    _fd_random(run, names, along_w)
+    _fd_random(run, names, along_u)
 
 
 def _sizes(run, names):
@@ -186,16 +270,20 @@ def check_grad(run, result):
     argnums = run.call.get("argnums", 0)
     names, single = _argnames(run, argnums)
     full = result
+    value = None
     if run.call["name"] == "value_and_grad":
         value, result = result
         _expect_shape(run, "value", value, (), True)
-        _check_value(run, value)
     grads = [result] if single else list(result)
+    if value is not None:
+        _check_value(run, value, _condition(run, names, grads) if len(grads) == len(names)
+                     else 0.0)
     if len(grads) != len(names):
         raise Failure("wrong", "shape", f"{len(grads)} gradients for argnums {argnums!r}")
     for p, gp in zip(names, grads):
         _expect_shape(run, f"gradient of {p}", gp, np.shape(_base(run, p)),
                       _is_scalar_input(run.plainns[p]))
+    _compare_executor(run, full)
     override, label = _dense_chunk(run)
     _compare_chunks(run, full, _reference(run, **override), label)
     if single and np.ndim(_base(run, names[0])) == 0 and _finite_f(run):
@@ -216,6 +304,7 @@ def check_jacobian(run, result):
         in_shape = np.shape(_base(run, p))
         _expect_shape(run, f"jacobian of {p}", J, out_shape + in_shape,
                       _is_scalar_input(run.plainns[p]) and out_shape == ())
+    _compare_executor(run, result)
     override, label = _dense_chunk(run)
     _compare_chunks(run, result, _reference(run, **override), label)
     _fd_first(run, names, jacs, "jacobian·u")
@@ -254,17 +343,26 @@ def check_hessian(run, result):
 
 def check_jvp(run, result):
     out, tan = result
-    _check_value(run, out)
-    _expect_shape(run, "jvp tangent", tan, np.shape(run.plain_out), False)
     names = run.params
     tangents = {p: run.dual[f"t_{p}"] for p in names}
     # J.t from the dense jacobian of every primal
     J = _reference(run, name="jacobian", argnums=tuple(range(len(names))), chunk=1)
+    _check_value(run, out, _condition(run, names, J))
+    _expect_shape(run, "jvp tangent", tan, np.shape(run.plain_out), False)
     want, scale = 0.0, 0.0
     for p, Jp in zip(names, J):
         t, s = _contract(Jp, _num(tangents[p]), np.ndim(_base(run, p)))
         want, scale = want + t, scale + s
-    if _finite_f(run) and not close(tan, want, ROUND, scale=scale):
+    # Norm-wise, as hvp against H v below: and where the derivative cancels to nothing
+    # (-0.97 x / x), both sides are rounding of terms as large as |f| |t| (per unit of x),
+    # which J, itself cancelled, does not show. Both non-finite is agreement: the oracle's
+    # sum of infinite terms of both signs is NaN where the sweep's is inf.
+    tmax = max((_fmax(tangents[p]) for p in names), default=0.0)
+    floor = _fmax(scale) * ROUND + VALUE_ULPS * tmax * _fmax(run.plain_out)
+    tn, wn = _num(tan), _num(want)
+    agree = (~np.isfinite(tn) & ~np.isfinite(wn)) | (np.abs(tn - wn) <= ROUND * np.abs(wn)
+                                                      + floor)
+    if _finite_f(run) and (tn.shape != wn.shape or not np.all(agree)):
         raise Failure("wrong", "jvp vs jacobian", _diff_detail("jvp differs from jacobian·t",
                                                                tan, want))
     if not _finite_f(run):
@@ -288,7 +386,16 @@ def check_hvp(run, result):
         with np.errstate(all="ignore"):
             Hn = _num(H).reshape(n, n)
             want, scale = Hn @ v.ravel(), np.abs(Hn) @ np.abs(v.ravel())
-        if not close(_num(result).ravel(), want, ROUND, scale=scale):
+        # hvp is one hyper-dual sweep along v, not a product with H: its rounding follows the
+        # magnitudes the sweep met, whatever row it lands in -- norm-wise, |Hv - r| against
+        # rounding of max |H||v| (an entry where H v cancels to 0 may come out 1e-17)
+        got = _num(result).ravel()
+        if NONFINITE_INPUTS[0]:
+            # IEEE arithmetic at infinite arguments (oracle.fd_check): the sweep along v and
+            # the product with H meet inf * 0 in different places; finite entries must agree
+            keep = np.isfinite(got) & np.isfinite(want)
+            got, want = got[keep], want[keep]
+        if not close(got, want, ROUND, scale=_fmax(scale)):
             raise Failure("wrong", "hvp vs hessian", _diff_detail("hvp differs from hessian·v",
                                                                   _num(result).ravel(), want))
     else:
@@ -330,6 +437,102 @@ def check_derivative(run, result):
                                        "second difference f''", run.eps)
 
 
+# ---- the sparse transforms ---------------------------------------------------------------
+
+def _sparse_matrix(run, result, shape, what):
+    """The result as a dense float64 array, after checking it is what API.md promises: a
+    scipy.sparse.csr_array of this shape and dtype float64, canonical (sorted indices, no
+    duplicates)."""
+    import scipy.sparse
+    if not isinstance(result, scipy.sparse.csr_array):
+        raise Failure("leaked", "type", f"{what}: expected a scipy.sparse.csr_array, got "
+                      f"{type(result).__name__}")
+    if result.dtype != np.float64:
+        raise Failure("leaked", "type", f"{what}: dtype {result.dtype}, expected float64")
+    if result.shape != tuple(shape):
+        raise Failure("wrong", "shape", f"{what}: shape {result.shape}, expected {tuple(shape)}")
+    if not result.has_canonical_format:
+        raise Failure("wrong", "sparse format", f"{what}: indices unsorted or duplicated")
+    return result.toarray()
+
+
+def _compare_sparse(run, S, D, what):
+    """The sparse result against dualdiff's dense one (both forward mode; the sparse
+    transforms may sum in another order -- the numeric mode, the summands' sweep, BLAS -- so
+    to rounding of the row's largest entry). Entries the dense result gives as inf/NaN are
+    left out: a structural zero of the pattern (a constant 0 times an infinite partial)
+    is not computed at all."""
+    if not _finite_f(run):
+        return
+    fin = np.isfinite(D)
+    with np.errstate(all="ignore"):
+        row = np.max(np.where(fin, np.abs(D), 0.0), axis=1, initial=0.0)[:, None]
+    bad = fin & ~(np.abs(S - D) <= ROUND * (np.abs(D) + row) + 1e-300)
+    if bad.any():
+        i, j = (int(k[0]) for k in np.nonzero(bad))
+        raise Failure("wrong", f"{what} vs dense", (
+            f"{what}: entry ({i}, {j}) is {S[i, j]!r}, the dense transform gives {D[i, j]!r} "
+            f"({int(bad.sum())} of {D.size} entries differ)\n sparse {_show(S[i])}\n dense  "
+            f"{_show(D[i])}"))
+
+
+def _dense_reference(run, **override):
+    """The dense transform's result, or None where it refuses clearly what the sparse one
+    computed (the tracer and the dual arrays draw their lines in different places: a
+    layout-dependent order='A' on a C-ordered input, say); finite differences still check."""
+    try:
+        return run.call_dual(executor=None, **override)
+    except (TypeError, ValueError) as e:
+        run.info["dense_refused"] = f"{type(e).__name__}: {e}"[:200]
+        return None
+
+
+def check_sparse_jacobian(run, result):
+    i = run.call["argnums"] % len(run.params)
+    p = run.params[i]
+    in_shape, out_shape = np.shape(_base(run, p)), np.shape(run.plain_out)
+    m, n = int(np.prod(out_shape)), int(np.prod(in_shape))
+    S = _sparse_matrix(run, result, (m, n), "sparse_jacobian")
+    _compare_executor(run, result.toarray())
+    J = _dense_reference(run, name="jacobian", argnums=i, chunk=1)
+    if J is not None:
+        _compare_sparse(run, S, _num(J).reshape(m, n), "sparse_jacobian")
+    if _finite_f(run):
+        _fd_first(run, [p], [S.reshape(out_shape + in_shape)], "sparse_jacobian·u")
+
+
+def check_sparse_hessian(run, result):
+    i = run.call["argnums"] % len(run.params)
+    p = run.params[i]
+    n = int(np.size(_base(run, p)))
+    S = _sparse_matrix(run, result, (n, n), "sparse_hessian")
+    if not same(S, S.T):
+        raise Failure("wrong", "symmetry", _diff_detail("sparse_hessian is not symmetric",
+                                                        S, S.T))
+    _compare_executor(run, S)
+    if not _finite_f(run):
+        return
+    if n <= SMALL_HESSIAN:
+        H = _dense_reference(run, name="hessian", argnums=i, chunk=1)
+        if H is not None:
+            _compare_sparse(run, S, _num(H).reshape(n, n), "sparse_hessian")
+    else:
+        # dense Hessians of 129+ inputs cost too much here: H w along a random w, from
+        # dualdiff's hvp (one hyper-dual sweep)
+        w = run.rng.standard_normal(np.shape(_base(run, p)))
+        args = [run.dual[q] for q in run.params]
+        announce(f"dd.hvp(f, argnums={i})(..., w) (a random w)")
+        with quiet():
+            hw = _num(run.dual["dd"].hvp(run.dual["f"], argnums=i)(*args, w)).ravel()
+        with np.errstate(all="ignore"):
+            sw, scale = S @ w.ravel(), np.abs(S) @ np.abs(w.ravel())
+        if not close(sw, hw, ROUND, scale=_fmax(scale)):
+            raise Failure("wrong", "sparse_hessian vs hvp", _diff_detail(
+                "sparse_hessian · w differs from hvp(w)", sw, hw))
+    _fd_second(run, [p], True, S, i)
+
+
 CHECKS = {"grad": check_grad, "value_and_grad": check_grad, "jacobian": check_jacobian,
           "hessian": check_hessian, "jvp": check_jvp, "hvp": check_hvp,
-          "derivative": check_derivative}
+          "derivative": check_derivative, "sparse_jacobian": check_sparse_jacobian,
+          "sparse_hessian": check_sparse_hessian}

@@ -18,6 +18,7 @@ refusal of an unsupported operation or keyword), refused (a clear refusal of som
 API promises), unclear_error, wrong, leaked (a dual object, None or NotImplemented came
 back); crash and hang are decided by the scheduler.
 """
+import re
 import traceback
 
 import numpy as np
@@ -28,6 +29,50 @@ CLEAR = (TypeError, ValueError, IndexError, ZeroDivisionError)
 F_FILE = "<fuzz f>"
 EPS = np.finfo(float).eps
 FAILING = ("unclear_error", "wrong", "leaked", "crash", "hang")
+
+# Library faults found by this fuzzer and reported with reproducers, not yet fixed: a case
+# failing in one of these ways is recorded as "known" -- counted, listed with reproducers,
+# but not failing the run -- so that CI and campaigns stay readable until the fix lands.
+# (transforms or None, outcome, exception type or None, regex on the message/detail, ops
+# or None, the fault). Remove an entry with its fix; never add an oracle limit here.
+KNOWN = [
+    (("sparse_jacobian", "sparse_hessian"), "unclear_error", "TypeError",
+     r"cannot combine a dual array with (Tracer|ndarray \(array\(\[Tracer)|operands must be numbers, arrays or dual "
+     r"values, got Tracer", None,
+     "dualdiff's compiled functions (dd.sin, dd.erf, dd.sigmoid, dd.maximum, dd.clip, ...) "
+     "refuse the sparsity tracer, with a message naming neither the function nor the fix"),
+    (("sparse_jacobian", "sparse_hessian"), "refused", "TypeError",
+     r"operands must be numbers, arrays or dual values, got Tracer", None,
+     "dd.maximum/dd.clip refuse the sparsity tracer"),
+    (("sparse_jacobian", "sparse_hessian"), ("unclear_error", "refused"), "ValueError",
+     r"pair codes' range|cannot reshape array of size 0|could not be broadcast together with "
+     r"remapped shapes", None,
+     "the sparse transforms on empty arrays (an input, or np.einsum/np.inner of a 0-size "
+     "slice): ValueErrors of the tracer's internals"),
+    (None, "unclear_error", "TypeError", r"float\(\) of a (Hyper)?Dual(Vec)? would lose", None,
+     "numpy's object loops (an np.array([...]) of dual scalars, loop-style code) call "
+     "math.floor/ceil/trunc or float() on the elements: the scalars have no __floor__/"
+     "__ceil__/__trunc__, and the message blames the math module, not the operation"),
+    (None, "unclear_error", "AttributeError",
+     r"'dualdiff\._core\.(Hyper)?Dual(Vec)?' object has no attribute '(arctan2|hypot|dtype)'",
+     None, "binary ufuncs (arctan2, hypot) and np.linalg.norm on an object array of dual "
+     "scalars (loop-style code): AttributeError from numpy's object loop or the compiled path"),
+    (None, ("unclear_error", "refused"), "TypeError", r"ufunc '\w+' not supported for the input "
+     r"types", None, "np.isfinite/np.logaddexp of an object array of dual scalars (loop-style "
+     "code): numpy's TypeError, naming neither dualdiff nor the fix"),
+]
+
+
+def known_fault(case, r):
+    """The KNOWN entry a failing outcome matches (its description), or None."""
+    text = f"{r.get('msg', '')}\n{r.get('detail', '')}"
+    for transforms, outcome, exc, pattern, ops, why in KNOWN:
+        outcomes = outcome if isinstance(outcome, tuple) else (outcome,)
+        if (transforms is None or case["transform"] in transforms) and r["outcome"] in outcomes \
+                and (exc is None or r.get("exc") == exc) and re.search(pattern, text) and \
+                (ops is None or r.get("op") in ops):
+            return why
+    return None
 CALL_HOOK = [None]          # the worker announces each dualdiff call (a crash names it)
 
 
@@ -72,6 +117,14 @@ def _mag(v):
         return 0.0
 
 
+def _nonfinite(v):
+    """Whether a statement's value holds inf or NaN (an overflow on the way, say)."""
+    try:
+        return not bool(np.all(np.isfinite(np.asarray(v, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
+
+
 def _kink(fn):
     try:
         return fn()
@@ -81,11 +134,12 @@ def _kink(fn):
 
 def build(case, plain):
     """A namespace with the constants, f and the inputs of the case."""
-    ns = namespace()
+    ns = namespace(plain)
     with quiet():
         for name, src, plain_src in case["consts"]:
             ns[name] = eval(plain_src if plain and plain_src else src, ns)
         ns["_K"], ns["_kink"], ns["_M"], ns["_mag"] = [], _kink, [], _mag
+        ns["_N"], ns["_nonfinite"] = [], _nonfinite
         exec(compile(f_source(case, kinks=plain), F_FILE, "exec"), ns)
         for line in _inputs(case):
             exec(line, ns)
@@ -235,12 +289,14 @@ class FD:
 
 
 NONFINITE_INPUTS = [False]     # set per case by Run.check: an inf/NaN input, constant, literal
+FD_KINKED = [False]            # set by fd_check: a kink switched along the direction
 
 
 def fd_check(phi, ad, scale, h0, what, eps=EPS):
     """Compare ad (the derivative dualdiff gave along the direction phi moves in) with
     finite differences of phi (computed in precision eps). Returns the number of entries
     checked (0: FD unusable)."""
+    FD_KINKED[0] = False
     fd = FD(phi, eps)
     if fd.base is None or h0 is None:
         return 0
@@ -249,6 +305,7 @@ def fd_check(phi, ad, scale, h0, what, eps=EPS):
     for h in (h0, h0 / 64):
         r = fd.estimate(h, second=what.startswith("second"))
         if r is None:
+            FD_KINKED[0] = True
             continue
         est, err, dmax = r
         if est.shape != ad.shape:
@@ -307,8 +364,10 @@ class Run:
             if p in self.diff and self.case["expect"] is None:
                 obj = _plain_arg(obj)
                 if shift is not None:
+                    # a scalar stays numpy's float64 (a Python float would turn ~(x > c) into
+                    # ~True == -2, say, and the plain program into another program)
                     obj = obj + t * shift[p] if not isinstance(obj, float) else \
-                        float(obj + t * shift[p])
+                        np.float64(obj + t * shift[p])
             elif isinstance(obj, np.ndarray):
                 obj = obj.copy()            # a program that writes into it must not leak
             args.append(obj)
@@ -318,7 +377,7 @@ class Run:
         """(output as float64 array, kink signature, largest intermediate magnitude) of the
         plain program."""
         ns = self.plainns
-        ns["_K"], ns["_M"] = [], []
+        ns["_K"], ns["_M"], ns["_N"] = [], [], []
         with quiet():
             out = _num(ns["f"](*self.plain_args(shift, t)))
         return out, list(ns["_K"]), max(ns["_M"] + [_mag(out)])
@@ -340,7 +399,7 @@ class Run:
         before = {k: snapshot(o) for k, o in objs.items()}
         self.plain_exc = None
         try:
-            self.plain_out = self.plain()[0]
+            self.plain_out, _, self.plain_mag = self.plain()
         except Exception as e:
             self.plain_exc = e
         try:
@@ -356,6 +415,9 @@ class Run:
         changed = [k for k, o in objs.items() if snapshot(o) != before[k]]
         if changed and r["outcome"] not in ("wrong", "leaked", "unclear_error"):
             r = self.outcome("wrong", "mutated", f"the call modified {', '.join(changed)}")
+        why = known_fault(case, r)
+        if why is not None:
+            r.update(outcome="known", was=r["outcome"], known=why)
         return r
 
     def outcome(self, outcome, check, detail, exc=None, stmt=None):
@@ -382,16 +444,20 @@ class Run:
         if exp is not None and not isinstance(stmt, int):
             if type(e).__name__ in exp["types"] and any(p.lower() in msg for p in exp["phrases"]):
                 return self.outcome("expected_error", "", "", e, stmt)
+            if case["flags"]["handmade"] and isinstance(e, TypeError) and "by hand" in msg:
+                # two faults (a hand-made Dual, and the bad input drawn): either is the answer
+                return self.outcome("expected_error", "", "", e, stmt)
             return self.outcome("unclear_error", "expected", (
                 f"expected {'/'.join(exp['types'])} mentioning {' or '.join(exp['phrases'])!r}, "
                 f"got {type(e).__name__}: {e}"), e, stmt)
         if self.plain_exc is not None:
-            if isinstance(e, CLEAR) or type(e) is type(self.plain_exc):
+            if isinstance(e, CLEAR) or type(e) is type(self.plain_exc) or \
+                    self.missing_attribute(e, stmt):
                 return self.outcome("clear_error", "user error", "", e, stmt)
             return self.outcome("unclear_error", "type", (
                 f"numpy raises {type(self.plain_exc).__name__}: {self.plain_exc}; dualdiff raises "
                 f"{type(e).__name__}: {e}"), e, stmt)
-        if not isinstance(e, CLEAR):
+        if not isinstance(e, CLEAR) and not self.missing_attribute(e, stmt):
             return self.outcome("unclear_error", "type", f"{type(e).__name__}: {e}\n"
                                 + _tb_tail(e), e, stmt)
         if isinstance(stmt, int):
@@ -399,6 +465,8 @@ class Run:
             names = [n.lower() for n in s["names"]]
         else:
             names = [case["transform"], "returned", "dual", "output"]
+        if case["transform"].startswith("sparse"):
+            names.append("sparsity")          # "sparsity detection: ..." is the transform's step
         if not any(n in msg for n in names):
             return self.outcome("unclear_error", "message", (
                 f"{type(e).__name__}: {e}\n(the message names none of {names}; plain numpy "
@@ -407,6 +475,16 @@ class Run:
                 not case["flags"]["handmade"]:
             return self.outcome("refused", "promised", f"{type(e).__name__}: {e}", e, stmt)
         return self.outcome("clear_error", "unsupported", "", e, stmt)
+
+    def missing_attribute(self, e, stmt):
+        """Python's own answer to `obj.attr` that obj lacks: an AttributeError naming the
+        attribute the statement itself reads (x.flags of a dual scalar). Not for an
+        attribute someone else looks up (numpy's object loops calling e.arctan2())."""
+        name = getattr(e, "name", None)
+        if not isinstance(e, AttributeError) or not name or not isinstance(stmt, int):
+            return False
+        src = "\n".join(self.case["body"][stmt]["lines"])
+        return re.search(r"\.%s\b" % re.escape(name), src) is not None and name in str(e)
 
     # -- results
     def check_result(self, result):
@@ -419,14 +497,19 @@ class Run:
             raise Failure("wrong", "accepted", (
                 f"plain numpy raises {type(self.plain_exc).__name__}: {self.plain_exc}, but "
                 f"the call returned {_short(result)}"))
-        self.check_types(result)
+        if not name.startswith("sparse"):        # csr_array results: checked in checks.py
+            self.check_types(result)
         from . import checks
         # any inf or NaN the program starts from: an input, a constant, a literal
-        NONFINITE_INPUTS[0] = "np.inf" in f_source(self.case) or "np.nan" in \
+        # ... or an intermediate value that overflowed (x * x of 1e300): the next rule meets
+        # an infinite argument all the same
+        self.plain()
+        NONFINITE_INPUTS[0] = any(self.plainns["_N"]) or "np.inf" in f_source(self.case) or \
+            "np.nan" in \
             f_source(self.case) or any(
                 not np.all(np.isfinite(np.asarray(v, dtype=float)))
                 for k, v in self.plainns.items() if not k.startswith("_") and
-                isinstance(v, (float, np.ndarray, list, tuple)) and _is_numeric(v))
+                isinstance(v, (float, np.generic, np.ndarray, list, tuple)) and _is_numeric(v))
         checks.CHECKS[name](self, result)
 
 

@@ -19,20 +19,63 @@ from .values import (CONST_DTYPES, HELPERS, INPUT_DTYPES, LAYOUT_WEIGHTS, array_
                      values_for_dtype, wrap_layout)
 
 TRANSFORMS = {"grad": 4, "value_and_grad": 2, "jacobian": 3, "hessian": 2, "jvp": 2, "hvp": 2,
-              "derivative": 3}
-SCALAR_OUT = {"grad", "value_and_grad", "hessian", "hvp"}
+              "derivative": 3, "sparse_jacobian": 1.5, "sparse_hessian": 1.5}
+SCALAR_OUT = {"grad", "value_and_grad", "hessian", "hvp", "sparse_hessian"}
+SPARSE = ("sparse_jacobian", "sparse_hessian")
+EXECUTOR = ("grad", "jacobian")      # transforms drawn with executor= now and then
 CHUNKS = [None, 1, 2, 3, 7]
 MAX_SIZE = 2000             # largest intermediate a program may build (elements)
-PREAMBLE = "\n".join(["import math", "import fractions", "import numpy as np",
-                      "import scipy.special", "import dualdiff as dd"])
+PREAMBLE = "\n".join(["import concurrent.futures", "import math", "import fractions",
+                      "import numpy as np", "import scipy.special", "import dualdiff as dd"])
+_POOL = []                  # this process's one thread pool for executor= (made on first use)
 
 
-def namespace():
-    """Globals for evaluating a case's sources: the modules and every layout helper."""
+def shared_executor():
+    """One ThreadPoolExecutor(2) for every case this process runs (a pool per case would
+    leave idle threads behind until the garbage collector finds the namespace)."""
+    if not _POOL:
+        import concurrent.futures
+        _POOL.append(concurrent.futures.ThreadPoolExecutor(2))
+    return _POOL[0]
+
+
+class _Float64Results:
+    """dualdiff's module as the plain program sees it: its functions answer np.float64 where
+    they answer a Python float.
+
+    Why: the oracle runs f on numpy's float64 (scalar inputs included), because the dual
+    scalars stand in for np.float64 -- they carry its ndarray methods (.sum(), .reshape(),
+    .copy(), .max(), ...), as numpy's own functions return np.float64 for float64 input.
+    dd.sigmoid, dd.erf, ... return a Python float for a float input, which has none of those
+    methods: `dd.sigmoid(x).sum()` would raise on the plain side and make the dual answer
+    look "accepted where numpy raises". Plain numpy on np.float64 is the reference."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        obj = getattr(self._module, name)
+        if not callable(obj) or isinstance(obj, type):
+            return obj
+
+        def call(*args, **kwargs):
+            r = obj(*args, **kwargs)
+            return np.float64(r) if type(r) is float else r
+        return call
+
+
+def namespace(plain=False):
+    """Globals for evaluating a case's sources: the modules and every helper (for the plain
+    program, dualdiff's functions answering np.float64)."""
     ns = {}
     exec(PREAMBLE, ns)
-    for src in HELPERS.values():
-        exec(src, ns)
+    for name, src in HELPERS.items():
+        if name == "EX":
+            ns["EX"] = shared_executor()
+        else:
+            exec(src, ns)
+    if plain:
+        ns["dd"] = _Float64Results(ns["dd"])
     return ns
 
 
@@ -333,7 +376,9 @@ def _scalar_input(rng, special):
              "np.float64": (f"np.float64({fmt(v)})", True),
              "np.int64": (f"np.int64({n})", True),
              "0-d array": (f"np.array({fmt(v)})", True),
-             "Fraction": ("fractions.Fraction(3, 2)", True),
+             # refused by the transforms, with a TypeError naming the argument (a number
+             # but not a float-like one): reported as a question of the contract
+             "Fraction": ("fractions.Fraction(3, 2)", False),
              "bool": ("True", False), "complex": (f"complex({fmt(v)}, 1.0)", False),
              "str": (f"'{v}'", False), "None": ("None", False)}
     w = {"float": 20, "int": 2, "np.float32": 2, "np.float64": 2, "np.int64": 1, "0-d array": 3,
@@ -345,10 +390,13 @@ def _scalar_input(rng, special):
 def _shape(rng, transform):
     if transform == "derivative":
         return ()
-    if transform == "hessian":
-        kind = pick(rng, {"0d": 1, "vec": 6, "mat": 2, "multi": 0.5, "empty": 0.3})
+    if transform in ("hessian", "sparse_hessian"):
+        kind = pick(rng, {"0d": 1, "vec": 6, "mat": 2, "multi": 0.5, "empty": 0.3,
+                          "big": 0.5 if transform == "sparse_hessian" else 0})
         if kind == "multi":
             return (int(rng.integers(33, 41)),)
+        if kind == "big":           # beyond one compressed window: the tracer's numeric mode
+            return (int(rng.integers(129, 161)),)
     else:
         kind = pick(rng, {"0d": 1, "vec": 5, "mat": 2, "3d": 1, "high": 0.5, "empty": 0.5,
                           "big": 1.5 if transform != "hvp" else 1.0})
@@ -387,8 +435,8 @@ def _array_input(rng, shape, special):
     layout = pick(rng, LAYOUT_WEIGHTS)
     if layout in ("F", "transposed_view") and len(shape) < 2:
         layout = "C"
-    if dtype == "object" and layout in ("unaligned", "byteswapped"):
-        layout = "C"
+    if dtype == "object" and layout != "C":
+        layout = "C"          # the helpers' copies may turn an object array into a float one
     return wrap_layout(src, layout), valid, f"{dtype}/{layout}"
 
 
@@ -430,7 +478,7 @@ class _Case:
         self.seed, self.index = seed, index
         self.rng = rng = np.random.default_rng([seed, index])
         self.transform = pick(rng, {t: w for t, w in TRANSFORMS.items() if not only or t in only})
-        self.g = Gen(rng, namespace(), namespace())
+        self.g = Gen(rng, namespace(plain=True), namespace())
         self.call = {"name": self.transform}
         self.expect = None
         self.special = rng.random() < 0.12
@@ -476,6 +524,16 @@ class _Case:
     def parameters(self):
         """chunk, argnums/argnum, order, tangents (now and then an invalid one)."""
         rng, call, n = self.rng, self.call, len(self.params)
+        if self.transform in SPARSE:
+            i = self.diff[0]
+            call["argnums"] = i if rng.random() < 0.8 else i - n
+            if self.transform == "sparse_jacobian" and rng.random() < 0.3:
+                call["chunk"] = [1, 2, 3][int(rng.integers(3))]
+            if rng.random() < 0.25:
+                call["executor"] = "auto" if rng.random() < 0.5 else "ship"
+            if rng.random() < 0.02:
+                call["argnums"] = (i,)
+                self.expect = _expect(self.expect, ["TypeError"], ["argnums"])
         if self.transform in ("grad", "value_and_grad", "jacobian", "hessian", "hvp"):
             call["chunk"] = CHUNKS[int(rng.integers(len(CHUNKS)))]
             if len(self.diff) == 1:
@@ -490,6 +548,10 @@ class _Case:
             if rng.random() < 0.02:
                 call["argnums"] = n + 1
                 self.expect = _expect(self.expect, ["ValueError"], ["argnums", "range"])
+            if self.transform in EXECUTOR and rng.random() < 0.15:
+                # the serial call's result, bit for bit, whether the cost model runs the
+                # sweeps here ("auto") or they are all shipped to the pool ("ship")
+                call["executor"] = "auto" if rng.random() < 0.5 else "ship"
         if self.transform == "derivative":
             call["order"] = 1 if rng.random() < 0.55 else 2
             call["argnum"] = self.diff[0] if rng.random() < 0.85 else self.diff[0] - n
@@ -590,6 +652,10 @@ def f_source(case, kinks=False, upto=None):
             lines.append(f"    _K.append(_kink(lambda: {s['kink']}))")
         if kinks and s["numpy_error"] is None:
             lines.append(f"    _M.append(_mag({s['target']}))")
+            lines.append(f"    _N.append(_nonfinite({s['target']}))")
+    if kinks:                       # the output's sines too (ops.PERIOD says why)
+        for v in re.findall(r"np\.sin\((\w+)\)", case["ret"]):
+            lines.append(f"    _K.append(_kink(lambda: {OPS.PERIOD.format(v)}))")
     lines.append(f"    return {case['ret']}")
     return "\n".join(lines)
 
@@ -609,8 +675,11 @@ def call_source(case, **override):
         return f"dd.jvp(f, ({args},), ({tans},))"
     opts = f", argnums={c['argnums']!r}" if c.get("argnums", 0) != 0 else ""
     opts += f", chunk={c['chunk']!r}" if c.get("chunk") is not None else ""
+    opts += ", executor=EX" if c.get("executor") else ""
     if name == "hvp":
         return f"dd.hvp(f{opts})({args}, v)"
+    if c.get("executor") == "ship":
+        return f"shipping(dd.{name}(f{opts}), {args})"
     return f"dd.{name}(f{opts})({args})"
 
 
@@ -626,7 +695,7 @@ def reproducer(case, detail="", upto=None, call=None):
     consts = [f"{name} = {src}" for name, src, _ in case["consts"]]
     f_src = f_source(case, upto=upto)
     inputs = inputs_source(case)
-    used = helpers_used(*consts, *inputs, f_src)
+    used = helpers_used(*consts, *inputs, f_src, call or call_source(case))
     out = [f"# dualdiff fuzz case {case['id']} ({case['transform']}): "
            f"replay with python -m tests.fuzz --case {case['id']}"]
     for line in detail.strip().splitlines():

@@ -31,9 +31,9 @@ from .oracle import FAILING                                       # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 ROOT = os.path.dirname(TESTS)
-CLASSES = ["ok", "expected_error", "clear_error", "refused", "unclear_error", "wrong", "leaked",
-           "crash", "hang", "internal"]
-SEVERITY = ["crash", "hang", "wrong", "leaked", "unclear_error", "refused", "internal"]
+CLASSES = ["ok", "expected_error", "clear_error", "refused", "known", "unclear_error", "wrong",
+           "leaked", "crash", "hang", "internal"]
+SEVERITY = ["crash", "hang", "wrong", "leaked", "unclear_error", "refused", "internal", "known"]
 CASE_TIMEOUT = 60.0          # a case running longer than this alone is a hang
 MALLOC_DEBUG = "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0"
 
@@ -198,7 +198,7 @@ class Fuzzer:
         return self
 
     def record(self, case, rec):
-        if rec["outcome"] not in FAILING + ("refused", "internal"):
+        if rec["outcome"] not in FAILING + ("refused", "internal", "known"):
             # passing cases keep only what the summary counts (long runs hold many)
             case = {"id": case["id"], "transform": case["transform"],
                     "body": [{"op": s["op"]} for s in case["body"]]}
@@ -305,11 +305,20 @@ class Fuzzer:
         """The grouping key of a failure: its class, the check or exception, and the
         operation it points at (the failing statement, when known)."""
         outcome = rec["outcome"]
+        if outcome == "known":                # one class per reported fault (oracle.KNOWN)
+            return (outcome, rec.get("known", "")[:100])
         if outcome in ("crash", "hang"):
             return (outcome, rec.get("check", ""), rec.get("op", "?"))
         if rec.get("exc"):
             msg = re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", rec.get("msg", ""))
-            msg = re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)", "_", msg)[:90]
+            msg = re.sub(r"'[^']*'|\"[^\"]*\"", "_", msg)
+            # reprs of values (nested brackets, cut off at the first line) are not the message
+            while True:
+                shorter = re.sub(r"\([^()]*\)|\[[^\[\]]*\]", "_", msg)
+                if shorter == msg:
+                    break
+                msg = shorter
+            msg = re.sub(r"[(\[].*", "_", msg)[:90]
             return (outcome, rec["exc"], rec.get("op", case["transform"]), msg)
         if rec.get("check") == "value (ulps)":
             # elementary functions whose last bits differ from numpy's: one root cause,
@@ -320,7 +329,7 @@ class Fuzzer:
 
     def failures(self):
         return [(c, r) for c, r in self.records.values()
-                if r["outcome"] in FAILING + ("refused", "internal")]
+                if r["outcome"] in FAILING + ("refused", "internal", "known")]
 
     def minimize_classes(self):
         """Shrink failures to the shortest program slice that still fails the same way
@@ -331,7 +340,7 @@ class Fuzzer:
         deadline = time.monotonic() + self.minimize_time
         groups = collections.defaultdict(list)
         for c, r in self.failures():
-            if r["outcome"] == "internal" or "minimized" in r or "context" in r or \
+            if r["outcome"] in ("internal", "known") or "minimized" in r or "context" in r or \
                     c.get("generation"):
                 continue
             groups[(r["outcome"], r.get("check"), r.get("exc"), r.get("op"))].append((c, r))

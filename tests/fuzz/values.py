@@ -5,6 +5,8 @@ exactly the objects the fuzzer saw: literals print with repr (which round-trips 
 odd layouts come from the small helper functions in HELPERS, copied into a reproducer only
 when it uses them.
 """
+import re
+
 import numpy as np
 
 # Helpers a program's constants and inputs may use. Each keeps the VALUES of its argument and
@@ -39,6 +41,14 @@ HELPERS = {
     """The same values stored in the non-native byte order."""
     a = np.asarray(a)
     return a.astype(a.dtype.newbyteorder())''',
+    # executor= on the transforms: two threads (the workers share this process, so f need not
+    # be pickled); the fuzzer's workers share one such pool across cases
+    "EX": "EX = concurrent.futures.ThreadPoolExecutor(2)",
+    "shipping": '''def shipping(transform, *args):
+    """transform(*args) with every sweep shipped to the executor, however cheap (the
+    executor's cost model would otherwise run a cheap f here, serially)."""
+    with dd._executor.policy("ship"):
+        return transform(*args)''',
 }
 
 # layout name -> how to wrap an array expression (None: leave it as built)
@@ -154,4 +164,5 @@ def wrap_layout(src, layout):
 def helpers_used(*sources):
     """Names of HELPERS that the given sources call."""
     text = "\n".join(sources)
-    return [name for name in HELPERS if name + "(" in text]
+    return [name for name in HELPERS if name + "(" in text
+            or re.search(r"\b%s\b" % name, text) and not HELPERS[name].startswith("def ")]
