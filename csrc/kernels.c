@@ -29,7 +29,13 @@
 /* One direction (jvp, derivative of array code) is a loop of its own: the element loop
  * then has no inner loop and vectorizes wherever the jet has no libm call. */
 #define DD_UNARY1_LOOP(JET)                                                                  \
-    if (k == 1) {                                                                            \
+    if (k == 0) {                 /* values only (dd.sigmoid of a plain array): vectorizes */ \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                  \
+            const dd_jet j = JET;                                                            \
+            y[i] = j.f;                                                                      \
+            bad |= DD_BAD1(j.f, x[i]);                                                       \
+        }                                                                                    \
+    } else if (k == 1) {                                                                     \
         for (ptrdiff_t i = 0; i < n; i++) {                                                  \
             const dd_jet j = JET;                                                            \
             y[i] = j.f;                                                                      \

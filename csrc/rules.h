@@ -228,7 +228,9 @@ static const int dd_sel_ = 0;
     ua = isinf(a) ? copysign(1.0, a) : 0.0; ub = isinf(b) ? copysign(1.0, b) : 0.0; sc = 0.0; \
   }
 #define DD_HYPOT_SHARED                                                                      \
-  double h = hypot(a, b); double i = 1.0/h; double ia = a*i; double ib = b*i;                \
+  /* a/h, not a*(1/h): 1/h overflows for a subnormal h (hypot(x, x) at x = 1e-310 gave a     \
+     partial of inf, not 1/sqrt2), while a/h is at most 1 */                                  \
+  double h = hypot(a, b); double i = 1.0/h; double ia = a/h; double ib = b/h;                \
   /* (0, 0) is hypot's kink, the cone's tip: every partial 0, as abs'(0) = 0 (0/0 before) */  \
   if (h == 0.0) { i = 0.0; ia = 0.0; ib = 0.0; }                                             \
   if (h == INFINITY && (isinf(a) || isinf(b))) {                                             \

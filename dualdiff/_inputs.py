@@ -2,6 +2,8 @@
 one vector of n input coordinates (pytrees contribute each leaf), and seeded along the
 directions of a sweep -- basis vectors of a chunk (_Basis) or given vectors (_Given) --
 with row windows where a chunk covers part of a vector. transforms.py runs the sweeps."""
+import numbers
+
 import numpy as np
 
 from dualdiff import _arrays, _core, _pytree
@@ -54,8 +56,8 @@ def _as_input(x, i, name):
         return np.array(x), True
     if isinstance(x, DUALS):
         return np.array(_arrays.value_of(x), dtype=np.float64), not isinstance(x, DualArray)
-    if _core.is_real(x) and not isinstance(x, (bool, np.bool_)):
-        return np.array(float(x)), True
+    if (_core.is_real(x) or isinstance(x, numbers.Real)) and not isinstance(x, (bool, np.bool_)):
+        return np.array(float(x)), True              # numbers.Real: Fraction too, as a float
     kind = None
     if isinstance(x, np.ndarray):
         kind = x.dtype.kind

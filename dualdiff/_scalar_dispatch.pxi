@@ -3,6 +3,10 @@
 # no template: the per-type code stays in _core.pyx.tp).
 
 
+# An operand of another array library that takes dualdiff's rules itself (the sparsity
+# tracer, dualdiff/_tracer.py) defines __dd_rule__(self, name, args): dd.NAME(*args) of the
+# rule table is handed to it by name, as numpy hands a ufunc to __array_ufunc__.
+
 cdef object _apply_unary(int code, object x):
     cdef double v
     if type(x) is Dual:
@@ -19,6 +23,8 @@ cdef object _apply_unary(int code, object x):
         if not isfinite(r) and isfinite(v):
             _replay(_NP_UNARY[code], v, 0.0, 1)
         return r
+    if type(x) is not np.ndarray and hasattr(type(x), "__dd_rule__"):
+        return type(x).__dd_rule__(x, _UNARY_NAMES[code], (x,))
     return _array_unary(code, x)
 
 
@@ -42,6 +48,9 @@ cdef object _apply_binary(int code, object a, object b):
             _replay(_NP_BINARY[code], x, y, 2)
         return r
     else:
+        for o in (a, b):
+            if type(o) is not np.ndarray and hasattr(type(o), "__dd_rule__"):
+                return type(o).__dd_rule__(o, _BINARY_NAMES[code], (a, b))
         return _array_binary(code, a, b)
     if r is NotImplemented:     # a dual with an array (or something that is not a number)
         return _array_binary(code, a, b)

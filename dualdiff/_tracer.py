@@ -278,6 +278,10 @@ class Tracer:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return array_ufunc(ufunc, method, inputs, kwargs)
 
+    def __dd_rule__(self, name, args):
+        """dd.NAME(*args), a rule of dualdiff's table, on tracers (see _core's dispatch)."""
+        return apply_ufunc(TableRule(name), args)
+
     def __array_function__(self, func, types, args, kwargs):
         if func is np.sum and self.ctx.sums is not None:
             return _recorded_sum(args, kwargs)
@@ -677,7 +681,7 @@ def read_output(out, trace):
 
 
 from dualdiff._tracer_ops import (LINEAR_B, LINEAR_U, PIECEWISE_LINEAR, ZERO_U,  # noqa: E402,F401
-                                  _binary, _compare, _dual_ufunc, _partials, _RegisteredRule,
-                                  _unary, apply_ufunc, array_ufunc, dense, dense_fallback,
-                                  prefix, reduce_groups, unsupported)
+                                  TableRule, _binary, _compare, _dual_ufunc, _partials,
+                                  _RegisteredRule, _unary, apply_ufunc, array_ufunc, dense,
+                                  dense_fallback, prefix, reduce_groups, unsupported)
 from dualdiff import _tracer_numpy  # noqa: E402,F401  (fills the tables)

@@ -22,7 +22,7 @@ _F64 = np.float64
 # a quotient (nonlinear in the divisor only), or anything
 ZERO_U = {"sign", "floor", "ceil", "trunc", "rint", "floor_divide"}
 LINEAR_U = {"negative", "positive", "conjugate", "deg2rad", "rad2deg"}
-PIECEWISE_LINEAR = {"absolute", "fabs", "maximum", "minimum", "fmax", "fmin"}
+PIECEWISE_LINEAR = {"absolute", "fabs", "abs", "relu", "maximum", "minimum", "fmax", "fmin"}
 LINEAR_B = {"add", "subtract"}
 
 
@@ -39,6 +39,22 @@ class _RegisteredRule:
         if any(type(a) is _arrays.DualArray for a in args):
             return self.rule(*args)
         return self.rule.func(*args)
+
+
+class TableRule:
+    """A row of the rule table (dd.NAME: dd.sin, dd.sigmoid, dd.maximum, ...) in the role of a
+    ufunc: the same compiled function on plain values and on dual arrays; classified by its
+    name as numpy's ufuncs are (dd.floor is constant, dd.deg2rad linear, dd.relu piecewise
+    linear, ...)."""
+
+    def __init__(self, name):
+        from dualdiff import _core
+        self.fn = _core.elementary[name]
+        self.__name__ = name
+        self.nin = 2 if name in _core.BINARY_INDEX else 1
+
+    def __call__(self, *args):
+        return self.fn(*args)
 
 
 def _dual_ufunc(u):

@@ -580,7 +580,11 @@ class SparseJacobian(_SparseTransform):
     def _prepared(self, args, kwargs):
         argnum, x = self._start(args)
         call = _with(args, argnum, x)
-        if isinstance(self.sparsity, str):
+        if isinstance(self.sparsity, str) and x.size == 0:
+            # no input to trace: an empty pattern, as many rows as f has outputs
+            m = np.asarray(_arrays.value_of(self.f(*call, **kwargs))).size
+            pattern = _sparsity.canonical(np.zeros((m, 0), bool), (m, 0), self.name)
+        elif isinstance(self.sparsity, str):
             pattern, _ = _sparsity.jacobian_pattern(self.f, call, kwargs, argnum, x)
         else:
             rows = self.sparsity.shape[0] if hasattr(self.sparsity, "shape") else \
@@ -621,7 +625,10 @@ class SparseHessian(_SparseTransform):
         call = _with(args, argnum, x)
         n = x.size
         sums = []
-        if isinstance(self.sparsity, str):
+        if isinstance(self.sparsity, str) and n == 0:
+            pattern = _sparsity.canonical(np.zeros((0, 0), bool), (0, 0), self.name,
+                                          symmetric=True)
+        elif isinstance(self.sparsity, str):
             pattern, _ = _sparsity.hessian_pattern(self.f, call, kwargs, argnum, x, sums)
         else:
             pattern = _sparsity.canonical(self.sparsity, (n, n), self.name, symmetric=True)

@@ -394,8 +394,8 @@ def _general(kind, f, argnums, chunk, args, kwargs):
     serve (_fastpath.pxi)."""
     if kind == _HESSIAN:
         return _hessian(f, args, kwargs, argnums, chunk)
-    value, result = _forward(f, args, kwargs, argnums, chunk,
-                             "jacobian" if kind == _JACOBIAN else "grad", kind != _JACOBIAN)
+    value, result = _forward(f, args, kwargs, argnums, chunk, _KIND_NAMES[kind],
+                             kind != _JACOBIAN)
     return (value, result) if kind == _VALUE_AND_GRAD else result
 
 
@@ -409,7 +409,7 @@ def _finish_sweep(kind, out, tag, x, scalar):
         _scalar_output(v, "hessian")
         return np.where(_CACHE.get(("upper", n), lambda: np.triu(np.ones((n, n), bool))),
                         t12, t12.T)
-    name = "jacobian" if kind == _JACOBIAN else "grad"
+    name = _KIND_NAMES[kind]
     v, t = _read(out, (n,), tag, name)
     if kind != _JACOBIAN:
         _scalar_output(v, name)

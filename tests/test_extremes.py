@@ -172,6 +172,8 @@ LIMITS = [  # (what, computed, expected): where the true value is 0, inf or subn
     ("hypot at (0, 0): the kink, partials 0",
      lambda: dd.hypot(dd.HyperDual(0.0, 1, 1, 0), dd.HyperDual(0.0, 1, 1, 0)).eps12, 0.0),
     ("hypot_a(0, 0) = 0", lambda: dd.hypot(dd.Dual(0.0, 1.0), 0.0).eps, 0.0),
+    ("hypot_a(3s, 4s) = 3/5 at a subnormal s (1/h overflowed: was inf)",
+     lambda: dd.hypot(dd.Dual(3 * 2.0 ** -1060, 1.0), 4 * 2.0 ** -1060).eps, 0.6),
 ]
 
 

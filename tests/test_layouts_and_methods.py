@@ -252,3 +252,31 @@ def test_numpys_object_loop_over_mixed_numbers_names_the_fix():
         dd.grad(lambda x: np.sum(np.sin(np.array([x[0], 1.0]))), chunk=1)(X)
     with pytest.raises(TypeError, match=r"np\.stack"):
         dd.derivative(lambda x: np.sum(np.sin(np.array([x, 1.0]))))(0.5)
+
+
+@pytest.mark.parametrize("step", [np.floor, np.ceil, np.trunc], ids=lambda s: s.__name__)
+@pytest.mark.parametrize("chunk", [1, None])
+def test_step_functions_of_object_arrays_of_duals_are_the_rules(rng, step, chunk):
+    """numpy's object loop calls math.floor/ceil/trunc on each element: the scalars answer
+    with the table's rule (value of the step, derivative 0), as np.floor of a dual array."""
+    x = rng.uniform(-2.5, 2.5, 3)
+    f = lambda x: np.sum(step(np.array([x[0] * 3.0, x[1] ** 2, x[2]])) * x)      # noqa: E731
+    g = lambda x: np.sum(step(np.stack([x[0] * 3.0, x[1] ** 2, x[2]])) * x)      # noqa: E731
+    assert np.array_equal(dd.grad(f, chunk=chunk)(x), dd.grad(g)(x))
+    assert np.array_equal(dd.hessian(f, chunk=chunk)(x), dd.hessian(g)(x))
+    import math
+    d = dd.Dual(-1.5, 2.0)
+    for fn, want in ((math.floor, -2.0), (math.ceil, -1.0), (math.trunc, -1.0)):
+        r = fn(d)
+        assert type(r) is dd.Dual and (r.real, r.eps) == (want, 0.0)
+
+
+@pytest.mark.parametrize("ufunc", [np.arctan2, np.hypot], ids=lambda u: u.__name__)
+@pytest.mark.parametrize("chunk", [1, None])
+def test_binary_ufuncs_of_object_arrays_of_duals_are_the_rules(rng, ufunc, chunk):
+    """numpy's object loop of a binary ufunc calls x.arctan2(y) on the elements."""
+    x = rng.uniform(0.5, 1.5, 3)
+    f = lambda x: np.sum(ufunc(np.array([x[0] * 3.0, x[1] ** 2]), np.array([x[2], 0.5])))  # noqa
+    g = lambda x: np.sum(ufunc(np.stack([x[0] * 3.0, x[1] ** 2]), np.stack([x[2], 0.5])))  # noqa
+    assert np.array_equal(dd.grad(f, chunk=chunk)(x), dd.grad(g)(x))
+    assert np.array_equal(dd.hessian(f, chunk=chunk)(x), dd.hessian(g)(x))

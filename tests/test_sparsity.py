@@ -628,3 +628,46 @@ def test_loop_style_functions_see_elements_as_scalars():
     P = detect(g).toarray()
     np.testing.assert_array_equal(P, [[1, 1, 0], [0, 1, 1], [1, 0, 1]])
 
+
+
+# ---- dualdiff's own compiled functions (dd.NAME of the rule table) on tracers -------------
+
+def _inside(lo, hi, n, rng):
+    return rng.uniform(lo, hi, n)
+
+
+@pytest.mark.parametrize("name", [n for n, lo, hi in _core.UNARY_RULES])
+def test_every_unary_rule_of_the_table_is_traced_as_dense_derivatives_see_it(rng, name):
+    """dd.NAME hands a tracer to the tracer (its __dd_rule__), so code written with dd.sin,
+    dd.sigmoid, dd.relu, ... has sparse derivatives equal to the dense ones."""
+    lo, hi = dict((n, (a, b)) for n, a, b in _core.UNARY_RULES)[name]
+    fn = _core.elementary[name]
+    x = _inside(lo, hi, N, rng)
+    f = lambda x: fn(x) * np.roll(x, 1)                     # noqa: E731
+    J = dd.sparse_jacobian(f)(x)
+    assert np.array_equal(J.toarray(), dd.jacobian(f)(x))
+    g = lambda x: np.sum(fn(x) * x[::-1])                   # noqa: E731
+    H = dd.sparse_hessian(g)(x)
+    assert np.allclose(H.toarray(), dd.hessian(g)(x), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", [n for n, lo, hi in _core.BINARY_RULES])
+def test_every_binary_rule_of_the_table_is_traced_as_dense_derivatives_see_it(rng, name):
+    lo, hi = dict((n, (a, b)) for n, a, b in _core.BINARY_RULES)[name]
+    fn = _core.elementary[name]
+    x = _inside(max(lo, 0.1) if name == "power" else lo, hi, N, rng)
+    f = lambda x: fn(x, x[::-1]) + fn(x, 0.5)                # noqa: E731
+    J = dd.sparse_jacobian(f)(x)
+    assert np.allclose(J.toarray(), dd.jacobian(f)(x), rtol=1e-14, atol=0)
+    g = lambda x: np.sum(fn(x, np.roll(x, 2)))              # noqa: E731
+    H = dd.sparse_hessian(g)(x)
+    assert np.allclose(H.toarray(), dd.hessian(g)(x), rtol=1e-13, atol=1e-13)
+
+
+def test_dd_clip_and_sigmoid_with_a_slope_on_tracers(rng):
+    x = rng.uniform(-2, 2, N)
+    f = lambda x: np.sum(dd.clip(x, -0.5, 0.5) * dd.sigmoid(x, 2.0) + dd.relu(x) ** 2)  # noqa
+    assert np.allclose(dd.sparse_hessian(f)(x).toarray(), dd.hessian(f)(x), rtol=1e-13,
+                       atol=1e-13)
+    assert np.array_equal(dd.sparse_jacobian(lambda x: dd.clip(x, -0.5, 0.5))(x).toarray(),
+                          dd.jacobian(lambda x: dd.clip(x, -0.5, 0.5))(x))

@@ -25,6 +25,8 @@ def running_extreme_jvp(primals, tangents, *, axis, ufunc):
     # extremes (a "segment") is one of them: the extreme changed because it arrived
     hit = _same(xv, m)
     n = xv.shape[axis]
+    if n == 0 or xv.size == 0:                 # nothing runs: the (empty) tangent as it is
+        return out, t
     first = np.take(m, [0], axis=axis)
     prev = np.concatenate([first, np.take(m, np.arange(n - 1), axis=axis)], axis=axis)
     new = ~_same(m, prev)

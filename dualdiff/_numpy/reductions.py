@@ -126,7 +126,9 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, wh
     n = d.ndim
     ax = axes(axis, n, np.prod)
     rest = tuple(i for i in range(n) if i not in ax)
-    y = reshape(transpose(d, ax + rest), (-1,) + tuple(d.shape[i] for i in rest))
+    # the reduced length spelled out: -1 is ambiguous when another axis is empty
+    y = reshape(transpose(d, ax + rest), (math.prod(d.shape[i] for i in ax),) +
+                tuple(d.shape[i] for i in rest))
     if y.shape[0] == 0:
         y = np.ones(y.shape[1:])
     else:

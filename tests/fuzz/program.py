@@ -376,9 +376,9 @@ def _scalar_input(rng, special):
              "np.float64": (f"np.float64({fmt(v)})", True),
              "np.int64": (f"np.int64({n})", True),
              "0-d array": (f"np.array({fmt(v)})", True),
-             # refused by the transforms, with a TypeError naming the argument (a number
-             # but not a float-like one): reported as a question of the contract
-             "Fraction": ("fractions.Fraction(3, 2)", False),
+             # a Python number (API.md: inputs are Python numbers), differentiated at its
+             # float value as an int is
+             "Fraction": ("fractions.Fraction(3, 2)", True),
              "bool": ("True", False), "complex": (f"complex({fmt(v)}, 1.0)", False),
              "str": (f"'{v}'", False), "None": ("None", False)}
     w = {"float": 20, "int": 2, "np.float32": 2, "np.float64": 2, "np.int64": 1, "0-d array": 3,
