@@ -90,3 +90,24 @@ def test_the_caller_input_is_not_the_dual_value():
     dd.grad(lambda v: seen.append(v.value) or v[0] * v[1])(x)
     assert not np.shares_memory(seen[0], x)
     assert x.tolist() == [1.0, 2.0]
+
+
+JVP_CASES = SCALAR_OUT + VECTOR_OUT
+
+
+@pytest.mark.parametrize("name,f,make", JVP_CASES, ids=[c[0] for c in JVP_CASES])
+def test_jvp_of_one_array_equals_the_general_inputs(rng, name, f, make):
+    """jvp of one float64 array seeds it directly (transforms' _OneArray); the same call
+    through the general inputs (the argument inside a pytree) gives the same bits."""
+    x = make(rng)
+    if np.ndim(x) == 0:
+        pytest.skip("a scalar argument takes the general inputs anyway")
+    v = rng.standard_normal(np.shape(x))
+    try:
+        fast = dd.jvp(f, (x,), (v,))
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            dd.jvp(lambda t: f(t[0]), ((x,),), ((v,),))
+        return
+    general = dd.jvp(lambda t: f(t[0]), ((x,),), ((v,),))
+    assert same(fast, general), (fast, general)
