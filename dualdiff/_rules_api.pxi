@@ -80,9 +80,34 @@ def as_pair(DualArray x):
     return P, T
 
 
+cdef object _checked(object r):
+    """r after checking that every part has the value's shape plus its direction axes: a
+    rule returning a tangent of another shape (a bug, or a user's custom rule) must raise
+    here, or the kernels would read past the end of a part."""
+    cdef DualArray d
+    cdef int p, j, nd
+    if type(r) is not DualArray:
+        return r
+    d = r
+    nd = d.value.ndim
+    ks = _directions(d)
+    for p in range(_nparts(d)):
+        t = _stored(d, p)
+        want = d.value.shape + _dirs_of(ks, p)
+        if (<cnp.ndarray>t).ndim != nd + _ndir(p) or t.shape != want:
+            raise ValueError(f"a derivative rule returned a tangent of shape {t.shape} for a "
+                             f"value of shape {d.value.shape} (expected {want}); the rule is "
+                             "wrong for these arguments")
+    return r
+
+
 def from_pair(out, tout, DualArray like, tuple tags):
     """The inverse of as_pair for a rule's result: `out` (the value) and `tout` (the tangent,
     shape out.shape + (k1,)) in levels `tags` (like's); tout None means nothing moves."""
+    return _checked(_from_pair(out, tout, like, tags))
+
+
+cdef object _from_pair(out, tout, DualArray like, tuple tags):
     if len(tags) == 1:
         if tout is None:
             return out

@@ -396,3 +396,27 @@ def test_lapack_calls_per_sweep_do_not_grow_with_the_directions(rng, monkeypatch
     one = count(dd.hessian(first), theta[:1])
     assert len(one) == 7
     assert count(dd.hessian(f, chunk=4), theta) == one
+
+
+def test_multi_dot_follows_numpy_for_any_ndim(rng):
+    """numpy's multi_dot of two arrays is np.dot (any ndim); of more, 2-D inside only. (A 3-D
+    pair once reached the 2-D rule, whose tangent of the wrong shape corrupted memory.)"""
+    x = rng.standard_normal((2, 3, 3))
+    f = lambda x: np.sum(np.linalg.multi_dot([x, x]) ** 2)       # noqa: E731
+    g = lambda x: np.sum(np.dot(x, x) ** 2)                       # noqa: E731
+    for chunk in (1, 2, None):
+        assert np.array_equal(dd.grad(f, chunk=chunk)(x), dd.grad(g, chunk=chunk)(x))
+    assert dd.derivative(lambda t: np.linalg.multi_dot([t, t]))(-0.5) == -1.0
+    with pytest.raises(np.linalg.LinAlgError, match="3-dimensional array given"):
+        dd.grad(lambda x: np.sum(np.linalg.multi_dot([x, x, x])))(x)
+
+
+def test_a_whole_array_rule_returning_a_tangent_of_the_wrong_shape_raises_not_corrupts():
+    """The rules room's results are checked before a dual array is made of them (dd.custom_jvp
+    checks its users' rules itself, with its own message)."""
+    from dualdiff import _arrays
+    short = lambda primals, tangents: (np.sin(primals[0]), tangents[0][:1])     # noqa: E731
+    with pytest.raises(ValueError, match="derivative rule returned a tangent of shape"):
+        dd.jvp(lambda x: _arrays.apply_rule(short, (x,)), (np.ones(4),), (np.ones(4),))
+    with pytest.raises(ValueError, match="derivative rule returned a tangent of shape"):
+        dd.hessian(lambda x: np.sum(_arrays.apply_rule(short, (x,))))(np.ones(4))

@@ -130,6 +130,12 @@ def multi_dot(arrays, *, out=None):
     arrays = list(arrays)
     if len(arrays) < 2:
         raise ValueError("numpy.linalg.multi_dot: expecting at least two arrays.")
+    if len(arrays) == 2:
+        return _p.dot(arrays[0], arrays[1])          # numpy: two arrays are np.dot's, any ndim
+    for i, a in enumerate(arrays):
+        if ndim(a) != 2 and not (ndim(a) == 1 and i in (0, len(arrays) - 1)):
+            raise LA.LinAlgError(f"numpy.linalg.multi_dot: {ndim(a)}-dimensional array "
+                                 "given. Array must be two-dimensional")
     return _rule("multi_dot", arrays)
 
 
