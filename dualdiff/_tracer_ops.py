@@ -225,6 +225,15 @@ def _class2(name, same):
     return "nonlinear"
 
 
+def _tmul(c, d):
+    """c * d with c == 0 giving exactly 0: the dual arrays' strong zero (csrc/dual.h,
+    dd_tmul), so an element that does not move along an input gets 0, not inf * 0 = NaN,
+    where a partial is infinite (sqrt at 0)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        r = np.multiply(c, d)
+    return np.where(np.asarray(c) == 0, 0.0, r)
+
+
 def _unary(u, vals, which, t, value, cls, trace):
     """u as a function of one traced operand t (at positions `which` of u's arguments)."""
     shape = value.shape
@@ -240,18 +249,18 @@ def _unary(u, vals, which, t, value, cls, trace):
             d1 = p1[0] if len(which) == 1 else p1[0] + p1[1]
             d2 = p2[0][0] if len(which) == 1 else p2[0][0] + 2 * p2[0][1] + p2[1][1]
     r1 = bcast(t.r1, shape)
-    c1 = None if not numeric else bcast(t.c1, shape) * d1
+    c1 = None if not numeric else _tmul(bcast(t.c1, shape), d1)
     if trace.order == 1:
         return make(value, r1, t.s1, c1, None, None, None, trace)
     r2 = bcast(t.r2, shape)
-    c2 = None if not numeric else bcast(t.c2, shape) * d1
+    c2 = None if not numeric else _tmul(bcast(t.c2, shape), d1)
     if cls in ("linear", "plinear"):
         return make(value, r1, t.s1, c1, r2, t.s2, c2, trace)
     # the pairs of t's set, weighted d2/2 (outer gives a a^T + a a^T), join t's own pairs
     m = value.size
     fr1 = _flat(r1, shape)
     # g g^T = (c row)(c row)^T, and outer makes row row^T + row row^T: weight d2 c^2 / 2
-    w = None if not numeric else _flat(0.5 * d2 * bcast(t.c1, shape) ** 2, shape)
+    w = None if not numeric else _flat(_tmul(0.5 * bcast(t.c1, shape) ** 2, d2), shape)
     pairs = outer(t.s1, fr1, fr1, w, m, 1, trace.n, numeric)
     return _with_pairs(value, r1, t.s1, c1, r2, t.s2, c2, pairs, trace)
 
@@ -311,7 +320,8 @@ def _binary(u, vals, a, b, value, cls, trace):
     ca = cb = coefs = None
     if numeric:
         ca, cb = bcast(a.c1, shape), bcast(b.c1, shape)
-        coefs = np.stack([_flat(ca * da, shape), _flat(cb * db, shape)], axis=1).reshape(-1)
+        coefs = np.stack([_flat(_tmul(ca, da), shape), _flat(_tmul(cb, db), shape)],
+                         axis=1).reshape(-1)
     s1 = (merge(segs, refs, coefs, m, 2, numeric),)
     r1 = np.arange(m, dtype=_I64).reshape(shape)
     c1 = np.ones(shape) if numeric else None
@@ -325,8 +335,8 @@ def _binary(u, vals, a, b, value, cls, trace):
     segs2, (pa, pb) = unite([(_flat(a.r2, shape), a.s2), (_flat(b.r2, shape), b.s2)])
     c2 = None
     if numeric:
-        c2 = np.stack([_flat(bcast(a.c2, shape) * da, shape),
-                       _flat(bcast(b.c2, shape) * db, shape)], axis=1).reshape(-1)
+        c2 = np.stack([_flat(_tmul(bcast(a.c2, shape), da), shape),
+                       _flat(_tmul(bcast(b.c2, shape), db), shape)], axis=1).reshape(-1)
     own = np.stack([pa, pb], axis=1).reshape(-1)
     if not terms:
         store = merge(segs2, own, c2, m, 2, numeric)
@@ -338,7 +348,8 @@ def _binary(u, vals, a, b, value, cls, trace):
     tb = np.stack([right[k] for k in terms], axis=1).reshape(-1)
     tc = None
     if numeric:
-        w = {"aa": 0.5 * daa * ca * ca, "ab": dab * ca * cb, "bb": 0.5 * dbb * cb * cb}
+        w = {"aa": _tmul(0.5 * ca * ca, daa), "ab": _tmul(ca * cb, dab),
+             "bb": _tmul(0.5 * cb * cb, dbb)}
         tc = np.stack([_flat(w[k], shape) for k in terms], axis=1).reshape(-1)
     pairs = outer(segs, ta, tb, tc, m, len(terms), trace.n, numeric)
     if not segs2:

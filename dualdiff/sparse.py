@@ -272,11 +272,15 @@ def _check_probe(got, want, scale, name, what):
     """A sparse result times a random vector against the same product from a plain forward
     sweep: a missing entry shows as a difference far beyond rounding."""
     got, want, scale = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (got, want, scale))
+    # an inf or NaN on one side only is a disagreement too (never a silent NaN entry)
+    both_nan = np.isnan(got) & np.isnan(want)
+    odd = ~(np.isfinite(got) & np.isfinite(want)) & ~((got == want) | both_nan)
     ok = np.isfinite(got) & np.isfinite(want) & np.isfinite(scale)
     err = np.abs(got - want)[ok]
     bound = (_PROBE_TOL * (scale[ok] + np.abs(want[ok])) + 1e-300)
-    if np.any(err > bound):
-        i = int(np.flatnonzero(ok)[np.argmax(err / bound)])
+    if np.any(odd) or np.any(err > bound):
+        i = int(np.flatnonzero(odd)[0]) if np.any(odd) else \
+            int(np.flatnonzero(ok)[np.argmax(err / bound)])
         raise ValueError(
             f"{name}: the {what} on its sparsity pattern disagrees with a forward sweep along a "
             f"random direction (row {i}: {got[i]!r} vs {want[i]!r}): the pattern misses entries. "
@@ -581,8 +585,10 @@ class SparseJacobian(_SparseTransform):
         argnum, x = self._start(args)
         call = _with(args, argnum, x)
         if isinstance(self.sparsity, str) and x.size == 0:
-            # no input to trace: an empty pattern, as many rows as f has outputs
-            m = np.asarray(_arrays.value_of(self.f(*call, **kwargs))).size
+            # no input to trace: an empty pattern, as many rows as f has outputs (the dense
+            # transform reads them, with its errors for what is not a numeric output)
+            J = transforms.jacobian(self.f, argnums=argnum)(*call, **kwargs)
+            m = int(np.prod(np.shape(J)[:np.ndim(J) - x.ndim]))
             pattern = _sparsity.canonical(np.zeros((m, 0), bool), (m, 0), self.name)
         elif isinstance(self.sparsity, str):
             pattern, _ = _sparsity.jacobian_pattern(self.f, call, kwargs, argnum, x)
@@ -673,8 +679,16 @@ class SparseHessian(_SparseTransform):
                                          name=self.name)
         _sparsity.scalar_output(val, self.name)
         Hw = H @ w
-        _check_probe(v @ Hw, np.asarray(d2).reshape(-1)[0], np.abs(v) @ (abs(H) @ np.abs(w)),
-                     self.name, "Hessian")
+        try:
+            _check_probe(v @ Hw, np.asarray(d2).reshape(-1)[0],
+                         np.abs(v) @ (abs(H) @ np.abs(w)), self.name, "Hessian")
+        except ValueError:
+            if np.all(np.isfinite(H.data)):
+                raise
+            # the numeric mode multiplies partials by coefficients that cancelled to 0, and an
+            # infinite partial (sqrt at 0) makes inf * 0 = NaN; the sweeps keep strong zeros
+            prepared.method = "compressed"
+            return prepared, prepared._compressed(x, call, kwargs, probe=True)
         return prepared, H
 
     def __call__(self, *args, **kwargs):

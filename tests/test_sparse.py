@@ -725,3 +725,17 @@ def test_without_scipy_the_error_names_it(monkeypatch):
         dd.sparse_jacobian(tridiagonal)(np.ones(3))
     with pytest.raises(ImportError, match="pip install scipy"):
         dd.sparse_hessian(energy_of(tridiagonal)).prepare(np.ones(3))
+
+
+@pytest.mark.parametrize("f", [lambda x: np.sqrt(np.sum(x - x)) + np.sum(x ** 3),
+                               lambda x: np.std(x[0]) + np.sum(np.sin(x)),
+                               lambda x: np.std(np.min(x * x))],
+                         ids=["sqrt_of_a_cancelled_sum", "std_of_a_scalar", "std_of_a_min"])
+def test_an_infinite_partial_times_a_cancelled_coefficient_is_zero_as_in_dense(f):
+    """sqrt at 0 has an infinite partial; where the argument's dependence cancelled (x - x,
+    the deviation of one element) the dual arrays' strong zero gives 0. The sparse Hessian
+    equals the dense one: its probe catches the tracer's numeric mode there (inf * 0 = NaN)
+    and the compressed sweeps take over."""
+    x = np.linspace(-1, 1, 140)
+    H = dd.sparse_hessian(f)(x)
+    assert np.array_equal(H.toarray(), dd.hessian(f)(x))
