@@ -154,18 +154,20 @@ def lost_derivative():
     where = "np.asarray/np.array"
     if frame is not None:
         # the outermost frame of that library: the function the user called, not its helpers
-        root = frame.f_globals.get("__name__", "").split(".")[0]
+        # code exec'd without a module name (a notebook cell, a generated program) is the
+        # user's own, like __main__
+        root = (frame.f_globals.get("__name__") or "__main__").split(".")[0]
         while frame.f_back is not None and \
                 frame.f_back.f_globals.get("__name__", "").split(".")[0] == root and \
                 root not in ("__main__", "tests"):
             frame = frame.f_back
-        mod = frame.f_globals.get("__name__", "")
+        mod = frame.f_globals.get("__name__") or "__main__"
         public = ".".join(p for p in mod.split(".") if not p.startswith("_")) or mod
         name = f"{public}.{frame.f_code.co_name}" if frame.f_code.co_name != "<module>" else public
         if not (mod == "__main__" or mod.startswith(("test", "tests."))):
             where = f"{name} (it calls np.asarray on its input)"
         else:
-            where = f"np.asarray/np.array in {name}"
+            where = f"np.asarray, np.array or .__array__() in {frame.f_code.co_name}"
         fix = _REPLACEMENTS.get(name)
         if fix is not None:
             return (f"{where} would lose the derivative of a dual array: use {fix}, which "
