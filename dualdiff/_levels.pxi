@@ -73,10 +73,30 @@ LOST_ARRAY = ("converting a dual array to a plain number or numpy array would lo
               "derivative. Keep it an array and use numpy functions on it (np.sin, np.sum, "
               "np.where, ...), or take .real if you want the values alone.")
 
-cdef str _LOST = ("{}() of a {} would lose its derivative. Use dualdiff's or numpy's function "
+cdef str _LOST = ("{}() of a {} would lose its derivative{}. Use dualdiff's or numpy's function "
                   "instead of the math module (dd.sin or numpy.sin, not math.sin), build arrays "
                   "with np.array([...]) rather than assigning into a float array, or take "
                   ".real if you want the value alone.")
+
+
+cdef str _lost(str conv, str cls):
+    """_LOST naming who asked: numpy's function (np.var of an object array into a float out=)
+    or the line of the caller's code (x.astype(int), math.sin(x)), when it can be found."""
+    import sys, linecache
+    cdef object frame = sys._getframe(0)       # compiled code has no frame: the caller's
+    who = ""
+    while frame is not None:
+        mod = frame.f_globals.get("__name__") or "__main__"
+        if mod == "numpy" or mod.startswith("numpy."):
+            who = f" (asked by numpy's {frame.f_code.co_name.strip('_')})"
+            break
+        if not mod.startswith("dualdiff"):
+            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            who = f" (in {frame.f_code.co_name}: {line})" if line else \
+                f" (in {frame.f_code.co_name}, line {frame.f_lineno})"
+            break
+        frame = frame.f_back
+    return _LOST.format(conv, cls, who)
 
 
 cdef double _real_arg(object o, str cls, str name) except? -1.0:
