@@ -1,0 +1,144 @@
+"""Scalar-style code (loops over x[i], np.array([...]) outputs, if on values) under every
+transform: x[i] of a sweep is a compiled multi-direction scalar (DualVec / HyperDualVec), and
+the derivatives equal those of the vectorised spelling -- bit for bit where the two spellings do
+the same float operations in the same order -- for every transform and every chunk. Also:
+mixing those scalars with arrays, kinks, pickling and the errors."""
+import pickle
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+
+CHUNKS = [None, 1, 2, 3, 5]
+
+
+def loop_map(x):
+    """Element i from elements i and i + 1, one scalar at a time."""
+    return np.array([np.sin(x[i]) * x[i + 1] + x[i] ** 2 / (1.0 + x[i + 1] ** 2)
+                     for i in range(len(x) - 1)])
+
+
+def vector_map(x):
+    return np.sin(x[:-1]) * x[1:] + x[:-1] ** 2 / (1.0 + x[1:] ** 2)
+
+
+def loop_kinks(x):
+    """abs, maximum and a branch on a value, element by element."""
+    out = []
+    for i in range(len(x)):
+        v = abs(x[i]) + np.maximum(x[i], 0.0) * x[0]
+        out.append(v * 2.0 if x[i] > 0 else v - x[i])
+    return np.array(out)
+
+
+def vector_kinks(x):
+    v = np.abs(x) + np.maximum(x, 0.0) * x[0]
+    return np.where(x > 0, v * 2.0, v - x)
+
+
+PAIRS = [(loop_map, vector_map), (loop_kinks, vector_kinks)]
+
+
+def weighted(f, c):
+    """sum_i c_i f(x)_i added left to right in both spellings (np.dot of an object array is
+    numpy's object loop, of a dual array BLAS: their orders differ in the last bit)."""
+    def g(x):
+        y, s = f(x), 0.0
+        for i in range(len(c)):
+            s = s + y[i] * c[i]
+        return s
+    return g
+
+
+def points(rng, n=6):
+    x = rng.uniform(-1.5, 1.5, n)
+    x[2] = 0.0                                   # a kink of abs and maximum
+    return x
+
+
+@pytest.mark.parametrize("loop,vector", PAIRS, ids=["map", "kinks"])
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_jacobian_of_the_loop_spelling_is_the_vectorised_one_bit_for_bit(rng, loop, vector,
+                                                                           chunk):
+    x = points(rng)
+    assert np.array_equal(dd.jacobian(loop, chunk=chunk)(x), dd.jacobian(vector, chunk=chunk)(x))
+
+
+@pytest.mark.parametrize("loop,vector", PAIRS, ids=["map", "kinks"])
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_hessian_of_a_component_of_the_loop_spelling_is_the_vectorised_one(rng, loop, vector,
+                                                                           chunk):
+    x = points(rng)
+    c = rng.standard_normal(len(loop(x)))
+    g = lambda f: weighted(f, c)                               # noqa: E731
+    assert np.array_equal(dd.hessian(g(loop), chunk=chunk)(x),
+                          dd.hessian(g(vector), chunk=chunk)(x))
+    assert np.array_equal(dd.grad(g(loop), chunk=chunk)(x), dd.grad(g(vector), chunk=chunk)(x))
+
+
+@pytest.mark.parametrize("loop,vector", PAIRS, ids=["map", "kinks"])
+def test_jvp_and_hvp_of_the_loop_spelling_are_the_vectorised_ones(rng, loop, vector):
+    x, v = points(rng), rng.standard_normal(6)
+    a, b = dd.jvp(loop, (x,), (v,)), dd.jvp(vector, (x,), (v,))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    c = rng.standard_normal(len(loop(x)))
+    g = lambda f: weighted(f, c)                               # noqa: E731
+    for chunk in CHUNKS:
+        assert np.array_equal(dd.hvp(g(loop), chunk=chunk)(x, v),
+                              dd.hvp(g(vector), chunk=chunk)(x, v))
+
+
+def test_elements_of_a_sweep_are_multi_direction_scalars():
+    seen = []
+
+    def f(x):
+        seen.append((type(x[0]).__name__, type(x[0] * x[1]).__name__))
+        return x[0] * x[1]
+    dd.grad(f)(np.ones(3))                            # all three directions in one sweep
+    dd.hessian(f)(np.ones(3))
+    dd.grad(f, chunk=1)(np.ones(3))                   # one direction: the plain Dual
+    assert seen == [("DualVec", "DualVec"), ("HyperDualVec", "HyperDualVec"), ("Dual", "Dual"),
+                    ("Dual", "Dual"), ("Dual", "Dual")]
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_scalars_mixed_with_arrays_give_the_array_spelling(rng, chunk):
+    """x[0] * x, np.stack of scalars, sums of scalars and slices in one function."""
+    x = rng.uniform(0.5, 1.5, 5)
+    mixed = lambda x: x[0] * x + np.stack([x[1], x[2] ** 2, x[3], x[4], x[0]])     # noqa: E731
+    whole = lambda x: x[0] * x + np.array([1.0, 0, 1, 1, 1]) * x[[1, 2, 3, 4, 0]] + \
+        np.array([0, 1.0, 0, 0, 0]) * x[[1, 2, 3, 4, 0]] ** 2              # noqa: E731
+    np.testing.assert_allclose(dd.jacobian(mixed, chunk=chunk)(x), dd.jacobian(whole)(x),
+                               rtol=1e-15, atol=1e-15)
+
+
+def test_multi_direction_scalars_pickle_and_keep_their_tags():
+    seen = []
+
+    def f(x):
+        seen.append(pickle.loads(pickle.dumps(x[1])))
+        seen.append(x[1])
+        return x[0] * x[1]
+    dd.hessian(f)(np.array([2.0, 3.0]))
+    copy, original = seen
+    assert type(copy) is type(original) and repr(copy) == repr(original)
+    # the copy is the same number of the same transform: it meets x[0] of that sweep
+    assert copy.real == 3.0 and list(copy.eps1) == list(original.eps1)
+
+
+def test_errors_of_multi_direction_scalars():
+    held = []
+
+    def f(x):
+        held.append(x[0])
+        with pytest.raises(TypeError, match="would lose its derivative"):
+            float(x[0])
+        return x[0] * x[1]
+    dd.grad(f)(np.ones(2))
+    # a scalar of a finished sweep used later: refused, never read as a number
+    with pytest.raises(TypeError, match="finished|another transform|directions"):
+        dd.grad(lambda x: x[0] * held[0])(np.ones(2))
+    # two sweeps with different numbers of directions meeting
+    with pytest.raises(TypeError):
+        dd.grad(lambda x: x[0] * dd.DualVec(1.0, [1.0, 2.0, 3.0]))(np.ones(2))
