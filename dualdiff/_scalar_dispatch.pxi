@@ -22,7 +22,9 @@ cdef object _apply_unary(int code, object x):
         r = dd_unary_jets[code](v).f
         if not isfinite(r) and isfinite(v):
             _replay(_NP_UNARY[code], v, 0.0, 1)
-        return r
+        # a numpy scalar in, a numpy scalar out (np.sum's result meeting dd.relu keeps .max()
+        # and the rest of numpy's scalar methods, as np.maximum's would); Python numbers stay
+        return r if type(x) is float or PyLong_Check(x) else np.float64(r)
     if type(x) is not np.ndarray and hasattr(type(x), "__dd_rule__"):
         return type(x).__dd_rule__(x, _UNARY_NAMES[code], (x,))
     return _array_unary(code, x)
@@ -42,11 +44,13 @@ cdef object _apply_binary(int code, object a, object b):
         x = float(a)
         y = float(b)
         if code == DD_B_power:
-            return _real_power(x, y)
-        r = dd_binary_jets[code](x, y).f
-        if not isfinite(r) and isfinite(x) and isfinite(y):
-            _replay(_NP_BINARY[code], x, y, 2)
-        return r
+            r = _real_power(x, y)
+        else:
+            r = dd_binary_jets[code](x, y).f
+            if not isfinite(r) and isfinite(x) and isfinite(y):
+                _replay(_NP_BINARY[code], x, y, 2)
+        python = (type(a) is float or PyLong_Check(a)) and (type(b) is float or PyLong_Check(b))
+        return r if python else np.float64(r)
     else:
         for o in (a, b):
             if type(o) is not np.ndarray and hasattr(type(o), "__dd_rule__"):

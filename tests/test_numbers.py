@@ -277,3 +277,21 @@ def test_infinities_nan_and_signed_zero():
     assert dd.arctan(Dual(1e300, 1.0)).eps == 0.0 and dd.arcsinh(Dual(1e200, 1.0)).eps == 1e-200
     assert dd.logaddexp(Dual(math.inf, 1.0), Dual(math.inf, 1.0)).eps == 1.0
     assert dd.logaddexp(Dual(-math.inf, 1.0), 0.0).real == 0.0
+
+
+def test_elementary_functions_keep_the_kind_of_a_plain_number():
+    """dd.NAME of a numpy scalar is a numpy scalar (it keeps .max(), .sum(), ... as numpy's
+    ufuncs' results do, so code reads the same in sweeps where the value is constant); of a
+    Python number, a Python float."""
+    for x in (np.float64(-1.5), np.float32(-1.5), np.int64(-1)):
+        for r in (dd.relu(x), dd.sin(x), dd.maximum(x, 0.5), dd.arctan2(x, np.float64(2.0))):
+            assert type(r) is np.float64
+    assert type(dd.relu(-1.5)) is float and type(dd.maximum(-1.5, 2)) is float
+    assert type(dd.power(2.0, 3)) is float and type(dd.power(np.float64(2.0), 3)) is np.float64
+
+    def f(a, x):                 # x is a constant in the sweeps of a: np.sum gives float64
+        return np.sum(dd.relu(np.sum(x, axis=-1, initial=0.0)).max() + a)
+    a, x = np.array([0.9, 0.75]), [-1.985, 1.048, -1.448, -0.036]
+    for chunk in (None, 1):
+        H = dd.hessian(f, argnums=(0, 1), chunk=chunk)(a, x)
+        assert all(np.all(h == 0) for row in H for h in row)
