@@ -93,16 +93,6 @@ def pair_matmul(X, dX, W1, W2):
     return np.sum(u), np.sum(du)
 
 
-def rosenbrock_hessian_exact(x):
-    n = x.size
-    H = np.zeros((n, n))
-    i = np.arange(n - 1)
-    H[i, i] += 1200.0 * x[:-1] ** 2 - 400.0 * x[1:] + 2.0
-    H[i + 1, i + 1] += 200.0
-    H[i, i + 1] = H[i + 1, i] = -400.0 * x[:-1]
-    return H
-
-
 # ---- likelihoods (issue 11): exact gradients, the models, the section -------------------
 
 def gaussian_loglik_grad_exact(theta, D2, y, pointnoise):
@@ -426,7 +416,7 @@ def main():
         x = rng.uniform(-1.5, 1.5, n)
         base = (lambda x=x: f_np(x))
         base_times[n] = bench.single(base, key=("base", n))
-        ref = rosenbrock_hessian_exact(x)
+        ref = functions.rosenbrock_hessian(x)
         ms = [T.Method("dualdiff hessian (default chunk)", lambda x=x: dd.hessian(f_np)(x),
                        numpy_based=True, kind="forward", power=2),
               T.Method("dualdiff hessian chunk=1", lambda x=x: dd.hessian(f_np, chunk=1)(x),

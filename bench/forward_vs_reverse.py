@@ -41,14 +41,6 @@ MEM_MIN_N = 1000         # peak memory is measured for cases with max(n, m) >= t
 MLP_BATCH = 64
 
 
-def rosenbrock_grad_exact(x):
-    g = np.zeros_like(x)
-    d = x[1:] - x[:-1] ** 2
-    g[:-1] += -400.0 * x[:-1] * d - 2.0 * (1 - x[:-1])
-    g[1:] += 200.0 * d
-    return g
-
-
 def make_jac_fn(n, m, xp=np):
     """f: R^n -> R^m, f(x) = tanh(W @ sin(x)), W fixed (m, n): an elementwise/matmul map."""
     W = np.sin(np.arange(m * n, dtype=np.float64).reshape(m, n) + 0.5) / np.sqrt(n)
@@ -140,7 +132,7 @@ def main():
         x = rng.uniform(-1.5, 1.5, n)
         base = (lambda x=x: f_np(x))
         base_times[n] = bench.single(base, key=("base", n))
-        ref = rosenbrock_grad_exact(x)
+        ref = functions.rosenbrock_grad(x)
         ms = [T.Method("dualdiff grad chunk=1", lambda x=x: dd.grad(f_np, chunk=1)(x), power=2,
                      numpy_based=True, kind="forward"),
               T.Method("dualdiff grad default chunk", lambda x=x: dd.grad(f_np)(x), power=2,

@@ -57,23 +57,6 @@ def testfn_methods(x):
 
 # ---- scalar-style code (issue 12) --------------------------------------------------------
 
-def rosenbrock_grad_exact(x):
-    g = np.zeros_like(x)
-    t = x[1:] - x[:-1] ** 2
-    g[:-1] += -400.0 * x[:-1] * t - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * t
-    return g
-
-
-def rosenbrock_hessian_exact(x):
-    n = x.size
-    H = np.zeros((n, n))
-    i = np.arange(n - 1)
-    H[i, i] += 1200.0 * x[:-1] ** 2 - 400.0 * x[1:] + 2.0
-    H[i + 1, i + 1] += 200.0
-    H[i, i + 1] = H[i + 1, i] = -400.0 * x[:-1]
-    return H
-
 
 def robertson_jacobian_exact(y):
     return np.array([[-0.04, 1e4 * y[2], 1e4 * y[1]],
@@ -137,7 +120,7 @@ def loop_style(rep, bench, mode, fd, nd):
             base = (lambda x=x: f(x))
             base_times[n] = bench.single(base, key=("base", n))
             if kind == "grad":
-                ref = rosenbrock_grad_exact(x)
+                ref = functions.rosenbrock_grad(x)
                 ms = [T.Method("dualdiff grad (default chunk)", lambda x=x: g_dd(x),
                                kind="forward", power=2),
                       T.Method("dualdiff grad chunk=1", lambda x=x: g_dd1(x), kind="forward",
@@ -151,7 +134,7 @@ def loop_style(rep, bench, mode, fd, nd):
                     peers.append(T.Method("fastdual jac (sparse multi-var Dual, 1 sweep)",
                                           lambda x=x: fd_grad(x), kind="forward", power=2))
             else:
-                ref = rosenbrock_hessian_exact(x)
+                ref = functions.rosenbrock_hessian(x)
                 ms = [T.Method("dualdiff hessian (default chunk)", lambda x=x: h_dd(x),
                                kind="forward", power=3)]
                 peers = []

@@ -314,3 +314,11 @@ def test_elements_of_windowed_sweeps_equal_the_dense_sweep(rng, f):
     for c in (1, 5, 13, 39):
         assert np.array_equal(dd.grad(f, chunk=c)(x), g), c
         assert np.array_equal(dd.hessian(f, chunk=c)(x), H), c
+
+
+def test_the_benches_hand_derived_rosenbrock_references(rng):
+    """bench/ checks its peers against functions.rosenbrock_grad / _hessian: they must be
+    the transforms' answers (and central differences')."""
+    x = rng.uniform(-1.5, 1.5, 9)
+    assert rel_err(F.rosenbrock_grad(x), dd.grad(F.rosenbrock)(x)) <= 1e-14
+    assert rel_err(F.rosenbrock_hessian(x), dd.hessian(F.rosenbrock)(x)) <= 1e-14
