@@ -20,6 +20,14 @@ def _dual(a):
     return isinstance(a, DUALS)
 
 
+def _run(f, args, kwargs):
+    """f on seeded arguments; a TypeError from inside it gets dualdiff's explanation."""
+    try:
+        return f(*args, **kwargs)
+    except TypeError as e:
+        _core.raise_explained(e)
+
+
 # ---------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------
@@ -194,10 +202,7 @@ class _Inputs:
         args = list(self.args)
         for i, x in zip(self.nums, self.regroup(seeded)):
             args[i] = x
-        try:
-            return f(*args, **kwargs)
-        except TypeError as e:
-            _core.raise_explained(e)
+        return _run(f, args, kwargs)
 
     def directions_like(self, values, name, what):
         """Per-leaf direction arrays (leaf.shape + (1,)) from values shaped like the
@@ -255,10 +260,7 @@ class _OneArray:
         return _arrays.seed(self.x, (tag,), self.t, None, -1, -1)
 
     def call(self, f, kwargs, seeded):
-        try:
-            return f(seeded, **kwargs)
-        except TypeError as e:
-            _core.raise_explained(e)
+        return _run(f, (seeded,), kwargs)
 
     @staticmethod
     def fits(primals, tangents):
