@@ -9,7 +9,7 @@ transforms' optional dependency).
 """
 import numpy as np
 
-from dualdiff import _tracer as T
+from dualdiff import _core, _tracer as T
 
 
 def scipy_sparse():
@@ -32,7 +32,10 @@ def run(f, args, kwargs, argnum, x, order, numeric, sums=None):
     trace = T.Trace(x.size, order, numeric, sums)
     call = list(args)
     call[argnum] = T.seed(x, trace)
-    out = f(*call, **kwargs)
+    try:
+        out = f(*call, **kwargs)
+    except (TypeError, AttributeError) as e:
+        _core.raise_explained(e)
     return T.read_output(out, trace), trace
 
 

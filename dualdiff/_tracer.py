@@ -104,14 +104,15 @@ def unite(pairs):
 
 
 def merge(segs, refs, coefs, nrows, width, numeric):
-    """A new store of nrows rows, row i = sum of coefs * rows(refs) over its width entries."""
-    if not segs:
+    """A new store of nrows rows, row i = sum of coefs * rows(refs) over its width entries
+    (none: a contraction over an empty axis)."""
+    if not segs or width == 0:
         return _empty_store(numeric, nrows)
     return _setops.merge(list(segs), None, refs, coefs, nrows, width, numeric)
 
 
 def outer(segs, refs_a, refs_b, coefs, nrows, width, n, numeric):
-    if not segs:
+    if not segs or width == 0:
         return _empty_store(numeric, nrows)
     return _setops.outer(list(segs), None, refs_a, refs_b, coefs, nrows, n, width, numeric)
 
@@ -141,6 +142,15 @@ UFUNCS = {}             # ufunc -> handler of ufunc(*inputs)
 UFUNC_METHODS = {}      # (ufunc, method) -> handler
 
 
+def _dtype(t):
+    # A 0-d tracer stands where the dense sweep has a dual scalar, which has no dtype either:
+    # numpy's own reductions over object arrays (np.mean of np.array([x[0], x[1]])) call
+    # ret.dtype.type(ret / n) -- a float conversion -- when the result has a dtype.
+    if t.value.ndim == 0:
+        raise AttributeError("a traced scalar has no dtype, as a dual scalar has none")
+    return t.value.dtype
+
+
 class Tracer:
     """An array whose elements carry dependency sets (see the module docstring). Made by
     dualdiff.sparse during detection; user code treats it as a float array."""
@@ -155,7 +165,7 @@ class Tracer:
     shape = property(lambda self: self.value.shape)
     ndim = property(lambda self: self.value.ndim)
     size = property(lambda self: self.value.size)
-    dtype = property(lambda self: self.value.dtype)
+    dtype = property(lambda self: _dtype(self))
     real = property(lambda self: self.value, doc="The values, without the dependency sets.")
     T = property(lambda self: FUNCTIONS[np.transpose](self))
 

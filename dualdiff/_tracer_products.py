@@ -50,11 +50,13 @@ def bilinear(a, b, sa, sb, so, value=None):
 
 
 def _dims(specs, shapes):
+    """Each letter's length; numpy already checked the operands meet, so any length but 1
+    (0 included: an empty contraction) is the letter's."""
     dims = {}
     for s, shp in zip(specs, shapes):
         for ch, d in zip(s, shp):
             if d != 1 or ch not in dims:
-                dims[ch] = max(d, dims.get(ch, 1)) if d != 1 else dims.get(ch, 1)
+                dims[ch] = d
     return dims
 
 

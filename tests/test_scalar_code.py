@@ -142,3 +142,48 @@ def test_errors_of_multi_direction_scalars():
     # two sweeps with different numbers of directions meeting
     with pytest.raises(TypeError):
         dd.grad(lambda x: x[0] * dd.DualVec(1.0, [1.0, 2.0, 3.0]))(np.ones(2))
+
+
+@pytest.mark.parametrize("transform", ["grad", "hessian", "sparse_hessian"])
+@pytest.mark.parametrize("use", [
+    lambda a: x0_times(a, np.sum(np.isfinite(a))), lambda a: np.sum(np.logaddexp(a, 1.0)),
+    lambda a: np.linalg.det(a.reshape(2, 2)), lambda a: np.linalg.norm(a, 3)],
+    ids=["isfinite", "logaddexp", "det", "norm_ord3"])
+def test_an_object_array_of_dual_scalars_where_numpy_has_no_loop(transform, use):
+    """np.array([x[0], ...]) in loop-style code makes an object array (np.array cannot be
+    overridden); where numpy has no object loop (or its Python code asks an element for its
+    dtype) the error says to build it with np.stack, and np.stack gives the vectorised
+    answer."""
+    if transform.startswith("sparse"):
+        pytest.importorskip("scipy")
+    x = np.array([0.3, 0.5, 0.7, 1.1])
+    t = getattr(dd, transform)
+    with pytest.raises(TypeError, match=r"object array .*np\.stack\(\[\.\.\.\]\)"):
+        t(lambda x: use(np.array([x[0], x[1], x[2], x[3]])))(x)
+    got = t(lambda x: use(np.stack([x[0], x[1], x[2], x[3]])))(x)
+    want = t(use)(x)
+    np.testing.assert_array_equal(*(m.toarray() if hasattr(m, "toarray") else np.asarray(m)
+                                    for m in (got, want)))
+
+
+def x0_times(a, c):
+    return a[0] * c
+
+
+@pytest.mark.parametrize("reduce", [np.mean, np.std, np.var, np.sum, np.prod])
+def test_numpy_reductions_of_an_object_array_of_scalars_under_every_transform(reduce):
+    """numpy reduces an object array of dual scalars with its own loops, which meet the
+    scalars' arithmetic: every transform gives the vectorised answer (the sparse tracer's
+    traced scalars once carried a dtype, so np.mean converted its sum to a float)."""
+    pytest.importorskip("scipy")
+    x = np.array([0.3, 0.5, 0.7])
+
+    def loop(x):
+        return reduce(np.array([x[0], x[1] * x[2], x[2]]))
+
+    def vector(x):
+        return reduce(np.stack([x[0], x[1] * x[2], x[2]]))
+    np.testing.assert_allclose(dd.grad(loop)(x), dd.grad(vector)(x), rtol=1e-14)
+    np.testing.assert_allclose(dd.hessian(loop)(x), dd.hessian(vector)(x), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(dd.sparse_hessian(loop)(x).toarray(), dd.hessian(vector)(x),
+                               rtol=1e-14, atol=1e-15)

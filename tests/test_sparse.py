@@ -559,6 +559,24 @@ def test_constant_and_empty_functions():
     assert H.shape == (4, 4) and H.nnz == 0
 
 
+@pytest.mark.parametrize("product", [
+    lambda x: np.inner(x[:0], x[:0]), lambda x: np.dot(x[:0], x[:0]),
+    lambda x: x[:0] @ x[:0], lambda x: np.einsum("i,i", x[:0], x[:0]),
+    lambda x: np.tensordot(x[:0], x[:0], 1), lambda x: np.sum(np.outer(x[:0], x)),
+    lambda x: np.sum(np.outer(x, x[:0]) @ x[:0])],
+    ids=["inner", "dot", "matmul", "einsum", "tensordot", "outer", "outer_matmul"])
+def test_products_over_an_empty_axis_are_zero_constants(product):
+    """Contracting over a 0-length axis sums nothing: the sparse transforms agree with the
+    dense ones (a 0-length letter once counted as length 1 and broke the tracer)."""
+    x = np.linspace(0.1, 1.0, 4)
+
+    def f(y):
+        return product(y) + np.sum(y ** 2)
+    assert rel_err(dd.sparse_jacobian(lambda y: np.atleast_1d(f(y)))(x).toarray(),
+                   np.asarray(dd.jacobian(lambda y: np.atleast_1d(f(y)))(x))) == 0
+    assert rel_err(dd.sparse_hessian(f)(x).toarray(), np.asarray(dd.hessian(f)(x))) == 0
+
+
 # ------------------------------------------------------------------------------------------
 # user patterns
 # ------------------------------------------------------------------------------------------

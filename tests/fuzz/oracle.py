@@ -35,19 +35,7 @@ FAILING = ("unclear_error", "wrong", "leaked", "crash", "hang")
 # but not failing the run -- so that CI and campaigns stay readable until the fix lands.
 # (transforms or None, outcome, exception type or None, regex on the message/detail, ops
 # or None, the fault). Remove an entry with its fix; never add an oracle limit here.
-KNOWN = [
-    (("sparse_jacobian", "sparse_hessian"), ("unclear_error", "refused"), "ValueError",
-     r"could not be broadcast together with remapped shapes", None,
-     "the sparse transforms on a 0-size slice of the input (np.inner(x[:0], x[:0])): a "
-     "ValueError of the tracer's internals"),
-    (None, "unclear_error", "AttributeError",
-     r"'dualdiff\._core\.(Hyper)?Dual(Vec)?' object has no attribute 'dtype'",
-     None, "np.linalg.norm on an object array of dual scalars (loop-style code) in the "
-     "compiled path: AttributeError"),
-    (None, ("unclear_error", "refused"), "TypeError", r"ufunc '\w+' not supported for the input "
-     r"types", None, "np.isfinite/np.logaddexp of an object array of dual scalars (loop-style "
-     "code): numpy's TypeError, naming neither dualdiff nor the fix"),
-]
+KNOWN = []   # (transforms, outcome, exception, pattern, ops, fault)
 
 
 def known_fault(case, r):
