@@ -60,18 +60,19 @@ def ndarray_names():
     names = {}
     with open(os.path.join(HERE, "dualdiff", "_ndarray_names.py"), encoding="utf-8") as fh:
         exec(fh.read(), names)          # plain literals, no imports
-    return names["METHODS"], names["PROPERTIES"]
+    return names["METHODS"], names["PROPERTIES"], names["UFUNC_METHODS"]
 
 
 def expand_templates(names):
     unary, binary = rule_names()
-    methods, properties = ndarray_names()
+    methods, properties, ufunc_methods = ndarray_names()
     for name in names:
         src = os.path.join(HERE, name)
         out = src[: -len(".tp")]
         with open(src, encoding="utf-8") as fh:
             text = Tempita.sub(fh.read(), UNARY_NAMES=unary, BINARY_NAMES=binary,
-                                ARRAY_METHODS=methods, ARRAY_PROPERTIES=properties)
+                                ARRAY_METHODS=methods, ARRAY_PROPERTIES=properties,
+                                UFUNC_METHODS=ufunc_methods)
         text = f"# Generated from {os.path.basename(name)} by setup.py; edit the template.\n" + text
         old = open(out, encoding="utf-8").read() if os.path.exists(out) else None
         if text != old:                      # keep mtimes stable: no needless recompiles

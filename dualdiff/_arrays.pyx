@@ -182,11 +182,12 @@ cdef class DualArray:
 
     def __array__(self, dtype=None, copy=None):
         # A single dual element inside np.array([...]) (loop-style code) becomes an object
-        # element, as a Dual would; anything that would drop the tangents raises, naming the
-        # function that asked for the conversion.
+        # element: its scalar (Dual, DualVec, ...), what x[i] gives, so numpy's object loops
+        # meet the same type whatever the chunk; anything that would drop the tangents
+        # raises, naming the function that asked for the conversion.
         if self.value.ndim == 0 and (dtype is None or np.dtype(dtype) == object):
             box = np.empty((), dtype=object)
-            box[()] = self
+            box[()] = self[()]
             return box
         raise TypeError(lost_derivative() if lost_derivative is not None else _core.LOST_ARRAY)
 

@@ -34,7 +34,11 @@ cdef object _getitem(DualArray x, object idx):
             # x[900]]) then np.exp) runs alike whichever sweep holds its direction
             if x.order <= 2 and _rows_contiguous(x):
                 # straight from the stored rows, no array made: loop-style code indexes
-                # every element of x in every sweep (~0.7 us a call through arrays)
+                # every element of x in every sweep (~0.7 us a call through arrays). The zero
+                # row is made long enough for every part first: growing it between two
+                # _window_row calls would free the row handed out by the first (a garbage e2
+                # in e1 e2 products, fuzz seed 808)
+                _ensure_zeros(_k1(x) * max(_k2(x), 1) + _k1(x) + _k2(x))
                 if x.order == 1:
                     return make_dualvec(value, _k1(x), _window_row(x, E1, i, _k1(x)),
                                         x.tags[0])
@@ -69,19 +73,27 @@ cdef double *_zeros = NULL             # m zero doubles: the row of an element o
 cdef Py_ssize_t _nzeros = 0
 
 
-cdef const double *_window_row(DualArray x, int p, Py_ssize_t i, Py_ssize_t m) except NULL:
-    """Element i's row of part p (m doubles) of a windowed vector: its stored row, or zeros
-    outside the window."""
+cdef int _ensure_zeros(Py_ssize_t m) except -1:
+    """The zero row at least m doubles long. It may move: callers take _window_row pointers
+    only after this call, never across one."""
     global _zeros, _nzeros
     cdef double *z
-    if x.lo[p] <= i < x.hi[p]:
-        return _row(_stored(x, p), i - x.lo[p])
     if m > _nzeros:
         z = <double*>PyMem_Realloc(_zeros, max(m, 1) * sizeof(double))
         if z == NULL:
             raise MemoryError()
         memset(z, 0, max(m, 1) * sizeof(double))
         _zeros, _nzeros = z, m
+    return 0
+
+
+cdef const double *_window_row(DualArray x, int p, Py_ssize_t i, Py_ssize_t m) except NULL:
+    """Element i's row of part p (m doubles) of a windowed vector: its stored row, or zeros
+    outside the window (the zero row must hold m doubles already: _ensure_zeros)."""
+    if x.lo[p] <= i < x.hi[p]:
+        return _row(_stored(x, p), i - x.lo[p])
+    if m > _nzeros:
+        raise SystemError("dualdiff internal error: the zero row is shorter than a part's row")
     return _zeros
 
 

@@ -75,7 +75,8 @@ LOST_ARRAY = ("converting a dual array to a plain number or numpy array would lo
 
 cdef str _LOST = ("{}() of a {} would lose its derivative{}. Use dualdiff's or numpy's function "
                   "instead of the math module (dd.sin or numpy.sin, not math.sin), build arrays "
-                  "with np.array([...]) rather than assigning into a float array, or take "
+                  "with np.stack([...]) rather than assigning into a float array (a[i] = ..., "
+                  "out=a), or take "
                   ".real if you want the value alone.")
 
 
@@ -88,7 +89,18 @@ cdef str _lost(str conv, str cls):
     while frame is not None:
         mod = frame.f_globals.get("__name__") or "__main__"
         if mod == "numpy" or mod.startswith("numpy."):
-            who = f" (asked by numpy's {frame.f_code.co_name.strip('_')})"
+            # the outermost numpy frame is the public function the user called (np.sum, not
+            # its helper _wrapreduction), then the user's line that called it
+            name = frame.f_code.co_name
+            caller = frame.f_back
+            while caller is not None and ((caller.f_globals.get("__name__") or "") == "numpy"
+                                          or (caller.f_globals.get("__name__") or ""
+                                              ).startswith("numpy.")):
+                name, caller = caller.f_code.co_name, caller.f_back
+            line = "" if caller is None else \
+                linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
+            who = f" (asked by numpy's {name.strip('_')}" + \
+                (f", in {caller.f_code.co_name}: {line})" if line else ")")
             break
         if not mod.startswith("dualdiff"):
             line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()

@@ -7,6 +7,22 @@
 # tracer, dualdiff/_tracer.py) defines __dd_rule__(self, name, args): dd.NAME(*args) of the
 # rule table is handed to it by name, as numpy hands a ufunc to __array_ufunc__.
 
+cdef object _foreign(object o):
+    """The operand that takes dualdiff's rules itself (__dd_rule__) in o, or None: o itself, or
+    an element of an object array (np.array([x[0], x[1]]) in loop-style code under the
+    sparsity tracer, which the tracer assembles into one traced array)."""
+    if type(o) is not np.ndarray:
+        return o if hasattr(type(o), "__dd_rule__") else None
+    if o.dtype.kind != "O":
+        return None
+    for e in o.flat:
+        if hasattr(type(e), "__dd_rule__"):
+            return e
+        if is_scalar_dual(e):
+            return None
+    return None
+
+
 cdef object _apply_unary(int code, object x):
     cdef double v
     if type(x) is Dual:
@@ -25,8 +41,9 @@ cdef object _apply_unary(int code, object x):
         # a numpy scalar in, a numpy scalar out (np.sum's result meeting dd.relu keeps .max()
         # and the rest of numpy's scalar methods, as np.maximum's would); Python numbers stay
         return r if type(x) is float or PyLong_Check(x) else np.float64(r)
-    if type(x) is not np.ndarray and hasattr(type(x), "__dd_rule__"):
-        return type(x).__dd_rule__(x, _UNARY_NAMES[code], (x,))
+    h = _foreign(x)
+    if h is not None:
+        return type(h).__dd_rule__(h, _UNARY_NAMES[code], (x,))
     return _array_unary(code, x)
 
 
@@ -53,8 +70,9 @@ cdef object _apply_binary(int code, object a, object b):
         return r if python else np.float64(r)
     else:
         for o in (a, b):
-            if type(o) is not np.ndarray and hasattr(type(o), "__dd_rule__"):
-                return type(o).__dd_rule__(o, _BINARY_NAMES[code], (a, b))
+            h = _foreign(o)
+            if h is not None:
+                return type(h).__dd_rule__(h, _BINARY_NAMES[code], (a, b))
         return _array_binary(code, a, b)
     if r is NotImplemented:     # a dual with an array (or something that is not a number)
         return _array_binary(code, a, b)

@@ -286,7 +286,7 @@ class Tracer:
 
     # ---- numpy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return array_ufunc(ufunc, method, inputs, kwargs)
+        return array_ufunc(ufunc, method, unbox(inputs), kwargs)
 
     def __dd_rule__(self, name, args):
         """dd.NAME(*args), a rule of dualdiff's table, on tracers (see _core's dispatch)."""
@@ -296,6 +296,7 @@ class Tracer:
         if func is np.sum and self.ctx.sums is not None:
             return _recorded_sum(args, kwargs)
         handler = FUNCTIONS.get(func)
+        args = unbox(args)
         if handler is None:
             rule = _arrays.FUNCTIONS.get(func)
             if isinstance(rule, ElementwiseRule) and not kwargs:
@@ -385,11 +386,26 @@ class Tracer:
         return self
 
     def __getattr__(self, name):
-        # x.sin(), x.exp(), ...: how numpy's object arrays (loop-style code) call ufuncs
+        # x.sin(), x.arctan2(y), ...: how numpy's object arrays (loop-style code) call ufuncs
+        # that have no Python operator, as they call a dual scalar's methods
         u = getattr(np, name, None)
-        if isinstance(u, np.ufunc) and u.nin == 1 and (u in UFUNCS or _dual_ufunc(u)):
-            return lambda: array_ufunc(u, "__call__", (self,), {})
+        if isinstance(u, np.ufunc) and u.nin in (1, 2) and u.nout == 1 and (
+                u in UFUNCS or _dual_ufunc(u)):
+            if u.nin == 1:
+                return lambda: array_ufunc(u, "__call__", (self,), {})
+            return lambda other: array_ufunc(u, "__call__", (self, other), {})
         raise AttributeError(f"'Tracer' object has no attribute {name!r}")
+
+    # math.floor(x) and numpy's object loops of floor/ceil/trunc: piecewise constant, as a
+    # dual scalar's (a float() here would stop the trace)
+    def __floor__(self):
+        return array_ufunc(np.floor, "__call__", (self,), {})
+
+    def __ceil__(self):
+        return array_ufunc(np.ceil, "__call__", (self,), {})
+
+    def __trunc__(self):
+        return array_ufunc(np.trunc, "__call__", (self,), {})
 
 
 def _recorded_sum(args, kwargs):
@@ -475,6 +491,23 @@ def lift(x):
     if not _holds_tracers(x):
         return None
     return assemble(x)
+
+
+def unbox(args):
+    """args with each object array of traced elements (np.array([x[0], x[1]]) in loop-style
+    code), at the top or inside a list or tuple, assembled into one Tracer: what the dense
+    sweep does with object arrays of dual scalars."""
+    if not any(_boxed(a) or (isinstance(a, (list, tuple)) and any(_boxed(e) for e in a))
+               for a in args):
+        return args
+    return tuple(lift(a) if _boxed(a) else
+                 (list if isinstance(a, list) else tuple)(lift(e) if _boxed(e) else e for e in a)
+                 if isinstance(a, (list, tuple)) and any(_boxed(e) for e in a) else a
+                 for a in args)
+
+
+def _boxed(a):
+    return type(a) is np.ndarray and a.dtype == object and _holds_tracers(a)
 
 
 def _holds_tracers(x):
@@ -657,6 +690,8 @@ def getitem(t, key):
             raise TypeError("a traced value cannot be used as an index; index with integers")
     if isinstance(key, list):
         key = np.asarray(key)
+        if key.size == 0:
+            key = key.astype(np.intp)       # numpy reads x[[]] as an empty integer index
     return structural(t, lambda a: a[key])
 
 

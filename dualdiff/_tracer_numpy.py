@@ -391,10 +391,12 @@ def cumsum(a, axis=None, dtype=None, out=None, *, include_initial=False):
     t = lift(a)
     if t is None:
         return np.cumsum(T.const(a), axis=axis)
-    if axis is None:
+    if axis is None or t.ndim == 0:
         if t.ndim > 1 and include_initial:
             raise ValueError("cumulative_sum: axis must be given for arrays of more than 1 "
                              "dimension")
+        if axis is not None:
+            _axes(axis, 0)                  # a 0-d array scans as one element: axis 0 or -1
         t, axis = FUNCTIONS[np.ravel](t), 0
     ax = _axes(axis, t.ndim)[0]
     value = np.cumsum(t.value, axis=ax)
@@ -413,7 +415,9 @@ def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
     t = lift(a)
     if t is None:
         return np.cumprod(T.const(a), axis=axis)
-    if axis is None:
+    if axis is None or t.ndim == 0:
+        if axis is not None:
+            _axes(axis, 0)
         t, axis = FUNCTIONS[np.ravel](t), 0
     ax = _axes(axis, t.ndim)[0]
     y = FUNCTIONS[np.moveaxis](t, ax, 0)

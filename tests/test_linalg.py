@@ -426,3 +426,31 @@ def test_a_whole_array_rule_returning_a_tangent_of_the_wrong_shape_raises_not_co
         dd.jvp(lambda x: _arrays.apply_rule(short, (x,)), (np.ones(4),), (np.ones(4),))
     with pytest.raises(ValueError, match="derivative rule returned a tangent of shape"):
         dd.hessian(lambda x: np.sum(_arrays.apply_rule(short, (x,))))(np.ones(4))
+
+
+@pytest.mark.parametrize("use", [
+    lambda m: np.linalg.norm(m, "nuc", keepdims=True), lambda m: np.linalg.norm(m, "fro"),
+    lambda m: np.linalg.svd(m, compute_uv=False)],
+    ids=["nuc", "fro", "svdvals"])
+@pytest.mark.parametrize("shape", [(2, 0), (0, 3)])
+def test_singular_value_rules_of_an_empty_matrix_beside_other_inputs(use, shape):
+    """An empty matrix has no singular values; a sweep whose directions belong to another
+    argument still passes through the rule (its cluster matrix was once 1x1 for none)."""
+    def f(m, a):
+        return np.sum(use(m)) + np.sum(np.sin(m)) + a[0] ** 3
+    m, a = np.zeros(shape), np.array([0.7])
+    g = dd.grad(f, argnums=(0, 1))(m, a)
+    assert g[0].shape == shape and g[1][0] == pytest.approx(3 * 0.49)
+    H = dd.hessian(f, argnums=(1, 0), chunk=1)(m, a)
+    assert H[0][0][0, 0] == pytest.approx(6 * 0.7)
+
+
+@pytest.mark.parametrize("use", [lambda m: np.linalg.norm(m, 2), lambda m: np.linalg.cond(m),
+                                 lambda m: np.linalg.norm(m, "nuc")], ids=["2", "cond", "nuc"])
+def test_singular_value_rules_at_an_infinite_entry_give_nan_without_hanging(use):
+    """LAPACK's SVD with vectors can loop forever on an inf (this matrix did); numpy's own
+    norm asks for the values alone, which are NaN there. The rules do not ask for vectors of
+    a matrix that is not finite: the derivative is NaN, as IEEE arithmetic gives."""
+    m = np.array([[2.06, 2.66, 0.0, 2.16], [-2.25, 0.95, 3.94, 1.05], [np.inf, 1.09, -3.77, 5.64]])
+    g = dd.grad(lambda m: use(m))(m)
+    assert g.shape == m.shape and np.isnan(g).all()

@@ -577,6 +577,20 @@ def test_products_over_an_empty_axis_are_zero_constants(product):
     assert rel_err(dd.sparse_hessian(f)(x).toarray(), np.asarray(dd.hessian(f)(x))) == 0
 
 
+@pytest.mark.parametrize("use", [
+    lambda x: np.sum(np.mean(x * x, axis=0).cumsum(0)),
+    lambda x: np.sum(np.cumprod(np.mean(x * x), -1)),
+    lambda x: np.sum(np.cumulative_sum(np.mean(x * x), include_initial=True))
+    if hasattr(np, "cumulative_sum") else np.sum(x * x),
+    lambda x: np.sum(x[[]]) + np.sum(x[2:][[]]) + np.sum(x ** 3)],
+    ids=["cumsum_0d", "cumprod_0d", "cumulative_sum_0d", "empty_list_index"])
+def test_scans_of_0d_values_and_empty_list_indices(use):
+    """numpy scans a 0-d array as one element (axis 0 or -1) and reads x[[]] as an empty
+    integer index: the tracer does the same."""
+    x = np.array([0.3, 0.5, 0.7])
+    assert rel_err(dd.sparse_hessian(use)(x).toarray(), np.asarray(dd.hessian(use)(x))) <= 1e-14
+
+
 # ------------------------------------------------------------------------------------------
 # user patterns
 # ------------------------------------------------------------------------------------------

@@ -118,6 +118,8 @@ def _clusters(vals, n):
 
     M[i, j] = 1/|c| if i and j are in the same cluster c (chained gaps <= _rtol(n) relative to
     the largest magnitude), else 0; M @ d replaces each derivative by its cluster's mean."""
+    if vals.shape[-1] == 0:                      # an empty matrix has no values to cluster
+        return np.zeros(vals.shape + (0,)), False
     tol = _rtol(n) * np.abs(vals).max(axis=-1, initial=0.0)
     new = np.abs(np.diff(vals, axis=-1)) > tol[..., None]
     ids = np.concatenate([np.zeros(vals.shape[:-1] + (1,), int), np.cumsum(new, -1)], -1)

@@ -20,7 +20,14 @@ _UNSET = object()          # numpy's "not given" (pinv's rtol=None differs from 
 # ---- SVD, QR ---------------------------------------------------------------------------------
 
 def _sv_tangent(a, da, hermitian, name):
-    """(s, ds) with ds (..., k, p) = u_i^T dA v_i, cluster-averaged, 0 at exactly zero s."""
+    """(s, ds) with ds (..., k, p) = u_i^T dA v_i, cluster-averaged, 0 at exactly zero s.
+    A matrix with an inf or NaN entry has no singular vectors, and LAPACK's SVD with vectors
+    can loop forever on one (numpy's norm, svdvals and cond ask only for the values, which
+    come out NaN): there ds is NaN, as IEEE arithmetic would give, without that call."""
+    if not np.all(np.isfinite(plain(a))):
+        s = _LA.svd(a, compute_uv=False, hermitian=hermitian)
+        p = min(_shape(a)[-2:])
+        return s, np.sum(_kf(da), axis=-1)[..., :p] * np.nan
     try:
         u, s, vh = _LA.svd(a, full_matrices=False, hermitian=hermitian)
     except NonDifferentiableError as e:

@@ -77,16 +77,24 @@ def _fd_random(run, names, check):
     run.info["fd_checked"] += n
 
 
-def _h0(run, names, given=False):
+def _h0(run, names, given=False, direction=()):
     """First FD step: 2^-7 along the input-scaled random directions; along a direction the
     user gave (jvp, hvp, derivative), 2^-7 times the typical (median) size of the inputs,
-    or None (no check) when that size is beyond 1e4."""
+    or None (no check) when that size is beyond 1e4. A given direction with entries larger
+    than 1 shrinks the step by its largest: the derivative is linear in the direction, and
+    a step of 2^-7 along v = (0.4, ..., 1e300) would leave the function's neighbourhood
+    (tanh saturated at 1e298 hides its curvature at x from every difference)."""
     if not given:
         return 2.0 ** -7
     b = np.concatenate([np.abs(_num(_base(run, p))).ravel() for p in names])
     b = b[np.isfinite(b)]
     typical = max(1.0, float(np.median(b))) if b.size else 1.0
-    return 2.0 ** -7 * typical if typical <= 1e4 else None
+    if typical > 1e4:
+        return None
+    d = np.concatenate([np.abs(_num(v)).ravel() for v in direction]) if direction else \
+        np.zeros(0)
+    d = d[np.isfinite(d)]
+    return 2.0 ** -7 * typical / max(1.0, float(d.max()) if d.size else 1.0)
 
 
 def _expect_shape(run, what, got, shape, scalar):
@@ -358,7 +366,13 @@ def check_jvp(run, result):
     # which J, itself cancelled, does not show. Both non-finite is agreement: the oracle's
     # sum of infinite terms of both signs is NaN where the sweep's is inf.
     tmax = max((_fmax(tangents[p]) for p in names), default=0.0)
-    floor = _fmax(scale) * ROUND + VALUE_ULPS * tmax * _fmax(run.plain_out)
+    # and where J itself is exactly 0 by cancellation (sum(concatenate([-x, x]))), the
+    # sweep still adds n tangent terms of unit partials: rounding of sum |t| (at least)
+    tsum = sum(float(np.sum(np.abs(_num(tangents[p])[np.isfinite(_num(tangents[p]))])))
+               for p in names)
+    jmax = max((_fmax(Jp) for Jp in J), default=0.0)
+    floor = _fmax(scale) * ROUND + VALUE_ULPS * tmax * _fmax(run.plain_out) \
+        + VALUE_ULPS * tsum * max(1.0, jmax)
     tn, wn = _num(tan), _num(want)
     agree = (~np.isfinite(tn) & ~np.isfinite(wn)) | (np.abs(tn - wn) <= ROUND * np.abs(wn)
                                                       + floor)
@@ -369,7 +383,9 @@ def check_jvp(run, result):
         return
     shift = {p: _num(tangents[p]) if np.ndim(tangents[p]) else float(tangents[p]) for p in names}
     phi = lambda t: run.plain(shift, t)
-    run.info["fd_checked"] += fd_check(phi, tan, scale, _h0(run, names, True), "jvp", run.eps)
+    run.info["fd_checked"] += fd_check(phi, tan, scale,
+                                       _h0(run, names, True, [tangents[p] for p in names]),
+                                       "jvp", run.eps)
 
 
 def check_hvp(run, result):
@@ -395,7 +411,11 @@ def check_hvp(run, result):
             # the product with H meet inf * 0 in different places; finite entries must agree
             keep = np.isfinite(got) & np.isfinite(want)
             got, want = got[keep], want[keep]
-        if not close(got, want, ROUND, scale=_fmax(scale)):
+        # where H v cancels to nothing (the Hessian of sqrt(m)**2 is rounding), both sides are
+        # rounding of terms as large as |f| |v|^2 per unit of x^2, as jvp's floor above
+        vmax = _fmax(v)
+        floor = VALUE_ULPS / ROUND * vmax * vmax * max(1.0, _fmax(run.plain_out))
+        if not close(got, want, ROUND, scale=_fmax(scale) + floor):
             raise Failure("wrong", "hvp vs hessian", _diff_detail("hvp differs from hessian·v",
                                                                   _num(result).ravel(), want))
     else:
@@ -404,7 +424,8 @@ def check_hvp(run, result):
         scale = np.abs(_num(result).ravel())
     shift = {p: v if np.ndim(_base(run, p)) else float(v)}
     phi = lambda t: _grad_at(run, names, True, shift, t, argnums)
-    run.info["fd_checked"] += fd_check(phi, _num(result).ravel(), scale, _h0(run, names, True),
+    run.info["fd_checked"] += fd_check(phi, _num(result).ravel(), scale,
+                                       _h0(run, names, True, [v]),
                                        "hvp", run.eps)
 
 

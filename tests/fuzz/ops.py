@@ -685,7 +685,7 @@ PERIOD = "np.floor(2 * {} / np.pi)"
 OPS = [
     # elementwise, one argument: the contract's functions as np.NAME (and dd.NAME)
     U("np.exp"), U("np.expm1"), U("np.exp2"), U("np.log", "pos"), U("np.log1p", "pos"),
-    U("np.log2", "pos"), U("np.log10", "pos"), U("np.sqrt", "pos"), U("np.cbrt", NZ),
+    U("np.log2", "pos"), U("np.log10", "pos"), U("np.sqrt", "pos"), U("np.cbrt", NZ, kink="np.sign({})"),
     U("np.square"), U("np.reciprocal", NZ), U("np.sin", kink=PERIOD), U("np.cos", kink=PERIOD),
     U("np.tan", kink=PERIOD),
     U("np.arcsin", "unit"), U("np.arccos", "unit"), U("np.arctan"), U("np.sinh"), U("np.cosh"),
@@ -710,7 +710,7 @@ OPS = [
     B("{b} / {a}", "divide", weight=0.3), POW(2),
     B("({b} * {b} + 0.5) ** {a}", "power"), B("({a} * {a} + 0.5) ** {b}", "power"),
     B("np.power({a} * {a} + 0.5, {b})", "power"), B("np.arctan2({a}, {b})", "arctan2"),
-    B("np.hypot({a}, {b})", "hypot"), B("np.logaddexp({a}, {b})", "logaddexp"),
+    B("np.hypot({a}, {b})", "hypot", kink="(np.sign({a}), np.sign({b}))"), B("np.logaddexp({a}, {b})", "logaddexp"),
     B("np.maximum({a}, {b})", "maximum", kink="np.sign({a} - {b})"),
     B("np.minimum({b}, {a})", "minimum", kink="np.sign({a} - {b})"),
     B("np.fmax({a}, {b})", "fmax", kink="np.sign({a} - {b})", promised=False),
@@ -734,7 +734,8 @@ OPS = [
            promised=True),
     REDUCE("prod", ("axis",), method=True, exact=False, weight=0.3),
     REDUCE("np.var", ("axis", "keepdims", "ddof"), ("where", "out")),
-    REDUCE("np.std", ("axis", "keepdims", "ddof"), ("where", "out")),
+    REDUCE("np.std", ("axis", "keepdims", "ddof"), ("where", "out"),
+           kink="np.std({a}, axis={axis}{sel}) == 0"),
     REDUCE("np.max", ("axis", "keepdims"), ("where", "initial", "out"),
            kink="({a} == np.max({a}, axis={axis}, keepdims=True{sel}))",
            accepts=NONEMPTY),

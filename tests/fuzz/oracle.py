@@ -18,6 +18,7 @@ refusal of an unsupported operation or keyword), refused (a clear refusal of som
 API promises), unclear_error, wrong, leaked (a dual object, None or NotImplemented came
 back); crash and hang are decided by the scheduler.
 """
+import linecache
 import re
 import traceback
 
@@ -115,7 +116,12 @@ def build(case, plain):
             ns[name] = eval(plain_src if plain and plain_src else src, ns)
         ns["_K"], ns["_kink"], ns["_M"], ns["_mag"] = [], _kink, [], _mag
         ns["_N"], ns["_nonfinite"] = [], _nonfinite
-        exec(compile(f_source(case, kinks=plain), F_FILE, "exec"), ns)
+        src = f_source(case, kinks=plain)
+        if not plain:
+            # f's source where tracebacks and dualdiff's messages look for it, as for a
+            # function in a file: "(in f: v5 = v2.astype(float))", not "(in f, line 4)"
+            linecache.cache[F_FILE] = (len(src), None, src.splitlines(True), F_FILE)
+        exec(compile(src, F_FILE, "exec"), ns)
         for line in _inputs(case):
             exec(line, ns)
     return ns
@@ -141,6 +147,15 @@ def _where(tb_exc):
     for frame in reversed(traceback.extract_tb(tb_exc.__traceback__)):
         if frame.filename == F_FILE:
             return frame.lineno
+    # raised on an executor's worker: the exception crossed as a pickle, and the worker's
+    # traceback came along as text (dualdiff's RemoteTraceback, its __cause__); cloudpickle
+    # names the file of a function it ships "<dynamic-code>" (line numbers are kept)
+    cause = getattr(tb_exc, "__cause__", None)
+    if cause is not None and type(cause).__name__ == "RemoteTraceback":
+        lines = re.findall(r'File "(?:' + re.escape(F_FILE) + r'|<dynamic-code>)", line (\d+), '
+                           r'in f\b', str(cause))
+        if lines:
+            return int(lines[-1])
     return None
 
 
@@ -264,6 +279,14 @@ class FD:
 
 
 NONFINITE_INPUTS = [False]     # set per case by Run.check: an inf/NaN input, constant, literal
+# set per case by Run.check: a value beyond 1e150 (input, constant, literal, intermediate).
+# Second-order parts multiply two first-order tangents, and a tangent of that size squared
+# overflows IEEE doubles (1e300 * 1e300 = inf; times a derivative that underflowed to 0,
+# NaN) where the Hessian itself is representable -- as in any forward-mode tool. There a
+# non-finite second derivative is not counted wrong; a finite wrong one still is.
+HUGE_VALUES = [False]
+_HUGE = 1e150
+_HUGE_LITERAL = re.compile(r"\de\+(1[5-9]\d|[2-9]\d\d)")
 FD_KINKED = [False]            # set by fd_check: a kink switched along the direction
 
 
@@ -295,10 +318,12 @@ def fd_check(phi, ad, scale, h0, what, eps=EPS):
             continue
         tol = 10 * err + 1e-7 * s + 1e-11
         bad = usable & ~(np.abs(ad - est) <= tol)
-        if NONFINITE_INPUTS[0]:
+        second_order = what.startswith("second") or what.startswith("hessian") or \
+            what in ("hvp", "derivative order 2")
+        if NONFINITE_INPUTS[0] or (HUGE_VALUES[0] and second_order):
             # at an infinite or NaN input the rules run in IEEE arithmetic: inf/inf and
             # inf*0 give NaN where a limit exists (README, Conventions); a finite wrong
-            # derivative is still a failure
+            # derivative is still a failure (and so past 1e150 at second order: HUGE_VALUES)
             bad &= np.isfinite(ad)
         if bad.any():
             i = int(np.flatnonzero(bad.ravel())[0])
@@ -485,6 +510,12 @@ class Run:
                 not np.all(np.isfinite(np.asarray(v, dtype=float)))
                 for k, v in self.plainns.items() if not k.startswith("_") and
                 isinstance(v, (float, np.generic, np.ndarray, list, tuple)) and _is_numeric(v))
+        src = f_source(self.case)
+        HUGE_VALUES[0] = self.plain_mag > _HUGE or bool(_HUGE_LITERAL.search(src)) or any(
+            np.any(np.abs(np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))])
+                   > _HUGE)
+            for k, v in self.plainns.items() if not k.startswith("_") and
+            isinstance(v, (float, np.generic, np.ndarray, list, tuple)) and _is_numeric(v))
         checks.CHECKS[name](self, result)
 
 

@@ -673,7 +673,9 @@ def call_source(case, **override):
     if name == "jvp":
         tans = ", ".join(f"t_{p}" for p in case["params"])
         return f"dd.jvp(f, ({args},), ({tans},))"
-    opts = f", argnums={c['argnums']!r}" if c.get("argnums", 0) != 0 else ""
+    argnums = c.get("argnums", 0)
+    argnums = tuple(argnums) if isinstance(argnums, list) else argnums   # JSON has no tuples
+    opts = f", argnums={argnums!r}" if argnums != 0 else ""
     opts += f", chunk={c['chunk']!r}" if c.get("chunk") is not None else ""
     opts += ", executor=EX" if c.get("executor") else ""
     if name == "hvp":
