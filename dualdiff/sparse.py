@@ -48,6 +48,7 @@ scipy is needed for the output (scipy.sparse.csr_array): an optional dependency 
 module only.
 """
 import contextlib
+import numbers
 import threading
 
 import numpy as np
@@ -75,6 +76,8 @@ def _as_input(x, argnum, name):
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name}: argument {argnum} must be a real number or a numeric array, "
                         "got a bool")
+    if isinstance(x, numbers.Real) and not isinstance(x, (int, float, np.generic)):
+        x = float(x)                    # fractions.Fraction, ...: a real number (API.md)
     try:
         a = np.array(x, copy=True)
     except (TypeError, ValueError):
@@ -632,6 +635,9 @@ class SparseHessian(_SparseTransform):
         n = x.size
         sums = []
         if isinstance(self.sparsity, str) and n == 0:
+            # no input to trace: the dense transform still runs f once and refuses what is
+            # not a scalar output, as it does for any input
+            transforms.hessian(self.f, argnums=argnum)(*call, **kwargs)
             pattern = _sparsity.canonical(np.zeros((0, 0), bool), (0, 0), self.name,
                                           symmetric=True)
         elif isinstance(self.sparsity, str):

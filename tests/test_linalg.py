@@ -454,3 +454,20 @@ def test_singular_value_rules_at_an_infinite_entry_give_nan_without_hanging(use)
     m = np.array([[2.06, 2.66, 0.0, 2.16], [-2.25, 0.95, 3.94, 1.05], [np.inf, 1.09, -3.77, 5.64]])
     g = dd.grad(lambda m: use(m))(m)
     assert g.shape == m.shape and np.isnan(g).all()
+
+
+@pytest.mark.parametrize("ord", [None, "fro", "nuc", np.inf, 1, 2, -1])
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0)])
+def test_norms_of_empty_matrices_are_constants(ord, shape):
+    """numpy's norm of an empty matrix is 0 (where it does not raise): a constant."""
+    def f(m, a):
+        return np.linalg.norm(m, ord) + np.sum(a * a)
+    m, a = np.zeros(shape), np.array([0.5, 0.3])
+    try:
+        f(m, a)
+    except ValueError:
+        pytest.skip("numpy raises for this norm of an empty matrix")
+    g = dd.grad(f, argnums=(0, 1))(m, a)
+    assert g[0].shape == shape and np.array_equal(g[1], 2 * a)
+    H = dd.hessian(f, argnums=(1, 0))(m, a)
+    assert np.array_equal(H[0][0], 2 * np.eye(2))

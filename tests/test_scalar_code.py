@@ -273,3 +273,20 @@ def test_a_scalar_argument_boxed_by_np_array_reads_alike_at_every_chunk():
         assert dd.grad(f, argnums=(0, 1), chunk=chunk)(-1.7, -1.1) == \
             dd.grad(f, argnums=(0, 1), chunk=1)(-1.7, -1.1)
         assert dd.hessian(f, argnums=(0, 1), chunk=chunk)(-1.7, -1.1) == want
+
+
+def test_an_argument_outside_the_chunk_converts_where_the_sweep_has_nothing_to_lose():
+    """In a sweep that seeds only a, x is a dual array without tangent rows and np.rad2deg(x)
+    a plain array, whose ndarray.dot(x) converts x (numpy methods do not dispatch): nothing
+    is lost there, so it converts, and every chunk gives the one-sweep answer."""
+    def f(x, a):
+        return np.sum(np.rad2deg(x).dot(x) ** 2) * a
+    x, a = np.array([1.3, -0.4]), -1.5
+    want = dd.value_and_grad(f, argnums=(0, 1))(x, a)
+    for chunk in (1, 2):
+        got = dd.value_and_grad(f, argnums=(0, 1), chunk=chunk)(x, a)
+        np.testing.assert_array_equal(got[1][0], want[1][0])
+        assert got[1][1] == want[1][1]
+    # where x does carry directions, converting it still raises
+    with pytest.raises(TypeError, match="lose the derivative"):
+        dd.grad(lambda x: np.sum(np.asarray(x)))(x)

@@ -491,3 +491,14 @@ def test_logsumexp_on_dual_scalars_stacked_by_loop_style_code():
     d2 = np.sum(w * (dw * dw + [0.0, 0.0, 2.0])) / np.sum(w) - d1 * d1
     assert rel_err(dd.derivative(f)(t), d1) <= 1e-15
     assert rel_err(dd.derivative(f, order=2)(t), d2) <= 1e-14
+
+
+def test_a_third_level_through_a_float_rule_names_the_function_and_the_limit():
+    """The rules' derivatives are scipy's float functions: they serve first and second order
+    (and a second-order sweep inside one outer level), not a third derivative."""
+    special = pytest.importorskip("scipy.special")
+    d3 = dd.derivative(dd.derivative(dd.derivative(special.gammaln)))
+    with pytest.raises(TypeError, match=r"scipy\.special\.gammaln: .*second order at most"):
+        d3(2.5)
+    assert dd.derivative(dd.derivative(special.gammaln))(2.5) == \
+        pytest.approx(float(special.polygamma(1, 2.5)), rel=1e-12)

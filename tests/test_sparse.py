@@ -771,3 +771,13 @@ def test_an_infinite_partial_times_a_cancelled_coefficient_is_zero_as_in_dense(f
     x = np.linspace(-1, 1, 140)
     H = dd.sparse_hessian(f)(x)
     assert np.array_equal(H.toarray(), dd.hessian(f)(x))
+
+
+def test_fraction_inputs_and_bad_outputs_at_empty_inputs():
+    from fractions import Fraction
+    H = dd.sparse_hessian(lambda x: x ** 3)(Fraction(3, 2))
+    assert H.toarray()[0, 0] == pytest.approx(9.0)
+    with pytest.raises(TypeError):
+        dd.sparse_hessian(lambda x: {"out": np.sum(x)})(np.zeros(0))
+    with pytest.raises(TypeError):
+        dd.sparse_jacobian(lambda x: {"out": x})(np.zeros(0))

@@ -67,7 +67,20 @@ class ElementwiseRule:
                  for a, d in zip(args, _arrays.align(*[_arrays.lift(a) for a in args]))]
         P = [p for p, t in pairs]
         out = self(*P)
-        got = self.d1(*P)
+        try:
+            got = self.d1(*P)
+        except TypeError as e:
+            if not any(_arrays.lift(p) is not None for p in P):
+                raise
+            # the rule's derivatives are float code (scipy.special's, or a user's numpy
+            # function that converts): they cannot carry the inner levels
+            raise TypeError(
+                f"{self.name}: its derivative rule computes on floats only, so it serves one "
+                "or two levels of differentiation, not three or more (a transform nested in "
+                "a second-order one, or a dual number made by hand meeting a transform's "
+                f"values). Differentiate {self.name} to second order at most, or register "
+                "derivatives that take dual values (dd.register_elementwise with numpy "
+                "code)") from e
         parts = [got] if self.nin == 1 else list(got)
         tout = None
         for i, (p, t) in enumerate(pairs):

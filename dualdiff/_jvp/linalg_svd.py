@@ -266,7 +266,10 @@ def _norm(x, dx, out, axes, ord, matrix, keepdims):
     axes = tuple(operator.index(a) % nd for a in axes)
     keep_shape = tuple(1 if i in axes else d for i, d in enumerate(shape))
     keep = np.reshape(out, keep_shape)
-    if not matrix:
+    if any(shape[i] == 0 for i in axes):
+        # numpy's norm of nothing is 0 (a constant): the sum of no tangents, exactly zero
+        t = np.sum(dx, axis=axes)
+    elif not matrix:
         t = _vector_tangent(x, dx, axes, ord, keep)
     else:
         perm = [i for i in range(nd) if i not in axes] + list(axes)

@@ -378,9 +378,12 @@ class Run:
         plain program."""
         ns = self.plainns
         ns["_K"], ns["_M"], ns["_N"] = [], [], []
+        args = self.plain_args(shift, t)
         with quiet():
-            out = _num(ns["f"](*self.plain_args(shift, t)))
-        return out, list(ns["_K"]), max(ns["_M"] + [_mag(out)])
+            out = _num(ns["f"](*args))
+        # the inputs count as values the program handled: np.sum(x) in a return expression
+        # (no statement records it) of x holding 1e300 and -1e300 loses every small term
+        return out, list(ns["_K"]), max(ns["_M"] + [_mag(out)] + [_mag(a) for a in args])
 
     def call_dual(self, **override):
         src = call_source(self.case, **override)
