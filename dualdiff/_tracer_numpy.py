@@ -384,7 +384,7 @@ def clip(a, a_min=_NOVALUE, a_max=_NOVALUE, out=None, *, min=_NOVALUE, max=_NOVA
 
 # ---- scans ----------------------------------------------------------------------------------
 
-@implements(np.cumsum, getattr(np, "cumulative_sum", None))
+@implements(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None, *, include_initial=False):
     _no_out(np.cumsum, out)
     _float_dtype(np.cumsum, dtype)
@@ -408,7 +408,7 @@ def cumsum(a, axis=None, dtype=None, out=None, *, include_initial=False):
     return T.prefix(t, ax, include_initial, value)
 
 
-@implements(np.cumprod, getattr(np, "cumulative_prod", None))
+@implements(np.cumprod)
 def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
     _no_out(np.cumprod, out)
     _float_dtype(np.cumprod, dtype)
@@ -435,6 +435,23 @@ def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
     if include_initial:
         value = np.concatenate([np.ones_like(np.take(value, [0], axis=ax)), value], axis=ax)
     return _revalue(r, value)
+
+
+def _cumulative(scan, name):
+    """numpy's array-API scans: cumsum/cumprod, but the axis is required past one dimension
+    (np.cumsum flattens instead)."""
+    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None and np.ndim(x.value if hasattr(x, "value") else x) > 1:
+            raise ValueError(f"{name}: for arrays which have more than one dimension ``axis`` "
+                             "argument is required")
+        return scan(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
+    return cumulative
+
+
+for _f, _scan in ((getattr(np, "cumulative_sum", None), cumsum),
+                  (getattr(np, "cumulative_prod", None), cumprod)):
+    if _f is not None:
+        implements(_f)(_cumulative(_scan, _f.__name__))
 
 
 @implements(np.diff)

@@ -336,3 +336,34 @@ def test_inputs_are_never_modified(rng):
 def test_bad_calls_raise_clear_errors(call, error, words):
     with pytest.raises(error, match=words):
         dd.grad(lambda x: np.sum(call(x)))(np.array([0.3, 0.1, 0.2, 0.6, 0.5]))
+
+
+@pytest.mark.skipif(not hasattr(np, "cumulative_sum"), reason="numpy < 2.1")
+@pytest.mark.parametrize("scan", ["cumulative_sum", "cumulative_prod"])
+def test_array_api_scans_need_an_axis_past_one_dimension_as_numpy(scan):
+    """np.cumsum flattens a matrix; np.cumulative_sum refuses it without axis= (they share
+    one rule, which once accepted both)."""
+    fn = getattr(np, scan)
+    x = np.array([[0.3, -1.5, 1.7]])
+    with pytest.raises(ValueError, match="axis"):
+        fn(x)
+    with pytest.raises(ValueError, match="axis"):
+        dd.jacobian(lambda y: fn(np.sin(y)))(x)
+    J = dd.jacobian(lambda y: fn(np.sin(y), axis=1))(x)
+    assert J.shape == (1, 3, 1, 3)
+    pytest.importorskip("scipy")
+    with pytest.raises(ValueError, match="axis"):
+        dd.sparse_jacobian(lambda y: fn(np.sin(y)).ravel())(x)
+
+
+def test_storing_a_traced_value_into_a_float_out_names_the_fix():
+    pytest.importorskip("scipy")
+
+    def f(x):
+        box = np.zeros(())
+        np.min(np.array([x[0], x[-1]]), axis=-1, out=box)
+        return np.sum(x) + box
+    with pytest.raises(TypeError, match="out="):
+        dd.sparse_hessian(f)(np.array([0.3, 0.5, 0.9]))
+    with pytest.raises(TypeError, match="out="):
+        dd.hessian(f)(np.array([0.3, 0.5, 0.9]))

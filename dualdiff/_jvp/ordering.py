@@ -24,8 +24,11 @@ def extreme_jvp(primals, tangents, *, axis, keepdims, pick):
         out = mm
     else:
         # a dual primal (second order): the value stays exactly m, the lower-order parts are
-        # the tie-weighted sum, which np.where keeps clear of 0 * inf at the other elements
-        out = mm + np.sum(np.where(hit, w * (x - m), 0.0), axis=axis, keepdims=keepdims)
+        # the tie-weighted sum, which np.where keeps clear of 0 * inf at the other elements.
+        # At an infinite extreme x - m would be inf - inf = NaN in the value: there the sum
+        # of w x itself is the (infinite) m, and m + m is still m
+        mf = np.where(np.isfinite(m), m, 0.0)
+        out = mm + np.sum(np.where(hit, w * (x - mf), 0.0), axis=axis, keepdims=keepdims)
     dirs = (1,) * (np.ndim(t) - xv.ndim)
     tw = np.sum(np.where(hit.reshape(hit.shape + dirs), w.reshape(w.shape + dirs) * t, 0.0),
                 axis=axis, keepdims=keepdims)

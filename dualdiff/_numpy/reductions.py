@@ -188,7 +188,7 @@ def clip(a, a_min=NOVALUE, a_max=NOVALUE, out=None, *, min=NOVALUE, max=NOVALUE,
 
 # ---- scans -----------------------------------------------------------------------------
 
-@implements(np.cumsum, getattr(np, "cumulative_sum", None))
+@implements(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None, *, include_initial=False):
     no_out(np.cumsum, out)
     _dtype_ok(np.cumsum, dtype)
@@ -208,7 +208,7 @@ def cumsum(a, axis=None, dtype=None, out=None, *, include_initial=False):
     return _arrays.linear(a, fn)
 
 
-@implements(np.cumprod, getattr(np, "cumulative_prod", None))
+@implements(np.cumprod)
 def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
     no_out(np.cumprod, out)
     _dtype_ok(np.cumprod, dtype)
@@ -227,6 +227,23 @@ def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
         acc = acc * y[i:i + 1]
         pieces.append(acc)
     return moveaxis(concatenate(pieces, 0), 0, ax)
+
+
+def _cumulative(scan, name):
+    """numpy's array-API scans: cumsum/cumprod, but the axis is required past one dimension
+    (np.cumsum flattens instead)."""
+    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None and np.ndim(x.value if hasattr(x, "value") else x) > 1:
+            raise ValueError(f"{name}: for arrays which have more than one dimension ``axis`` "
+                             "argument is required")
+        return scan(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
+    return cumulative
+
+
+for _f, _scan in ((getattr(np, "cumulative_sum", None), cumsum),
+                  (getattr(np, "cumulative_prod", None), cumprod)):
+    if _f is not None:
+        implements(_f)(_cumulative(_scan, _f.__name__))
 
 
 @implements(np.diff)

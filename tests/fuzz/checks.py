@@ -3,7 +3,7 @@ oracles). Each raises oracle.Failure on the first problem it finds."""
 import numpy as np
 
 from .program import quiet
-from .oracle import (EPS, FD_KINKED, NONFINITE_INPUTS, Failure, _diff_detail, _num, _show, announce, close,
+from .oracle import (EPS, FD_KINKED, HUGE_VALUES, NONFINITE_INPUTS, Failure, _diff_detail, _num, _show, announce, close,
                      fd_check, leaves, same)
 
 VALUE_ULPS = 64 * 2.0 ** -52   # values: numpy's SIMD elementary functions vs the C library's
@@ -415,9 +415,10 @@ def check_hvp(run, result):
         # magnitudes the sweep met, whatever row it lands in -- norm-wise, |Hv - r| against
         # rounding of max |H||v| (an entry where H v cancels to 0 may come out 1e-17)
         got = _num(result).ravel()
-        if NONFINITE_INPUTS[0]:
+        if NONFINITE_INPUTS[0] or HUGE_VALUES[0]:
             # IEEE arithmetic at infinite arguments (oracle.fd_check): the sweep along v and
-            # the product with H meet inf * 0 in different places; finite entries must agree
+            # the product with H meet inf * 0 in different places (past 1e150 products of two
+            # tangents overflow alike: oracle.HUGE_VALUES); finite entries must agree
             keep = np.isfinite(got) & np.isfinite(want)
             got, want = got[keep], want[keep]
         # where H v cancels to nothing (the Hessian of sqrt(m)**2 is rounding), both sides are
