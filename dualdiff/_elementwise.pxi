@@ -56,7 +56,7 @@ def apply_unary(int code, x):
         y = _alloc(v, -1, -1)
         if dd_unary1(code, cnp.PyArray_SIZE(v), 0, _ptr(v), &none, _ptr(y), &dummy):
             replay(np_unary(code), (v,))
-        return y
+        return _still_constant(y, x)
     return _unary(d, code, 0.0, False)
 
 
@@ -186,7 +186,7 @@ cdef object _binary(int op, object a, object b):
             ca_arr, cb_arr = _const(a), _const(b)
         except TypeError:
             return NotImplemented
-        return _ufunc_of(op)(ca_arr, cb_arr)
+        return _still_constant(_ufunc_of(op)(ca_arr, cb_arr), a, b)
     if da is not None and db is not None and not _same_levels(da, db):
         da, db = _align([da, db])           # a nested transform's value met an outer one
     if (da if da is not None else db).order > 2:

@@ -55,6 +55,35 @@ cdef inline bint _is_constant(DualArray d):
     return True
 
 
+cdef object _still_constant(object result, object a, object b=None):
+    """The values an elementwise operation computed from constants, as a dual array without
+    tangent rows when an operand was one (a 1-D dual array outside the chunk's window).
+    Without this np.sin(x) became a plain array in the sweeps that do not seed x, and its
+    ndarray methods then refuse the dual arrays of the others (np.sin(x).dot(w) raised at
+    chunk=2, not at chunk=None): types do not depend on the chunk. Costs an object, no
+    tangent arithmetic."""
+    cdef DualArray like = None
+    cdef Py_ssize_t lo[4]
+    cdef Py_ssize_t hi[4]
+    cdef int p
+    for o in (a, b):
+        if type(o) is DualArray and (<DualArray>o).windowed and _is_constant(<DualArray>o):
+            like = <DualArray>o
+            break
+    if like is None or type(result) is not np.ndarray or (<cnp.ndarray>result).ndim != 1 or \
+            (<cnp.ndarray>result).dtype != _F64 or _nparts(like) > 3:
+        return result
+    stored = []
+    for p in range(_nparts(like)):
+        t = _stored(like, p)
+        stored.append(np.zeros((0,) + t.shape[1:]))
+        lo[p] = 0
+        hi[p] = 0
+    r = _new_windowed(result, stored, lo, hi, like.tags)
+    r.windowed = True
+    return r
+
+
 cdef DualArray _new_windowed(cnp.ndarray value, list stored, Py_ssize_t *lo, Py_ssize_t *hi,
                              tuple tag):
     """A 1-D dual array whose part p stores rows lo[p]..hi[p]-1 in stored[p]."""

@@ -290,3 +290,17 @@ def test_an_argument_outside_the_chunk_converts_where_the_sweep_has_nothing_to_l
     # where x does carry directions, converting it still raises
     with pytest.raises(TypeError, match="lose the derivative"):
         dd.grad(lambda x: np.sum(np.asarray(x)))(x)
+
+
+def test_elementwise_results_of_an_argument_outside_the_chunk_stay_dual_arrays():
+    """np.sin(x) and 3 * x in a sweep that does not seed x are dual arrays without tangent
+    rows (not plain arrays), so their ndarray methods still take the other argument's dual
+    array: np.sin(x).dot(w) once raised at chunk=2 and worked at chunk=None."""
+    def f(x, w):
+        return np.sum(np.sin(x).dot(w)) + np.sum((3 * x).dot(w)) + np.hypot(x, 1.0).dot(w)
+    x, w = np.arange(4.0), np.linspace(0.5, 1.0, 4)
+    want = dd.grad(f, argnums=(0, 1))(x, w)
+    for chunk in (1, 2, 3):
+        got = dd.grad(f, argnums=(0, 1), chunk=chunk)(x, w)
+        for g, h in zip(got, want):
+            np.testing.assert_array_equal(g, h)
