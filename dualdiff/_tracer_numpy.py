@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from dualdiff import _tracer as T
-from dualdiff._numpy import registrar
+from dualdiff._numpy import register_cumulative, registrar
 from dualdiff._tracer import Tracer, lift, structural, join, value_of
 
 FUNCTIONS = T.FUNCTIONS
@@ -437,21 +437,7 @@ def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
     return _revalue(r, value)
 
 
-def _cumulative(scan, name):
-    """numpy's array-API scans: cumsum/cumprod, but the axis is required past one dimension
-    (np.cumsum flattens instead)."""
-    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
-        if axis is None and np.ndim(x.value if hasattr(x, "value") else x) > 1:
-            raise ValueError(f"{name}: for arrays which have more than one dimension ``axis`` "
-                             "argument is required")
-        return scan(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
-    return cumulative
-
-
-for _f, _scan in ((getattr(np, "cumulative_sum", None), cumsum),
-                  (getattr(np, "cumulative_prod", None), cumprod)):
-    if _f is not None:
-        implements(_f)(_cumulative(_scan, _f.__name__))
+register_cumulative(implements, cumsum, cumprod)
 
 
 @implements(np.diff)

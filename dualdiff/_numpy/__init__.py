@@ -43,6 +43,23 @@ implements = registrar(FUNCTIONS)
 _F64_DTYPES = (None, float, np.float64, "float64", "f8", "d")
 
 
+def register_cumulative(implements, cumsum, cumprod):
+    """numpy's array-API scans (np.cumulative_sum/prod, numpy >= 2.1) as cumsum/cumprod
+    handlers of a table, with numpy's one difference: past one dimension the axis is
+    required (np.cumsum flattens instead)."""
+    def make(scan, name):
+        def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+            if axis is None and np.ndim(x.value if hasattr(x, "value") else x) > 1:
+                raise ValueError(f"{name}: for arrays which have more than one dimension "
+                                 "``axis`` argument is required")
+            return scan(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
+        return cumulative
+    for f, scan in ((getattr(np, "cumulative_sum", None), cumsum),
+                    (getattr(np, "cumulative_prod", None), cumprod)):
+        if f is not None:
+            implements(f)(make(scan, f.__name__))
+
+
 def float64_only(func, dtype):
     """dtype= on a function of dual values: float64 (or None) is what they are; anything else
     would change the numbers (np.stack(..., dtype=np.float32) rounds and overflows), so it is

@@ -14,7 +14,7 @@ from dualdiff._arrays import DualArray
 from dualdiff._jvp import apply
 from dualdiff._jvp.ordering import extreme_jvp
 from dualdiff._numpy import (NOVALUE, axes, axis1, float64_only, implements, ndim, no_out,
-                             refuse, shape, ufunc_method)
+                             refuse, register_cumulative, shape, ufunc_method)
 from dualdiff._numpy.manipulation import concatenate, moveaxis, ravel, reshape, take, transpose
 from dualdiff._numpy.manipulation import where as where_
 
@@ -229,21 +229,7 @@ def cumprod(a, axis=None, dtype=None, out=None, *, include_initial=False):
     return moveaxis(concatenate(pieces, 0), 0, ax)
 
 
-def _cumulative(scan, name):
-    """numpy's array-API scans: cumsum/cumprod, but the axis is required past one dimension
-    (np.cumsum flattens instead)."""
-    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
-        if axis is None and np.ndim(x.value if hasattr(x, "value") else x) > 1:
-            raise ValueError(f"{name}: for arrays which have more than one dimension ``axis`` "
-                             "argument is required")
-        return scan(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
-    return cumulative
-
-
-for _f, _scan in ((getattr(np, "cumulative_sum", None), cumsum),
-                  (getattr(np, "cumulative_prod", None), cumprod)):
-    if _f is not None:
-        implements(_f)(_cumulative(_scan, _f.__name__))
+register_cumulative(implements, cumsum, cumprod)
 
 
 @implements(np.diff)
