@@ -367,3 +367,16 @@ def test_storing_a_traced_value_into_a_float_out_names_the_fix():
         dd.sparse_hessian(f)(np.array([0.3, 0.5, 0.9]))
     with pytest.raises(TypeError, match="out="):
         dd.hessian(f)(np.array([0.3, 0.5, 0.9]))
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+def test_mean_var_std_of_a_0d_array_refuse_an_axis_as_numpy(name):
+    """np.sum and np.max of a 0-d array take axis=0 (a ufunc reduction); np.mean, var and
+    std count the elements of that axis first and raise AxisError, as dualdiff now does."""
+    fn = getattr(np, name)
+    with pytest.raises(np.exceptions.AxisError):
+        fn(np.array(0.3), axis=0)
+    with pytest.raises(np.exceptions.AxisError):
+        dd.grad(lambda x: fn(np.expm1(x), axis=0) + x)(np.array(-0.7))
+    assert dd.grad(lambda x: np.sum(np.expm1(x), axis=0))(np.array(-0.7)) == \
+        pytest.approx(np.exp(-0.7))

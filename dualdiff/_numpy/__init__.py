@@ -211,8 +211,10 @@ _arrays.find_ufunc = find_ufunc
 
 # ---- axes --------------------------------------------------------------------------------
 
-def axes(axis, ndim, func):
-    """axis (None, int or tuple) as a tuple of non-negative axes, numpy's errors included."""
+def axes(axis, ndim, func, scalar_axis=True):
+    """axis (None, int or tuple) as a tuple of non-negative axes, numpy's errors included.
+    scalar_axis: a 0-d array takes axis 0 or -1, as numpy's ufunc reductions (sum, max) do;
+    np.mean, var and std count the reduced elements first and refuse it."""
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (list, np.ndarray)):
@@ -222,7 +224,8 @@ def axes(axis, ndim, func):
     out = []
     for a in axis:
         a = operator.index(a)
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        bound = max(ndim, 1) if scalar_axis else ndim
+        if not -bound <= a < bound:
             raise np.exceptions.AxisError(a, ndim)
         if ndim:                  # a 0-d array reduces over axis 0 (or -1) as over nothing
             out.append(a % ndim)

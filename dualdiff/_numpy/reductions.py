@@ -74,7 +74,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=NOVALUE):
         return _arrays.sum_all(a) / float(a.size)      # np.mean(x): numpy's sum / count
     no_out(np.mean, out)
     _dtype_ok(np.mean, dtype)
-    ax = axes(axis, ndim(a), np.mean)
+    ax = axes(axis, ndim(a), np.mean, scalar_axis=False)
     count = _count(a, ax, where)
     if isinstance(count, np.ndarray) and not keepdims:
         count = np.squeeze(count, axis=ax)
@@ -95,7 +95,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=NOV
         if ddof != 0:
             raise ValueError("var: ddof and correction can't be provided simultaneously")
         ddof = correction
-    ax = axes(axis, ndim(a), np.var)
+    ax = axes(axis, ndim(a), np.var, scalar_axis=False)
     m = _mean(a, ax, keepdims=True, where=where)
     c = a - m
     s = sum_(c * c, ax, keepdims=keepdims, where=where)

@@ -721,7 +721,10 @@ OPS = [
     B("np.true_divide({b}, {a} * {a} + 1.0)", "divide"),
     B("np.subtract({a}, {b})", "subtract"),
     B("{a} // {b}", "floor_divide", kink="np.floor({a} / {b})", weight=0.2, promised=False),
-    B("{a} % {b}", "remainder", kink="np.floor({a} / {b})", weight=0.2, promised=False),
+    # the quotient's floor changes at each jump; where a / b is past 2^52 (b = 1e-310) every
+    # step crosses jumps, so the kink is a itself, which any step changes
+    B("{a} % {b}", "remainder", kink="np.where(np.abs({a} / {b}) < 2.0 ** 52, "
+      "np.floor({a} / {b}), {a})", weight=0.2, promised=False),
     T(lambda g, a: _ufunc_out(g, a), "ufunc out=", weight=0.3),
     # reductions
     REDUCE("np.sum", ("axis", "keepdims", "dtype"), ("where", "initial", "out"), weight=3,
