@@ -9,6 +9,7 @@ cdef object _getitem(DualArray x, object idx):
     cdef cnp.ndarray v = x.value
     cdef Py_ssize_t i, n, start, stop, step
     cdef int p
+    cdef double dvalue
     if type(idx) is DualArray or is_scalar_dual(idx):
         raise IndexError("a dual value cannot be used as an index; index with integers")
     if v.ndim == 1 and _is_int(idx):
@@ -19,7 +20,9 @@ cdef object _getitem(DualArray x, object idx):
             i += n
         if i < 0 or i >= n:
             raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
-        value = (<double*>(cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0)))[0]
+        # memcpy, not a double load: the values may sit in the caller's unaligned buffer
+        memcpy(&dvalue, cnp.PyArray_BYTES(v) + i * cnp.PyArray_STRIDE(v, 0), sizeof(double))
+        value = dvalue
         if x.order == 1 and _k1(x) == 1:                 # the compiled scalar
             return make_dual(value, _row_entry(x, i), x.tags[0])
         if not x.windowed and x.order <= 2 and _rows_contiguous(x):
@@ -60,11 +63,13 @@ cdef object _getitem(DualArray x, object idx):
 cdef double _row_entry(DualArray x, Py_ssize_t i):
     """Tangent of element i of a one-direction vector (0 outside its window)."""
     cdef cnp.ndarray c = x.e1
+    cdef double t
     if x.windowed:
         if i < x.lo[E1] or i >= x.hi[E1]:
             return 0.0
         i -= x.lo[E1]
-    return (<double*>(cnp.PyArray_BYTES(c) + i * cnp.PyArray_STRIDE(c, 0)))[0]
+    memcpy(&t, cnp.PyArray_BYTES(c) + i * cnp.PyArray_STRIDE(c, 0), sizeof(double))
+    return t
 
 
 

@@ -317,10 +317,11 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, w
     t = _masked(t, where, 1.0)
     ax = _axes(axis, t.ndim)
     rest = tuple(i for i in range(t.ndim) if i not in ax)
-    y = FUNCTIONS[np.reshape](FUNCTIONS[np.transpose](t, ax + rest),
-                              (-1,) + tuple(t.shape[i] for i in rest))
-    if y.shape[0] == 0:
+    n = int(np.prod([t.shape[i] for i in ax]))
+    if n == 0 or np.size(value) == 0:        # an empty product is 1, a constant; or nothing
         return value
+    y = FUNCTIONS[np.reshape](FUNCTIONS[np.transpose](t, ax + rest),
+                              (n,) + tuple(t.shape[i] for i in rest))
     while y.shape[0] > 1:
         h = y.shape[0] // 2
         z = y[:h] * y[h:2 * h]

@@ -304,3 +304,14 @@ def test_elementwise_results_of_an_argument_outside_the_chunk_stay_dual_arrays()
         got = dd.grad(f, argnums=(0, 1), chunk=chunk)(x, w)
         for g, h in zip(got, want):
             np.testing.assert_array_equal(g, h)
+
+
+def test_a_nan_in_an_object_array_meeting_np_sign_is_explained():
+    """numpy's object loop of np.sign compares each element with 0; a NaN compares neither
+    way and numpy says only "unorderable types". The error says what happened and the fix."""
+    def f(x):
+        o = np.array([x[0], x[1]])
+        return np.sum(np.sign(np.log(o)))
+    with pytest.raises(TypeError, match=r"unorderable.*np\.sign.*NaN.*np\.stack"):
+        with np.errstate(invalid="ignore"):
+            dd.grad(f)(np.array([-1.0, 2.0]))

@@ -781,3 +781,15 @@ def test_fraction_inputs_and_bad_outputs_at_empty_inputs():
         dd.sparse_hessian(lambda x: {"out": np.sum(x)})(np.zeros(0))
     with pytest.raises(TypeError):
         dd.sparse_jacobian(lambda x: {"out": x})(np.zeros(0))
+
+
+def test_products_over_an_axis_of_an_array_with_an_empty_axis():
+    """np.prod(v, axis=1) of a (3, 3, 0) slice is a (3, 0) array (a -1 in the tracer's
+    reshape could not be resolved for it); a scan over it follows."""
+    def f(x):
+        return np.cumprod(np.prod(x[..., -2:2:-2], axis=1), axis=-2).ravel()
+    x = np.ones((3, 3, 2))
+    J = dd.sparse_jacobian(f)(x)
+    assert J.shape == (0, 18) and J.nnz == 0
+    assert dd.sparse_hessian(lambda x: np.sum(np.prod(x[:, :0], axis=0)) + np.sum(x ** 3))(
+        np.ones((2, 2))).nnz == 4
