@@ -454,6 +454,15 @@ def _inner_outer(g, a):
                    f"np.vdot({a.name}, {b})", f"np.inner({a.name}, {a.name})"])
 
 
+def _sigmoid_slope(g, a):
+    """dd.sigmoid(x, a=slope). Its transition is 1/|a| wide: with a = 1e300 no difference
+    step resolves it, so the kink is where a x moves by a whole unit (in the plateaus,
+    |a x| > 64, the function is flat and nothing changes)."""
+    lit = g.lit()
+    return Draft(f"dd.sigmoid({a.name}, a={lit})", names=("sigmoid",),
+                 kink=f"np.clip(np.floor(({lit}) * {a.name}), -64.0, 64.0)")
+
+
 def _norm(g, a):
     n = np.ndim(a.value)
     ords = ["None", "1", "2", "np.inf", "-np.inf", "3", "0.5", "'fro'", "0", "'nuc'", "-1"]
@@ -699,7 +708,7 @@ OPS = [
     U("dd.erf"), U("dd.erfc"), U("dd.sigmoid"), U("dd.softplus"), U("dd.relu", kink="np.sign({})"),
     U("dd.sin", kink=PERIOD), U("dd.sqrt", "pos"), U("dd.abs", kink="np.sign({})"),
     U("scipy.special.erf", promised=False), U("scipy.special.expit", promised=False),
-    T(lambda g, a: f"dd.sigmoid({a.name}, a={g.lit()})", "sigmoid"),
+    T(_sigmoid_slope, "sigmoid"),
     T(lambda g, a: f"-{a.name}", "negative", weight=0.5),
     T(lambda g, a: f"+{a.name}", "positive", weight=0.3),
     T(lambda g, a: f"abs({a.name})", "abs", kink="np.sign({a})", weight=0.5),
