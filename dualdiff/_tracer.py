@@ -29,6 +29,8 @@ never a silently missing entry. This file holds the array type, its stores and s
 maps; dualdiff/_tracer_ops.py the operations that make new rows (elementwise functions,
 reductions); dualdiff/_tracer_numpy.py and dualdiff/_tracer_products.py the numpy surface.
 """
+import sys
+
 import numpy as np
 
 from dualdiff import _arrays, _setops
@@ -142,6 +144,18 @@ UFUNCS = {}             # ufunc -> handler of ufunc(*inputs)
 UFUNC_METHODS = {}      # (ufunc, method) -> handler
 
 
+def _real(t):
+    # numpy >= 2.5 reads each element's .real in ndarray.real of an object array (np.var of
+    # np.array([x[0], x[1]]) does): to numpy's own code a traced real value is its own real
+    # part, dependency sets and all, as for the dual scalars (_core's _numpy_reads_real);
+    # the values alone would make the pattern silently empty
+    caller = sys._getframe(2)
+    name = caller.f_globals.get("__name__", "") if caller is not None else ""
+    if isinstance(name, str) and (name == "numpy" or name.startswith("numpy.")):
+        return t
+    return t.value
+
+
 def _dtype(t):
     # A 0-d tracer stands where the dense sweep has a dual scalar, which has no dtype either:
     # numpy's own reductions over object arrays (np.mean of np.array([x[0], x[1]])) call
@@ -166,7 +180,7 @@ class Tracer:
     ndim = property(lambda self: self.value.ndim)
     size = property(lambda self: self.value.size)
     dtype = property(lambda self: _dtype(self))
-    real = property(lambda self: self.value, doc="The values, without the dependency sets.")
+    real = property(lambda self: _real(self), doc="The values, without the dependency sets.")
     T = property(lambda self: FUNCTIONS[np.transpose](self))
 
     def __len__(self):

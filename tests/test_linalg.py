@@ -452,6 +452,13 @@ def test_singular_value_rules_at_an_infinite_entry_give_nan_without_hanging(use)
     norm asks for the values alone, which are NaN there. The rules do not ask for vectors of
     a matrix that is not finite: the derivative is NaN, as IEEE arithmetic gives."""
     m = np.array([[2.06, 2.66, 0.0, 2.16], [-2.25, 0.95, 3.94, 1.05], [np.inf, 1.09, -3.77, 5.64]])
+    try:
+        use(m)
+    except np.linalg.LinAlgError:
+        # numpy >= 2.5's SVD says "did not converge" here: so does the rule, promptly
+        with pytest.raises(np.linalg.LinAlgError):
+            dd.grad(lambda m: use(m))(m)
+        return
     g = dd.grad(lambda m: use(m))(m)
     assert g.shape == m.shape and np.isnan(g).all()
 
