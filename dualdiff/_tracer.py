@@ -149,8 +149,10 @@ def _real(t):
     # np.array([x[0], x[1]]) does): to numpy's own code a traced real value is its own real
     # part, dependency sets and all, as for the dual scalars (_core's _numpy_reads_real);
     # the values alone would make the pattern silently empty
-    caller = sys._getframe(2)
-    name = caller.f_globals.get("__name__", "") if caller is not None else ""
+    try:
+        name = sys._getframe(2).f_globals.get("__name__", "")
+    except ValueError:                  # no Python frame that deep: not numpy's code
+        name = ""
     if isinstance(name, str) and (name == "numpy" or name.startswith("numpy.")):
         return t
     return t.value
