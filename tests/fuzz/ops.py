@@ -15,6 +15,8 @@ input is reported. `exact=False` marks operations whose dual path legitimately r
 differently from plain numpy (BLAS products, pairwise products, norms): their values and
 chunked results are compared to rounding instead of bit for bit.
 """
+import re
+
 import numpy as np
 
 from .values import array_literal, fmt
@@ -363,9 +365,17 @@ def _join(fn):
             seq = g.pick(["[{}]", "({})", "[{}]"])
             kw = g.pick(["", "", "", "", ", dtype=np.float32", ", casting='unsafe'"])
             return Draft(f"{fn}({seq.format(', '.join(parts))}{ax_src}{kw})",
-                         names=(fn[3:], "dtype", "casting"), extra=bool(kw))
-        return Draft(f"{fn}([{', '.join(parts)}])", names=(fn[3:],))
+                         names=(fn[3:], "dtype", "casting"), extra=bool(kw),
+                         kink=_period_of(parts))
+        return Draft(f"{fn}([{', '.join(parts)}])", names=(fn[3:],), kink=_period_of(parts))
     return draw
+
+
+def _period_of(parts):
+    """The quarter periods of the np.sin(...)/np.cos(...) pieces a join draws (sin of 1e300 x
+    cannot be differenced: see PERIOD), or None."""
+    inner = [m.group(1) for p in parts for m in [re.match(r"np\.(?:sin|cos)\((.+)\)$", p)] if m]
+    return "(" + ", ".join(PERIOD.format(i) for i in inner) + ",)" if inner else None
 
 
 def _where3(g, a):
@@ -718,7 +728,9 @@ OPS = [
     B("{a} / {b}", "divide", dom_b=NZ), B("{b} / ({a} * {a} + 0.5)", "divide"),
     B("{b} / {a}", "divide", weight=0.3), POW(2),
     B("({b} * {b} + 0.5) ** {a}", "power"), B("({a} * {a} + 0.5) ** {b}", "power"),
-    B("np.power({a} * {a} + 0.5, {b})", "power"), B("np.arctan2({a}, {b})", "arctan2"),
+    B("np.power({a} * {a} + 0.5, {b})", "power"), B("np.arctan2({a}, {b})", "arctan2",
+      # the branch cut: y crossing 0 where x < 0 jumps by 2 pi
+      kink="np.sign({a}) * (np.asarray({b}) < 0)"),
     B("np.hypot({a}, {b})", "hypot", kink="(np.sign({a}), np.sign({b}))"), B("np.logaddexp({a}, {b})", "logaddexp"),
     B("np.maximum({a}, {b})", "maximum", kink="np.sign({a} - {b})"),
     B("np.minimum({b}, {a})", "minimum", kink="np.sign({a} - {b})"),
@@ -747,7 +759,9 @@ OPS = [
     REDUCE("prod", ("axis",), method=True, exact=False, weight=0.3),
     REDUCE("np.var", ("axis", "keepdims", "ddof"), ("where", "out")),
     REDUCE("np.std", ("axis", "keepdims", "ddof"), ("where", "out"),
-           kink="np.std({a}, axis={axis}{sel}) == 0"),
+           # at zero spread std is a cone's tip (sqrt'(0)): the kink there is the elements
+           # themselves, which any step moves, tie-keeping retries included
+           kink="np.where(np.std({a}, axis={axis}{sel}, keepdims=True) == 0, {a}, 0.0)"),
     REDUCE("np.max", ("axis", "keepdims"), ("where", "initial", "out"),
            kink="({a} == np.max({a}, axis={axis}, keepdims=True{sel}))",
            accepts=NONEMPTY),
