@@ -88,14 +88,12 @@ cdef str _lost(str conv, str cls):
     who = ""
     while frame is not None:
         mod = frame.f_globals.get("__name__") or "__main__"
-        if mod == "numpy" or mod.startswith("numpy."):
+        if is_numpy_module(mod):
             # the outermost numpy frame is the public function the user called (np.sum, not
             # its helper _wrapreduction), then the user's line that called it
             name = frame.f_code.co_name
             caller = frame.f_back
-            while caller is not None and ((caller.f_globals.get("__name__") or "") == "numpy"
-                                          or (caller.f_globals.get("__name__") or ""
-                                              ).startswith("numpy.")):
+            while caller is not None and is_numpy_module(caller.f_globals.get("__name__")):
                 name, caller = caller.f_code.co_name, caller.f_back
             line = "" if caller is None else \
                 linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()

@@ -33,7 +33,7 @@ import sys
 
 import numpy as np
 
-from dualdiff import _arrays, _setops
+from dualdiff import _arrays, _core, _setops
 from dualdiff._jvp.elementwise import ElementwiseRule
 
 _I64 = np.int64
@@ -153,7 +153,7 @@ def _real(t):
         name = sys._getframe(2).f_globals.get("__name__", "")
     except ValueError:                  # no Python frame that deep: not numpy's code
         name = ""
-    if isinstance(name, str) and (name == "numpy" or name.startswith("numpy.")):
+    if _core.is_numpy_module(name):
         return t
     return t.value
 
