@@ -232,6 +232,8 @@ cdef class DualArray:
         return _call(np.remainder, (a, b), {})
 
     def __neg__(self):
+        if _is_constant(self):
+            return _still_constant(np.negative(self.value), self)
         return _rebuild(self, np.negative(self.value), [np.negative(t) for t in _parts(self)],
                         None)
 
@@ -239,7 +241,7 @@ cdef class DualArray:
         return self
 
     def __abs__(self):
-        return _unary(self, U_ABS, 0.0, False)
+        return apply_unary(U_ABS, self)
 
     def __richcmp__(self, other, int op):
         return compare(self, other, op)
@@ -327,7 +329,7 @@ cdef class DualArray:
         # rest of ndarray's methods and attributes from _numpy/methods.py
         code = _core.UNARY_INDEX.get(name)
         if code is not None:
-            return lambda: _unary(self, code, 0.0, False)
+            return lambda: apply_unary(code, self)
         get = ATTRIBUTES.get(name)
         if get is None:
             raise AttributeError(f"'DualArray' object has no attribute {name!r}")
@@ -728,7 +730,7 @@ cdef object _call(object func, tuple args, dict kwargs):
     handler = FUNCTIONS.get(func)
     if handler is None:
         raise unsupported(func)
-    return handler(*args, **kwargs)
+    return _keep_constant(handler(*args, **kwargs), args, kwargs)
 
 
 # keywords every ufunc call accepts and dual arrays honour at these values
@@ -757,13 +759,13 @@ def array_ufunc(ufunc, method, inputs, kwargs):
                     raise TypeError(f"{_qualname(ufunc)}(..., {key}={val!r:.40}) is not "
                                     "supported on dual values; drop the keyword or use "
                                     "np.where for masks")
-        return handler(*inputs)
+        return _keep_constant(handler(*inputs), inputs, None)
     handler = UFUNC_METHODS.get((ufunc, method))
     if handler is None:
         raise unsupported(ufunc, method)
     if method == "accumulate" and inputs and np.ndim(value_of(inputs[0])) == 0:
         raise TypeError("cannot accumulate on a scalar")     # numpy's own words and type
-    return handler(*inputs, **kwargs)
+    return _keep_constant(handler(*inputs, **kwargs), inputs, kwargs)
 
 
 cdef bint _same_value(object a, object b):

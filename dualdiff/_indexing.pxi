@@ -56,6 +56,8 @@ cdef object _getitem(DualArray x, object idx):
             return _window_slice(x, start, stop)
     tidx = idx if type(idx) is tuple else (idx,)
     value = v[idx]
+    if x.windowed and _is_constant(x):          # rowless, any ndim: no zero rows are stored
+        return to_scalar(_as_rowless(value, x))
     out = [t[tidx + (_S,) * _ndir(p)] for p, t in enumerate(_parts(x))]
     return to_scalar(_rebuild(x, value, out, None))
 

@@ -55,28 +55,72 @@ cdef inline bint _is_constant(DualArray d):
     return True
 
 
+cdef inline DualArray _rowless(object o):
+    """o if it is a dual array without any tangent row in this sweep, else None."""
+    if type(o) is DualArray and (<DualArray>o).windowed and _is_constant(<DualArray>o):
+        return <DualArray>o
+    return None
+
+
 cdef object _still_constant(object result, object a, object b=None):
     """The values an elementwise operation computed from constants, as a dual array without
-    tangent rows when an operand was one (a 1-D dual array outside the chunk's window).
-    Without this np.sin(x) became a plain array in the sweeps that do not seed x, and its
-    ndarray methods then refuse the dual arrays of the others (np.sin(x).dot(w) raised at
-    chunk=2, not at chunk=None): types do not depend on the chunk. Costs an object, no
-    tangent arithmetic."""
-    cdef DualArray like = None
-    cdef Py_ssize_t lo[4]
-    cdef Py_ssize_t hi[4]
-    cdef int p
-    for o in (a, b):
-        if type(o) is DualArray and (<DualArray>o).windowed and _is_constant(<DualArray>o):
-            like = <DualArray>o
-            break
-    if like is None or type(result) is not np.ndarray or (<cnp.ndarray>result).ndim != 1 or \
-            (<cnp.ndarray>result).dtype != _F64 or _nparts(like) > 3:
+    tangent rows when an operand was one (say x outside the chunk's window). Without this
+    np.sin(x) became a plain array in the sweeps that do not seed x, and its ndarray methods
+    then refuse the dual arrays of the others (np.sin(x).dot(w) raised at chunk=2, not at
+    chunk=None): types do not depend on the chunk. Costs an object, no tangent arithmetic."""
+    cdef DualArray like = _rowless(a)
+    if like is None:
+        like = _rowless(b)
+    if like is None:
         return result
+    return _as_rowless(result, like)
+
+
+cdef object _keep_constant(object result, tuple args, dict kwargs):
+    """_still_constant for any numpy function: a float result computed while a rowless dual
+    array was among the arguments (or the arrays of a list argument, np.concatenate([x, y]))
+    stays a dual array, as it is in a sweep that seeds that argument. Only plain results pay
+    for the scan of the arguments."""
+    cdef DualArray like = None
+    if type(result) is not np.ndarray and not isinstance(result, (tuple, list, np.floating)):
+        return result
+    for o in (args if not kwargs else args + tuple(kwargs.values())):
+        like = _rowless(o)
+        if like is None and (type(o) is list or type(o) is tuple):
+            for e in <object>o:
+                like = _rowless(e)
+                if like is not None:
+                    break
+        if like is not None:
+            return _as_rowless(result, like)
+    return result
+
+
+cdef object _as_rowless(object result, DualArray like):
+    """A float64 result (or a tuple or list of them) as dual arrays with like's levels and no
+    tangent row: windowed with empty windows along axis 0 (any ndim >= 1; the only windowed
+    arrays that are not 1-D), or, 0-d, with zero tangents (a 0-d array has no rows)."""
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
+    cdef int p
+    cdef tuple ks
+    cdef DualArray r
+    if type(result) is tuple or type(result) is list:
+        return type(result)([_as_rowless(e, like) for e in result])
+    if isinstance(result, tuple) and hasattr(result, "_make"):     # numpy's named results
+        return result._make([_as_rowless(e, like) for e in result])
+    if isinstance(result, np.floating) and type(result) is not float:
+        result = np.asarray(result)
+    if type(result) is not np.ndarray or (<cnp.ndarray>result).dtype != _F64 or \
+            _nparts(like) > 3:
+        return result
+    ks = _directions(like)
+    if (<cnp.ndarray>result).ndim == 0:
+        return _new_levels(result, [np.zeros(_dirs_of(ks, p)) for p in range(_nparts(like))],
+                           like.tags)
     stored = []
     for p in range(_nparts(like)):
-        t = _stored(like, p)
-        stored.append(np.zeros((0,) + t.shape[1:]))
+        stored.append(np.zeros((0,) + result.shape[1:] + _dirs_of(ks, p)))
         lo[p] = 0
         hi[p] = 0
     r = _new_windowed(result, stored, lo, hi, like.tags)

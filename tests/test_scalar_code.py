@@ -306,6 +306,45 @@ def test_elementwise_results_of_an_argument_outside_the_chunk_stay_dual_arrays()
             np.testing.assert_array_equal(g, h)
 
 
+# structural and whole-array functions of x; their results meet w through an ndarray method,
+# which numpy does not dispatch: a plain result there would refuse w's dual array
+OUTSIDE_THE_CHUNK = {
+    "reshape": lambda x: np.reshape(np.sin(x), (2, 2)).ravel(),
+    "method reshape, T": lambda x: x.reshape(2, 2).T.ravel(),
+    "stack": lambda x: np.stack([x, x ** 2])[1],
+    "concatenate 2-D": lambda x: np.concatenate([x[None], x[None]], axis=1)[0, ::2],
+    "matmul": lambda x: np.outer(x, x) @ np.ones(4),
+    "inv": lambda x: np.linalg.inv(np.outer(x, x) + 4 * np.eye(4))[0],
+    "sort, cumsum": lambda x: np.cumsum(np.sort(x)),
+    "pad": lambda x: np.pad(x, 1)[1:-1],
+    "neg, abs, method sin of 2-D": lambda x: (-abs(x.reshape(2, 2))).sin().ravel(),
+    "split": lambda x: np.concatenate(np.split(x.reshape(2, 2), 2, axis=1), axis=1).ravel(),
+    "indexing 2-D": lambda x: x.reshape(2, 2)[:, ::-1].ravel(),
+    "element of 2-D": lambda x: x.reshape(2, 2)[1, 0] * np.ones(4),
+}
+
+
+@pytest.mark.parametrize("name", list(OUTSIDE_THE_CHUNK))
+def test_whole_array_results_of_an_argument_outside_the_chunk_stay_dual_arrays(name):
+    """The same for every numpy function, method and ufunc method: a float result computed
+    from a dual array without tangent rows (any shape) is such a dual array, so every chunk
+    runs the code the one-sweep call runs (to rounding: BLAS sums in its own order)."""
+    g = OUTSIDE_THE_CHUNK[name]
+
+    def f(x, w):
+        return g(x).dot(w) + np.sum(w * x)
+    x, w = np.array([0.3, -0.7, 1.1, 0.5]), np.linspace(0.5, 1.0, 4)
+    want = dd.grad(f, argnums=(0, 1))(x, w)
+    want2 = dd.hessian(f, argnums=(0, 1))(x, w)
+    for chunk in (1, 2, 3):
+        for got, ref in zip(dd.grad(f, argnums=(0, 1), chunk=chunk)(x, w), want):
+            np.testing.assert_allclose(got, ref, rtol=1e-14, atol=1e-15)
+        got2 = dd.hessian(f, argnums=(0, 1), chunk=chunk)(x, w)
+        for i in range(2):
+            for j in range(2):
+                np.testing.assert_allclose(got2[i][j], want2[i][j], rtol=1e-14, atol=1e-15)
+
+
 def test_a_nan_in_an_object_array_meeting_np_sign_is_explained():
     """numpy's object loop of np.sign compares each element with 0; a NaN compares neither
     way and numpy says only "unorderable types". The error says what happened and the fix."""
