@@ -286,9 +286,14 @@ NONFINITE_INPUTS = [False]     # set per case by Run.check: an inf/NaN input, co
 # expression inside one statement may overflow where no statement's value shows it
 # ((1e300 * 1e300 + 0.5) ** v is 0, its derivative inf * 0). There a non-finite derivative
 # is not counted wrong; a finite wrong one still is.
+# Likewise below 1e-300 (a subnormal input, constant, literal or intermediate): a rule's own
+# derivative there is past the doubles (log'(1e-310) = 1e310 = inf) where the composite's is
+# not (d/dx log(1e-310 x) = 1/x): the chain rule multiplies f'(u) by u's tangent, so every
+# forward-mode tool meets inf * 1e-310 = inf, as JAX does.
 HUGE_VALUES = [False]
 _HUGE = 1e150
-_HUGE_LITERAL = re.compile(r"\de\+(1[5-9]\d|[2-9]\d\d)")
+_TINY = 1e-300
+_HUGE_LITERAL = re.compile(r"\de\+(1[5-9]\d|[2-9]\d\d)|\de-(30\d|3[1-2]\d)")
 FD_KINKED = [False]            # set by fd_check: a kink switched along the direction
 
 
@@ -532,11 +537,16 @@ class Run:
                 isinstance(v, (float, np.generic, np.ndarray, list, tuple)) and _is_numeric(v))
         src = f_source(self.case)
         HUGE_VALUES[0] = self.plain_mag > _HUGE or bool(_HUGE_LITERAL.search(src)) or any(
-            np.any(np.abs(np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))])
-                   > _HUGE)
+            _extreme(np.abs(np.asarray(v, dtype=float)))
             for k, v in self.plainns.items() if not k.startswith("_") and
             isinstance(v, (float, np.generic, np.ndarray, list, tuple)) and _is_numeric(v))
         checks.CHECKS[name](self, result)
+
+
+def _extreme(a):
+    """Finite magnitudes past 1e150 or nonzero below 1e-300 (HUGE_VALUES)."""
+    a = a[np.isfinite(a)]
+    return bool(np.any(a > _HUGE) or np.any((a > 0) & (a < _TINY)))
 
 
 def _short(r):
