@@ -11,6 +11,10 @@
 # so a chunked sweep of elementwise-and-shift code costs O(n k) instead of O(n^2). Everything
 # else reads parts through _part(), the one accessor, which stores the zero rows first: windows
 # are purely an optimisation and results are bit for bit those of dense storage.
+#
+# A "rowless" dual array stores no row at all (every window empty): an argument the sweep does
+# not seed, and what numpy computes from it. It may have any ndim >= 1 (its windows run along
+# axis 0); _lift() treats it as a constant, so window-aware code only ever meets 1-D windows.
 
 cdef inline void _window(DualArray d, int p, Py_ssize_t *lo, Py_ssize_t *hi):
     """The rows part p of d stores (all rows when d is not windowed)."""
