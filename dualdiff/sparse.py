@@ -48,6 +48,7 @@ scipy is needed for the output (scipy.sparse.csr_array): an optional dependency 
 module only.
 """
 import contextlib
+import copy
 import numbers
 import threading
 
@@ -147,6 +148,7 @@ class _Prepared:
         self.colors = np.asarray(colors)
         self.ncolors = int(self.colors.max()) + 1 if self.colors.size and pattern.nnz else 0
         self.shape = pattern.shape
+        self._template = None             # the csr_array _csr copies
 
     def _inputs(self, args, kwargs):
         if len(args) <= self.argnum:
@@ -160,9 +162,17 @@ class _Prepared:
         return x
 
     def _csr(self, data):
-        sp = _sparsity.scipy_sparse()
-        p = self.pattern
-        return sp.csr_array((data, p.indices.copy(), p.indptr.copy()), shape=p.shape)
+        """A csr_array of these data on fresh copies of the pattern's index arrays. It is a
+        shallow copy of one checked once: scipy's constructor checks the format at every
+        call (~15 us, three times f of a Rosenbrock of n = 1000)."""
+        H = self._template
+        if H is None:
+            sp = _sparsity.scipy_sparse()
+            p = self.pattern
+            H = self._template = sp.csr_array((data, p.indices, p.indptr), shape=p.shape)
+        H = copy.copy(H)
+        H.data, H.indices, H.indptr = data, H.indices.copy(), H.indptr.copy()
+        return H
 
     def _shared(self, data):
         """A csr_array on the prepared pattern's own index arrays (internal use only)."""
@@ -363,19 +373,17 @@ class PreparedHessian(_Prepared):
             b[places[:K]] = 0.0
             if np.any(b != 0.0):
                 return None
-            data = None
+            upper = np.zeros(self._codes.size)
             want = np.zeros(k1)
-            for c, G, (a, r) in zip(coef, maps, sink):
+            for c, (target, cols), (a, r) in zip(coef, maps, sink):
                 if c == 0.0:
                     continue
-                part = G @ np.ascontiguousarray(a.eps12, dtype=np.float64).reshape(-1)
-                if c != 1.0:
-                    part *= c
-                data = part if data is None else data + part
+                e12 = np.ascontiguousarray(a.eps12, dtype=np.float64).reshape(-1)
+                upper += np.bincount(target, e12[cols] * c if c != 1.0 else e12[cols],
+                                     minlength=upper.size)
                 if probe:
                     want += c * np.asarray(r.eps12, dtype=np.float64).reshape(k1, width)[:, -1]
-        if data is None:
-            data = np.zeros(self.pattern.nnz)
+        data = upper[self._where]
         H = self._csr(data)
         if probe:
             # the probe column: S1^T H w from the summands' own sums against the assembled H
@@ -401,7 +409,7 @@ class PreparedHessian(_Prepared):
         k1, k2, width = plan.k1, plan.k2, S2.shape[1]
         # marker k sits at (k // k2, k % k2) of the seeds' block (never in the probe column)
         places = np.array([(k // k2) * width + k % k2 for k in range(k1 * k2)])
-        maps = [G[self._where] for G in plan.maps(width)]
+        maps = plan.gathers(width)
         return (plan.seed1.reshape(self.in_shape + (k1,)),
                 S2.reshape(self.in_shape + (width,)), places, M, maps)
 

@@ -498,6 +498,28 @@ def test_other_arguments_and_keywords_pass_through(rng):
                    dense_jacobian(lambda y: f(1.0, y, scale=3.0), x)) <= 1e-14
 
 
+@pytest.mark.parametrize("make", ["jacobian", "hessian"])
+def test_a_returned_matrix_owns_its_arrays(make, rng):
+    """Each call's csr_array is the caller's to change in place (eliminate_zeros, sort,
+    scaling data): the prepared pattern and later calls do not see it."""
+    x = rng.uniform(-1, 1, 30)
+    if make == "jacobian":
+        prepared = dd.sparse_jacobian(tridiagonal).prepare(x)
+        want = dd.jacobian(tridiagonal)(x)
+    else:
+        prepared = dd.sparse_hessian(rosenbrock_ext).prepare(x)
+        want = dd.hessian(rosenbrock_ext)(x)
+    pattern = prepared.pattern.toarray()
+    first = prepared(x)
+    first.data[:] = 0.0
+    first.indices[:] = 0
+    first.indptr[:] = 0
+    second = prepared(x)
+    np.testing.assert_allclose(second.toarray(), want, rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(prepared.pattern.toarray(), pattern)
+    assert not np.shares_memory(second.indices, prepared.pattern.indices)
+
+
 @pytest.mark.parametrize("chunk", [1, 2, None])
 def test_chunks_of_colours_give_the_same_jacobian(chunk, rng):
     x = rng.uniform(0.1, 0.9, 25)

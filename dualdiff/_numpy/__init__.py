@@ -101,13 +101,13 @@ def _namespace_names():
     if set(mods) != _NAMED_MODULES:
         _NAMES.clear()
         for modname in mods:
-            mod = sys.modules[modname]
-            for attr in dir(mod):
+            # the module's own dict, not getattr over dir(): numpy's lazy submodules
+            # (f2py, testing, typing, ...) would be imported by the walk (~0.1 s at import);
+            # sorted as dir() is, so an alias gets the same name (digamma, not psi)
+            names = vars(sys.modules[modname])
+            for attr in sorted(names):
                 if not attr.startswith("_"):
-                    try:
-                        _NAMES.setdefault(id(getattr(mod, attr)), f"{modname}.{attr}")
-                    except Exception:
-                        pass
+                    _NAMES.setdefault(id(names[attr]), f"{modname}.{attr}")
         _NAMED_MODULES.clear()
         _NAMED_MODULES.update(mods)
     return _NAMES
