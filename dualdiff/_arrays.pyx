@@ -724,13 +724,19 @@ qualname = None                  # _numpy.qualname(func): "numpy.linalg.solve", 
 find_ufunc = None                # _numpy.find_ufunc(ufunc): a handler registered on first use, or None
 lost_derivative = None           # _numpy.lost_derivative(): why a conversion to ndarray is refused
 ATTRIBUTES = {}                  # ndarray's other methods and attributes (_numpy/methods.py)
+# numpy function -> rule(result, args, kwargs): which parts of a plain result computed from a
+# rowless argument stay rowless, where that is not "every float result" (_numpy/constants.py)
+CONSTANT_RESULTS = {}
 
 
 cdef object _call(object func, tuple args, dict kwargs):
     handler = FUNCTIONS.get(func)
     if handler is None:
         raise unsupported(func)
-    return _keep_constant(handler(*args, **kwargs), args, kwargs)
+    r = handler(*args, **kwargs)
+    if type(r) is DualArray:
+        return r
+    return _keep_constant(func, r, args, kwargs)
 
 
 # keywords every ufunc call accepts and dual arrays honour at these values
@@ -759,13 +765,13 @@ def array_ufunc(ufunc, method, inputs, kwargs):
                     raise TypeError(f"{_qualname(ufunc)}(..., {key}={val!r:.40}) is not "
                                     "supported on dual values; drop the keyword or use "
                                     "np.where for masks")
-        return _keep_constant(handler(*inputs), inputs, None)
+        return _keep_constant(ufunc, handler(*inputs), inputs, None)
     handler = UFUNC_METHODS.get((ufunc, method))
     if handler is None:
         raise unsupported(ufunc, method)
     if method == "accumulate" and inputs and np.ndim(value_of(inputs[0])) == 0:
         raise TypeError("cannot accumulate on a scalar")     # numpy's own words and type
-    return _keep_constant(handler(*inputs, **kwargs), inputs, kwargs)
+    return _keep_constant(ufunc, handler(*inputs, **kwargs), inputs, kwargs)
 
 
 cdef bint _same_value(object a, object b):

@@ -80,15 +80,25 @@ cdef object _still_constant(object result, object a, object b=None):
     return _as_rowless(result, like)
 
 
-cdef object _keep_constant(object result, tuple args, dict kwargs):
+cdef object _keep_constant(object func, object result, tuple args, dict kwargs):
     """_still_constant for any numpy function: a float result computed while a rowless dual
     array was among the arguments (or the arrays of a list argument, np.concatenate([x, y]))
-    stays a dual array, as it is in a sweep that seeds that argument. Only plain results pay
-    for the scan of the arguments."""
-    cdef DualArray like = None
+    stays a dual array, as it is in a sweep that seeds that argument -- and stays plain where
+    a seeded argument gives a plain array too (np.zeros_like(x), np.where's condition: the
+    rules of CONSTANT_RESULTS). Only plain results pay for the scan of the arguments."""
     if type(result) is not np.ndarray and not isinstance(result, (tuple, list, np.floating)):
         return result
-    for o in (args if not kwargs else args + tuple(kwargs.values())):
+    rule = CONSTANT_RESULTS.get(func)
+    if rule is not None:
+        return rule(result, args, kwargs or {})
+    return keep_constant(result, args if not kwargs else args + tuple(kwargs.values()))
+
+
+def keep_constant(result, objs):
+    """result with its float arrays as rowless dual arrays if a rowless dual array is among
+    objs (one level of lists and tuples deep), else result unchanged."""
+    cdef DualArray like = None
+    for o in objs:
         like = _rowless(o)
         if like is None and (type(o) is list or type(o) is tuple):
             for e in <object>o:
@@ -98,6 +108,14 @@ cdef object _keep_constant(object result, tuple args, dict kwargs):
         if like is not None:
             return _as_rowless(result, like)
     return result
+
+
+def rowless(value, DualArray like):
+    """value (an array of ndim >= 1) as a dual array of like's levels without tangent rows."""
+    value = np.array(value, dtype=np.float64)
+    if value.ndim == 0:
+        raise ValueError("a rowless dual array has at least one axis")
+    return _as_rowless(value, like)
 
 
 cdef object _as_rowless(object result, DualArray like):

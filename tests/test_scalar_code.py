@@ -345,6 +345,22 @@ def test_whole_array_results_of_an_argument_outside_the_chunk_stay_dual_arrays(n
                 np.testing.assert_allclose(got2[i][j], want2[i][j], rtol=1e-14, atol=1e-15)
 
 
+def test_plain_results_of_an_argument_outside_the_chunk_stay_plain():
+    """np.zeros_like(x) is a plain array in a sweep that seeds x; in one that does not it
+    is plain too, so code that assigns into it runs at every chunk."""
+    def f(x, w):
+        out = np.zeros_like(x)
+        out[0] = 5.0
+        s, logdet = np.linalg.slogdet(np.diag(x))
+        lo, = np.atleast_1d(np.where(x > 0, 1.0, -1.0))[:1]
+        return np.sum(out * x * w) + s * logdet + lo
+    x, w = np.array([0.3, 0.7, 1.1]), np.array([1.5, -0.5, 2.0])
+    want = dd.grad(f, argnums=(0, 1))(x, w)
+    for chunk in (1, 2, 4):
+        for got, ref in zip(dd.grad(f, argnums=(0, 1), chunk=chunk)(x, w), want):
+            np.testing.assert_allclose(got, ref, rtol=1e-15)
+
+
 def test_a_nan_in_an_object_array_meeting_np_sign_is_explained():
     """numpy's object loop of np.sign compares each element with 0; a NaN compares neither
     way and numpy says only "unorderable types". The error says what happened and the fix."""

@@ -318,3 +318,4 @@ from dualdiff._numpy import calculus as _calculus_mod  # noqa: E402,F401
 from dualdiff._numpy import statistics as _statistics_mod  # noqa: E402,F401
 from dualdiff._numpy import polynomial as _polynomial_mod  # noqa: E402,F401
 from dualdiff._numpy import methods as _methods_mod  # noqa: E402,F401
+from dualdiff._numpy import constants as _constants_mod  # noqa: E402,F401

@@ -388,7 +388,10 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape_=None, **k
     shp = kw.pop("shape", shape_)
     if _arrays.lift(fill_value) is not None:
         return broadcast_to(fill_value, shape_of(a) if shp is None else shp)
-    return np.full(shape_of(a) if shp is None else shp, fill_value, dtype=dtype or np.float64)
+    # a fill without tangent rows (outside the chunk) fills with its values; constants.py
+    # keeps the result rowless, as a seeded fill's result is dual
+    return np.full(shape_of(a) if shp is None else shp, _arrays.value_of(fill_value),
+                   dtype=dtype or np.float64)
 
 
 # ---- several arrays --------------------------------------------------------------------
