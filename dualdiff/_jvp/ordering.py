@@ -9,6 +9,26 @@ import numpy as np
 from dualdiff._jvp import plain
 
 
+def _first(hit, axis):
+    """The first hit of each reduced group (C order over the reduced axes): one element."""
+    moved = np.moveaxis(hit, axis, tuple(range(-len(axis), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axis)] + (-1,))
+    first = flat & (np.cumsum(flat, axis=-1) == 1)
+    return np.moveaxis(first.reshape(moved.shape), tuple(range(-len(axis), 0)), axis)
+
+
+def _tie_mean(v, hit, w, first, axis, keepdims):
+    """The w-weighted sum of v over the hits, exact when the tied v are equal (they often
+    are: np.min(np.minimum.accumulate(x)) ties copies of one element). As the first hit's v
+    plus the weighted differences: a sum of w v itself, w = 1/10, gives 0.9999999999999999 v
+    for ten equal v. Where the first hit's v is not finite the differences would be inf - inf:
+    there the plain weighted sum."""
+    ref = np.sum(np.where(first & np.isfinite(plain(v)), v, 0.0), axis=axis, keepdims=True)
+    d = np.sum(np.where(hit, w * (v - ref), 0.0), axis=axis, keepdims=True)
+    r = ref + d
+    return r if keepdims else np.squeeze(r, axis=axis)
+
+
 def extreme_jvp(primals, tangents, *, axis, keepdims, pick):
     """max (pick=np.max) or min (np.min) of x over `axis` (a tuple)."""
     (x,), (t,) = primals, tangents
@@ -18,18 +38,19 @@ def extreme_jvp(primals, tangents, *, axis, keepdims, pick):
     # binary rules, so its tangent is the one that follows
     hit = (xv == m) | (np.isnan(xv) & np.isnan(m))
     w = hit / np.sum(hit, axis=axis, keepdims=True)
+    first = _first(hit, axis) if xv.size else hit
     shape = m.shape if keepdims else np.squeeze(m, axis=axis).shape
     mm = np.reshape(m, shape)
     if isinstance(x, np.ndarray):
         out = mm
     else:
         # a dual primal (second order): the value stays exactly m, the lower-order parts are
-        # the tie-weighted sum, which np.where keeps clear of 0 * inf at the other elements.
-        # At an infinite extreme x - m would be inf - inf = NaN in the value: there the sum
-        # of w x itself is the (infinite) m, and m + m is still m
+        # the tie mean, which np.where keeps clear of 0 * inf at the other elements. At an
+        # infinite extreme x - m would be inf - inf = NaN in the value: there the sum of w x
+        # itself is the (infinite) m, and m + m is still m
         mf = np.where(np.isfinite(m), m, 0.0)
-        out = mm + np.sum(np.where(hit, w * (x - mf), 0.0), axis=axis, keepdims=keepdims)
+        out = mm + _tie_mean(x - mf, hit, w, first, axis, keepdims)
     dirs = (1,) * (np.ndim(t) - xv.ndim)
-    tw = np.sum(np.where(hit.reshape(hit.shape + dirs), w.reshape(w.shape + dirs) * t, 0.0),
-                axis=axis, keepdims=keepdims)
+    tw = _tie_mean(t, hit.reshape(hit.shape + dirs), w.reshape(w.shape + dirs),
+                   first.reshape(first.shape + dirs), axis, keepdims)
     return out, tw

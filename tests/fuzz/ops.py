@@ -118,7 +118,7 @@ def REDUCE(fn, kws=("axis", "keepdims"), extra_kws=(), method=False, kink=None, 
     short = fn.split(".")[-1]
 
     def draw(g, a):
-        kw, names, extra, pre = g.reduction_kwargs(a, kws, extra_kws)
+        kw, names, extra, pre, mask_kink = g.reduction_kwargs(a, kws, extra_kws)
         args = ", ".join(f"{k}={v}" for k, v in kw.items())
         call = f"{a.name}.{short}({args})" if method else \
             f"{fn}({a.name}{', ' if args else ''}{args})"
@@ -130,6 +130,8 @@ def REDUCE(fn, kws=("axis", "keepdims"), extra_kws=(), method=False, kink=None, 
             k = kink.format(a=a.name, axis=axis, sel=sel)
             if "initial" in kw:
                 k = f"({k}, np.sign({a.name} - {kw['initial']}))"
+        if mask_kink is not None:       # where= compares values: the selection switches there
+            k = mask_kink if k is None else f"({k}, {mask_kink})"
         if "out" in kw:               # the result is read from the out buffer, as numpy fills it
             lines = pre + [call]
         else:
@@ -639,7 +641,9 @@ UNSUPPORTED_METHODS = ["std()", "var()", "argmax()", "tolist()", "item()", "roun
                        "trace()", "diagonal()", "max(axis=0, initial=-1.0)", "ptp()",
                        "compress([True])", "searchsorted(0.0)", "argsort()", "mean(axis=0)",
                        "prod(axis=0)", "view()", "tobytes()", "__array__()",
-                       "__array_interface__", "base", "flags", "data", "min(axis=0)"]
+                       "__array_interface__", "flags", "data", "min(axis=0)"]
+# not x.base: a dual array's is None (it owns its values, as a fresh ndarray does) where
+# numpy's may be the array a view looks into, so a program computing with it has two meanings
 
 
 # Many of these are supported by now. Those that are not smooth everywhere need a kink like

@@ -397,8 +397,12 @@ class Run:
         ns = self.plainns
         ns["_K"], ns["_M"], ns["_N"] = [], [], []
         args = self.plain_args(shift, t)
+        before = [snapshot(a) for a in args]
         with quiet():
             out = _num(ns["f"](*args))
+        # arguments the program itself writes into (a.fill(0.0) of an argument that is not
+        # differentiated): that is the user's code, not the transform, changing them
+        self.plain_writes = {p for p, a, b in zip(self.params, args, before) if snapshot(a) != b}
         # the inputs count as values the program handled: np.sum(x) in a return expression
         # (no statement records it) of x holding 1e300 and -1e300 loses every small term
         return out, list(ns["_K"]), max(ns["_M"] + [_mag(out)] + [_mag(a) for a in args])
@@ -433,7 +437,10 @@ class Run:
                 r = self.outcome("ok", "", "")
             except Failure as f:
                 r = self.outcome(f.outcome, f.check, f.detail)
-        changed = [k for k, o in objs.items() if snapshot(o) != before[k]]
+        # (a differentiated argument reaches f as a dual array: a change to the caller's
+        # array is then the transform's own, whatever the program does)
+        changed = [k for k, o in objs.items() if snapshot(o) != before[k] and
+                   (k in self.diff or k not in getattr(self, "plain_writes", ()))]
         if changed and r["outcome"] not in ("wrong", "leaked", "unclear_error"):
             r = self.outcome("wrong", "mutated", f"the call modified {', '.join(changed)}")
         why = known_fault(case, r)
@@ -471,6 +478,10 @@ class Run:
             return self.outcome("unclear_error", "expected", (
                 f"expected {'/'.join(exp['types'])} mentioning {' or '.join(exp['phrases'])!r}, "
                 f"got {type(e).__name__}: {e}"), e, stmt)
+        if isinstance(e, ImportError) and "pip install" in msg:
+            # an optional dependency this environment lacks (cloudpickle for an executor):
+            # ImportError is Python's word for it, and the message says what to install
+            return self.outcome("clear_error", "optional dependency", "", e, stmt)
         if self.plain_exc is not None:
             if isinstance(e, CLEAR) or type(e) is type(self.plain_exc) or \
                     self.missing_attribute(e, stmt):

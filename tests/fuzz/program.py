@@ -252,9 +252,9 @@ class Gen:
     def reduction_kwargs(self, a, kws, extra_kws):
         """Keyword arguments of a reduction: the basic ones of `kws`, and with some probability
         one of `extra_kws` (where=, initial=, out=, dtype=...). Returns (dict, names, extra,
-        lines to run first)."""
+        lines to run first, kink source of a where= mask that compares values or None)."""
         ndim = np.ndim(a.value)
-        kw, names, pre = {}, [], []
+        kw, names, pre, mask_kink = {}, [], [], None
         for k in kws:
             if k == "axis":
                 ax = self.axis(ndim)
@@ -274,7 +274,7 @@ class Gen:
             extra = True
             names.append(k)
             if k == "where":
-                m, _ = self.mask(np.shape(a.value), a) if self.p(0.3) else (self.add_const(
+                m, mask_kink = self.mask(np.shape(a.value), a) if self.p(0.3) else (self.add_const(
                     array_literal((self.rng.random(max(np.size(a.value), 0)) < 0.7).astype(float),
                                   np.shape(a.value), "bool")), None)
                 kw["where"] = m
@@ -287,7 +287,7 @@ class Gen:
             elif k == "out":
                 pre = ["{t} = np.zeros(%s)" % (self._result_shape(a, kw),)]
                 kw["out"] = "{t}"
-        return kw, tuple(names), extra, pre
+        return kw, tuple(names), extra, pre, mask_kink
 
     def _result_shape(self, a, kw):
         try:
