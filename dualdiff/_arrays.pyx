@@ -332,7 +332,9 @@ cdef class DualArray:
             return lambda: apply_unary(code, self)
         get = ATTRIBUTES.get(name)
         if get is None:
-            raise AttributeError(f"'DualArray' object has no attribute {name!r}")
+            e = AttributeError(f"'DualArray' object has no attribute {name!r}")
+            e.name = name           # as Python's own (AttributeError(name=) is 3.10+)
+            raise e
         return get(self)
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
@@ -803,7 +805,9 @@ def scalar_attribute(x, name):
     try:
         a = getattr(_lift(x), name)
     except AttributeError:
-        raise AttributeError(f"'{type(x).__name__}' object has no attribute {name!r}") from None
+        e = AttributeError(f"'{type(x).__name__}' object has no attribute {name!r}")
+        e.name = name
+        raise e from None
     if not callable(a):
         return _scalars(a)
 

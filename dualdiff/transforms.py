@@ -89,8 +89,14 @@ def _read(out, dirs, tag, name):
     except _NotNumeric as e:
         shown = f"{type(out).__name__} ({out!r:.60})"
         inner = "" if e.args[0] is out else f", holding {type(e.args[0]).__name__}"
+        # both faults at once (a boolean array from hvp): name the second's fix too
+        also = "; and it must be a scalar: use jacobian for vector outputs" if \
+            name in _SCALAR_OUTPUT and np.ndim(out) > 0 else ""
         raise TypeError(f"{name}: the function must return a number or a numeric array, but it "
-                        f"returned {shown}{inner}") from None
+                        f"returned {shown}{inner}{also}") from None
+
+
+_SCALAR_OUTPUT = ("grad", "value_and_grad", "hessian", "hvp")
 
 
 def _read_output(out, dirs, tag, name):

@@ -512,6 +512,21 @@ class Run:
             return self.outcome("refused", "promised", f"{type(e).__name__}: {e}", e, stmt)
         return self.outcome("clear_error", "unsupported", "", e, stmt)
 
+    def wider_than_numpy(self):
+        """Where plain numpy raises only because the plain program holds another type than
+        the dual one, by design: (a) a Python float (x.item(), a float argument) where
+        dualdiff has a dual scalar, which has numpy scalars' methods (.cumprod(), ...);
+        (b) a longdouble, float16 or float32 constant, which meets a dual value as float64
+        (dual arrays are float64; numpy keeps the wider or narrower type and then finds no
+        loop for it, scipy.special.erf of a longdouble)."""
+        e, msg = self.plain_exc, str(self.plain_exc)
+        if isinstance(e, AttributeError) and re.match(r"'(float|int)' object has no attribute",
+                                                      msg):
+            return True
+        consts = " ".join(src for _, src, _ in self.case["consts"])
+        return isinstance(e, TypeError) and "not supported for the input types" in msg and \
+            re.search(r"longdouble|float16|float32|half|single", consts) is not None
+
     def missing_attribute(self, e, stmt):
         """Python's own answer to `obj.attr` that obj lacks: an AttributeError naming the
         attribute the statement itself reads (x.flags of a dual scalar). Not for an
@@ -529,6 +544,8 @@ class Run:
             raise Failure("wrong", "accepted", (
                 f"expected {'/'.join(case['expect']['types'])} (bad input), but the call "
                 f"returned {_short(result)}"))
+        if self.plain_exc is not None and self.wider_than_numpy():
+            return
         if self.plain_exc is not None:
             raise Failure("wrong", "accepted", (
                 f"plain numpy raises {type(self.plain_exc).__name__}: {self.plain_exc}, but "
