@@ -532,6 +532,11 @@ class Run:
         attribute the statement itself reads (x.flags of a dual scalar). Not for an
         attribute someone else looks up (numpy's object loops calling e.arctan2())."""
         name = getattr(e, "name", None)
+        if name is None:
+            # an exception that crossed processes (an executor's worker) lost .name: pickling
+            # keeps only the message
+            m = re.search(r"has no attribute '(\w+)'", str(e))
+            name = m.group(1) if m else None
         if not isinstance(e, AttributeError) or not name or not isinstance(stmt, int):
             return False
         src = "\n".join(self.case["body"][stmt]["lines"])
