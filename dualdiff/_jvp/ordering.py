@@ -9,24 +9,15 @@ import numpy as np
 from dualdiff._jvp import plain
 
 
-def _first(hit, axis):
-    """The first hit of each reduced group (C order over the reduced axes): one element."""
-    moved = np.moveaxis(hit, axis, tuple(range(-len(axis), 0)))
-    flat = moved.reshape(moved.shape[:moved.ndim - len(axis)] + (-1,))
-    first = flat & (np.cumsum(flat, axis=-1) == 1)
-    return np.moveaxis(first.reshape(moved.shape), tuple(range(-len(axis), 0)), axis)
-
-
-def _tie_mean(v, hit, w, first, axis, keepdims):
-    """The w-weighted sum of v over the hits, exact when the tied v are equal (they often
-    are: np.min(np.minimum.accumulate(x)) ties copies of one element). As the first hit's v
-    plus the weighted differences: a sum of w v itself, w = 1/10, gives 0.9999999999999999 v
-    for ten equal v. Where the first hit's v is not finite the differences would be inf - inf:
-    there the plain weighted sum."""
-    ref = np.sum(np.where(first & np.isfinite(plain(v)), v, 0.0), axis=axis, keepdims=True)
-    d = np.sum(np.where(hit, w * (v - ref), 0.0), axis=axis, keepdims=True)
-    r = ref + d
-    return r if keepdims else np.squeeze(r, axis=axis)
+def _tie_mean(v, hit, count, axis, keepdims):
+    """The mean of v over the hits: their sum, then one division by their number. Exact
+    where one hit carries the derivative (a seeded direction: 1 + 0 + ... = 1, then 1/k
+    correctly rounded) and where k copies of one tangent sum exactly (k t representable, as
+    for seeded directions), whatever the order of the sum -- which depends on the number of
+    directions (the chunk). A sum of w v with w = 1/k rounds every term: ten tied copies of
+    one element gave 0.9999999999999999 of its derivative (fuzz seed 2020); the first tie
+    plus mean differences rounds differently for each direction (seed 2222)."""
+    return np.sum(np.where(hit, v, 0.0), axis=axis, keepdims=keepdims) / count
 
 
 def extreme_jvp(primals, tangents, *, axis, keepdims, pick):
@@ -37,20 +28,20 @@ def extreme_jvp(primals, tangents, *, axis, keepdims, pick):
     # the elements that attain the extreme; a NaN wins (numpy propagates it), as in the
     # binary rules, so its tangent is the one that follows
     hit = (xv == m) | (np.isnan(xv) & np.isnan(m))
-    w = hit / np.sum(hit, axis=axis, keepdims=True)
-    first = _first(hit, axis) if xv.size else hit
+    count = np.sum(hit, axis=axis, keepdims=True).astype(np.float64)
     shape = m.shape if keepdims else np.squeeze(m, axis=axis).shape
     mm = np.reshape(m, shape)
+    cnt = np.reshape(count, shape)
     if isinstance(x, np.ndarray):
         out = mm
     else:
         # a dual primal (second order): the value stays exactly m, the lower-order parts are
         # the tie mean, which np.where keeps clear of 0 * inf at the other elements. At an
-        # infinite extreme x - m would be inf - inf = NaN in the value: there the sum of w x
-        # itself is the (infinite) m, and m + m is still m
+        # infinite extreme x - m would be inf - inf = NaN in the value: there the sum of x
+        # itself is k m, and m + k m / k is still m
         mf = np.where(np.isfinite(m), m, 0.0)
-        out = mm + _tie_mean(x - mf, hit, w, first, axis, keepdims)
+        out = mm + _tie_mean(x - mf, hit, cnt, axis, keepdims)
     dirs = (1,) * (np.ndim(t) - xv.ndim)
-    tw = _tie_mean(t, hit.reshape(hit.shape + dirs), w.reshape(w.shape + dirs),
-                   first.reshape(first.shape + dirs), axis, keepdims)
+    tw = _tie_mean(t, hit.reshape(hit.shape + dirs), cnt.reshape(cnt.shape + dirs), axis,
+                   keepdims)
     return out, tw

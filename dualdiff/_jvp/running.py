@@ -40,13 +40,9 @@ def running_extreme_jvp(primals, tangents, *, axis, ufunc):
     if np.all(count == 1):
         return out, picked
     # tied extremes: the mean of the tangents of the hits in the segment so far (a running
-    # sum from the segment's start); elsewhere the exact gather above. The mean is taken as
-    # the start's tangent plus the mean difference from it, exact when the tied tangents are
-    # equal (copies of one element): a running sum of k equal t over k is not always t. An
-    # infinite start tangent would make the differences inf - inf: there the plain sum
+    # sum from the segment's start); elsewhere the exact gather above
     h = hit.reshape(hit.shape + dirs)
-    ref = np.where(np.isfinite(plain(picked)), picked, 0.0)
-    run = np.cumsum(np.where(h, t - ref, 0.0), axis=axis)
-    seg = run - np.take_along_axis(run, s, axis=axis) + (picked - ref)
+    run = np.cumsum(np.where(h, t, 0.0), axis=axis)
+    seg = run - np.take_along_axis(run, s, axis=axis) + picked
     c = count.reshape(count.shape + dirs)
-    return out, np.where(c == 1, picked, ref + seg / c)
+    return out, np.where(c == 1, picked, seg / c)

@@ -139,6 +139,11 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=NOVALUE, wh
         y = reshape(y, y.shape[1:])
     if keepdims:
         y = reshape(y, tuple(1 if i in ax else d.shape[i] for i in range(n)))
+    if type(y) is DualArray:
+        # the value as numpy multiplies, in order: the pairwise order rounds differently and
+        # can meet 5e-324 * 1e-300 = 0 before inf, where numpy's running product is inf
+        # (0 * inf = NaN for inf; fuzz seed 2323)
+        y = _arrays.rebuild(y, np.prod(d.value, axis=ax, keepdims=keepdims), _arrays.parts(y))
     if initial is not NOVALUE and initial is not None:
         y = y * initial
     return y
