@@ -110,3 +110,13 @@ def test_errors_leave_inputs_untouched():
     with pytest.raises(TypeError):
         dd.grad(lambda x: x)(x)
     assert np.array_equal(x, X)
+
+
+def test_an_ndarray_method_that_converts_a_dual_array_is_named_with_its_fix():
+    """v.dot(x) of a plain or object array v converts x in C (ndarray methods do not
+    dispatch); the message names the method and the numpy function to call instead."""
+    def f(x):
+        v = np.array([e if e > 0 else 0.5 * e for e in x])
+        return np.sum(v.dot(x))
+    with pytest.raises(TypeError, match=r"ndarray\.dot\(\).*np\.dot\(a, x\) or np\.matmul"):
+        dd.hessian(f, chunk=2)(np.array([0.5, -1.0, 2.0]))

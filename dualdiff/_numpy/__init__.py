@@ -189,11 +189,36 @@ def lost_derivative():
         if fix is not None:
             return (f"{where} would lose the derivative of a dual array: use {fix}, which "
                     "computes the same values and carries derivatives")
+        method = _ndarray_method_call(frame)
+        if method is not None:
+            # ndarray's own methods do not dispatch: a.dot(x) of a plain (or object) array a
+            # converts x in C, and the frame above is the user's line
+            return (f"{where} would lose the derivative of a dual array: ndarray.{method}() of "
+                    f"a plain or object array converts its argument; call the numpy function "
+                    f"instead ({_METHOD_FIX.get(method, f'np.{method}(a, x)')}), and build "
+                    "arrays of dual numbers with np.stack rather than np.array([...])")
     return (f"{where} would lose the derivative of a dual array. Keep it a dual array and use "
             "numpy functions on it (np.sin, np.sum, np.where, ...); give a function dualdiff "
             "cannot see into a rule with dd.custom_jvp (or dd.register_elementwise if it is "
             "elementwise); or take .real if you want the values alone. To join dual arrays "
             "use np.stack or np.concatenate rather than np.array([...]).")
+
+
+_METHOD_FIX = {"dot": "np.dot(a, x) or np.matmul(a, x)"}
+_METHOD_CALL = None
+
+
+def _ndarray_method_call(frame):
+    """The ndarray method the user's current line calls with an argument (a.dot(x)), if it
+    does, read from the source: the conversion happens in C, below any Python frame."""
+    import linecache
+    import re
+    global _METHOD_CALL
+    if _METHOD_CALL is None:
+        _METHOD_CALL = re.compile(r"\.(dot|clip|searchsorted|compress|choose|put|take|"
+                                  r"repeat|fill)\(")
+    m = _METHOD_CALL.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
+    return m.group(1) if m else None
 
 
 def find_ufunc(ufunc):
