@@ -17,7 +17,25 @@ def _tie_mean(v, hit, count, axis, keepdims):
     directions (the chunk). A sum of w v with w = 1/k rounds every term: ten tied copies of
     one element gave 0.9999999999999999 of its derivative (fuzz seed 2020); the first tie
     plus mean differences rounds differently for each direction (seed 2222)."""
-    return np.sum(np.where(hit, v, 0.0), axis=axis, keepdims=keepdims) / count
+    return _sum_lanes(np.where(hit, v, 0.0), axis, keepdims) / count
+
+
+def _sum_lanes(a, axis, keepdims):
+    """np.sum over `axis` in an order that does not depend on the trailing direction axes.
+    numpy sums pairwise only along a contiguous run: with k directions last the reduced
+    axis is strided for k > 1 and contiguous for k = 1, so the chunk changed the rounding of
+    a sum of unequal terms (fuzz seed 2222). A plain array is summed with the reduced axes
+    moved last and made contiguous; a dual array's sums already go direction by direction
+    in one order (_sums.pxi), but their values are numpy's sums: at second order the value
+    of a tangent has the first level's directions last too, so it is moved the same way (the
+    product by 1.0, exact, stores it contiguously)."""
+    nd = np.ndim(a)
+    red = tuple(ax % nd for ax in axis)
+    last = tuple(range(nd - len(red), nd))
+    moved = np.moveaxis(a, red, last)
+    moved = np.ascontiguousarray(moved) if isinstance(a, np.ndarray) else moved * 1.0
+    s = np.sum(np.reshape(moved, np.shape(moved)[:nd - len(red)] + (-1,)), axis=-1)
+    return np.expand_dims(s, red) if keepdims else s
 
 
 def extreme_jvp(primals, tangents, *, axis, keepdims, pick):
