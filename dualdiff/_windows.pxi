@@ -72,12 +72,7 @@ cdef object _still_constant(object result, object a, object b=None):
     np.sin(x) became a plain array in the sweeps that do not seed x, and its ndarray methods
     then refuse the dual arrays of the others (np.sin(x).dot(w) raised at chunk=2, not at
     chunk=None): types do not depend on the chunk. Costs an object, no tangent arithmetic."""
-    cdef DualArray like = _rowless(a)
-    if like is None:
-        like = _rowless(b)
-    if like is None:
-        return result
-    return _as_rowless(result, like)
+    return keep_constant(result, (a, b))
 
 
 cdef object _keep_constant(object func, object result, tuple args, dict kwargs):

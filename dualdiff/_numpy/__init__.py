@@ -12,7 +12,9 @@ A keyword that a handler does not implement raises TypeError naming it (refuse()
 that has no handler raises TypeError naming it (unsupported()) -- never a plain number.
 """
 import functools
+import linecache
 import operator
+import re
 
 import numpy as np
 
@@ -205,18 +207,12 @@ def lost_derivative():
 
 
 _METHOD_FIX = {"dot": "np.dot(a, x) or np.matmul(a, x)"}
-_METHOD_CALL = None
+_METHOD_CALL = re.compile(r"\.(dot|clip|searchsorted|compress|choose|put|take|repeat|fill)\(")
 
 
 def _ndarray_method_call(frame):
     """The ndarray method the user's current line calls with an argument (a.dot(x)), if it
     does, read from the source: the conversion happens in C, below any Python frame."""
-    import linecache
-    import re
-    global _METHOD_CALL
-    if _METHOD_CALL is None:
-        _METHOD_CALL = re.compile(r"\.(dot|clip|searchsorted|compress|choose|put|take|"
-                                  r"repeat|fill)\(")
     m = _METHOD_CALL.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
     return m.group(1) if m else None
 
