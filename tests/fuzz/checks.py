@@ -3,7 +3,7 @@ oracles). Each raises oracle.Failure on the first problem it finds."""
 import numpy as np
 
 from .program import quiet
-from .oracle import (EPS, FD_KINKED, HUGE_VALUES, NONFINITE_INPUTS, Failure, _diff_detail, _num, _show, announce, close,
+from .oracle import (EPS, FD_KINKED, HUGE_VALUES, NONFINITE_INPUTS, OBJECT_NAN, Failure, _diff_detail, _num, _show, announce, close,
                      fd_check, leaves, same)
 
 VALUE_ULPS = 64 * 2.0 ** -52   # values: numpy's SIMD elementary functions vs the C library's
@@ -67,7 +67,10 @@ def _direction(run, names, tied=False):
 def _fd_random(run, names, check):
     """check(u) -> entries compared, along a random direction u; if finite differences
     could not be used because a kink switches along it (a tie at the point: integer inputs
-    often tie), once more along a direction that keeps the inputs' ties."""
+    often tie), once more along a direction that keeps the inputs' ties. Not where a NaN
+    met an object array of dual numbers (oracle.OBJECT_NAN): the plain program is another."""
+    if OBJECT_NAN[0]:
+        return
     n = check(_direction(run, names))
     if n == 0 and FD_KINKED[0]:
         u = _direction(run, names, tied=True)
@@ -109,11 +112,14 @@ def _contract(J, u, in_ndim):
     """sum over the input axes of J (shape out + in) times u (shape in), and the same sum of
     absolute values (the scale of rounding). A zero entry of J times an infinite or nan
     direction counts as zero: forward mode never multiplies them (a direction only flows
-    where the function depends on it)."""
+    where the function depends on it). So does a zero direction times an infinite or nan
+    entry of J: the sweep's tangent along a zero direction is zero, which is linearity (the
+    rules give 0 for a zero tangent at an infinite value: d(a*a) at a = -inf along 0)."""
     J = _num(J)
     u = _num(u)
+    ub = u.reshape((1,) * (J.ndim - in_ndim) + u.shape)
     with np.errstate(all="ignore"):
-        terms = np.where(J == 0, 0.0, J * u.reshape((1,) * (J.ndim - in_ndim) + u.shape))
+        terms = np.where((J == 0) | (ub == 0), 0.0, J * ub)
     axes = tuple(range(J.ndim - in_ndim, J.ndim))
     return terms.sum(axis=axes), np.abs(terms).sum(axis=axes)
 
@@ -121,8 +127,9 @@ def _contract(J, u, in_ndim):
 def _finite_f(run):
     """Derivatives are compared only where f's value and the directions given to jvp/hvp are
     finite: the derivative of a nan or infinite value, or along an infinite direction, has
-    no meaning to check (types, shapes and crashes still are)."""
-    if not np.all(np.isfinite(run.plain_out)):
+    no meaning to check (types, shapes and crashes still are); nor where a NaN met an
+    object array of dual numbers (oracle.OBJECT_NAN: numpy's object loops)."""
+    if OBJECT_NAN[0] or not np.all(np.isfinite(run.plain_out)):
         return False
     for k in ["v"] + [f"t_{p}" for p in run.params]:
         if k in run.dual and not np.all(np.isfinite(_num(run.dual[k]))):
@@ -152,7 +159,10 @@ def _condition(run, names, jacs):
 
 
 def _check_value(run, value, cond=0.0):
-    """The value against plain numpy. cond: _condition (absolute), where known."""
+    """The value against plain numpy. cond: _condition (absolute), where known. Not where a
+    NaN met an object array of dual numbers (oracle.OBJECT_NAN): numpy's object loops."""
+    if OBJECT_NAN[0]:
+        return
     want = run.plain_out
     if run.eps != EPS:                        # plain numpy ran in float32/float16
         ok = close(value, want, 64 * run.eps)

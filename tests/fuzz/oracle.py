@@ -295,6 +295,15 @@ _HUGE = 1e150
 _TINY = 1e-300
 _HUGE_LITERAL = re.compile(r"\de\+(1[5-9]\d|[2-9]\d\d)|\de-(30\d|3[1-2]\d)")
 FD_KINKED = [False]            # set by fd_check: a kink switched along the direction
+# set per case by Run.check: an inf/NaN meets an object array of dual numbers, which
+# np.array([e ... for e in x]) makes in loop-style code. numpy runs its object loops there,
+# and they compare with Python's operators: fmax/fmin/maximum/minimum (and their reduce) do
+# not skip or propagate NaN the way the float loops do (the first operand wins unless it
+# is >= the second), logical_and/or return an operand. That is numpy's semantics for object
+# arrays of any number type (Python floats too); README, "Loop-style code". The plain
+# float program is then another program: its value and derivatives are not compared.
+OBJECT_NAN = [False]
+_OBJECT_ARRAY = re.compile(r"np\.array\(\[")
 
 
 def fd_check(phi, ad, scale, h0, what, eps=EPS):
@@ -569,6 +578,7 @@ class Run:
                 for k, v in self.plainns.items() if not k.startswith("_") and
                 isinstance(v, (float, np.generic, np.ndarray, list, tuple)) and _is_numeric(v))
         src = f_source(self.case)
+        OBJECT_NAN[0] = NONFINITE_INPUTS[0] and bool(_OBJECT_ARRAY.search(src))
         HUGE_VALUES[0] = self.plain_mag > _HUGE or bool(_HUGE_LITERAL.search(src)) or any(
             _extreme(np.abs(np.asarray(v, dtype=float)))
             for k, v in self.plainns.items() if not k.startswith("_") and
