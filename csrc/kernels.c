@@ -154,30 +154,6 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
                 yi12[p*k2 + q] = dd_chain_e12(j, xi1[p], xi2[q], xi12[p*k2 + q]);                \
     }
 
-DD_KERNEL int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
-                     const double *xe1, const double *xe2, const double *xe12,
-                     double *restrict y, double *restrict ye1, double *restrict ye2,
-                     double *restrict ye12)
-{
-    int bad = 0;
-    switch (code) {
-#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY2_LOOP(dd_jet_##name(x[i])) break;
-    DD_UNARY_RULES(DD_CASE)
-#undef DD_CASE
-    }
-    return bad;
-}
-
-DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
-                    const double *xe1, const double *xe2, const double *xe12,
-                    double *restrict y, double *restrict ye1, double *restrict ye2,
-                    double *restrict ye12)
-{
-    int bad = 0;
-    DD_UNARY2_LOOP(dd_jet_powc(x[i], pw))
-    return bad;
-}
-
 /* VAL as in DD_BINARY1_LOOP; TAN(A, B) gives an e1 or e2 entry; TAN12(...) the e12 entry
  * from the operands' entries and the result's own e1 and e2 entries (the quotient rule
  * needs those). A1(p), A2(q), A12(p,q) read operand a's entries (0.0 for a constant). */
@@ -224,6 +200,117 @@ DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
 #define DD_DIV_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_div_e12(y[i], Q1, Q2, A12, rb, B1, B2, B12)
 #define DD_RULE_E12(A1, A2, A12, B1, B2, B12, Q1, Q2) dd_chain2_e12(j, A1, A2, A12, B1, B2, B12)
 
+/* ---- small fixed widths ----------------------------------------------------------------
+ * A sweep of a few second-order directions per element -- the sparse Hessian's summands
+ * (k1 x k2 = 2 x 2 for extended Rosenbrock, 2 x 5 for the Bratu energy, one more e2 column
+ * with verify), hvp (1 x k), a small dense Hessian (k x k) -- leaves the loops above with
+ * inner trip counts of 1 to 6: too short to vectorize, so their loop control costs more than
+ * the arithmetic (callgrind, Rosenbrock at 2 x 2: the kernels ran 3x the instructions of
+ * loops compiled with k1 = k2 = 2). So for each width pair of DD_SMALL_WIDTHS, the cheap
+ * operations -- the four arithmetic ones, constant powers and the rules whose jet is a few
+ * flops or one libm call -- get their loops compiled with k1 and k2 constant and fully
+ * unrolled. Other rules keep the generic loops, where the jet's cost dominates. Each copy is
+ * plain (no clone per instruction set: a 2 x 2 body has nothing for AVX-512 to do), which
+ * keeps the build time in check. The same macros expand, with the same per-entry helpers,
+ * so the bits are those of the generic loops (tests/test_kernels_small.py compares them). */
+#define DD_SMALL_WIDTHS(X)                                                                   \
+    X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(2, 2) X(2, 3) X(2, 4) X(2, 5) X(2, 6) X(2, 7)          \
+    X(3, 3) X(3, 4) X(4, 4)
+#define DD_SMALL_KEY(k1, k2) ((k1) * 16 + (k2))
+#define DD_SMALL_POWC (-1)          /* the code of a constant power in dd_unary2_KxK */
+/* unary rules with small-width loops (their jets: a few flops, dd_exp's table, one log) */
+#define DD_SMALL_UNARY(U) U(square) U(reciprocal) U(sqrt) U(exp) U(log) U(abs)
+
+/* return dd_NAME_K1xK2 DD_SMALL_ARGS when (k1, k2) is a small width pair and the function
+ * handles the operation (it returns -1 where it does not: the generic loops follow) */
+#define DD_SMALL_DISPATCH(NAME)                                                        \
+    if (k1 <= 15 && k2 <= 15) {                                                              \
+        int small = -1;                                                                      \
+        switch (DD_SMALL_KEY(k1, k2)) {                                                      \
+        DD_SMALL_WIDTHS(DD_SMALL_CALL_##NAME)                                                \
+        default: break;                                                                      \
+        }                                                                                    \
+        if (small >= 0) return small;                                                        \
+    }
+#define DD_SMALL_CALL_dd_unary2_(K1, K2) \
+    case DD_SMALL_KEY(K1, K2): small = dd_unary2_##K1##x##K2 DD_SMALL_ARGS; break;
+#define DD_SMALL_CALL_dd_binary2_(K1, K2) \
+    case DD_SMALL_KEY(K1, K2): small = dd_binary2_##K1##x##K2 DD_SMALL_ARGS; break;
+
+#define DD_SMALL_UNARY_CASE(name) case DD_U_##name: DD_UNARY2_LOOP(dd_jet_##name(x[i])) break;
+#define DD_DEFINE_SMALL(K1, K2)                                                              \
+DD_KERNEL static int dd_unary2_##K1##x##K2(int code, double pw, ptrdiff_t n, const double *x,          \
+                                 const double *xe1, const double *xe2, const double *xe12,   \
+                                 double *restrict y, double *restrict ye1,                   \
+                                 double *restrict ye2, double *restrict ye12)                \
+{                                                                                            \
+    const ptrdiff_t k1 = K1, k2 = K2;                                                        \
+    int bad = 0;                                                                             \
+    switch (code) {                                                                          \
+    case DD_SMALL_POWC: DD_UNARY2_LOOP(dd_jet_powc(x[i], pw)) break;                         \
+    DD_SMALL_UNARY(DD_SMALL_UNARY_CASE)                                                      \
+    default: return -1;                                                                      \
+    }                                                                                        \
+    return bad;                                                                              \
+}                                                                                            \
+DD_KERNEL static int dd_binary2_##K1##x##K2(int op, ptrdiff_t n, const double *a, ptrdiff_t sa,        \
+                                  const double *ae1, const double *ae2, const double *ae12,  \
+                                  const double *b, ptrdiff_t sb,                             \
+                                  const double *be1, const double *be2, const double *be12,  \
+                                  double *restrict y, double *restrict ye1,                  \
+                                  double *restrict ye2, double *restrict ye12)               \
+{                                                                                            \
+    const ptrdiff_t k1 = K1, k2 = K2;                                                        \
+    int bad = 0;                                                                             \
+    switch (op) {                                                                            \
+    DD_ARITH2_CASES                                                                          \
+    default: return -1;                                                                      \
+    }                                                                                        \
+    return bad;                                                                              \
+}
+/* the four arithmetic operations of dd_binary2 (shared with it) */
+#define DD_ARITH2_CASES                                                                      \
+    case DD_OP_ADD: DD_BINARY2(y[i] = av + bv, DD_ADD_EPS, DD_ADD_E12) break;                \
+    case DD_OP_SUB: DD_BINARY2(y[i] = av - bv, DD_SUB_EPS, DD_SUB_E12) break;                \
+    case DD_OP_MUL: DD_BINARY2(y[i] = av*bv, DD_MUL_EPS, DD_MUL_E12) break;                  \
+    case DD_OP_DIV: DD_BINARY2(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS, DD_DIV_E12) break;
+DD_SMALL_WIDTHS(DD_DEFINE_SMALL)
+
+#define DD_SMALL_PAIR(K1, K2) {K1, K2},
+const int dd_small_widths[][2] = { DD_SMALL_WIDTHS(DD_SMALL_PAIR) {0, 0} };
+#define DD_SMALL_NAME(name) #name,
+const char *const dd_small_unary[] = { DD_SMALL_UNARY(DD_SMALL_NAME) 0 };
+
+DD_KERNEL int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
+                     const double *xe1, const double *xe2, const double *xe12,
+                     double *restrict y, double *restrict ye1, double *restrict ye2,
+                     double *restrict ye12)
+{
+#define DD_SMALL_ARGS (code, 0.0, n, x, xe1, xe2, xe12, y, ye1, ye2, ye12)
+    DD_SMALL_DISPATCH(dd_unary2_)
+#undef DD_SMALL_ARGS
+    int bad = 0;
+    switch (code) {
+#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY2_LOOP(dd_jet_##name(x[i])) break;
+    DD_UNARY_RULES(DD_CASE)
+#undef DD_CASE
+    }
+    return bad;
+}
+
+DD_KERNEL int dd_powc2(double pw, ptrdiff_t n, int k1, int k2, const double *x,
+                    const double *xe1, const double *xe2, const double *xe12,
+                    double *restrict y, double *restrict ye1, double *restrict ye2,
+                    double *restrict ye12)
+{
+#define DD_SMALL_ARGS (DD_SMALL_POWC, pw, n, x, xe1, xe2, xe12, y, ye1, ye2, ye12)
+    DD_SMALL_DISPATCH(dd_unary2_)
+#undef DD_SMALL_ARGS
+    int bad = 0;
+    DD_UNARY2_LOOP(dd_jet_powc(x[i], pw))
+    return bad;
+}
+
 DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
                       const double *a, ptrdiff_t sa,
                       const double *ae1, const double *ae2, const double *ae12,
@@ -232,12 +319,12 @@ DD_KERNEL int dd_binary2(int op, ptrdiff_t n, int k1, int k2,
                       double *restrict y, double *restrict ye1, double *restrict ye2,
                       double *restrict ye12)
 {
+#define DD_SMALL_ARGS (op, n, a, sa, ae1, ae2, ae12, b, sb, be1, be2, be12, y, ye1, ye2, ye12)
+    DD_SMALL_DISPATCH(dd_binary2_)
+#undef DD_SMALL_ARGS
     int bad = 0;
     switch (op) {
-    case DD_OP_ADD: DD_BINARY2(y[i] = av + bv, DD_ADD_EPS, DD_ADD_E12) break;
-    case DD_OP_SUB: DD_BINARY2(y[i] = av - bv, DD_SUB_EPS, DD_SUB_E12) break;
-    case DD_OP_MUL: DD_BINARY2(y[i] = av*bv, DD_MUL_EPS, DD_MUL_E12) break;
-    case DD_OP_DIV: DD_BINARY2(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS, DD_DIV_E12) break;
+    DD_ARITH2_CASES
 #define DD_CASE(name, ...)                                                                   \
     case DD_OP_RULE0 + DD_B_##name:                                                          \
         DD_BINARY2(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f,                     \

@@ -76,6 +76,12 @@ void dd_given_binary2(ptrdiff_t n, int k1, int k2, const double *const partials[
                       const double *be1, const double *be2, const double *be12,
                       double *restrict ye1, double *restrict ye2, double *restrict ye12);
 
+/* ---- what has loops of its own at small widths (kernels.c, "small fixed widths"), for the
+ * tests that compare them with the scalar types: the (k1, k2) pairs, ended by {0, 0}, and
+ * the unary rules by name, ended by NULL (besides x**p and the four arithmetic operations) */
+extern const int dd_small_widths[][2];
+extern const char *const dd_small_unary[];
+
 /* ---- sums in numpy's pairwise order ------------------------------------------------------ */
 void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc);
 void dd_pairwise_rows_range(const double *a, ptrdiff_t n, ptrdiff_t lo, ptrdiff_t hi,

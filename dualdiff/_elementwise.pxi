@@ -31,6 +31,33 @@ cdef extern from "kernels.h" nogil:
                    const double *b, ptrdiff_t sb, const double *be1, const double *be2,
                    const double *be12, double *y, double *ye1, double *ye2, double *ye12)
 
+    const int dd_small_widths[][2]
+    const char *const dd_small_unary[]
+
+
+cdef list _small_widths():
+    cdef list out = []
+    cdef int i = 0
+    while dd_small_widths[i][0]:
+        out.append((dd_small_widths[i][0], dd_small_widths[i][1]))
+        i += 1
+    return out
+
+
+cdef list _small_unary():
+    cdef list out = []
+    cdef int i = 0
+    while dd_small_unary[i] != NULL:
+        out.append(dd_small_unary[i].decode())
+        i += 1
+    return out
+
+
+# the second-order widths (k1, k2) and unary rules with loops compiled for those widths (the
+# arithmetic and x**p have them too): tests/test_kernels.py compares them with HyperDual
+SMALL_WIDTHS = tuple(_small_widths())
+SMALL_UNARY = tuple(_small_unary())
+
 cdef int B_POWER = _core.BINARY_INDEX["power"]
 cdef int U_SQUARE = _core.UNARY_INDEX["square"]
 cdef int U_ABS = _core.UNARY_INDEX["abs"]

@@ -153,6 +153,75 @@ def test_binary_kernel_equals_hyperdual(rng, op, layout):
                 assert_same(y.eps12[i, p, q], s.eps12)
 
 
+# Loops compiled for small second-order widths (csrc/kernels.c, "small fixed widths"): the
+# fast path of the sparse Hessian's summands and of hvp. Every width pair they cover, and one
+# pair on either side of the table that runs the generic loops, against HyperDual entry by
+# entry; the generic loops at (2, 3) are the test above.
+WIDTHS = list(_arrays.SMALL_WIDTHS) + [(1, 9), (5, 4)]
+UNARY_DOMAIN = {name: (lo, hi) for name, lo, hi in UNARY}
+
+
+def assert_hyper_equal(y, f, x_parts_of):
+    """Every entry of the hyper-dual array y equals f of the HyperDual numbers that
+    x_parts_of(i, p, q) gives for it."""
+    n, k1, k2 = y.eps12.shape
+    for i in range(n):
+        for p in range(k1):
+            for q in range(k2):
+                s = f(*x_parts_of(i, p, q))
+                assert_same(y.value[i], s.real)
+                assert_same(y.eps1[i, p], s.eps1)
+                assert_same(y.eps2[i, q], s.eps2)
+                assert_same(y.eps12[i, p, q], s.eps12)
+
+
+def hyper_parts(rng, x, k1, k2):
+    n = np.size(x)
+    parts = rng.normal(size=(n, k1)), rng.normal(size=(n, k2)), rng.normal(size=(n, k1, k2))
+    parts[0][0] = 0.0                               # zero tangents are a case of their own
+    return parts
+
+
+def scalar_of(x, parts, i, p, q):
+    t1, t2, t12 = parts
+    return HyperDual(float(x[i]), t1[i, p], t2[i, q], t12[i, p, q])
+
+
+@pytest.mark.parametrize("k1,k2", WIDTHS)
+@pytest.mark.parametrize("name", sorted(_arrays.SMALL_UNARY) + ["power 2", "power -1.5"])
+def test_small_width_unary_kernels_equal_hyperdual(rng, name, k1, k2):
+    if name.startswith("power"):
+        pw = float(name.split()[1])
+        f, (lo, hi) = (lambda v: v ** pw), (0.1, 3.0)
+    else:
+        f, (lo, hi) = FN[name], UNARY_DOMAIN[name]
+    x = points(rng, lo, hi)
+    parts = hyper_parts(rng, x, k1, k2)
+    y = f(hyper_array(x, *parts))
+    assert_hyper_equal(y, f, lambda i, p, q: (scalar_of(x, parts, i, p, q),))
+
+
+@pytest.mark.parametrize("k1,k2", WIDTHS)
+@pytest.mark.parametrize("layout", ["whole", "scalar_left", "const_right", "float_left"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_small_width_arithmetic_kernels_equal_hyperdual(rng, op, layout, k1, k2):
+    f = OPS[op]
+    a, b = op_points(rng, op, N), op_points(rng, op, N)
+    pa, pb = hyper_parts(rng, a, k1, k2), hyper_parts(rng, b, k1, k2)
+    if layout == "scalar_left":
+        A = hyper_array(a[:1].reshape(()), *(t[0] for t in pa))
+        sa = lambda i, p, q: scalar_of(a, pa, 0, p, q)
+    elif layout == "float_left":
+        A, sa = float(a[0]), (lambda i, p, q: float(a[0]))
+    else:
+        A, sa = hyper_array(a, *pa), (lambda i, p, q: scalar_of(a, pa, i, p, q))
+    if layout == "const_right":
+        B, sb = b, (lambda i, p, q: float(b[i]))
+    else:
+        B, sb = hyper_array(b, *pb), (lambda i, p, q: scalar_of(b, pb, i, p, q))
+    assert_hyper_equal(f(A, B), f, lambda i, p, q: (sa(i, p, q), sb(i, p, q)))
+
+
 @pytest.mark.filterwarnings("ignore:divide by zero encountered in power")
 @pytest.mark.parametrize("p", [2.0, 3.0, 0.5, -1.5, 0.0, 1.0])
 def test_power_with_constant_exponent_kernel(rng, p):
