@@ -334,3 +334,39 @@ def recover_star(indptr, indices, shape, colors, B):
     """The CSR data of the symmetric H from B = H @ seed_matrix(colors), colors a star
     colouring. Exact: every entry is copied from B, never computed."""
     return _recover(indptr, indices, shape, colors, B, 2, "star recovery (n x ncolors)")
+
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+
+def probe_agrees(const int64_t[::1] indptr, const index_t[::1] indices,
+                 const double[::1] data, const double[::1] v, const double[::1] want,
+                 double tol):
+    """Whether the recovered matrix A (CSR) agrees with a plain sweep's A v (want) along
+    the probe v, in one pass over the entries: every row's (A v)_i within
+    tol * (sum_j |A_ij v_j| + |want_i|) of want_i, and a non-finite value on one side only
+    a disagreement (NaN with NaN and inf with the same inf agree). The caller explains a
+    False with sparse._check_probe, which applies the same test with numpy."""
+    cdef Py_ssize_t m = indptr.shape[0] - 1, i
+    cdef int64_t e
+    cdef double got, scale, t, w
+    cdef bint agree = True
+    with nogil:
+        for i in range(m):
+            got = 0.0
+            scale = 0.0
+            for e in range(indptr[i], indptr[i + 1]):
+                t = data[e] * v[indices[e]]
+                got += t
+                scale += abs(data[e]) * abs(v[indices[e]])
+            w = want[i]
+            if got - got == 0.0 and w - w == 0.0:           # both finite
+                if scale - scale == 0.0 and abs(got - w) > tol * (scale + abs(w)) + 1e-300:
+                    agree = False
+                    break
+            elif not (got == w or (got != got and w != w)):
+                agree = False
+                break
+    return agree

@@ -149,6 +149,7 @@ class _Prepared:
         self.ncolors = int(self.colors.max()) + 1 if self.colors.size and pattern.nnz else 0
         self.shape = pattern.shape
         self._template = None             # the csr_array _csr copies
+        self._indptr = None               # the pattern's indptr as int64, for _check
 
     def _inputs(self, args, kwargs):
         if len(args) <= self.argnum:
@@ -179,6 +180,17 @@ class _Prepared:
         sp = _sparsity.scipy_sparse()
         p = self.pattern
         return sp.csr_array((data, p.indices, p.indptr), shape=p.shape, copy=False)
+
+    def _check(self, data, want, v):
+        """The recovered entries (CSR data on the pattern) times the probe v against the plain
+        sweep's product: one compiled pass, and numpy's explanation only when it fails."""
+        p = self.pattern
+        if self._indptr is None:
+            self._indptr = p.indptr.astype(np.int64)
+        if not _coloring.probe_agrees(self._indptr, p.indices, data, v, want, _PROBE_TOL):
+            A = self._shared(data)
+            _check_probe(A @ v, want, self._shared(np.abs(data)) @ np.abs(v), self.name,
+                         "Hessian" if isinstance(self, PreparedHessian) else "Jacobian")
 
     def __repr__(self):
         return (f"<{type(self).__name__} of {getattr(self.f, '__name__', self.f)}: shape "
@@ -234,9 +246,7 @@ class PreparedJacobian(_Prepared):
             data = np.take(B.reshape(-1), self._index)
         J = self._csr(data)
         if probe:
-            v = self._v
-            _check_probe(J @ v, want, self._shared(np.abs(data)) @ np.abs(v), self.name,
-                         "Jacobian")
+            self._check(data, want, self._v)
         return J
 
     def _sweeps(self, x, call, kwargs, blocks):
@@ -463,11 +473,10 @@ class PreparedHessian(_Prepared):
             S = np.concatenate([S, _probe(n, 1)[:, None]], axis=1)
         HS = _hessian_times(self.f, _with(args, self.argnum, x), kwargs, self.argnum, x, S,
                             self.name, self.executor, self._tuner)
-        H = self._csr(np.ascontiguousarray(HS[:, :self.ncolors]).reshape(-1)[self._star_index])
+        data = np.ascontiguousarray(HS[:, :self.ncolors]).reshape(-1)[self._star_index]
         if probe:
-            v = _probe(n, 1)
-            _check_probe(H @ v, HS[:, -1], abs(H) @ np.abs(v), self.name, "Hessian")
-        return H
+            self._check(data, np.ascontiguousarray(HS[:, -1]), _probe(n, 1))
+        return self._csr(data)
 
     def check(self, *args, **kwargs):
         """Whether the prepared pattern covers the Hessian pattern detected afresh at these

@@ -640,6 +640,42 @@ def test_a_user_pattern_that_misses_an_entry_raises(rng):
         dd.sparse_hessian(energy_of(tridiagonal), sparsity=sp.csr_array(np.eye(10)))(x)
 
 
+@pytest.mark.parametrize("case", range(40))
+def test_the_compiled_probe_check_agrees_with_numpys(case, rng):
+    """sparse._Prepared._check's fast path (_coloring.probe_agrees, one pass over the CSR
+    entries) against the plain numpy test it replaces (sparse._check_probe): the same verdict
+    on products within and far beyond the tolerance, and on inf/NaN on either side."""
+    from dualdiff import _coloring
+    from dualdiff.sparse import _PROBE_TOL, _check_probe
+    m, n = rng.integers(1, 30, 2)
+    values = rng.normal(size=(m, n)) * 10.0 ** rng.integers(-5, 5, (m, n))
+    A = sp.csr_array(np.where(rng.random((m, n)) < 0.3, values, 0.0))
+    v = rng.normal(size=n)
+    want = A @ v
+    scale = abs(A) @ np.abs(v)
+    rows = rng.integers(0, m, rng.integers(0, 3))
+    kind = case % 5
+    if kind == 1:                      # well inside the tolerance: rounding
+        want[rows] += 1e-3 * _PROBE_TOL * (scale[rows] + np.abs(want[rows]))
+    elif kind == 2:                    # far outside it: a missing entry
+        want[rows] += 1e3 * _PROBE_TOL * (scale[rows] + np.abs(want[rows])) + 1.0
+    elif kind == 3:                    # a non-finite value on the sweep's side
+        want[rows] = rng.choice([np.nan, np.inf, -np.inf], rows.size)
+    elif kind == 4 and A.nnz:          # ... and on the matrix's (both sides alike, or not)
+        A.data[rng.integers(0, A.nnz)] = rng.choice([np.nan, np.inf])
+        want = A @ v if case % 2 else want
+    indptr = A.indptr.astype(np.int64)
+    for indices in (A.indices.astype(np.int32), A.indices.astype(np.int64)):
+        fast = _coloring.probe_agrees(indptr, indices, A.data, v, want, _PROBE_TOL)
+        try:
+            with np.errstate(all="ignore"):
+                _check_probe(A @ v, want, abs(A) @ np.abs(v), "f", "Jacobian")
+            plain = True
+        except ValueError:
+            plain = False
+        assert fast == plain, (kind, rows)
+
+
 def test_user_patterns_of_the_wrong_shape_or_kind_raise():
     x = np.ones(4)
     with pytest.raises(ValueError, match="shape"):
