@@ -52,28 +52,6 @@
         for (ptrdiff_t p = 0; p < k; p++) yei[p] = dd_chain_eps(j.d1, xei[p]);                 \
     }
 
-/* y = f(x), ye = f'(x) xe for rule `code` of rules.h */
-DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *xe,
-                     double *restrict y, double *restrict ye)
-{
-    int bad = 0;
-    switch (code) {
-#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i])) break;
-    DD_UNARY_RULES(DD_CASE)
-#undef DD_CASE
-    }
-    return bad;
-}
-
-/* y = x^p for a constant exponent p */
-DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *xe,
-                    double *restrict y, double *restrict ye)
-{
-    int bad = 0;
-    DD_UNARY1_LOOP(dd_jet_powc(x[i], pw))
-    return bad;
-}
-
 /* One loop of a binary kernel. VAL computes the value from av, bv (and declares what TAN
  * needs); TAN(A, B) is the tangent from the operands' tangents A, B along one direction. */
 #define DD_BINARY1_LOOP(VAL, TAN, A, B)                                                      \
@@ -115,18 +93,104 @@ DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const dou
 #define DD_DIV_EPS(A, B) dd_div_eps(y[i], A, rb, B)
 #define DD_RULE_EPS(A, B) dd_chain2_eps(j, A, B)
 
+/* the code of a constant power in the small-width kernels (dd_unary1_K, dd_unary2_KxK) */
+#define DD_SMALL_POWC (-1)
+/* unary rules with small-width loops (their jets: a few flops, dd_exp's table, one log) */
+#define DD_SMALL_UNARY(U) U(square) U(reciprocal) U(sqrt) U(exp) U(log) U(abs)
+
+/* Small widths, first order: as for second order below ("small fixed widths"), sweeps of 2
+ * to 8 directions (a sparse Jacobian's colours: 3 for a tridiagonal pattern, 5 for a 2-D
+ * five-point stencil) get loops with k constant for the arithmetic, x**p and the cheap rules
+ * of DD_SMALL_UNARY; the generic loops' inner trip count of k cost more in loop control than
+ * the arithmetic (callgrind, the Bratu Jacobian's five colours: 63% of a sweep's instructions). */
+#define DD_SMALL1_WIDTHS(X) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+#define DD_SMALL1_DISPATCH(NAME)                                                             \
+    if (k >= 2 && k <= 8) {                                                                  \
+        int small = -1;                                                                      \
+        switch (k) {                                                                         \
+        DD_SMALL1_WIDTHS(DD_SMALL1_CALL_##NAME)                                              \
+        default: break;                                                                      \
+        }                                                                                    \
+        if (small >= 0) return small;                                                        \
+    }
+#define DD_SMALL1_CALL_dd_unary1_(K) case K: small = dd_unary1_##K DD_SMALL_ARGS; break;
+#define DD_SMALL1_CALL_dd_binary1_(K) case K: small = dd_binary1_##K DD_SMALL_ARGS; break;
+#define DD_SMALL1_UNARY_CASE(name) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i])) break;
+#define DD_ARITH1_CASES                                                                      \
+    case DD_OP_ADD: DD_BINARY1(y[i] = av + bv, DD_ADD_EPS) break;                            \
+    case DD_OP_SUB: DD_BINARY1(y[i] = av - bv, DD_SUB_EPS) break;                            \
+    case DD_OP_MUL: DD_BINARY1(y[i] = av*bv, DD_MUL_EPS) break;                              \
+    case DD_OP_DIV: DD_BINARY1(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS) break;
+#define DD_DEFINE_SMALL1(K)                                                                  \
+DD_KERNEL static int dd_unary1_##K(int code, double pw, ptrdiff_t n, const double *x,        \
+                                   const double *xe, double *restrict y, double *restrict ye) \
+{                                                                                            \
+    const int k = K;                                                                         \
+    int bad = 0;                                                                             \
+    switch (code) {                                                                          \
+    case DD_SMALL_POWC: DD_UNARY1_LOOP(dd_jet_powc(x[i], pw)) break;                         \
+    DD_SMALL_UNARY(DD_SMALL1_UNARY_CASE)                                                     \
+    default: return -1;                                                                      \
+    }                                                                                        \
+    return bad;                                                                              \
+}                                                                                            \
+DD_KERNEL static int dd_binary1_##K(int op, ptrdiff_t n, const double *a, ptrdiff_t sa,      \
+                                    const double *ae, const double *b, ptrdiff_t sb,         \
+                                    const double *be, double *restrict y,                    \
+                                    double *restrict ye)                                     \
+{                                                                                            \
+    const int k = K;                                                                         \
+    int bad = 0;                                                                             \
+    switch (op) {                                                                            \
+    DD_ARITH1_CASES                                                                          \
+    default: return -1;                                                                      \
+    }                                                                                        \
+    return bad;                                                                              \
+}
+DD_SMALL1_WIDTHS(DD_DEFINE_SMALL1)
+#define DD_SMALL1_ENTRY(K) K,
+const int dd_small1_widths[] = { DD_SMALL1_WIDTHS(DD_SMALL1_ENTRY) 0 };
+
+/* y = f(x), ye = f'(x) xe for rule `code` of rules.h */
+DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const double *xe,
+                     double *restrict y, double *restrict ye)
+{
+#define DD_SMALL_ARGS (code, 0.0, n, x, xe, y, ye)
+    DD_SMALL1_DISPATCH(dd_unary1_)
+#undef DD_SMALL_ARGS
+    int bad = 0;
+    switch (code) {
+#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i])) break;
+    DD_UNARY_RULES(DD_CASE)
+#undef DD_CASE
+    }
+    return bad;
+}
+
+/* y = x^p for a constant exponent p */
+DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const double *xe,
+                    double *restrict y, double *restrict ye)
+{
+#define DD_SMALL_ARGS (DD_SMALL_POWC, pw, n, x, xe, y, ye)
+    DD_SMALL1_DISPATCH(dd_unary1_)
+#undef DD_SMALL_ARGS
+    int bad = 0;
+    DD_UNARY1_LOOP(dd_jet_powc(x[i], pw))
+    return bad;
+}
+
 /* y = op(a, b) with tangents; op is a DD_OP_* or DD_OP_RULE0 + a binary rule index */
 DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
                       const double *a, ptrdiff_t sa, const double *ae,
                       const double *b, ptrdiff_t sb, const double *be,
                       double *restrict y, double *restrict ye)
 {
+#define DD_SMALL_ARGS (op, n, a, sa, ae, b, sb, be, y, ye)
+    DD_SMALL1_DISPATCH(dd_binary1_)
+#undef DD_SMALL_ARGS
     int bad = 0;
     switch (op) {
-    case DD_OP_ADD: DD_BINARY1(y[i] = av + bv, DD_ADD_EPS) break;
-    case DD_OP_SUB: DD_BINARY1(y[i] = av - bv, DD_SUB_EPS) break;
-    case DD_OP_MUL: DD_BINARY1(y[i] = av*bv, DD_MUL_EPS) break;
-    case DD_OP_DIV: DD_BINARY1(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS) break;
+    DD_ARITH1_CASES
 #define DD_CASE(name, ...)                                                                   \
     case DD_OP_RULE0 + DD_B_##name:                                                          \
         DD_BINARY1(const dd_jet2 j = dd_jet2_##name(av, bv); y[i] = j.f, DD_RULE_EPS) break;
@@ -217,9 +281,6 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
     X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(2, 2) X(2, 3) X(2, 4) X(2, 5) X(2, 6) X(2, 7)          \
     X(3, 3) X(3, 4) X(4, 4)
 #define DD_SMALL_KEY(k1, k2) ((k1) * 16 + (k2))
-#define DD_SMALL_POWC (-1)          /* the code of a constant power in dd_unary2_KxK */
-/* unary rules with small-width loops (their jets: a few flops, dd_exp's table, one log) */
-#define DD_SMALL_UNARY(U) U(square) U(reciprocal) U(sqrt) U(exp) U(log) U(abs)
 
 /* return dd_NAME_K1xK2 DD_SMALL_ARGS when (k1, k2) is a small width pair and the function
  * handles the operation (it returns -1 where it does not: the generic loops follow) */

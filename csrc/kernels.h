@@ -77,8 +77,10 @@ void dd_given_binary2(ptrdiff_t n, int k1, int k2, const double *const partials[
                       double *restrict ye1, double *restrict ye2, double *restrict ye12);
 
 /* ---- what has loops of its own at small widths (kernels.c, "small fixed widths"), for the
- * tests that compare them with the scalar types: the (k1, k2) pairs, ended by {0, 0}, and
- * the unary rules by name, ended by NULL (besides x**p and the four arithmetic operations) */
+ * tests that compare them with the scalar types: the first-order k, ended by 0; the
+ * second-order (k1, k2) pairs, ended by {0, 0}; and the unary rules by name, ended by NULL
+ * (besides x**p and the four arithmetic operations) */
+extern const int dd_small1_widths[];
 extern const int dd_small_widths[][2];
 extern const char *const dd_small_unary[];
 

@@ -31,6 +31,7 @@ cdef extern from "kernels.h" nogil:
                    const double *b, ptrdiff_t sb, const double *be1, const double *be2,
                    const double *be12, double *y, double *ye1, double *ye2, double *ye12)
 
+    const int dd_small1_widths[]
     const int dd_small_widths[][2]
     const char *const dd_small_unary[]
 
@@ -44,6 +45,15 @@ cdef list _small_widths():
     return out
 
 
+cdef list _small_directions():
+    cdef list out = []
+    cdef int i = 0
+    while dd_small1_widths[i]:
+        out.append(dd_small1_widths[i])
+        i += 1
+    return out
+
+
 cdef list _small_unary():
     cdef list out = []
     cdef int i = 0
@@ -53,8 +63,10 @@ cdef list _small_unary():
     return out
 
 
-# the second-order widths (k1, k2) and unary rules with loops compiled for those widths (the
-# arithmetic and x**p have them too): tests/test_kernels.py compares them with HyperDual
+# the first-order widths k, the second-order widths (k1, k2) and the unary rules with loops
+# compiled for those widths (the arithmetic and x**p have them too): tests/test_kernels.py
+# compares them with Dual and HyperDual
+SMALL_DIRECTIONS = tuple(_small_directions())
 SMALL_WIDTHS = tuple(_small_widths())
 SMALL_UNARY = tuple(_small_unary())
 

@@ -210,8 +210,9 @@ class PreparedJacobian(_Prepared):
         self._index = self._seed = None
         if p.nnz:
             index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape, self.colors)
-            small = p.shape[0] * self.ncolors < 2**31     # int32: half the gather's traffic
-            self._index = index.astype(np.int32) if small else index
+            # intp, not int32: np.take casts any other index to intp first, a copy of the
+            # whole index (and a temporary of nnz int64s) at every call
+            self._index = index.astype(np.intp, copy=False)
             self._seed = _coloring.seed_matrix(self.colors)
         self._v = _probe(x.size, 0)
 

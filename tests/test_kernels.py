@@ -153,10 +153,10 @@ def test_binary_kernel_equals_hyperdual(rng, op, layout):
                 assert_same(y.eps12[i, p, q], s.eps12)
 
 
-# Loops compiled for small second-order widths (csrc/kernels.c, "small fixed widths"): the
-# fast path of the sparse Hessian's summands and of hvp. Every width pair they cover, and one
-# pair on either side of the table that runs the generic loops, against HyperDual entry by
-# entry; the generic loops at (2, 3) are the test above.
+# Loops compiled for small widths (csrc/kernels.c, "small fixed widths"): the fast path of
+# sparse Jacobians (a few colours), the sparse Hessian's summands and hvp. Every width they
+# cover, and widths beyond the table that run the generic loops, against Dual and HyperDual
+# entry by entry.
 WIDTHS = list(_arrays.SMALL_WIDTHS) + [(1, 9), (5, 4)]
 UNARY_DOMAIN = {name: (lo, hi) for name, lo, hi in UNARY}
 
@@ -187,14 +187,63 @@ def scalar_of(x, parts, i, p, q):
     return HyperDual(float(x[i]), t1[i, p], t2[i, q], t12[i, p, q])
 
 
-@pytest.mark.parametrize("k1,k2", WIDTHS)
-@pytest.mark.parametrize("name", sorted(_arrays.SMALL_UNARY) + ["power 2", "power -1.5"])
-def test_small_width_unary_kernels_equal_hyperdual(rng, name, k1, k2):
+DIRECTIONS = list(_arrays.SMALL_DIRECTIONS) + [9]
+SMALL_UNARY = sorted(_arrays.SMALL_UNARY) + ["power 2", "power -1.5"]
+
+
+def small_unary(name):
+    """The function and its domain, for a rule with small-width loops or x**p."""
     if name.startswith("power"):
         pw = float(name.split()[1])
-        f, (lo, hi) = (lambda v: v ** pw), (0.1, 3.0)
+        return (lambda v: v ** pw), (0.1, 3.0)
+    return FN[name], UNARY_DOMAIN[name]
+
+
+@pytest.mark.parametrize("k", DIRECTIONS)
+@pytest.mark.parametrize("name", SMALL_UNARY)
+def test_small_width_first_order_unary_kernels_equal_dual(rng, name, k):
+    f, (lo, hi) = small_unary(name)
+    x = points(rng, lo, hi)
+    t = rng.normal(size=(N, k))
+    t[0] = 0.0
+    y = f(dual_array(x, t))
+    for i in range(N):
+        for p in range(k):
+            s = f(Dual(x[i], t[i, p]))
+            assert_same(y.value[i], s.real)
+            assert_same(y.eps[i, p], s.eps)
+
+
+@pytest.mark.parametrize("k", DIRECTIONS)
+@pytest.mark.parametrize("layout", ["whole", "scalar_left", "const_right", "float_left"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_small_width_first_order_arithmetic_equals_dual(rng, op, layout, k):
+    f = OPS[op]
+    a, b = op_points(rng, op, N), op_points(rng, op, N)
+    ta, tb = rng.normal(size=(N, k)), rng.normal(size=(N, k))
+    ta[0] = 0.0
+    if layout == "scalar_left":
+        A, sa = dual_array(a[:1].reshape(()), ta[0]), (lambda i, p: Dual(a[0], ta[0, p]))
+    elif layout == "float_left":
+        A, sa = float(a[0]), (lambda i, p: float(a[0]))
     else:
-        f, (lo, hi) = FN[name], UNARY_DOMAIN[name]
+        A, sa = dual_array(a, ta), (lambda i, p: Dual(a[i], ta[i, p]))
+    if layout == "const_right":
+        B, sb = b, (lambda i, p: float(b[i]))
+    else:
+        B, sb = dual_array(b, tb), (lambda i, p: Dual(b[i], tb[i, p]))
+    y = f(A, B)
+    for i in range(N):
+        for p in range(k):
+            s = f(sa(i, p), sb(i, p))
+            assert_same(y.value[i], s.real)
+            assert_same(y.eps[i, p], s.eps)
+
+
+@pytest.mark.parametrize("k1,k2", WIDTHS)
+@pytest.mark.parametrize("name", SMALL_UNARY)
+def test_small_width_unary_kernels_equal_hyperdual(rng, name, k1, k2):
+    f, (lo, hi) = small_unary(name)
     x = points(rng, lo, hi)
     parts = hyper_parts(rng, x, k1, k2)
     y = f(hyper_array(x, *parts))
