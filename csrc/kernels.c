@@ -121,32 +121,26 @@
     case DD_OP_SUB: DD_BINARY1(y[i] = av - bv, DD_SUB_EPS) break;                            \
     case DD_OP_MUL: DD_BINARY1(y[i] = av*bv, DD_MUL_EPS) break;                              \
     case DD_OP_DIV: DD_BINARY1(const double rb = 1.0/bv; y[i] = av/bv, DD_DIV_EPS) break;
+/* the body of every small-width kernel: its cases, and -1 for an operation without them */
+#define DD_SMALL_BODY(SWITCH, CASES)                                                         \
+    int bad = 0;                                                                             \
+    switch (SWITCH) {                                                                        \
+    CASES                                                                                    \
+    default: return -1;                                                                      \
+    }                                                                                        \
+    return bad;
+#define DD_SMALL1_UNARY_CASES                                                                \
+    case DD_SMALL_POWC: DD_UNARY1_LOOP(dd_jet_powc(x[i], pw)) break;                         \
+    DD_SMALL_UNARY(DD_SMALL1_UNARY_CASE)
 #define DD_DEFINE_SMALL1(K)                                                                  \
 DD_KERNEL static int dd_unary1_##K(int code, double pw, ptrdiff_t n, const double *x,        \
                                    const double *xe, double *restrict y, double *restrict ye) \
-{                                                                                            \
-    const int k = K;                                                                         \
-    int bad = 0;                                                                             \
-    switch (code) {                                                                          \
-    case DD_SMALL_POWC: DD_UNARY1_LOOP(dd_jet_powc(x[i], pw)) break;                         \
-    DD_SMALL_UNARY(DD_SMALL1_UNARY_CASE)                                                     \
-    default: return -1;                                                                      \
-    }                                                                                        \
-    return bad;                                                                              \
-}                                                                                            \
+{ const int k = K; DD_SMALL_BODY(code, DD_SMALL1_UNARY_CASES) }                              \
 DD_KERNEL static int dd_binary1_##K(int op, ptrdiff_t n, const double *a, ptrdiff_t sa,      \
                                     const double *ae, const double *b, ptrdiff_t sb,         \
                                     const double *be, double *restrict y,                    \
                                     double *restrict ye)                                     \
-{                                                                                            \
-    const int k = K;                                                                         \
-    int bad = 0;                                                                             \
-    switch (op) {                                                                            \
-    DD_ARITH1_CASES                                                                          \
-    default: return -1;                                                                      \
-    }                                                                                        \
-    return bad;                                                                              \
-}
+{ const int k = K; DD_SMALL_BODY(op, DD_ARITH1_CASES) }
 DD_SMALL1_WIDTHS(DD_DEFINE_SMALL1)
 #define DD_SMALL1_ENTRY(K) K,
 const int dd_small1_widths[] = { DD_SMALL1_WIDTHS(DD_SMALL1_ENTRY) 0 };
@@ -299,36 +293,21 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
     case DD_SMALL_KEY(K1, K2): small = dd_binary2_##K1##x##K2 DD_SMALL_ARGS; break;
 
 #define DD_SMALL_UNARY_CASE(name) case DD_U_##name: DD_UNARY2_LOOP(dd_jet_##name(x[i])) break;
-#define DD_DEFINE_SMALL(K1, K2)                                                              \
-DD_KERNEL static int dd_unary2_##K1##x##K2(int code, double pw, ptrdiff_t n, const double *x,          \
-                                 const double *xe1, const double *xe2, const double *xe12,   \
-                                 double *restrict y, double *restrict ye1,                   \
-                                 double *restrict ye2, double *restrict ye12)                \
-{                                                                                            \
-    const ptrdiff_t k1 = K1, k2 = K2;                                                        \
-    int bad = 0;                                                                             \
-    switch (code) {                                                                          \
+#define DD_SMALL2_UNARY_CASES                                                                \
     case DD_SMALL_POWC: DD_UNARY2_LOOP(dd_jet_powc(x[i], pw)) break;                         \
-    DD_SMALL_UNARY(DD_SMALL_UNARY_CASE)                                                      \
-    default: return -1;                                                                      \
-    }                                                                                        \
-    return bad;                                                                              \
-}                                                                                            \
-DD_KERNEL static int dd_binary2_##K1##x##K2(int op, ptrdiff_t n, const double *a, ptrdiff_t sa,        \
-                                  const double *ae1, const double *ae2, const double *ae12,  \
-                                  const double *b, ptrdiff_t sb,                             \
-                                  const double *be1, const double *be2, const double *be12,  \
-                                  double *restrict y, double *restrict ye1,                  \
-                                  double *restrict ye2, double *restrict ye12)               \
-{                                                                                            \
-    const ptrdiff_t k1 = K1, k2 = K2;                                                        \
-    int bad = 0;                                                                             \
-    switch (op) {                                                                            \
-    DD_ARITH2_CASES                                                                          \
-    default: return -1;                                                                      \
-    }                                                                                        \
-    return bad;                                                                              \
-}
+    DD_SMALL_UNARY(DD_SMALL_UNARY_CASE)
+#define DD_DEFINE_SMALL(K1, K2)                                                              \
+DD_KERNEL static int dd_unary2_##K1##x##K2(                                                  \
+    int code, double pw, ptrdiff_t n, const double *x,                                       \
+    const double *xe1, const double *xe2, const double *xe12, double *restrict y,            \
+    double *restrict ye1, double *restrict ye2, double *restrict ye12)                       \
+{ const ptrdiff_t k1 = K1, k2 = K2; DD_SMALL_BODY(code, DD_SMALL2_UNARY_CASES) }             \
+DD_KERNEL static int dd_binary2_##K1##x##K2(                                                 \
+    int op, ptrdiff_t n, const double *a, ptrdiff_t sa,                                      \
+    const double *ae1, const double *ae2, const double *ae12, const double *b, ptrdiff_t sb, \
+    const double *be1, const double *be2, const double *be12, double *restrict y,            \
+    double *restrict ye1, double *restrict ye2, double *restrict ye12)                       \
+{ const ptrdiff_t k1 = K1, k2 = K2; DD_SMALL_BODY(op, DD_ARITH2_CASES) }
 /* the four arithmetic operations of dd_binary2 (shared with it) */
 #define DD_ARITH2_CASES                                                                      \
     case DD_OP_ADD: DD_BINARY2(y[i] = av + bv, DD_ADD_EPS, DD_ADD_E12) break;                \
