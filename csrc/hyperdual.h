@@ -18,15 +18,20 @@ static inline dd_hyper dd_hyper_make(double re, double e1, double e2, double e12
 /* ---- per-entry formulas of the e1e2 part, shared with the kernels ---------------------- */
 /* chain rule: f(u)_12 = f'(u) u_12 + f''(u) u_1 u_2 */
 static inline double dd_chain_e12(dd_jet j, double t1, double t2, double t12)
-{ return dd_tmul(t12, j.d1) + dd_tmul(dd_ttmul(t1, t2), j.d2); }
+{ return dd_tmul(t12, j.d1) + dd_dttmul(j.d2, t1, t2); }
 /* binary chain rule: f_a u_12 + f_b v_12 + f_aa u_1 u_2 + f_ab (u_1 v_2 + u_2 v_1) + f_bb v_1 v_2 */
 static inline double dd_chain2_e12(dd_jet2 j, double a1, double a2, double a12,
                                    double b1, double b2, double b12)
 {
     if (j.sel)                            /* selection weights: no second partials */
         return dd_wmul(a12, j.a) + dd_wmul(b12, j.b);
-    return dd_tmul(a12, j.a) + dd_tmul(b12, j.b) + dd_tmul(dd_ttmul(a1, a2), j.aa)
-         + dd_tmul(dd_ttmul(a1, b2) + dd_ttmul(a2, b1), j.ab) + dd_tmul(dd_ttmul(b1, b2), j.bb);
+    /* the cross term's two products are summed first (they may cancel: then 0, even where
+     * f_ab is infinite); each meets f_ab alone only where their sum is out of range */
+    const double x = dd_ttmul(a1, b2) + dd_ttmul(a2, b1);
+    const double ab = x == 0.0 || dd_normal(x) ? dd_tmul(x, j.ab)
+                                               : dd_dttmul(j.ab, a1, b2) + dd_dttmul(j.ab, a2, b1);
+    return dd_tmul(a12, j.a) + dd_tmul(b12, j.b) + dd_dttmul(j.aa, a1, a2) + ab
+         + dd_dttmul(j.bb, b1, b2);
 }
 /* product rule: (uv)_12 = u v_12 + u_12 v + u_1 v_2 + u_2 v_1 */
 static inline double dd_mul_e12(double a, double a1, double a2, double a12,

@@ -262,3 +262,29 @@ def test_values_of_extremes_at_infinity_are_numpys_at_second_order(use):
     with np.errstate(invalid="ignore"):
         dd.hessian(f)(x)
     np.testing.assert_array_equal(seen[-1], use(x))
+
+
+# (rule, u, tangent): f'' u_1 u_2 is representable though u_1 u_2 is not
+SECOND_PARTIAL_FIRST = [
+    ("sqrt", 4e194, 1e196),        # u_1 u_2 = inf, f'' u_1 = -3e-97 (fuzz seed 2424-211880)
+    ("exp", 600.0, 1e-200),        # u_1 u_2 = 0 (underflow), f'' u_1 = 4e60
+]
+
+
+@pytest.mark.parametrize("name,u,t", SECOND_PARTIAL_FIRST, ids=[c[0] for c in SECOND_PARTIAL_FIRST])
+def test_second_partial_meets_one_tangent_before_the_other(name, u, t):
+    """The e1e2 part f' u_12 + f'' u_1 u_2 forms u_1 u_2 first (symmetric in the two
+    directions) except where that product leaves the normal range; then f'' takes one
+    tangent first, as nested duals would (ForwardDiff). Scalars and array kernels alike, and
+    the Hessian stays symmetric."""
+    d2 = {"sqrt": lambda v: -0.25 / (v * math.sqrt(v)), "exp": math.exp}[name](u)
+    want = (d2 * t) * t
+    assert np.isfinite(want) and want != 0.0
+    s = FN[name](dd.HyperDual(u, t, t, 0.0))
+    assert s.eps12 == pytest.approx(want, rel=4 * EPS)
+    for k in (1, 2, 3, 9):                       # the small-width kernels and the generic loop
+        x = _arrays.from_parts(np.full(3, u), np.full((3, k), t), np.full((3, k), t),
+                               np.zeros((3, k, k)))
+        e12 = getattr(np, name)(x).eps12
+        np.testing.assert_allclose(e12, want, rtol=4 * EPS)
+        np.testing.assert_array_equal(e12, np.swapaxes(e12, 1, 2))
