@@ -3,6 +3,7 @@ arrays, building them, discrete calculus, products, statistics, nan-reductions, 
 and the shape functions that existed before -- each against numpy's values and finite
 differences at both orders, for every chunk, on dual scalars where numpy takes scalars, and
 with numpy's keywords (unsupported ones raise TypeError naming them)."""
+import re
 import warnings
 
 import numpy as np
@@ -195,6 +196,23 @@ def test_values_and_derivatives_at_both_orders(rng, name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)      # np.cross of 2-vectors
         check(CASES[name], spread(rng, 12), rng, exact=name not in INEXACT)
+
+
+def test_cross_of_two_vectors_follows_this_numpy():
+    """2-vectors: deprecated in numpy 2.0, an error from 2.5; dualdiff does what the numpy
+    it runs on does (fuzz seed 2424: it computed where numpy 2.5 raises)."""
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    f = lambda x: np.cross(x, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            want = np.cross(a, b)
+        except ValueError as e:
+            with pytest.raises(ValueError, match=re.escape(str(e))):
+                dd.jacobian(f)(a)
+            return
+        value, J = dd.jvp(f, (a,), (np.array([1.0, 0.0]),))
+    assert value == want and J == 5.0
 
 
 def test_every_case_is_a_function_of_numpy(rng):
