@@ -5,9 +5,21 @@ dB = B(da, b) + B(a, db). Tangents carry their directions on a trailing axis, so
 the same contraction with one more index on one operand and on the output. Run on first-order
 dual arrays (a second-order sweep, see dualdiff/_jvp/__init__.py) the same two terms give the
 e1e2 part's cross terms da1 db2 + da2 db1 by the product rule one level down.
+
+Zero factors. In a tangent term a factor that is exactly zero contributes exactly zero, even
+against an infinite or NaN factor: the convention of the elementwise rules (dd_tmul in
+csrc/rules.h), without which C @ dx for a constant C holding an inf gives NaN along every
+direction in the sweep's chunk that does not move x (the product inf * 0), but 0 where the
+sweep stores no tangent for x at all -- a number that depended on chunk (fuzz seed 2424).
+BLAS cannot skip zeros, so a term is computed as usual and redone with masks (`_masked`) only
+when it holds a NaN. At second order the term's factors are dual arrays and the term is a
+rule of its own (`_term_rule`), so the same holds for every part.
 """
+import math
+
 import numpy as np
 
+from dualdiff import _arrays
 from dualdiff._jvp import add
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -30,34 +42,95 @@ def contract(sa, sb, so, a, b):
     return np.einsum(f"{sa},{sb}->{so}", a, b)
 
 
-def bilinear_jvp(primals, tangents, *, spec):
-    """The rule of the contraction einsum(spec) with spec = (sa, sb, so)."""
+def _masked(fn, a, b):
+    """fn(a, b), bilinear and a sum of products a_i b_j, with a product that has a zero
+    factor counted as 0: the finite factors' contraction, then each entry that meets an
+    infinite or NaN factor against a nonzero one set to the inf, -inf or NaN that such
+    products sum to (counted by contracting indicator arrays, exact small integers)."""
+    with np.errstate(all="ignore"):
+        t = fn(np.where(np.isfinite(a), a, 0.0), np.where(np.isfinite(b), b, 0.0))
+
+        def count(x, y):
+            return fn(x.astype(np.float64), y.astype(np.float64))
+        inf, pos_a, neg_a, pos_b, neg_b = np.inf, a > 0, a < 0, b > 0, b < 0
+        nan = count(np.isnan(a), b != 0) + count(a != 0, np.isnan(b))
+        up = (count(a == inf, pos_b) + count(a == -inf, neg_b) + count(pos_a, b == inf)
+              + count(neg_a, b == -inf))
+        down = (count(a == inf, neg_b) + count(a == -inf, pos_b) + count(pos_a, b == -inf)
+                + count(neg_a, b == inf))
+        return np.where((nan > 0) | ((up > 0) & (down > 0)), np.nan,
+                        np.where(up > 0, inf, np.where(down > 0, -inf, t)))
+
+
+def _plain(a, b):
+    return type(a) is not _arrays.DualArray and type(b) is not _arrays.DualArray
+
+
+def _term(fn, a, b):
+    """fn(a, b) of plain factors as a term of a tangent (zero factors, above): redone by
+    _masked if a NaN came out."""
+    t = fn(a, b)
+    # a NaN anywhere makes t.t NaN, and nothing else does (one BLAS pass, no temporary)
+    return _masked(fn, a, b) if math.isnan(np.vdot(t, t)) else t
+
+
+def bilinear_jvp(primals, tangents, *, spec, term=False):
+    """The rule of the contraction einsum(spec) with spec = (sa, sb, so); `term`: the
+    contraction is itself a term of a tangent (zero factors, above)."""
     (a, b), (da, db) = primals, tangents
     sa, sb, so = spec
     z = spare_letter(sa, sb, so)
     t = None
     if da is not None:
-        t = contract(sa + z, sb, so + z, da, b)
+        t = contraction_term((sa + z, sb, so + z), da, b)
     if db is not None:
-        t = add(t, contract(sa, sb + z, so + z, a, db))
-    return contract(sa, sb, so, a, b), t
+        t = add(t, contraction_term((sa, sb + z, so + z), a, db))
+    return contraction_term(spec, a, b) if term else contract(sa, sb, so, a, b), t
 
 
-def matmul_jvp(primals, tangents):
+def contraction_term(spec, a, b):
+    """einsum(spec) as a term of a tangent; of dual factors (a second-order sweep) a rule of
+    its own, every part computed the same way one level down."""
+    if _plain(a, b):
+        return _term(lambda x, y: contract(*spec, x, y), a, b)
+    return _arrays.apply_rule(_bilinear_term, (a, b), {"spec": spec})
+
+
+def _bilinear_term(primals, tangents, *, spec):
+    return bilinear_jvp(primals, tangents, spec=spec, term=True)
+
+
+def matmul_jvp(primals, tangents, *, term=False):
     """a @ b for 1-D and 2-D operands, each term one BLAS call (directions trailing)."""
     (a, b), (da, db) = primals, tangents
     t = None
     if da is not None:
         # da: S_a + (K,). (m, n, K) contracted with b (n, p) is, row by row, b^T (p, n) @ (n, K);
         # a 1-D b (n,) contracts (..., n, K) as b @ da
-        t = np.matmul(b, da) if b.ndim == 1 else np.matmul(np.swapaxes(b, 0, 1), da)
+        t = matmul_term(b, da) if b.ndim == 1 else matmul_term(np.swapaxes(b, 0, 1), da)
     if db is not None:
         # db: S_b + (K,). a (..., n) @ db (n, K) for a 1-D b; a (..., n) @ (n, p*K) otherwise
         if db.ndim == 2:
-            term = np.matmul(a, db)
+            term_b = matmul_term(a, db)
         else:
             k = db.shape[-1]
-            r = np.matmul(a, np.reshape(db, (db.shape[0], db.shape[1] * k)))
-            term = np.reshape(r, r.shape[:-1] + (db.shape[1], k))
-        t = add(t, term)
-    return np.matmul(a, b), t
+            r = matmul_term(a, np.reshape(db, (db.shape[0], db.shape[1] * k)))
+            term_b = np.reshape(r, r.shape[:-1] + (db.shape[1], k))
+        t = add(t, term_b)
+    return matmul_term(a, b) if term else np.matmul(a, b), t
+
+
+def matmul_term(a, b):
+    """np.matmul(a, b) as a term of a tangent; of dual factors a rule of its own: matmul_jvp
+    for 1-D and 2-D factors, else (a batch axis) the einsum contraction term."""
+    if _plain(a, b):
+        return _term(np.matmul, a, b)
+    na, nb = np.ndim(a), np.ndim(b)
+    if na <= 2 and nb <= 2:
+        return _arrays.apply_rule(_matmul_term, (a, b))
+    so = "..." + ("m" if na > 1 else "") + ("p" if nb > 1 else "")
+    return contraction_term(("...mn" if na > 1 else "n", "...np" if nb > 1 else "n", so), a, b)
+
+
+def _matmul_term(primals, tangents):
+    return matmul_jvp(primals, tangents, term=True)
