@@ -302,6 +302,23 @@ def test_norms_at_the_zero_vector_are_a_kink_like_abs_at_zero(ord):
     assert np.array_equal(dd.hessian(LA.norm)(np.zeros((2, 2))), np.zeros((2, 2, 2, 2)))
 
 
+@pytest.mark.parametrize("ord", [-1, -2])
+def test_a_norm_that_underflows_to_zero_is_a_constant_for_every_chunk(ord):
+    """||[..., 5e-324, ...]||_-1 underflows to 0: its tangent is 0 (the zero-norm convention
+    above), not the NaN of an overflowed weight times 0, which spread along every direction
+    of the sweep -- into other inputs' entries too (fuzz seed 2424-88878)."""
+    a = np.array([-1.4, 1.3, 0.19])
+    x = np.array([-1.05, 1.35, 5e-324, -0.003])
+    f = lambda a, x: np.sum(np.sin(LA.norm(np.abs(x), ord))) + np.sum(np.sin(a))
+    assert LA.norm(np.abs(x), ord) == 0.0
+    with np.errstate(all="ignore"):
+        hs = [dd.hessian(f, argnums=(0, 1), chunk=c)(a, x) for c in (1, 2, None)]
+    for h in hs:
+        assert np.array_equal(h[0][0], np.diag(-np.sin(a)))
+        for block in (h[0][1], h[1][0], h[1][1]):
+            assert np.array_equal(block, np.zeros_like(block))
+
+
 def test_every_numpy_linalg_function_is_served():
     """Each public function of numpy.linalg has a handler; eig and eigvals (complex) raise a
     TypeError naming their symmetric counterparts (below)."""

@@ -241,8 +241,11 @@ def _vector_tangent(x, dx, axes, ord, keep):
         # 0 at the zero vector, a constant: its second derivative is 0 too (abs'' = 0)
         wgt = np.where(kp == 0, 0.0, x / safe)
     else:                # |x_i|^(p-1) sign(x_i) / ||x||^(p-1), 0 at x_i = 0 and at ||x|| = 0
+        # chosen by where, not multiplied by (kp != 0): at a norm that underflows to 0
+        # (ord = -1 of [1.0, 5e-324]) the ratio's power overflows, and inf * 0 = NaN spread
+        # along every direction of the sweep (fuzz seed 2424-88878)
         ratio = np.where(xp == 0, 1.0, np.abs(x)) / safe
-        wgt = ratio ** (ord - 1) * (np.sign(xp) * (kp != 0))
+        wgt = np.where(kp == 0, 0.0, ratio ** (ord - 1) * np.sign(xp))
     return np.sum(dx * np.expand_dims(wgt, -1), axis=axes)
 
 
