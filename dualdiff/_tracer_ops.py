@@ -407,12 +407,19 @@ def reduce_groups(t, axes, keepdims, value, weights=None, nonlinear=False):
 
     def grouped(a):
         return np.ascontiguousarray(np.transpose(a, perm)).reshape(-1)
-    w = None
+    w = drop = None
     if numeric:
         w = grouped(t.c1 if weights is None else t.c1 * weights)
+        if weights is not None:
+            # a selection: an element of weight 0 is left out (-1: no row), whatever its
+            # partials, as dd_wmul (csrc/rules.h) drops it in the sweeps -- an infinite
+            # partial times 0 would leave NaN (fuzz seed 2424-122392)
+            drop = grouped(np.broadcast_to(weights, t.shape)) == 0
     if L == 0 or M == 0:
         return constant_like(value, trace)
     r1 = grouped(t.r1)
+    if drop is not None:
+        r1 = np.where(drop, -1, r1)
     s1 = (merge(t.s1, r1, w, M, L, numeric),)
     new = np.arange(M, dtype=_I64).reshape(out_shape)
     c1 = np.ones(out_shape) if numeric else None
@@ -428,7 +435,10 @@ def reduce_groups(t, axes, keepdims, value, weights=None, nonlinear=False):
     w2 = None
     if numeric:
         w2 = grouped(t.c2 if weights is None else t.c2 * weights)
-    s2 = (merge(t.s2, grouped(t.r2), w2, M, L, numeric),)
+    r2 = grouped(t.r2)
+    if drop is not None:
+        r2 = np.where(drop, -1, r2)
+    s2 = (merge(t.s2, r2, w2, M, L, numeric),)
     return make(value, new, s1, c1, new.copy(), s2, np.ones(out_shape) if numeric else None,
                 trace)
 

@@ -831,6 +831,26 @@ def test_an_infinite_partial_times_a_cancelled_coefficient_is_zero_as_in_dense(f
     assert np.array_equal(H.toarray(), dd.hessian(f)(x))
 
 
+def test_an_extreme_leaves_out_the_elements_it_does_not_pick_whatever_their_partials():
+    """np.min over b**p with p = +-inf at elements that are not the minimum: their partials
+    are inf or NaN, and the selection drops them (weight 0) in the tracer's numeric mode as
+    in the sweeps; the merge of the tracer used to multiply them by 0 into NaN Hessian
+    entries (fuzz seed 2424-122392)."""
+    x = np.linspace(1.5, 0.01, 151)
+    p = np.full(151, 2.0)
+    p[[20, 60, 100]] = [1e300, np.inf, -np.inf]       # b**p = inf there: never the minimum
+
+    def f(x):
+        return np.sum(np.min((x * x + 0.5) ** p, axis=0, keepdims=True)) + np.sum(x ** 3)
+    with np.errstate(all="ignore"):
+        prepared = dd.sparse_hessian(f).prepare(x)
+        H = prepared(x).toarray()
+        dense = dd.hessian(f)(x)
+    assert prepared.method == "sparse forward"
+    assert not np.isnan(dense).any()
+    np.testing.assert_array_equal(H, dense)
+
+
 def test_fraction_inputs_and_bad_outputs_at_empty_inputs():
     from fractions import Fraction
     H = dd.sparse_hessian(lambda x: x ** 3)(Fraction(3, 2))
