@@ -88,7 +88,10 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
                              for a in (start, stop, base))
         base = expand_dims(base, axis)
     y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
-    return np.power(base, y)
+    # an argument outside the chunk's window (rowless) keeps y rowless, so that the power
+    # below is the kernels' as in a sweep that seeds it, not numpy's (which rounds
+    # differently): values must not depend on chunk
+    return np.power(base, _arrays.keep_constant(y, (start, stop, base)))
 
 
 @implements(np.geomspace)
