@@ -196,6 +196,19 @@ def test_a_tie_of_running_extremes_sums_alike_at_every_chunk():
         assert np.array_equal(dd.hessian(f, chunk=chunk)(x), H)
 
 
+@pytest.mark.parametrize("reduce", [np.fmin.reduce, np.maximum.reduce, np.max, np.min])
+def test_an_extreme_over_a_non_empty_axis_of_an_empty_array_is_empty(reduce):
+    """(0, 1, 4) reduced over the last axis: an empty (0, 1, 1) result with no derivative,
+    as numpy's (its lanes' sum reshaped with -1, which an empty axis cannot resolve: fuzz
+    seeds 2424, 2525)."""
+    def f(x):
+        return np.sum(reduce(np.tile(x, 2)[0:2:-2], axis=2, keepdims=True))
+    x = np.array([-0.562, -1.22]).reshape(1, 1, 2)
+    for chunk in (None, 1):
+        assert np.array_equal(dd.grad(f, chunk=chunk)(x), np.zeros_like(x))
+    assert np.array_equal(dd.hessian(f)(x), np.zeros((1, 1, 2, 1, 1, 2)))
+
+
 def test_nan_propagates_with_its_tangent_and_nan_functions_ignore_it():
     x = np.array([0.5, np.nan, 2.0, 1.0])
     with warnings.catch_warnings():

@@ -34,7 +34,10 @@ def _sum_lanes(a, axis, keepdims):
     last = tuple(range(nd - len(red), nd))
     moved = np.moveaxis(a, red, last)
     moved = np.ascontiguousarray(moved) if isinstance(a, np.ndarray) else moved * 1.0
-    s = np.sum(np.reshape(moved, np.shape(moved)[:nd - len(red)] + (-1,)), axis=-1)
+    shape = np.shape(moved)
+    # the reduced length spelled out: -1 cannot be resolved when another axis is empty
+    lanes = int(np.prod(shape[nd - len(red):], dtype=np.int64))
+    s = np.sum(np.reshape(moved, shape[:nd - len(red)] + (lanes,)), axis=-1)
     return np.expand_dims(s, red) if keepdims else s
 
 
