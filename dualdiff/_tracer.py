@@ -488,8 +488,15 @@ def const(x):
     if type(x) is _arrays.DualArray or _arrays.lift(x) is not None:
         raise TypeError("a dual value of another dualdiff transform met sparsity detection: "
                         "sparse transforms cannot be nested inside other transforms")
-    raise TypeError(f"cannot combine a traced array with {type(x).__name__} ({x!r:.60}): "
-                    "expected numbers or numeric arrays")
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        # np.array([x[0], x[1], ...]) of traced elements (loop-style code): numpy cannot be
+        # told to build anything but an object array there
+        raise TypeError(f"sparsity detection: an object array ({x!r:.60}) met a traced array; "
+                        "if f built it with np.array([x[0], ...]) (loop-style code), build it "
+                        "with np.stack([...]) or np.hstack([...]) instead, which makes a traced "
+                        "array")
+    raise TypeError(f"sparsity detection: cannot combine a traced array with "
+                    f"{type(x).__name__} ({x!r:.60}): expected numbers or numeric arrays")
 
 
 def lift(x):
