@@ -544,10 +544,12 @@ def _compare_sparse(run, S, D, what):
 def _dense_reference(run, **override):
     """The dense transform's result, or None where it refuses clearly what the sparse one
     computed (the tracer and the dual arrays draw their lines in different places: a
-    layout-dependent order='A' on a C-ordered input, say); finite differences still check."""
+    layout-dependent order='A' on a C-ordered input, say; x.__array__() of a scalar input,
+    which a 0-d dual array answers with an object array holding it and the compiled scalar
+    does not have: Python's AttributeError); finite differences still check."""
     try:
         return run.call_dual(executor=None, **override)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, AttributeError) as e:
         run.info["dense_refused"] = f"{type(e).__name__}: {e}"[:200]
         return None
 
