@@ -410,6 +410,8 @@ INF_PRODUCTS = {
     "tensordot": lambda c, v: np.tensordot(c, v, axes=1),
     "einsum": lambda c, v: np.einsum("ij,j->i", c, v),
     "inner": lambda c, v: np.inner(c, v),
+    "convolve": lambda c, v: np.convolve(c.ravel(), v),
+    "correlate": lambda c, v: np.correlate(v, c.ravel(), "full"),
 }
 
 

@@ -11,19 +11,28 @@ its own handler one level down, and the same two terms give the cross terms.
 import numpy as np
 
 from dualdiff._jvp import add
+from dualdiff._jvp.products import term
 
 
 def _per_direction(func, t, other, t_first, kwargs):
-    """func applied to each direction of tangent t (shape S + (k,)) against `other`."""
+    """func applied to each direction of tangent t (shape S + (k,)) against `other`, each a
+    term of a tangent (products.py: a zero factor contributes 0 against an infinite one)."""
     k = t.shape[-1]
-    cols = [func(t[..., j], other, **kwargs) if t_first else func(other, t[..., j], **kwargs)
-            for j in range(k)]
+    cols = [_term(func, t[..., j], other, kwargs) if t_first else
+            _term(func, other, t[..., j], kwargs) for j in range(k)]
     return np.stack(cols, axis=-1)
 
 
-def directionwise_bilinear_jvp(primals, tangents, *, func, kwargs):
+def _term(func, a, v, kwargs):
+    """func(a, v) as a term of a tangent; of dual factors (second order) a rule of its own,
+    so that its parts are terms one level down."""
+    return term(lambda x, y: func(x, y, **kwargs), a, v, directionwise_bilinear_jvp,
+                {"func": func, "kwargs": kwargs, "term": True})
+
+
+def directionwise_bilinear_jvp(primals, tangents, *, func, kwargs, term=False):
     (a, v), (da, dv) = primals, tangents
-    out = func(a, v, **kwargs)
+    out = _term(func, a, v, kwargs) if term else func(a, v, **kwargs)
     t = None
     if da is not None:
         t = _per_direction(func, da, v, True, kwargs)

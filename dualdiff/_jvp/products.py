@@ -66,6 +66,15 @@ def _plain(a, b):
     return type(a) is not _arrays.DualArray and type(b) is not _arrays.DualArray
 
 
+def term(fn, a, b, rule, params):
+    """fn(a, b), bilinear, as a term of a tangent (zero factors, above): of plain factors
+    redone by _masked if a NaN came out; of dual factors `rule` with `params`, a rule whose
+    value is this term one level down."""
+    if not _plain(a, b):
+        return _arrays.apply_rule(rule, (a, b), params)
+    return _term(fn, a, b)
+
+
 def _term(fn, a, b):
     """fn(a, b) of plain factors as a term of a tangent (zero factors, above): redone by
     _masked if a NaN came out."""
