@@ -62,8 +62,14 @@ def _masked(fn, a, b):
                         np.where(up > 0, inf, np.where(down > 0, -inf, t)))
 
 
+_DualArray = _arrays.DualArray
+# numpy's C vdot without the __array_function__ dispatch around it (the NaN test of every
+# product term: a third of its cost for small products)
+_vdot = getattr(np.vdot, "_implementation", np.vdot)
+
+
 def _plain(a, b):
-    return type(a) is not _arrays.DualArray and type(b) is not _arrays.DualArray
+    return type(a) is not _DualArray and type(b) is not _DualArray
 
 
 def term(fn, a, b, rule, params):
@@ -80,7 +86,7 @@ def _term(fn, a, b):
     _masked if a NaN came out."""
     t = fn(a, b)
     # a NaN anywhere makes t.t NaN, and nothing else does (one BLAS pass, no temporary)
-    return _masked(fn, a, b) if math.isnan(np.vdot(t, t)) else t
+    return _masked(fn, a, b) if math.isnan(_vdot(t, t)) else t
 
 
 def bilinear_jvp(primals, tangents, *, spec, term=False):
@@ -132,8 +138,9 @@ def matmul_jvp(primals, tangents, *, term=False):
 def matmul_term(a, b):
     """np.matmul(a, b) as a term of a tangent; of dual factors a rule of its own: matmul_jvp
     for 1-D and 2-D factors, else (a batch axis) the einsum contraction term."""
-    if _plain(a, b):
-        return _term(np.matmul, a, b)
+    if type(a) is not _DualArray and type(b) is not _DualArray:
+        t = np.matmul(a, b)                      # _term, inlined: every matmul rule runs this
+        return _masked(np.matmul, a, b) if math.isnan(_vdot(t, t)) else t
     na, nb = np.ndim(a), np.ndim(b)
     if na <= 2 and nb <= 2:
         return _arrays.apply_rule(_matmul_term, (a, b))
