@@ -270,7 +270,7 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
  * unrolled. Other rules keep the generic loops, where the jet's cost dominates. Each copy is
  * plain (no clone per instruction set: a 2 x 2 body has nothing for AVX-512 to do), which
  * keeps the build time in check. The same macros expand, with the same per-entry helpers,
- * so the bits are those of the generic loops (tests/test_kernels_small.py compares them). */
+ * so the bits are those of the generic loops (tests/test_kernels.py compares them). */
 #define DD_SMALL_WIDTHS(X)                                                                   \
     X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(2, 2) X(2, 3) X(2, 4) X(2, 5) X(2, 6) X(2, 7)          \
     X(3, 3) X(3, 4) X(4, 4)
