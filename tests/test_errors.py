@@ -103,6 +103,18 @@ def test_an_object_array_of_dual_numbers_names_the_function_f_called_and_the_fix
         dd.sparse_hessian(g)(np.linspace(0.1, 1.0, 5))
 
 
+@pytest.mark.filterwarnings("ignore:Degrees of freedom")
+def test_numpys_python_division_of_an_object_array_names_the_function_and_the_fix():
+    """np.std of an empty object array (ddof beyond its length) divides Python numbers by 0
+    inside numpy, where its float loops give nan: the ZeroDivisionError names np.std and the
+    np.stack fix (fuzz seed 2626-16511)."""
+    def f(x):
+        v = np.array([e * 2.0 for e in x])
+        return np.sum(np.std(v[:1:-1], axis=-1, keepdims=True, ddof=5))
+    with pytest.raises(ZeroDivisionError, match=r"numpy's std divided.*np\.stack"):
+        dd.value_and_grad(f)(np.array([1.141]))
+
+
 def test_unsupported_numpy_functions_name_themselves():
     with pytest.raises(TypeError, match="no derivative rule for numpy.histogram"):
         dd.grad(lambda x: np.sum(np.histogram(x)[0]))(X)
