@@ -18,21 +18,21 @@ def _per_direction(func, t, other, t_first, kwargs):
     """func applied to each direction of tangent t (shape S + (k,)) against `other`, each a
     term of a tangent (products.py: a zero factor contributes 0 against an infinite one)."""
     k = t.shape[-1]
-    cols = [_term(func, t[..., j], other, kwargs) if t_first else
-            _term(func, other, t[..., j], kwargs) for j in range(k)]
+    cols = [_direction_term(func, t[..., j], other, kwargs) if t_first else
+            _direction_term(func, other, t[..., j], kwargs) for j in range(k)]
     return np.stack(cols, axis=-1)
 
 
-def _term(func, a, v, kwargs):
+def _direction_term(func, a, v, kwargs):
     """func(a, v) as a term of a tangent; of dual factors (second order) a rule of its own,
     so that its parts are terms one level down."""
     return term(lambda x, y: func(x, y, **kwargs), a, v, directionwise_bilinear_jvp,
-                {"func": func, "kwargs": kwargs, "term": True})
+                {"func": func, "kwargs": kwargs, "as_term": True})
 
 
-def directionwise_bilinear_jvp(primals, tangents, *, func, kwargs, term=False):
+def directionwise_bilinear_jvp(primals, tangents, *, func, kwargs, as_term=False):
     (a, v), (da, dv) = primals, tangents
-    out = _term(func, a, v, kwargs) if term else func(a, v, **kwargs)
+    out = _direction_term(func, a, v, kwargs) if as_term else func(a, v, **kwargs)
     t = None
     if da is not None:
         t = _per_direction(func, da, v, True, kwargs)

@@ -13,7 +13,7 @@ direction in the sweep's chunk that does not move x (the product inf * 0), but 0
 sweep stores no tangent for x at all -- a number that depended on chunk (fuzz seed 2424).
 BLAS cannot skip zeros, so a term is computed as usual and redone with masks (`_masked`) only
 when it holds a NaN. At second order the term's factors are dual arrays and the term is a
-rule of its own (`_term_rule`), so the same holds for every part.
+rule of its own (`term`), so the same holds for every part.
 """
 import math
 
@@ -89,8 +89,8 @@ def _term(fn, a, b):
     return _masked(fn, a, b) if math.isnan(_vdot(t, t)) else t
 
 
-def bilinear_jvp(primals, tangents, *, spec, term=False):
-    """The rule of the contraction einsum(spec) with spec = (sa, sb, so); `term`: the
+def bilinear_jvp(primals, tangents, *, spec, as_term=False):
+    """The rule of the contraction einsum(spec) with spec = (sa, sb, so); as_term: the
     contraction is itself a term of a tangent (zero factors, above)."""
     (a, b), (da, db) = primals, tangents
     sa, sb, so = spec
@@ -100,22 +100,20 @@ def bilinear_jvp(primals, tangents, *, spec, term=False):
         t = contraction_term((sa + z, sb, so + z), da, b)
     if db is not None:
         t = add(t, contraction_term((sa, sb + z, so + z), a, db))
-    return contraction_term(spec, a, b) if term else contract(sa, sb, so, a, b), t
+    return contraction_term(spec, a, b) if as_term else contract(sa, sb, so, a, b), t
 
 
 def contraction_term(spec, a, b):
     """einsum(spec) as a term of a tangent; of dual factors (a second-order sweep) a rule of
     its own, every part computed the same way one level down."""
-    if _plain(a, b):
-        return _term(lambda x, y: contract(*spec, x, y), a, b)
-    return _arrays.apply_rule(_bilinear_term, (a, b), {"spec": spec})
+    return term(lambda x, y: contract(*spec, x, y), a, b, _bilinear_term, {"spec": spec})
 
 
 def _bilinear_term(primals, tangents, *, spec):
-    return bilinear_jvp(primals, tangents, spec=spec, term=True)
+    return bilinear_jvp(primals, tangents, spec=spec, as_term=True)
 
 
-def matmul_jvp(primals, tangents, *, term=False):
+def matmul_jvp(primals, tangents, *, as_term=False):
     """a @ b for 1-D and 2-D operands, each term one BLAS call (directions trailing)."""
     (a, b), (da, db) = primals, tangents
     t = None
@@ -132,15 +130,14 @@ def matmul_jvp(primals, tangents, *, term=False):
             r = matmul_term(a, np.reshape(db, (db.shape[0], db.shape[1] * k)))
             term_b = np.reshape(r, r.shape[:-1] + (db.shape[1], k))
         t = add(t, term_b)
-    return matmul_term(a, b) if term else np.matmul(a, b), t
+    return matmul_term(a, b) if as_term else np.matmul(a, b), t
 
 
 def matmul_term(a, b):
     """np.matmul(a, b) as a term of a tangent; of dual factors a rule of its own: matmul_jvp
     for 1-D and 2-D factors, else (a batch axis) the einsum contraction term."""
-    if type(a) is not _DualArray and type(b) is not _DualArray:
-        t = np.matmul(a, b)                      # _term, inlined: every matmul rule runs this
-        return _masked(np.matmul, a, b) if math.isnan(_vdot(t, t)) else t
+    if _plain(a, b):
+        return _term(np.matmul, a, b)
     na, nb = np.ndim(a), np.ndim(b)
     if na <= 2 and nb <= 2:
         return _arrays.apply_rule(_matmul_term, (a, b))
@@ -149,4 +146,4 @@ def matmul_term(a, b):
 
 
 def _matmul_term(primals, tangents):
-    return matmul_jvp(primals, tangents, term=True)
+    return matmul_jvp(primals, tangents, as_term=True)
