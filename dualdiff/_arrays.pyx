@@ -491,6 +491,20 @@ cdef list _zero_parts(DualArray like, tuple shape):
 
 # ---- levels of different transforms meeting (nested transforms) ----------------------------
 
+class OperandError(TypeError):
+    """An operand no function can take, found where the function is not known. args: (what
+    went wrong, the numpy function the user called, or None). _call and array_ufunc fill in
+    the function as the error passes them, the outermost last, so the message names
+    np.vstack, not a helper it called."""
+
+    def __str__(self):
+        return self.args[0] if self.args[1] is None else f"{self.args[1]}: {self.args[0]}"
+
+
+class MixedOrders(OperandError):
+    """Values of two orders met in one operation (see _union_levels)."""
+
+
 cdef tuple _union_levels(tuple ta, tuple tb):
     """The levels of a result whose operands have levels ta and tb (sorted tags): a level of
     one transform is shared when both have it; a tag that one has twice (a second-order
@@ -511,11 +525,11 @@ cdef tuple _union_levels(tuple ta, tuple tb):
             j += 1
         if ca and cb and ca != cb:
             if t == 0:
-                raise TypeError("cannot mix Dual and HyperDual in one operation: use HyperDual "
-                                "throughout for second derivatives (convert with "
-                                "HyperDual(x.real, x.eps, 0.0, 0.0))")
-            raise TypeError("a first-order value and a second-order value of one transform met "
-                            "in one operation")
+                raise MixedOrders("cannot mix Dual and HyperDual in one operation: use "
+                                  "HyperDual throughout for second derivatives (convert "
+                                  "with HyperDual(x.real, x.eps, 0.0, 0.0))", None)
+            raise MixedOrders("a first-order value and a second-order value of one transform "
+                              "met in one operation", None)
         out.extend([t] * max(ca, cb))
     return tuple(out)
 
@@ -735,7 +749,10 @@ cdef object _call(object func, tuple args, dict kwargs):
     handler = FUNCTIONS.get(func)
     if handler is None:
         raise unsupported(func)
-    r = handler(*args, **kwargs)
+    try:
+        r = handler(*args, **kwargs)
+    except OperandError as e:
+        raise type(e)(e.args[0], _qualname(func)) from None
     if type(r) is DualArray:
         return r
     return _keep_constant(func, r, args, kwargs)
@@ -767,13 +784,21 @@ def array_ufunc(ufunc, method, inputs, kwargs):
                     raise TypeError(f"{_qualname(ufunc)}(..., {key}={val!r:.40}) is not "
                                     "supported on dual values; drop the keyword or use "
                                     "np.where for masks")
-        return _keep_constant(ufunc, handler(*inputs), inputs, None)
+        try:
+            r = handler(*inputs)
+        except OperandError as e:
+            raise type(e)(e.args[0], _qualname(ufunc)) from None
+        return _keep_constant(ufunc, r, inputs, None)
     handler = UFUNC_METHODS.get((ufunc, method))
     if handler is None:
         raise unsupported(ufunc, method)
     if method == "accumulate" and inputs and np.ndim(value_of(inputs[0])) == 0:
         raise TypeError("cannot accumulate on a scalar")     # numpy's own words and type
-    return _keep_constant(ufunc, handler(*inputs, **kwargs), inputs, kwargs)
+    try:
+        r = handler(*inputs, **kwargs)
+    except OperandError as e:
+        raise type(e)(e.args[0], f"{_qualname(ufunc)}.{method}") from None
+    return _keep_constant(ufunc, r, inputs, kwargs)
 
 
 cdef bint _same_value(object a, object b):

@@ -224,6 +224,8 @@ cdef object _binary(int op, object a, object b):
     if da is None and db is None:
         try:
             ca_arr, cb_arr = _const(a), _const(b)
+        except WideFloatError:
+            raise
         except TypeError:
             return NotImplemented
         if op >= DD_OP_RULE0 and (_rowless(a) is not None or _rowless(b) is not None):
@@ -245,6 +247,8 @@ cdef object _binary(int op, object a, object b):
     elif da is None:
         try:
             va = _const(a)
+        except WideFloatError:
+            raise
         except TypeError:
             return NotImplemented
     else:
@@ -256,6 +260,8 @@ cdef object _binary(int op, object a, object b):
     elif db is None:
         try:
             vb = _const(b)
+        except WideFloatError:
+            raise
         except TypeError:
             return NotImplemented
     else:
@@ -475,6 +481,8 @@ cdef object _flat_const(object o, Py_ssize_t n):
         return (None, float(o), 0)
     try:
         v = _contig(_const(o))
+    except WideFloatError:
+        raise
     except TypeError:
         return NotImplemented
     if cnp.PyArray_SIZE(v) == 1 and v.ndim <= 1:

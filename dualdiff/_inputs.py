@@ -64,6 +64,7 @@ def _as_input(x, i, name):
         return np.array(x), True
     if isinstance(x, DUALS):
         return np.array(_arrays.value_of(x), dtype=np.float64), not isinstance(x, DualArray)
+    _arrays.refuse_wide(x, f"{name}: argument {i}")
     if (_core.is_real(x) or isinstance(x, numbers.Real)) and not isinstance(x, (bool, np.bool_)):
         return np.array(float(x)), True              # numbers.Real: Fraction too, as a float
     kind = None

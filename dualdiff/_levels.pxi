@@ -113,6 +113,8 @@ cdef double _real_arg(object o, str cls, str name) except? -1.0:
     if PyFloat_Check(o):
         return PyFloat_AS_DOUBLE(o)
     if (PyLong_Check(o) or isinstance(o, _NP_REAL)) and not isinstance(o, np.timedelta64):
+        if type(o) is _WIDE:
+            raise TypeError(wide_message(f"{cls}() argument '{name}'", o.dtype.name))
         return float(o)
     raise TypeError(f"{cls}() argument '{name}' must be a real number, not "
                     f"{type(o).__name__} ({o!r:.40})")

@@ -114,11 +114,26 @@ cdef cnp.ndarray _from_ptr(const double *p, tuple shape):
     return a
 
 
+class WideFloatError(OperandError):
+    """A float wider than float64 met dualdiff (see refuse_wide). Its own type so that the
+    operators, which turn a constant they cannot use into NotImplemented, pass it on."""
+
+
+def refuse_wide(object o, str what):
+    """A TypeError when o is a float wider than float64 (longdouble). dualdiff computes in
+    float64; rounding o quietly would lose the range and the digits numpy keeps for it
+    ((1e300)**2 is finite in longdouble, inf here), a wrong number without a word."""
+    if isinstance(o, (np.ndarray, np.generic)) and o.dtype.kind == "f" and o.dtype.itemsize > 8:
+        raise WideFloatError(_core.wide_message(what, o.dtype.name), None)
+
+
 cdef object _const(object o):
     if type(o) is DualArray:                       # one without tangents (see lift)
         return (<DualArray>o).value
     if isinstance(o, np.ndarray):
         if (<cnp.ndarray>o).dtype.kind in "fiub":
+            if not _is_f64(o):
+                refuse_wide(o, "a constant beside a dual array")
             return o if _is_f64(o) else np.array(o, dtype=_F64)
         if (<cnp.ndarray>o).dtype.kind == "O":         # plain numbers in an object array
             try:
@@ -126,6 +141,7 @@ cdef object _const(object o):
             except (TypeError, ValueError):
                 pass
     elif PyFloat_Check(o) or PyLong_Check(o) or isinstance(o, (np.floating, np.integer, np.bool_)):
+        refuse_wide(o, "a constant beside a dual array")
         return np.array(o, dtype=_F64)
     elif isinstance(o, (list, tuple)):
         if not _holds_duals(o):
@@ -134,6 +150,7 @@ cdef object _const(object o):
             except (TypeError, ValueError):
                 a = None
             if a is not None and a.dtype.kind in "fiub":
+                refuse_wide(a, "a constant beside a dual array")
                 return a.astype(_F64)
     raise TypeError(f"cannot combine a dual array with {type(o).__name__} ({o!r:.60}): "
                     "expected numbers or numeric arrays")
@@ -211,6 +228,8 @@ def value_of(o):
     if isinstance(o, (list, tuple)):
         try:
             return _const(o)
+        except WideFloatError:
+            raise
         except TypeError:
             pass
     return NotImplemented

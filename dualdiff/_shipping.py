@@ -4,13 +4,16 @@ the payloads (f, its keywords and constants pickled once per call; the inputs an
 apart), and the worker's task (_work), which runs transforms._sweeps. The client's side --
 when to ship, how to split, how to gather -- is dualdiff/_executor.py."""
 import collections
+import collections.abc
 import hashlib
 import io
+import linecache
 import os
 import pickle
 import threading
 import time
 import traceback
+import types
 import uuid
 import weakref
 
@@ -165,7 +168,40 @@ def _pickler_class():
 
         def persistent_id(self, obj):
             return self._refs.get(id(obj)) if self._refs else None
+
+    table = getattr(base, "dispatch_table", None) if cloudpickle is not None else None
+    code_reduce = table.get(types.CodeType) if isinstance(table, collections.abc.Mapping) \
+        else None
+    if code_reduce is not None:
+        _Pickler.dispatch_table = collections.ChainMap(
+            {types.CodeType: lambda code: _code_reduce(code_reduce, code)},
+            base.dispatch_table)
     return _Pickler
+
+
+def _code_reduce(reduce, code):
+    """cloudpickle's reduction of a function's code, with two things put back that a worker
+    needs to say where an error came from: the file name (cloudpickle writes
+    "<dynamic-code>"), and for code without a file on disk (exec'd, a notebook cell, a
+    REPL) the source lines themselves. Then "float() of a Dual would lose its derivative
+    (in f: v5 = v3.astype(float))" reads the same on a worker as here."""
+    ctor, args = reduce(code)[:2]
+    args = tuple(code.co_filename if a == "<dynamic-code>" and type(a) is str else a
+                 for a in args)
+    name = code.co_filename
+    entry = linecache.cache.get(name) if name.startswith("<") else None
+    if entry is None or len(entry) < 3:
+        return ctor, args
+    return _rebuild_code, (ctor, args, name, "".join(entry[2]))
+
+
+def _rebuild_code(ctor, args, name, source):
+    """The worker's side of _code_reduce: the code object, its source lines registered in
+    linecache (mtime None: checkcache leaves such entries alone) unless this process
+    already has them."""
+    if name not in linecache.cache:
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    return ctor(*args)
 
 
 class _Unpickler(pickle.Unpickler):

@@ -1,6 +1,7 @@
 """API.md "Errors": each situation raises the documented exception with a message that names
 the problem and the fix. Never a crash, never a silently wrong number."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -124,6 +125,50 @@ def test_unsupported_numpy_functions_name_themselves():
         dd.grad(lambda x: np.sum(np.linalg.eig(np.diag(x))[0]))(X)
     with pytest.raises(TypeError, match="out="):
         dd.grad(lambda x: np.sum(np.sin(x, out=np.empty(3))))(X)
+
+
+FIRST, SECOND = dd.Dual(1.5, -0.5), dd.HyperDual(1.1, -0.9, 0.5, 0.25)
+
+
+@pytest.mark.parametrize("name,f", [
+    ("numpy.vstack", lambda x: np.sum(np.vstack([x + FIRST, x - SECOND]))),
+    ("numpy.add", lambda x: np.sum(np.add(x + FIRST, x - SECOND))),
+    ("numpy.stack", lambda x: np.linalg.norm(np.stack([x + FIRST, x - SECOND]))),
+    ("numpy.maximum", lambda x: np.sum(np.maximum(x + FIRST, x - SECOND))),
+])
+def test_a_hand_made_dual_beside_a_hyperdual_names_the_function_where_they_met(name, f):
+    # the outermost numpy function the user called, not the helper inside it (np.linalg.norm
+    # stacks nothing itself: np.stack is the user's call there)
+    with pytest.raises(TypeError, match=rf"^{re.escape(name)}: cannot mix Dual and HyperDual"
+                                        r".*convert with HyperDual"):
+        dd.hvp(f)(X, X)
+
+
+WIDE = np.longdouble(1e300)
+WIDE_ARRAY = np.array([1e300, 2.0, 3.0], dtype=np.longdouble)
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8, reason="longdouble is a double here")
+@pytest.mark.parametrize("call", [
+    lambda: dd.grad(lambda x: np.sum(x))(WIDE_ARRAY),
+    lambda: dd.derivative(lambda x: x * x)(WIDE),
+    lambda: dd.jvp(np.sin, (X,), (WIDE_ARRAY,)),
+    lambda: dd.hvp(lambda x: np.sum(x ** 3))(X, WIDE_ARRAY),
+    lambda: dd.grad(lambda x: np.sum(x * WIDE_ARRAY))(X),
+    lambda: dd.grad(lambda x: np.sum(np.stack([x, WIDE_ARRAY])))(X),
+    lambda: dd.grad(lambda x: WIDE_ARRAY @ x)(X),
+    lambda: dd.hessian(lambda x: np.sum(np.maximum(x, WIDE_ARRAY)))(X),
+    lambda: dd.grad(lambda x: x[0] * WIDE)(X),                    # a dual scalar's operand
+    lambda: dd.hessian(lambda x: np.sum(x * WIDE))(X),
+    lambda: dd.Dual(WIDE, 1.0),
+], ids=["input", "scalar input", "jvp tangent", "hvp v", "constant array", "np.stack",
+        "matmul", "maximum", "scalar dual", "scalar constant", "Dual()"])
+def test_a_longdouble_is_refused_rather_than_rounded(call):
+    # (1e300)**2 is finite in x86's longdouble and inf in float64: rounding the input or the
+    # constant without a word would give numbers numpy's own run does not
+    with pytest.raises(TypeError, match=r"float128 \(longdouble\): dualdiff computes in float64"
+                                        r".*dtype=np.float64"):
+        call()
 
 
 def test_bad_chunk_values():

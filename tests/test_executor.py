@@ -307,6 +307,32 @@ def test_dualdiffs_own_errors_come_back_unchanged(executor):
     assert str(par.value) == str(serial.value) and "use jacobian" in str(par.value)
 
 
+_CELL = """\
+import numpy as np
+def cell(x):
+    v = np.array([x[0], x[-1]])
+    return np.sum(v.astype(float))
+"""
+
+
+def test_a_message_names_the_line_of_a_function_without_a_file(executor):
+    # f exec'd from a string, as in a notebook cell: cloudpickle ships its code as
+    # "<dynamic-code>", and the worker has no source to quote unless it travels with it
+    import linecache
+    name = "<cell 42>"
+    linecache.cache[name] = (len(_CELL), None, _CELL.splitlines(True), name)
+    ns = {}
+    exec(compile(_CELL, name, "exec"), ns)
+    x = np.array([0.5, 1.0, 2.0])
+    with pytest.raises(TypeError) as serial:
+        dd.grad(ns["cell"], chunk=1)(x)
+    with policy("ship"), pytest.raises(TypeError) as par:
+        dd.grad(ns["cell"], executor=executor, chunk=1)(x)
+    assert "(in cell: return np.sum(v.astype(float)))" in str(serial.value)
+    assert str(par.value) == str(serial.value)
+    assert f'File "{name}", line 4, in cell' in par.value.__cause__.text
+
+
 class Picky(Exception):
     def __init__(self, *, code):                  # cannot be rebuilt from its args by pickle
         super().__init__(f"code {code}")

@@ -160,17 +160,31 @@ _REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
                  "scipy.special.log_softmax": "dd.log_softmax"}
 
 
+# numpy functions whose dispatcher skips an argument they then convert
+_NUMPY_BYPASS = {"numpy.select": "give the default as the last choice, "
+                 "np.select(condlist + [True], choicelist + [default])"}
+
+
 def lost_derivative():
     """The message of a refused conversion of a dual array to a numpy array: it names the
     function that asked for it (the first frame outside numpy and dualdiff) and the fix."""
     import sys
-    frame = sys._getframe(1)
+    frame, inner = sys._getframe(1), None
     while frame is not None:
         mod = frame.f_globals.get("__name__", "")
         if not (mod == "numpy" or mod.startswith(("numpy.", "dualdiff."))):
             break
-        frame = frame.f_back
+        frame, inner = frame.f_back, frame
     where = "np.asarray/np.array"
+    if inner is not None and inner.f_globals.get("__name__", "").startswith("numpy") and \
+            getattr(np, inner.f_code.co_name, None) is not None:
+        # numpy's own Python code converted an argument its dispatcher does not hand to
+        # __array_function__ (np.select's default): no rule of dualdiff's ever saw the call
+        name = f"numpy.{inner.f_code.co_name}"
+        fix = _NUMPY_BYPASS.get(name, "pass the dual values in an argument numpy dispatches "
+                                "on, or use another numpy function")
+        return (f"{name} converts an argument with np.asarray without asking dualdiff (numpy "
+                f"does not dispatch on it), which would lose its derivative: {fix}")
     if frame is not None:
         # the outermost frame of that library: the function the user called, not its helpers
         # code exec'd without a module name (a notebook cell, a generated program) is the
