@@ -54,6 +54,12 @@ def leave(long long tag):
             return
 
 
+def innermost():
+    """The tag of the innermost running transform, 0 outside every transform: what a cache
+    of one sweep keys on (tags are never reused, so it cannot outlive its call)."""
+    return _active[_n_active - 1] if _n_active else 0
+
+
 def active(long long tag):
     """Whether a transform with this tag is running."""
     cdef int i

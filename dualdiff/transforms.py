@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 
 from dualdiff import _arrays, _core, _executor, _inputs, _pytree
+from dualdiff._jvp import linalg as _jvp_linalg
 from dualdiff._inputs import CACHE as _CACHE, DUALS as _DUALS
 from dualdiff._inputs import _Basis, _Given, _Inputs, _OneArray, _check_argnums
 from dualdiff._arrays import DualArray
@@ -67,6 +68,7 @@ def clear_caches():
     """Release every cache dualdiff keeps: seeds, masks, zero blocks, the block pool."""
     _inputs.CACHE.clear()
     _arrays.clear_caches()
+    _jvp_linalg.clear_inverse()
 
 
 # ---------------------------------------------------------------------------------------

@@ -413,12 +413,58 @@ def test_lapack_calls_per_sweep_do_not_grow_with_the_directions(rng, monkeypatch
         return sorted(calls)
     first = lambda t: f(np.concatenate([t, theta[1:]]))        # one parameter: one direction
     one = count(dd.grad(first), theta[:1])
-    assert one == ["inv", "slogdet", "solve", "solve"]          # f itself: slogdet, solve
+    # f itself: slogdet, solve; their tangents share one inverse (_jvp/linalg.py's _inverse)
+    assert one == ["inv", "slogdet", "solve"]
     assert count(dd.grad(f, chunk=4), theta) == one
-    assert count(dd.grad(f, chunk=1), theta) == sorted(one * 4)
+    # the sweeps of one call share it too; the value's calls are made once per sweep
+    assert count(dd.grad(f, chunk=1), theta) == sorted(["inv"] + ["slogdet", "solve"] * 4)
+    # second order: the rules run on dual arrays, whose plain level shares the same inverse
     one = count(dd.hessian(first), theta[:1])
-    assert len(one) == 7
+    assert one == ["inv", "slogdet", "solve"]
     assert count(dd.hessian(f, chunk=4), theta) == one
+
+
+def _inverse_users(base):
+    """Functions whose rules share one inverse of the same matrix (solve, slogdet, det, inv),
+    with that matrix built from x or held constant, batched or not."""
+    return [
+        lambda x: LA.slogdet(base * x[0])[1] + np.sum(LA.solve(base * x[0], x)),
+        lambda x: np.sum(LA.inv(base + x[:, None])) + LA.det(base + x[:, None]),
+        lambda x: np.sum(LA.solve(base, x ** 2)) + np.sum(LA.inv(base) @ x),
+        lambda x: np.sum(LA.solve(np.stack([base, base.T]) + x[:, None], x)) +
+        np.sum(LA.slogdet(np.stack([base, base.T]) + x[:, None])[1]),
+    ]
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_the_shared_inverse_gives_the_bits_of_a_fresh_one(rng, monkeypatch, which):
+    """_inverse's memo (a fast path) against the plain path, with no memo at all: equal to
+    the bit, at first and second order and for every chunk."""
+    from dualdiff._jvp import linalg as L
+    base = general(rng, (5, 5))
+    f = _inverse_users(base)[which]
+    x = rng.uniform(0.5, 1.5, 5)
+    calls = [lambda: dd.grad(f)(x), lambda: dd.grad(f, chunk=2)(x), lambda: dd.hessian(f)(x),
+             lambda: dd.hessian(f, chunk=3)(x)]
+    shared = [c() for c in calls]
+    monkeypatch.setattr(L, "_INVERSE_BYTES", 0)                # nothing is kept
+    fresh = [c() for c in calls]
+    for a, b in zip(shared, fresh):
+        assert np.array_equal(a, b)
+
+
+def test_a_matrix_changed_in_place_is_not_served_its_old_inverse(rng):
+    base = general(rng, (4, 4))
+
+    def f(x):
+        c = base.copy()
+        first = np.sum(LA.solve(c, x))
+        c[0, 0] += 1.0                      # the same array object, other numbers
+        return first + np.sum(LA.solve(c, x))
+    changed = base.copy()
+    changed[0, 0] += 1.0
+    want = np.ones(4) @ LA.inv(base) + np.ones(4) @ LA.inv(changed)
+    assert np.allclose(dd.grad(f)(np.ones(4)), want, rtol=1e-13, atol=0)
 
 
 def test_multi_dot_follows_numpy_for_any_ndim(rng):

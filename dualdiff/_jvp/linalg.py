@@ -64,6 +64,7 @@ import operator
 
 import numpy as np
 
+from dualdiff import _core
 from dualdiff._jvp import add, plain
 
 _EPS = np.finfo(np.float64).eps
@@ -127,12 +128,45 @@ def _clusters(vals, n):
     return same / same.sum(axis=-1, keepdims=True), not bool(new.all())
 
 
+# The last inverse of a plain matrix, kept so that the rules of one transform call share it:
+# a Gaussian log-likelihood's solve(K, y) and slogdet(K) take one O(n^3) inverse between them
+# for their tangents, not a factorisation each, and the sweeps of a call one between them.
+# Keyed by the innermost transform's tag (never reused: an inverse does not outlive its call,
+# so a program that repeats one point costs what it costs at a new point) and by content (a
+# copy of A, compared in O(n^2)), never by identity: a constant the user changes in place
+# must miss. A hit returns the very bits inv(A) would, so it never changes a result. One
+# entry, at most _INVERSE_BYTES for A and A^-1 together; dd.clear_caches() drops it.
+_INVERSE = None                     # (tag, copy of A, read-only A^-1), swapped as one reference
+_INVERSE_BYTES = 32 << 20
+
+
+def _inverse(a):
+    """A^-1 (batched as numpy's inv); shared with the previous caller for the same plain A."""
+    global _INVERSE
+    if type(a) is not np.ndarray or a.dtype != np.float64:     # dual (second order) or other
+        return _LA.inv(a)
+    tag, memo = _core.innermost(), _INVERSE
+    if memo is not None and memo[0] == tag and memo[1].shape == a.shape and \
+            np.array_equal(memo[1], a):
+        return memo[2]
+    ai = _LA.inv(a)
+    if tag and 2 * a.nbytes <= _INVERSE_BYTES:
+        ai.flags.writeable = False
+        _INVERSE = (tag, a.copy(), ai)
+    return ai
+
+
+def clear_inverse():
+    global _INVERSE
+    _INVERSE = None
+
+
 def _trace_inv(a, da):
     """tr(A^-1 dA) per direction, (..., k): sum_ij (A^-1)_ji dA_ij, one inverse serving every
     direction with O(n^2) work each, contracted as one (1, n^2) @ (n^2, k) product. (Solving
     A Y = dA for the n k columns instead costs O(n^3) per direction; at second order the
     inverse's own rule is matrix products, where a solve would refactorise.)"""
-    ai = _LA.inv(a)
+    ai = _inverse(a)
     *batch, n, _, k = _shape(da)
     batch = tuple(batch)
     t = np.reshape(_mT(ai), batch + (1, n * n)) @ np.reshape(da, batch + (n * n, k))
@@ -199,8 +233,11 @@ def _rule(name, nargs=1):
 
 @_rule("solve", nargs=2)
 def solve_jvp(primals, tangents):
-    """dX = A^-1 (dB - dA X): one solve for all k directions (their right-hand sides side by
-    side as columns)."""
+    """dX = A^-1 (dB - dA X) for all k directions at once (their right-hand sides side by
+    side as columns), by the inverse _inverse shares: X itself is numpy's solve (the bits f
+    computes), and the tangents cost one O(n^3) inverse that a slogdet, det or inv of the
+    same A in f then reuses. (A second LU solve would cost about a third of the inverse, but
+    nothing could share it.)"""
     (a, b), (da, db) = primals, tangents
     x = _LA.solve(a, b)
     nb = len(_shape(b))
@@ -216,7 +253,7 @@ def solve_jvp(primals, tangents):
         # a batched a with an unbatched b: the k columns are matrices of a's batch (numpy 1
         # would read a right-hand side with one dimension less than a as vectors)
         rhs = np.broadcast_to(rhs, _shape(a)[:-2] + (n, m * k))
-    y = _LA.solve(a, rhs)
+    y = _inverse(a) @ rhs
     dx = np.reshape(y, _shape(y)[:-1] + (m, k))
     return x, (dx[..., 0, :] if vector else dx)
 
@@ -225,8 +262,10 @@ def solve_jvp(primals, tangents):
 def inv_jvp(primals, tangents):
     """d(A^-1) = -A^-1 dA A^-1."""
     (a,), (da,) = primals, tangents
-    ai = _LA.inv(a)
-    return ai, _kl(-(_b(ai) @ _kf(da) @ _b(ai)))
+    ai = _inverse(a)
+    # the value is the caller's to keep: a copy when the inverse is the shared one
+    shared = type(ai) is np.ndarray and not ai.flags.writeable
+    return (ai.copy() if shared else ai), _kl(-(_b(ai) @ _kf(da) @ _b(ai)))
 
 
 def _adjugate(a):
