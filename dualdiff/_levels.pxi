@@ -69,9 +69,18 @@ def active(long long tag):
     return False
 
 
+cdef inline int _pending() except -1:
+    """-1 with the exception numpy left set, before any slow path runs Python code: numpy's
+    object loops (np.dot of object arrays) call the next element's operator before they look
+    for an error of the previous one, and a call made while an exception is set comes back as
+    a SystemError instead of the message."""
+    return -1 if PyErr_Occurred() != NULL else 0
+
+
 cdef object _mixed(object ufunc, object a, object b):
     """Scalars whose levels differ (a nested transform's value meets an outer one), or of two
     kinds: the array path aligns their levels, or says why they cannot meet."""
+    _pending()
     return _array_ufunc(ufunc, "__call__", (a, b), {})
 
 
@@ -89,6 +98,7 @@ cdef str _LOST = ("{}() of a {} would lose its derivative{}. Use dualdiff's or n
 cdef str _lost(str conv, str cls):
     """_LOST naming who asked: numpy's function (np.var of an object array into a float out=)
     or the line of the caller's code (x.astype(int), math.sin(x)), when it can be found."""
+    _pending()
     import sys, linecache
     cdef object frame = sys._getframe(0)       # compiled code has no frame: the caller's
     who = ""
@@ -120,6 +130,7 @@ cdef double _real_arg(object o, str cls, str name) except? -1.0:
         return PyFloat_AS_DOUBLE(o)
     if (PyLong_Check(o) or isinstance(o, _NP_REAL)) and not isinstance(o, np.timedelta64):
         if type(o) is _WIDE:
+            _pending()
             raise TypeError(wide_message(f"{cls}() argument '{name}'", o.dtype.name))
         return float(o)
     raise TypeError(f"{cls}() argument '{name}' must be a real number, not "

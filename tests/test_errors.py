@@ -116,6 +116,18 @@ def test_numpys_python_division_of_an_object_array_names_the_function_and_the_fi
         dd.value_and_grad(f)(np.array([1.141]))
 
 
+def test_numpys_object_loop_division_by_a_plain_zero_explains_the_object_array():
+    """An object array of dual numbers and plain zeros divides in numpy's C loop with Python's
+    /, which raises where float arrays give inf (fuzz seed 3030-63690)."""
+    def f(x):
+        v = np.array([x[0], 0.0])              # an object array: a Dual and a plain 0.0
+        return np.sum(np.array([1.0, 2.0]) / v)
+    with pytest.raises(ZeroDivisionError, match=r"object array divided.*np\.stack"):
+        dd.grad(f)(np.array([1.5, 2.0]))
+    with pytest.raises(ZeroDivisionError, match=r"^float division by zero$"):
+        dd.grad(lambda x: x[0] * (1.0 / 0.0))(np.array([1.5]))   # plain Python: as it is
+
+
 def test_unsupported_numpy_functions_name_themselves():
     with pytest.raises(TypeError, match="no derivative rule for numpy.histogram"):
         dd.grad(lambda x: np.sum(np.histogram(x)[0]))(X)
@@ -161,8 +173,12 @@ WIDE_ARRAY = np.array([1e300, 2.0, 3.0], dtype=np.longdouble)
     lambda: dd.grad(lambda x: x[0] * WIDE)(X),                    # a dual scalar's operand
     lambda: dd.hessian(lambda x: np.sum(x * WIDE))(X),
     lambda: dd.Dual(WIDE, 1.0),
+    # numpy's object dot calls the next column's operators before it looks for the first
+    # one's error: the message must still come out (not a SystemError)
+    lambda: dd.hessian(lambda x: np.sum(np.dot(np.array([e * e for e in x] + [WIDE]),
+                                               np.ones((4, 2)))), chunk=1)(X),
 ], ids=["input", "scalar input", "jvp tangent", "hvp v", "constant array", "np.stack",
-        "matmul", "maximum", "scalar dual", "scalar constant", "Dual()"])
+        "matmul", "maximum", "scalar dual", "scalar constant", "Dual()", "object dot"])
 def test_a_longdouble_is_refused_rather_than_rounded(call):
     # (1e300)**2 is finite in x86's longdouble and inf in float64: rounding the input or the
     # constant without a word would give numbers numpy's own run does not

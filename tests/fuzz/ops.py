@@ -79,11 +79,22 @@ def _arg(g, a, dom):
 
 # ---- families ---------------------------------------------------------------------------
 
-def U(fn, dom=None, kink=None, weight=1.0, promised=True, exact=True):
-    """A one-argument elementwise function, fn(a)."""
+# An edge: where a function's derivative is infinite at a value its domain includes
+# (arcsin at +-1, arccosh at 1). A program reaches one by rounding (arcsin of sigmoid(39),
+# which is 1.0 exactly); there dualdiff's derivative is inf or NaN, honestly, while finite
+# differences see the plateau rounding made. As a kink that differs from itself every time
+# it is read, it makes the oracle skip finite differences through such a value.
+EDGE = "(object() if np.any({}) else None)"
+
+
+def U(fn, dom=None, kink=None, weight=1.0, promised=True, exact=True, edge=None):
+    """A one-argument elementwise function, fn(a); edge: the condition on a of an EDGE."""
     def draw(g, a):
         x = _arg(g, a, dom)
-        return Draft(f"{fn}({x})", kink=kink.format(x) if kink else None)
+        k = [kink.format(x)] if kink else []
+        k += [EDGE.format(edge.format(x))] if edge else []
+        return Draft(f"{fn}({x})", kink=None if not k else k[0] if len(k) == 1 else
+                     "(" + ", ".join(k) + ",)")
     return Op(fn, draw, ANY, weight, promised, exact)
 
 
@@ -711,8 +722,9 @@ OPS = [
     U("np.log2", "pos"), U("np.log10", "pos"), U("np.sqrt", "pos"), U("np.cbrt", NZ, kink="np.sign({})"),
     U("np.square"), U("np.reciprocal", NZ), U("np.sin", kink=PERIOD), U("np.cos", kink=PERIOD),
     U("np.tan", kink=PERIOD),
-    U("np.arcsin", "unit"), U("np.arccos", "unit"), U("np.arctan"), U("np.sinh"), U("np.cosh"),
-    U("np.tanh"), U("np.arcsinh"), U("np.arccosh", "ge1"), U("np.arctanh", "unit"),
+    U("np.arcsin", "unit", edge="np.abs({}) == 1"), U("np.arccos", "unit", edge="np.abs({}) == 1"),
+    U("np.arctan"), U("np.sinh"), U("np.cosh"),
+    U("np.tanh"), U("np.arcsinh"), U("np.arccosh", "ge1", edge="{} == 1"), U("np.arctanh", "unit"),
     U("np.abs", kink="np.sign({})"), U("np.absolute", kink="np.sign({})", promised=False),
     U("np.fabs", kink="np.sign({})", promised=False), U("np.sign", kink="np.sign({})"),
     U("np.floor", kink="np.floor({})"), U("np.ceil", kink="np.ceil({})"),
@@ -735,7 +747,9 @@ OPS = [
     B("np.power({a} * {a} + 0.5, {b})", "power"), B("np.arctan2({a}, {b})", "arctan2",
       # the branch cut: y crossing 0 where x < 0 jumps by 2 pi
       kink="np.sign({a}) * (np.asarray({b}) < 0)"),
-    B("np.hypot({a}, {b})", "hypot", kink="(np.sign({a}), np.sign({b}))"), B("np.logaddexp({a}, {b})", "logaddexp"),
+    B("np.hypot({a}, {b})", "hypot",
+      # np.sign has no bool loop: a bool b must not make the whole kink unreadable
+      kink="(np.sign({a}), np.sign(np.asarray({b}, dtype=float)))"), B("np.logaddexp({a}, {b})", "logaddexp"),
     B("np.maximum({a}, {b})", "maximum", kink="np.sign({a} - {b})"),
     B("np.minimum({b}, {a})", "minimum", kink="np.sign({a} - {b})"),
     B("np.fmax({a}, {b})", "fmax", kink="np.sign({a} - {b})", promised=False),
