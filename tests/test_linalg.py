@@ -399,13 +399,16 @@ def test_lapack_calls_per_sweep_do_not_grow_with_the_directions(rng, monkeypatch
     same numpy.linalg calls as with one direction: every direction shares each factorisation."""
     f = gaussian_loglik(_T, _Y)
     theta = rng.normal(0, 0.3, 4)
+    from dualdiff._jvp import linalg as L
     calls = []
-    for name in ("solve", "inv", "slogdet", "det", "cholesky", "eigh", "svd", "qr"):
-        def counted(*args, _orig=getattr(LA, name), _name=name, **kwargs):
+    # the tangents' inverse is L._invert (scipy's getri, or numpy's inv without scipy)
+    for owner, name in [(LA, n) for n in ("solve", "slogdet", "det", "cholesky", "eigh", "svd",
+                                          "qr")] + [(L, "_invert")]:
+        def counted(*args, _orig=getattr(owner, name), _name=name.strip("_"), **kwargs):
             if isinstance(args[0], np.ndarray):     # LAPACK's work (dual arrays dispatch on)
-                calls.append(_name)
+                calls.append(_name.replace("invert", "inv"))
             return _orig(*args, **kwargs)
-        monkeypatch.setattr(LA, name, counted)
+        monkeypatch.setattr(owner, name, counted)
 
     def count(transform, x):
         calls.clear()
@@ -451,6 +454,20 @@ def test_the_shared_inverse_gives_the_bits_of_a_fresh_one(rng, monkeypatch, whic
     fresh = [c() for c in calls]
     for a, b in zip(shared, fresh):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64])
+def test_the_tangents_inverse_is_numpys_to_rounding_and_numpys_without_scipy(rng, monkeypatch,
+                                                                             n):
+    from dualdiff._jvp import linalg as L
+    a = general(rng, (n, n))
+    want = LA.inv(a)
+    assert np.allclose(L._invert(a), want, rtol=1e-13, atol=1e-15)
+    with pytest.raises(LA.LinAlgError, match="Singular matrix"):
+        L._invert(np.zeros((n, n)))
+    assert np.array_equal(L._invert(np.stack([a, a])), LA.inv(np.stack([a, a])))   # batched
+    monkeypatch.setattr(L, "_GETRI", [None])                    # scipy not installed
+    assert np.array_equal(L._invert(a), want)
 
 
 def test_a_matrix_changed_in_place_is_not_served_its_old_inverse(rng):
