@@ -222,11 +222,8 @@ cdef object _binary(int op, object a, object b):
     cdef int bad, k, k2 = 0
     cdef tuple tag
     if da is None and db is None:
-        try:
-            ca_arr, cb_arr = _const(a), _const(b)
-        except WideFloatError:
-            raise
-        except TypeError:
+        ca_arr, cb_arr = _operand(a), _operand(b)
+        if ca_arr is NotImplemented or cb_arr is NotImplemented:
             return NotImplemented
         if op >= DD_OP_RULE0 and (_rowless(a) is not None or _rowless(b) is not None):
             return _still_constant(_rule_values(op, ca_arr, cb_arr), a, b)
@@ -245,12 +242,10 @@ cdef object _binary(int op, object a, object b):
         pa = &ca
         sa = 0
     elif da is None:
-        try:
-            va = _const(a)
-        except WideFloatError:
-            raise
-        except TypeError:
+        va_obj = _operand(a)
+        if va_obj is NotImplemented:
             return NotImplemented
+        va = va_obj
     else:
         va = da.value
     if db is None and (PyFloat_Check(b) or PyLong_Check(b)):
@@ -258,12 +253,10 @@ cdef object _binary(int op, object a, object b):
         pb = &cb
         sb = 0
     elif db is None:
-        try:
-            vb = _const(b)
-        except WideFloatError:
-            raise
-        except TypeError:
+        vb_obj = _operand(b)
+        if vb_obj is NotImplemented:
             return NotImplemented
+        vb = vb_obj
     else:
         vb = db.value
     like = da if da is not None else db
@@ -479,12 +472,10 @@ cdef object _flat_const(object o, Py_ssize_t n):
     does not fit, NotImplemented if it is not numeric."""
     if PyFloat_Check(o) or PyLong_Check(o):
         return (None, float(o), 0)
-    try:
-        v = _contig(_const(o))
-    except WideFloatError:
-        raise
-    except TypeError:
+    c = _operand(o)
+    if c is NotImplemented:
         return NotImplemented
+    v = _contig(c)
     if cnp.PyArray_SIZE(v) == 1 and v.ndim <= 1:
         return (v, 0.0, 0)
     if v.ndim == 1 and v.shape[0] == n:

@@ -127,6 +127,17 @@ def refuse_wide(object o, str what):
         raise WideFloatError(_core.wide_message(what, o.dtype.name), None)
 
 
+cdef object _operand(object o):
+    """_const for the operators: NotImplemented for an operand that is not numeric (Python
+    then tries the other side), while a refusal (a longdouble) is raised as it is."""
+    try:
+        return _const(o)
+    except WideFloatError:
+        raise
+    except TypeError:
+        return NotImplemented
+
+
 cdef object _const(object o):
     if type(o) is DualArray:                       # one without tangents (see lift)
         return (<DualArray>o).value
