@@ -129,9 +129,6 @@ cdef double _real_arg(object o, str cls, str name) except? -1.0:
     if PyFloat_Check(o):
         return PyFloat_AS_DOUBLE(o)
     if (PyLong_Check(o) or isinstance(o, _NP_REAL)) and not isinstance(o, np.timedelta64):
-        if type(o) is _WIDE:
-            _pending()
-            raise TypeError(wide_message(f"{cls}() argument '{name}'", o.dtype.name))
-        return float(o)
+        return real_value(o, f"{cls}() argument '{name}'")
     raise TypeError(f"{cls}() argument '{name}' must be a real number, not "
                     f"{type(o).__name__} ({o!r:.40})")

@@ -185,7 +185,10 @@ cdef object _scalar_ufunc(object ufunc, object method, tuple inputs, dict kwargs
 
 
 cdef inline bint _is_real_0d(object o):
-    return isinstance(o, np.ndarray) and o.ndim == 0 and o.dtype.kind in "fiu"
+    """A 0-d real array numpy passes for a scalar; a longdouble one is left to the array path,
+    which refuses it by name (real_value)."""
+    return isinstance(o, np.ndarray) and o.ndim == 0 and o.dtype.kind in "fiu" \
+        and o.dtype.itemsize <= 8
 
 
 cdef double _real_part(object o) except? -1.0:
