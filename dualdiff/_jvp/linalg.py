@@ -141,8 +141,7 @@ _INVERSE_BYTES = 32 << 20
 
 
 def _inverse(a):
-    """A^-1 for tangents (batched as numpy's inv); shared with the previous caller for the
-    same plain A. Not for a value numpy would compute: see _invert."""
+    """A^-1 (batched as numpy's inv); shared with the previous caller for the same plain A."""
     global _INVERSE
     if type(a) is not np.ndarray or a.dtype != np.float64:     # dual (second order) or other
         return _LA.inv(a)
@@ -150,39 +149,14 @@ def _inverse(a):
     if memo is not None and memo[0] == tag and memo[1].shape == a.shape and \
             np.array_equal(memo[1], a):
         return memo[2]
-    ai = _invert(a)
+    # numpy's inv, not scipy's getri, though LU and getri take 3/4 of inv's flops (it solves
+    # A X = I): scipy and numpy each load an OpenBLAS of their own, and with threads on (the
+    # default) the two pools' idle threads spin against each other -- the n = 200 Gaussian
+    # likelihood's gradient took 16 ms with getri beside numpy's solve, 3.9 ms with inv
+    ai = _LA.inv(a)
     if tag and 2 * a.nbytes <= _INVERSE_BYTES:
         ai.flags.writeable = False
         _INVERSE = (tag, a.copy(), ai)
-    return ai
-
-
-_GETRI = []                 # scipy's (dgetrf, dgetri) once looked up; None without scipy
-
-
-def _invert(a):
-    """The inverse of a plain float64 matrix by LU and LAPACK's getri (scipy's wrappers,
-    when scipy is installed): about 3/4 of the work of numpy's inv, which solves A X = I
-    (8/3 n^3 flops against 2 n^3), and the largest cost of a likelihood's gradient. Tangents
-    only: its last bits differ from numpy's inv, so values stay numpy's (inv_jvp). Batched
-    matrices and machines without scipy get numpy's inv."""
-    if not _GETRI:
-        try:
-            from scipy.linalg import lapack
-            _GETRI.append((lapack.dgetrf, lapack.dgetri))
-        except ImportError:
-            _GETRI.append(None)
-    if _GETRI[0] is None or a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
-        return _LA.inv(a)
-    getrf, getri = _GETRI[0]
-    lu, piv, info = getrf(a)
-    if info == 0:
-        # lwork: n times a block size; LAPACK's optimum is n * NB, NB = 64 in OpenBLAS
-        ai, info = getri(lu, piv, lwork=64 * a.shape[0], overwrite_lu=1)
-    if info > 0:
-        raise _LA.LinAlgError("Singular matrix")            # numpy's words
-    if info < 0:                                            # an argument LAPACK refused
-        return _LA.inv(a)
     return ai
 
 
@@ -295,8 +269,10 @@ def solve_jvp(primals, tangents):
 def inv_jvp(primals, tangents):
     """d(A^-1) = -A^-1 dA A^-1."""
     (a,), (da,) = primals, tangents
-    ai = _LA.inv(a)             # numpy's bits for the value: not _inverse's
-    return ai, _kl(-(_b(ai) @ _kf(da) @ _b(ai)))
+    ai = _inverse(a)
+    # the value is the caller's to keep: a copy when the inverse is the shared one
+    shared = type(ai) is np.ndarray and not ai.flags.writeable
+    return (ai.copy() if shared else ai), _kl(-(_b(ai) @ _kf(da) @ _b(ai)))
 
 
 def _adjugate(a):
