@@ -29,17 +29,25 @@ def tag_of(x):
     raise TypeError(f"tag_of expects a dual scalar, not {type(x).__name__}")
 
 
-# the transforms running now, outermost first: a value whose levels include a tag not among
-# them escaped its transform (kept in a closure or a global and used later)
-cdef long long _active[256]
+# the transforms running now, in the order they started: a value whose levels include a tag
+# not among them escaped its transform (kept in a closure or a global and used later). One
+# list for the process, not a stack per thread: transforms run in threads (a thread pool
+# calling dd.grad, an executor's worker threads) start and finish in any order, so each
+# leaves by removing its own tag alone (tags are never reused); an inner transform running
+# in a worker thread still sees the outer transform that called it (fuzz: nested transforms
+# in 4 threads, where a stack cut at the finishing tag refused 161 of 240 calls).
+cdef enum:
+    _MAX_RUNNING = 4096
+cdef long long _active[_MAX_RUNNING]
 cdef int _n_active = 0
 
 
 def enter(long long tag):
     """A transform with this tag starts its sweeps."""
     global _n_active
-    if _n_active == 256:
-        raise RecursionError("dualdiff: transforms nested more than 256 deep")
+    if _n_active == _MAX_RUNNING:
+        raise RecursionError(f"dualdiff: more than {_MAX_RUNNING} transforms running at once "
+                             "(nested, or in threads)")
     _active[_n_active] = tag
     _n_active += 1
 
@@ -50,13 +58,15 @@ def leave(long long tag):
     cdef int i
     for i in range(_n_active - 1, -1, -1):
         if _active[i] == tag:
-            _n_active = i
+            _n_active -= 1
+            memmove(&_active[i], &_active[i + 1], (_n_active - i) * sizeof(long long))
             return
 
 
 def innermost():
-    """The tag of the innermost running transform, 0 outside every transform: what a cache
-    of one sweep keys on (tags are never reused, so it cannot outlive its call)."""
+    """The tag of the transform started last among those running (the innermost one in one
+    thread), 0 outside every transform: what a cache of one sweep keys on (tags are never
+    reused, so it cannot outlive its call)."""
     return _active[_n_active - 1] if _n_active else 0
 
 

@@ -165,6 +165,73 @@ def test_an_escaped_dual_is_refused_never_read():
         D(lambda y: y * kept_scalar[0])(1.0)
 
 
+# ---- transforms in threads ------------------------------------------------------------
+
+def _threaded(work, threads=4):
+    """work(seed) in a thread pool, with the interpreter switching threads as often as it can
+    (so transforms start and finish interleaved); returns the results."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(work, range(2 * threads)))
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_nested_transforms_in_threads_finish_in_any_order(rng):
+    """A transform finishing in one thread must not end another thread's: the running
+    transforms are one list from which each removes its own tag (a stack cut at the
+    finishing tag refused most of these calls as 'has finished')."""
+    seed = int(rng.integers(2 ** 31))
+
+    def work(i):
+        r = np.random.default_rng(seed + i)
+        worst = 0.0
+        for _ in range(15):
+            x = r.normal(size=40)
+            # d/dt sum(sin(t x)) at t = 1 is sum(cos(x) x); its gradient cos(x) - x sin(x)
+            g = dd.grad(lambda x: dd.derivative(lambda t: np.sum(np.sin(t * x)))(1.0))(x)
+            worst = max(worst, rel_err(g, np.cos(x) - x * np.sin(x)))
+            h = dd.hessian(lambda x: np.sum(np.exp(x[:5]) * x[:5]))(x)
+            e = np.exp(x[:5])
+            worst = max(worst, rel_err(np.diag(h)[:5], e * x[:5] + 2 * e))
+        return worst
+    assert max(_threaded(work)) < 1e-13
+
+
+def test_the_battery_in_threads_gives_the_serial_bits(rng):
+    """Every function of the shared battery, gradient and Hessian, computed in four threads
+    at once: bit for bit what one thread computes (no state of one call leaks into
+    another's: tags, the block pool, the shared inverse, the caches)."""
+    cases = [(name, f, sample(rng)) for name, (f, sample) in
+             sorted({**F.VECTOR, **F.LINALG_LIKELIHOODS}.items())]
+    # and large enough for the block pool (n k >= transforms._POOL_MIN seeded entries)
+    cases += [(f"{name} n={n}", F.VECTOR[name][0], F.VECTOR[name][1](rng, n))
+              for name, n in (("rosenbrock", 160), ("elementwise_chain", 200))]
+    serial = [(dd.grad(f)(x), dd.hessian(f)(x)) for _, f, x in cases]
+
+    def work(i):
+        bad = []
+        for (name, f, x), (g, h) in zip(cases[i % 2::2], serial[i % 2::2]):
+            if not (np.array_equal(dd.grad(f)(x), g) and np.array_equal(dd.hessian(f)(x), h)):
+                bad.append(name)
+        return bad
+    assert [b for bad in _threaded(work) for b in bad] == []
+
+
+def test_a_value_kept_from_another_threads_transform_is_refused():
+    """Escaped values stay refused across threads."""
+    from concurrent.futures import ThreadPoolExecutor
+    kept = []
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(dd.grad(lambda x: kept.append(x * 2.0) or np.sum(x)), np.ones(2)).result()
+    with pytest.raises(TypeError, match="has finished"):
+        dd.grad(lambda y: np.sum(y * kept[0]))(np.ones(2))
+
+
 def test_a_dual_made_by_hand_inside_a_transform_is_refused_for_every_chunk():
     for chunk in (None, 1, 2):
         with pytest.raises(TypeError, match="made by hand"):
