@@ -168,6 +168,18 @@ CASES = {
     "polyint": lambda x: np.polyint(x[:6] ** 2, 2, k=[x[7], 1.0]),
     "poly": lambda x: np.poly(x[:4]),
     "vander": lambda x: np.vander(x[:4], 5),
+    "polyfit": lambda x: np.polyfit(np.arange(12.0), x, 3),
+    "polyfit x, weights, cov": lambda x: joined(np.polyfit(np.cumsum(x[:6] ** 2), x[6:], 2,
+                                                           w=x[:6], cov=True)),
+    "polyfit 2-d, full": lambda x: joined(np.polyfit(np.arange(6.0), x.reshape(6, 2), 1,
+                                                     full=True)[:2]),
+    # ---- windows and phases (manipulation.py, calculus.py)
+    "sliding_window_view": lambda x: np.lib.stride_tricks.sliding_window_view(
+        x.reshape(3, 4), (2, 3)) * np.arange(6.0).reshape(2, 3),
+    "sliding_window_view axis": lambda x: np.lib.stride_tricks.sliding_window_view(
+        x.reshape(3, 4) ** 2, 2, axis=-1),
+    "unwrap": lambda x: np.unwrap(x * 3.0),
+    "unwrap axis, period": lambda x: np.unwrap(x.reshape(3, 4) * 2.0, axis=0, period=2.5),
     # ---- shape functions that existed before: tested here
     "flipud fliplr": lambda x: np.fliplr(np.flipud(x.reshape(3, 4))) * np.arange(12.0).reshape(
         3, 4),

@@ -1,5 +1,5 @@
 """numpy's discrete calculus on dual arrays: gradient, trapezoid (and trapz where numpy still
-has it), ediff1d, interp.
+has it), ediff1d, interp, unwrap.
 
 gradient, trapezoid and ediff1d are numpy's formulas run on dual values (the same operations
 in the same order: values are numpy's bit for bit); the spacings and sample points may be dual
@@ -202,3 +202,41 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     out = where(xv > xpv[-1], right, out)
     out = where(xv < xpv[0], left, out)
     return where(np.isnan(xv), x, out)
+
+
+# ---- unwrap -------------------------------------------------------------------------------
+
+@implements(np.unwrap)
+def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """numpy's correction -- whole periods added where a step jumps by more than discont -- is
+    piecewise constant in p: it is numpy's recipe run on the values, and added to the dual
+    p[1:] as numpy adds it (values bit for bit). The derivative is the identity; at a step of
+    exactly discont the correction jumps, and the side numpy takes is the one used."""
+    if _is_dual(period) or _is_dual(discont):
+        raise TypeError("numpy.unwrap: period and discont must be constants (the correction "
+                        "they decide is a whole number of periods)")
+    v = _plain(p)
+    lifted = _arrays.lift(p)
+    p = v if lifted is None else lifted         # a dual array without rows: a constant
+    nd = v.ndim
+    ax = axis1(axis, nd)
+    dd = np.diff(v, axis=ax)
+    if discont is None:
+        discont = period / 2
+    slice1 = _at(nd, ax, slice(1, None))
+    dtype = np.result_type(dd, period)
+    if np.issubdtype(dtype, np.integer):
+        interval_high, rem = divmod(period, 2)
+        boundary_ambiguous = rem == 0
+    else:
+        interval_high = period / 2
+        boundary_ambiguous = True
+    interval_low = -interval_high
+    ddmod = np.mod(dd - interval_low, period) + interval_low
+    if boundary_ambiguous:
+        # a step of exactly half a period goes the way of its sign (numpy's choice)
+        np.copyto(ddmod, interval_high, where=(ddmod == interval_low) & (dd > 0))
+    ph_correct = ddmod - dd
+    np.copyto(ph_correct, 0, where=np.abs(dd) < discont)
+    head = p[_at(nd, ax, slice(0, 1))]
+    return concatenate([head, p[slice1] + ph_correct.cumsum(ax)], ax)

@@ -5,6 +5,8 @@ applied to each tangent part (_arrays.linear for one operand, _arrays.join for s
 at every order by construction. A map receives `(array, nd)` where the array carries `nd`
 trailing direction axes (0 for the value) that it must leave in place.
 """
+import operator
+
 import numpy as np
 
 from dualdiff import _arrays
@@ -230,6 +232,38 @@ def take_along_axis(arr, indices, axis=-1):
         i = idx.reshape(idx.shape + (1,) * nd)
         return np.take_along_axis(a, i, axis=ax)
     return linear(arr, fn)
+
+
+@implements(np.lib.stride_tricks.sliding_window_view)
+def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=False):
+    """numpy's windows of the values and of the tangents (the window axes, which numpy puts
+    last, moved in front of the tangent axes), as a copy: a dual array owns its values."""
+    if writeable:
+        raise TypeError("numpy.lib.stride_tricks.sliding_window_view: writeable=True on dual "
+                        "values: their windows are a copy, so writing to them would not reach "
+                        "x; build the array you need with np.stack or np.where instead")
+    n = ndim(x)
+    window = (tuple(window_shape) if np.iterable(window_shape)
+              else (operator.index(window_shape),))
+    if axis is None:
+        if len(window) != n:
+            raise ValueError(f"Since axis is `None`, must provide window_shape for all "
+                             f"dimensions of `x`; got {len(window)} window_shape elements and "
+                             f"`x.ndim` is {n}.")
+        ax = tuple(range(n))
+    else:
+        ax = tuple(np.lib.array_utils.normalize_axis_index(a, n)
+                   for a in (axis if np.iterable(axis) else (axis,)))
+        if len(window) != len(ax):
+            raise ValueError(f"Must provide matching length window_shape and axis; got "
+                             f"{len(window)} window_shape elements and {len(ax)} axes "
+                             "elements.")
+
+    def fn(arr, nd):
+        v = np.lib.stride_tricks.sliding_window_view(arr, window, ax)
+        k = tuple(range(n, n + nd))
+        return np.array(np.moveaxis(v, k, tuple(range(v.ndim - nd, v.ndim))))
+    return linear(x, fn)
 
 
 def _index_array(indices, func):

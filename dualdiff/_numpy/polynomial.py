@@ -1,5 +1,5 @@
 """numpy's polynomial helpers on dual coefficients and points: polyval, polyadd, polysub,
-polymul, polyder, polyint, poly (from roots), vander.
+polymul, polyder, polyint, poly (from roots), vander, polyfit.
 
 Each is numpy's own recipe -- Horner's rule, padded sums, convolution, repeated products --
 run on dual values, so values are numpy's bit for bit and every argument that numpy treats
@@ -7,9 +7,11 @@ as numbers is differentiable (coefficients, points, roots, integration constants
 objects are numpy's own class and are not handled here.
 """
 import operator
+import warnings
 
 import numpy as np
 
+from dualdiff import _arrays
 from dualdiff._numpy import implements, ndim, shape
 from dualdiff._numpy.manipulation import atleast_1d, concatenate, reshape, stack
 from dualdiff._numpy.reductions import cumprod
@@ -123,3 +125,59 @@ def vander(x, N=None, increasing=False):
         cols.append(cumprod(rep, axis=1))
     v = concatenate(cols, 1) if cols else np.empty((n, 0))
     return v if increasing else v[:, ::-1]
+
+
+def _as_float(a):
+    """numpy's asarray(a) + 0.0 for an argument that may be dual."""
+    d = _arrays.lift(a)
+    return d + 0.0 if d is not None else np.asarray(a) + 0.0
+
+
+@implements(np.polyfit)
+def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """numpy's least-squares recipe on dual values (its Vandermonde matrix, weights, column
+    scaling and lstsq, whose rule differentiates the solution and the residuals), so the
+    data x, y and the weights w are all differentiable and values are numpy's."""
+    order = int(deg) + 1
+    x, y = _as_float(x), _as_float(y)
+    if deg < 0:
+        raise ValueError("expected deg >= 0")
+    if ndim(x) != 1:
+        raise TypeError("expected 1D vector for x")
+    if shape(x)[0] == 0:
+        raise TypeError("expected non-empty vector for x")
+    if ndim(y) < 1 or ndim(y) > 2:
+        raise TypeError("expected 1D or 2D array for y")
+    if shape(x)[0] != shape(y)[0]:
+        raise TypeError("expected x and y to have same length")
+    if rcond is None:
+        rcond = shape(x)[0] * np.finfo(np.float64).eps
+    lhs, rhs = vander(x, order), y
+    if w is not None:
+        w = _as_float(w)
+        if ndim(w) != 1:
+            raise TypeError("expected a 1-d array for weights")
+        if shape(w)[0] != shape(y)[0]:
+            raise TypeError("expected w and y to have the same length")
+        lhs = lhs * w[:, np.newaxis]
+        rhs = rhs * (w[:, np.newaxis] if ndim(rhs) == 2 else w)
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs = lhs / scale
+    c, resids, rank, s = np.linalg.lstsq(lhs, rhs, rcond)
+    c = (c.T / scale).T
+    if rank != order and not full:
+        warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning,
+                      stacklevel=2)
+    if full:
+        return c, resids, rank, s, rcond
+    if not cov:
+        return c
+    vbase = np.linalg.inv(np.dot(lhs.T, lhs)) / np.outer(scale, scale)
+    if cov == "unscaled":
+        fac = 1
+    else:
+        if shape(x)[0] <= order:
+            raise ValueError("the number of data points must exceed order to scale the "
+                             "covariance matrix")
+        fac = resids / (shape(x)[0] - order)
+    return (c, vbase * fac) if ndim(y) == 1 else (c, vbase[:, :, np.newaxis] * fac)

@@ -40,6 +40,7 @@ NOTES = {
     np.copysign: "sign(a) sign(b); 0 in b",
     np.heaviside: "0 in x; 1 in h where x == 0",
     np.interp: "right segment at a knot",
+    np.unwrap: "derivative 1; a jump of exactly discont as numpy takes it",
     np.where: "condition on values",
     np.linalg.eigh: "repeated eigenvalues: ValueError",
     np.linalg.eigvalsh: "a cluster moves by its mean",
