@@ -28,7 +28,9 @@ class ElementwiseRule:
         if like is None:
             return self.func(*values)
         shape = np.broadcast_shapes(*(np.shape(v) for v in values))
-        values = [np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in values]
+        # an integer constant stays an integer: scipy's eval_hermite(n, x) has no loop for a
+        # float n, and the user's call had none either
+        values = [np.broadcast_to(_operand(v, d is None), shape) for v, d in zip(values, duals)]
         out = np.asarray(self.func(*values), dtype=np.float64)
         varying = [i for i, d in enumerate(duals) if d is not None]
         partials = self._partials(self.d1, values, varying, "first", shape)
@@ -113,6 +115,11 @@ class ElementwiseRule:
             return [None if g is None else _float(g, self.name, which, shape) for g in got]
         return [[None if g is None else _float(g, self.name, which, shape) for g in row]
                 for row in got]
+
+
+def _operand(v, constant):
+    a = np.asarray(v)
+    return a if constant and a.dtype.kind in "iu" else np.asarray(a, dtype=np.float64)
 
 
 def _float(a, name, which, shape):

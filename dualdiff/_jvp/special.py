@@ -623,8 +623,9 @@ def named_rules():
         sc = _sc()
     except ImportError:
         return {}
+    from dualdiff._jvp.special_families import TABLE as families
     return {name: (_unwrapped(getattr(sc, name)), d1, d2)
-            for name, (d1, d2) in _TABLE.items() if hasattr(sc, name)}
+            for name, (d1, d2) in {**_TABLE, **families}.items() if hasattr(sc, name)}
 
 
 def rules():

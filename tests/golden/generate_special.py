@@ -144,6 +144,11 @@ def _cbrt(x):
     return mp.sign(x) * mp.cbrt(abs(x))
 
 
+def _student_t(df, t):
+    tail = mp.betainc(df / 2, mp.mpf(1) / 2, 0, df / (df + t * t), regularized=True) / 2
+    return 1 - tail if t > 0 else tail
+
+
 # name -> (mpmath function, which arguments are differentiable, points)
 CASES = {
     "gammaln": (lambda x: mp.re(mp.loggamma(x)), [0],
@@ -247,6 +252,58 @@ CASES = {
                [1e-10, 0.3, 0.5, 0.75, 0.999999, 1.0, 1.000001, 1.4, 1.6, 3.0, 1e5]),
     "owens_t": (_owens_t, [0, 1], [(0.5, 0.3), (1.5, 2.0), (-1.0, 0.7), (3.0, 10.0)]),
     "sinc": (mp.sincpi, [0], [-3.3, -0.7, -1e-5, 0.2, 0.49, 0.5, 1.5, 100.25, 1e6 + 0.25]),
+    # ---- families (dualdiff/_jvp/special_families.py)
+    "stdtr": (_student_t, [1], [(1.0, -3.0), (3.5, 0.3), (10.0, 2.0), (1e5, -1.5)]),
+    "chdtr": (lambda v, x: _gammainc(v / 2, x / 2), [1], [(1.0, 0.3), (3.0, 2.0), (20.0, 25.0)]),
+    "chdtrc": (lambda v, x: _gammaincc(v / 2, x / 2), [1], [(1.0, 0.3), (3.0, 2.0),
+                                                             (20.0, 25.0)]),
+    "gdtr": (lambda a, b, x: _gammainc(b, a * x), [2], [(1.5, 2.5, 0.5), (0.5, 10.0, 30.0)]),
+    "gdtrc": (lambda a, b, x: _gammaincc(b, a * x), [2], [(1.5, 2.5, 0.5), (0.5, 10.0, 30.0)]),
+    "pdtr": (lambda k, m: _gammaincc(mp.floor(k) + 1, m), [1], [(0.0, 0.5), (3.0, 2.0),
+                                                                 (20.0, 25.0)]),
+    "pdtrc": (lambda k, m: _gammainc(mp.floor(k) + 1, m), [1], [(0.0, 0.5), (3.0, 2.0),
+                                                                 (20.0, 25.0)]),
+    "bdtr": (lambda k, n, p: _betainc(n - k, k + 1, 1 - p), [2],
+             [(3.0, 10.0, 0.1), (3.0, 10.0, 0.4), (40.0, 100.0, 0.45)]),
+    "bdtrc": (lambda k, n, p: _betainc(k + 1, n - k, p), [2],
+              [(3.0, 10.0, 0.1), (3.0, 10.0, 0.4), (40.0, 100.0, 0.45)]),
+    "nbdtr": (lambda k, n, p: _betainc(n, k + 1, p), [2], [(3.0, 5.0, 0.2), (10.0, 2.0, 0.7)]),
+    "nbdtrc": (lambda k, n, p: _betaincc(n, k + 1, p), [2], [(3.0, 5.0, 0.2),
+                                                              (10.0, 2.0, 0.7)]),
+    "fdtr": (lambda a, b, x: _betainc(a / 2, b / 2, a * x / (b + a * x)), [2],
+             [(3.0, 7.0, 0.3), (3.0, 7.0, 1.2), (20.0, 40.0, 1.1)]),
+    "fdtrc": (lambda a, b, x: _betaincc(a / 2, b / 2, a * x / (b + a * x)), [2],
+              [(3.0, 7.0, 0.3), (20.0, 40.0, 1.1)]),
+    "eval_gegenbauer": (lambda n, a, x: mp.gegenbauer(n, a, x), [2],
+                        [(4.0, 0.7, -0.6), (7.0, 2.5, 0.3), (2.0, 0.3, 0.9), (1.0, 1.5, 0.2)]),
+    "eval_legendre": (lambda n, x: mp.legendre(n, x), [1],
+                      [(5.0, -0.6), (10.0, 0.35), (1.0, 0.2), (0.0, 0.5), (3.0, 0.999)]),
+    "eval_chebyt": (lambda n, x: mp.chebyt(n, x), [1], [(5.0, -0.6), (8.0, 0.3), (1.0, 0.7)]),
+    "eval_chebyu": (lambda n, x: mp.chebyu(n, x), [1], [(4.0, -0.6), (7.0, 0.3), (1.0, 0.7)]),
+    "eval_genlaguerre": (lambda n, a, x: mp.laguerre(n, a, x), [2],
+                         [(4.0, 0.5, 0.3), (6.0, 2.0, 5.0), (1.0, 0.5, 2.0)]),
+    "eval_laguerre": (lambda n, x: mp.laguerre(n, 0, x), [1], [(5.0, 0.3), (8.0, 6.0),
+                                                               (2.0, 1.5)]),
+    # scipy's Hermite polynomials take integer degrees only
+    "eval_hermite": (lambda n, x: mp.hermite(n, x), [1], [(4, -1.3), (7, 0.2), (1, 2.0),
+                                                           (2, 0.5)]),
+    "eval_hermitenorm": (lambda n, x: mp.hermite(n, x / mp.sqrt(2)) / mp.sqrt(2) ** n, [1],
+                         [(4, -1.3), (7, 0.2), (1, 2.0)]),
+    "hyp0f1": (mp.hyp0f1, [1], [(1.5, -2.0), (1.5, 0.3), (3.0, 4.0)]),
+    "hyp1f1": (mp.hyp1f1, [2], [(0.7, 1.9, -2.0), (0.7, 1.9, 0.3), (2.0, 3.5, 4.0)]),
+    "hyp2f1": (mp.hyp2f1, [3], [(0.7, 1.3, 2.9, -2.0), (0.7, 1.3, 2.9, 0.3),
+                                (1.0, 2.0, 3.5, 0.8)]),
+    "ellipk": (mp.ellipk, [0], [-3.0, -0.1, 1e-9, 0.1, 0.24, 0.26, 0.6, 0.99]),
+    "ellipe": (mp.ellipe, [0], [-3.0, -0.1, 1e-9, 0.1, 0.24, 0.26, 0.6, 0.99]),
+    "ellipkm1": (lambda p: mp.ellipk(1 - p), [0], [1e-12, 1e-3, 0.3, 0.74, 0.8, 1.2]),
+    "expn": (lambda n, x: mp.expint(int(n), x), [1], [(1.0, 0.3), (2.0, 2.0), (3.0, 7.0),
+                                                      (5.0, 0.5)]),
+    "sindg": (lambda x: mp.sin(x * mp.pi / 180), [0], [10.0, 100.0, -45.5]),
+    "cosdg": (lambda x: mp.cos(x * mp.pi / 180), [0], [10.0, 100.0, -45.5]),
+    "tandg": (lambda x: mp.tan(x * mp.pi / 180), [0], [10.0, 100.0, -45.5]),
+    "cotdg": (lambda x: mp.cot(x * mp.pi / 180), [0], [10.0, 100.0, -45.5]),
+    "radian": (lambda d, m, s: (d + m / 60 + s / 3600) * mp.pi / 180, [0, 1, 2],
+               [(10.0, 20.0, 30.0), (-3.0, 0.5, 100.0)]),
 }
 
 

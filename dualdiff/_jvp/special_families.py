@@ -1,0 +1,275 @@
+"""Derivative rules for scipy.special's function families beyond the core table of
+dualdiff/_jvp/special.py, in the same form ({name: (d1, d2)}, merged into its table):
+distribution functions in their variable (Student's t, chi-square, gamma, Poisson, binomial,
+negative binomial, F), the classical orthogonal polynomials and the hypergeometric functions in
+x, the complete elliptic integrals, the exponential integrals E_n, and
+trigonometry in degrees. Orders, degrees and shape parameters carry no derivative (None), as in
+the core table.
+
+The derivatives are the textbook identities, each written with scipy's own functions:
+  a distribution function's derivative is its density (the regularised incomplete gamma and
+    beta functions' densities of special_numerics, so the care taken there carries over);
+  d/dx P_n = C^(3/2)_(n-1) and the other polynomials' shifts to a neighbouring family
+    (Gegenbauer C^(a+1), generalised Laguerre L^(a+1)): one more polynomial evaluation, no
+    division by 1 - x^2 (which the three-term recurrences of P_n' need, singular at x = +-1);
+  d/dz 2F1(a, b; c; z) = ab/c 2F1(a+1, b+1; c+1; z), and likewise for 1F1 and 0F1;
+  d/dx E_n = -E_(n-1), with E_0 = e^-x / x.
+Not here: dawsn, whose F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel about 4x^4 ulps (x = 50:
+3e-9, x = 1000: no digit left) -- it needs an asymptotic form first.
+Conventions: a polynomial's derivative below its degree's range (n < 1, n < 2) is 0, as the
+constant and linear polynomials have; ellipk and ellipe at m = 0 take their Taylor series (the
+closed forms divide 0 by 0 there).
+"""
+import numpy as np
+
+from dualdiff._jvp.special import _beta_slope, _gamma_density_d2, _in_last, _rule
+from dualdiff._jvp.special_numerics import _beta_density, _gamma_density, _sc
+
+_DEG = np.pi / 180.0
+
+
+# ------------------------------------------------------------------- distributions
+
+def _half_ratio(a):
+    """Gamma(a + 1/2) / Gamma(a). scipy's beta(1/2, a) and exp(gammaln - gammaln) both lose
+    digits for large a (3e-11 at a = 5e4): below a = 20 the gamma functions' quotient (no
+    overflow there), above it sqrt(a) exp(-1/(8a) + 1/(192a^3) - 1/(640a^5) + 17/(14336a^7)
+    - 31/(18432a^9)), whose truncation is below 2e-17 from a = 20 on."""
+    sc = _sc()
+    big = a >= 20.0
+    ab = np.where(big, a, 20.0)
+    r = 1.0 / (ab * ab)
+    series = (-1.0 / 8 + r * (1.0 / 192 + r * (-1.0 / 640 + r * (17.0 / 14336 +
+                                                                  r * (-31.0 / 18432))))) / ab
+    small = np.where(big, 1.0, a)
+    return np.where(big, np.sqrt(ab) * np.exp(series), sc.gamma(small + 0.5) / sc.gamma(small))
+
+
+def _student_density(df, t):
+    return _half_ratio(0.5 * df) / np.sqrt(np.pi * df) * \
+        np.exp(-0.5 * (df + 1.0) * np.log1p(t * t / df))
+
+
+def _fisher_parts(dfn, dfd, x):
+    """(density of w, its slope factor, w', w'') for fdtr = I_w(dfn/2, dfd/2) with
+    w = dfn x / (dfd + dfn x); 1 - w = dfd / (dfd + dfn x) without subtracting."""
+    den = dfd + dfn * x
+    w, wc = dfn * x / den, dfd / den
+    a, b = 0.5 * dfn, 0.5 * dfd
+    dens = _beta_density(a, b, w, wc)
+    w1 = dfn * dfd / (den * den)
+    return dens, _beta_slope(a, b, w, wc), w1, -2.0 * dfn * w1 / den
+
+
+def _fdtr_d1(dfn, dfd, x):
+    dens, _, w1, _ = _fisher_parts(dfn, dfd, x)
+    return dens * w1
+
+
+def _fdtr_d2(dfn, dfd, x):
+    dens, slope, w1, w2 = _fisher_parts(dfn, dfd, x)
+    return dens * (slope * w1 * w1 + w2)
+
+
+def _signed(sign, rule_d1, rule_d2, m):
+    return _in_last(m, lambda *a: sign * rule_d1(*a), lambda *a: sign * rule_d2(*a))
+
+
+def _binomial_d1(k, n, p):
+    # bdtr = I_(1-p)(n-k, k+1); the density at 1 - p is that of (k+1, n-k) at p
+    k = np.floor(k)
+    return -_beta_density(k + 1.0, n - k, p)
+
+
+def _binomial_d2(k, n, p):
+    k = np.floor(k)
+    return -_beta_density(k + 1.0, n - k, p) * _beta_slope(k + 1.0, n - k, p)
+
+
+def _poisson(sign, second):
+    def rule(k, m):
+        a = np.floor(k) + 1.0
+        return sign * (_gamma_density_d2(a, m) if second else _gamma_density(a, m))
+    return rule
+
+
+_DISTRIBUTIONS = {
+    "stdtr": _in_last(2, _student_density,
+                      lambda df, t: -_student_density(df, t) * (df + 1.0) * t / (df + t * t)),
+    "chdtr": _in_last(2, lambda v, x: 0.5 * _gamma_density(0.5 * v, 0.5 * x),
+                      lambda v, x: 0.25 * _gamma_density_d2(0.5 * v, 0.5 * x)),
+    "chdtrc": _in_last(2, lambda v, x: -0.5 * _gamma_density(0.5 * v, 0.5 * x),
+                       lambda v, x: -0.25 * _gamma_density_d2(0.5 * v, 0.5 * x)),
+    "gdtr": _in_last(3, lambda a, b, x: a * _gamma_density(b, a * x),
+                     lambda a, b, x: a * a * _gamma_density_d2(b, a * x)),
+    "gdtrc": _in_last(3, lambda a, b, x: -a * _gamma_density(b, a * x),
+                      lambda a, b, x: -a * a * _gamma_density_d2(b, a * x)),
+    "pdtr": _in_last(2, _poisson(-1.0, False), _poisson(-1.0, True)),
+    "pdtrc": _in_last(2, _poisson(1.0, False), _poisson(1.0, True)),
+    "bdtr": _signed(1.0, _binomial_d1, _binomial_d2, 3),
+    "bdtrc": _signed(-1.0, _binomial_d1, _binomial_d2, 3),
+    "nbdtr": _in_last(3, lambda k, n, p: _beta_density(n, np.floor(k) + 1.0, p),
+                      lambda k, n, p: _beta_density(n, np.floor(k) + 1.0, p) *
+                      _beta_slope(n, np.floor(k) + 1.0, p)),
+    "nbdtrc": _in_last(3, lambda k, n, p: -_beta_density(n, np.floor(k) + 1.0, p),
+                       lambda k, n, p: -_beta_density(n, np.floor(k) + 1.0, p) *
+                       _beta_slope(n, np.floor(k) + 1.0, p)),
+    "fdtr": _signed(1.0, _fdtr_d1, _fdtr_d2, 3),
+    "fdtrc": _signed(-1.0, _fdtr_d1, _fdtr_d2, 3),
+}
+
+
+# ------------------------------------------------------------ orthogonal polynomials
+
+def _shifted(family, n, shift, *params_and_x):
+    """family(n - shift, *params, x), 0 where n is an integer below shift (a polynomial of
+    degree below 0); integer degrees are passed as integers (scipy's exact recurrences
+    rather than its hypergeometric form for real n)."""
+    m = n - shift
+    whole = np.all(n == np.floor(n))
+    if whole:
+        m = m.astype(np.int64)
+    with np.errstate(all="ignore"):
+        out = family(np.maximum(m, 0) if whole else m, *params_and_x)
+    return np.where(whole & (n < shift), 0.0, out) if whole else out
+
+
+def _gegenbauer(n, alpha, x, k):
+    """d^k/dx^k C^(alpha)_n(x) = 2^k (alpha)_k C^(alpha+k)_(n-k)(x), k = 1, 2."""
+    factor = 2.0 * alpha if k == 1 else 4.0 * alpha * (alpha + 1.0)
+    return factor * _shifted(_sc().eval_gegenbauer, n, k, alpha + k, x)
+
+
+def _laguerre(n, alpha, x, k):
+    """d^k/dx^k L^(alpha)_n(x) = (-1)^k L^(alpha+k)_(n-k)(x)."""
+    return (-1.0) ** k * _shifted(_sc().eval_genlaguerre, n, k, alpha + k, x)
+
+
+def _hermite(n, x, k, physicists):
+    """H_n' = 2n H_(n-1), He_n' = n He_(n-1), applied k times."""
+    sc = _sc()
+    family = sc.eval_hermite if physicists else sc.eval_hermitenorm
+    c = 2.0 if physicists else 1.0
+    factor = c * n if k == 1 else c * c * n * (n - 1.0)
+    return factor * _shifted(family, n, k, x)
+
+
+_POLYNOMIALS = {
+    "eval_gegenbauer": _in_last(3, lambda n, a, x: _gegenbauer(n, a, x, 1),
+                                lambda n, a, x: _gegenbauer(n, a, x, 2)),
+    "eval_legendre": _in_last(2, lambda n, x: _gegenbauer(n, 0.5, x, 1),
+                              lambda n, x: _gegenbauer(n, 0.5, x, 2)),
+    "eval_chebyu": _in_last(2, lambda n, x: _gegenbauer(n, 1.0, x, 1),
+                            lambda n, x: _gegenbauer(n, 1.0, x, 2)),
+    # T_n' = n U_(n-1) = n C^(1)_(n-1), T_n'' = n U'_(n-1)
+    "eval_chebyt": _in_last(2, lambda n, x: n * _shifted(_sc().eval_gegenbauer, n, 1, 1.0, x),
+                            lambda n, x: 2.0 * n * _shifted(_sc().eval_gegenbauer, n, 2, 2.0,
+                                                            x)),
+    "eval_genlaguerre": _in_last(3, lambda n, a, x: _laguerre(n, a, x, 1),
+                                 lambda n, a, x: _laguerre(n, a, x, 2)),
+    "eval_laguerre": _in_last(2, lambda n, x: _laguerre(n, 0.0, x, 1),
+                              lambda n, x: _laguerre(n, 0.0, x, 2)),
+    "eval_hermite": _in_last(2, lambda n, x: _hermite(n, x, 1, True),
+                             lambda n, x: _hermite(n, x, 2, True)),
+    "eval_hermitenorm": _in_last(2, lambda n, x: _hermite(n, x, 1, False),
+                                 lambda n, x: _hermite(n, x, 2, False)),
+}
+
+
+# ------------------------------------------------------------ hypergeometric functions
+
+_HYPERGEOMETRIC = {
+    "hyp0f1": _in_last(2, lambda v, z: _sc().hyp0f1(v + 1.0, z) / v,
+                       lambda v, z: _sc().hyp0f1(v + 2.0, z) / (v * (v + 1.0))),
+    "hyp1f1": _in_last(3, lambda a, b, x: a / b * _sc().hyp1f1(a + 1.0, b + 1.0, x),
+                       lambda a, b, x: a * (a + 1.0) / (b * (b + 1.0)) *
+                       _sc().hyp1f1(a + 2.0, b + 2.0, x)),
+    "hyp2f1": _in_last(4, lambda a, b, c, z: a * b / c *
+                       _sc().hyp2f1(a + 1.0, b + 1.0, c + 1.0, z),
+                       lambda a, b, c, z: a * (a + 1.0) * b * (b + 1.0) / (c * (c + 1.0)) *
+                       _sc().hyp2f1(a + 2.0, b + 2.0, c + 2.0, z)),
+}
+
+
+# ------------------------------------------------------------ complete elliptic integrals
+# K(m) = pi/2 sum c_j m^j, c_j = ((2j)! / (2^2j j!^2))^2, and E(m) = pi/2 sum -c_j/(2j-1) m^j.
+# Near m = 0 the closed forms K' = (E - (1-m) K) / (2m(1-m)), E' = (E - K)/(2m) subtract
+# nearly equal O(1) terms (m = 1e-8: 8 digits lost, and twice that for the second
+# derivatives): below |m| = 1/2 the series' derivatives are summed instead (70 terms:
+# 2^-70 is far below a rounding).
+
+_SERIES_BELOW = 0.5
+_TERMS = 70
+
+
+def _series(m, which, k):
+    """d^k/dm^k of K (which = 'K') or E at |m| < 1/4 by the series, k = 1, 2."""
+    total, c, power = np.zeros_like(m), 1.0, np.ones_like(m)
+    for j in range(1, _TERMS):
+        c *= ((2.0 * j - 1.0) / (2.0 * j)) ** 2
+        coef = c if which == "K" else -c / (2.0 * j - 1.0)
+        if j >= k:
+            falling = float(j) if k == 1 else float(j * (j - 1))
+            total = total + falling * coef * power
+            power = power * m
+    return 0.5 * np.pi * total
+
+
+def _ellip_d(m, which, k, kval=None, mc=None):
+    """d^k/dm^k of K or E. kval = K(m) and mc = 1 - m when the caller knows them more
+    exactly than ellipk(m) and 1 - m (ellipkm1 at a small p = 1 - m)."""
+    sc = _sc()
+    small = np.abs(m) < _SERIES_BELOW
+    mm = np.where(small, 0.5, m)                 # the closed forms away from their 0/0
+    mc = 1.0 - mm if mc is None else np.where(small, 0.5, mc)
+    kv = sc.ellipk(mm) if kval is None else np.where(small, sc.ellipk(mm), kval)
+    ev = sc.ellipe(mm)
+    dk = (ev - mc * kv) / (2.0 * mm * mc)
+    de = (ev - kv) / (2.0 * mm)
+    if k == 1:
+        closed = dk if which == "K" else de
+    elif which == "K":
+        # K'' from K's differential equation m(1-m) K'' + (1-2m) K' - K/4 = 0
+        closed = (0.25 * kv - (mc - mm) * dk) / (mm * mc)
+    else:
+        closed = (de - dk) / (2.0 * mm) - de / mm
+    return np.where(small, _series(np.where(small, m, 0.0), which, k), closed)
+
+
+_ELLIPTIC = {
+    "ellipk": _rule(lambda m: _ellip_d(m, "K", 1), lambda m: _ellip_d(m, "K", 2)),
+    "ellipe": _rule(lambda m: _ellip_d(m, "E", 1), lambda m: _ellip_d(m, "E", 2)),
+    # ellipkm1(p) = K(1 - p); K itself from ellipkm1 keeps the digits of a small p
+    "ellipkm1": _rule(lambda p: -_ellip_d(1.0 - p, "K", 1, _sc().ellipkm1(p), p),
+                      lambda p: _ellip_d(1.0 - p, "K", 2, _sc().ellipkm1(p), p)),
+}
+
+
+# ------------------------------------------------------------ the rest
+
+def _expn_shift(n, x, s):
+    """E_(n-s)(x) for s = 1, 2, with E_0 = e^-x/x and E_-1 = e^-x (x+1)/x^2 (scipy's expn
+    has no negative orders)."""
+    sc = _sc()
+    m = n - s
+    e0 = np.exp(-x) / x
+    em1 = np.exp(-x) * (x + 1.0) / (x * x)
+    with np.errstate(all="ignore"):
+        pos = sc.expn(np.maximum(m, 1.0).astype(np.int64), x)
+    return np.where(m >= 1.0, pos, np.where(m == 0.0, e0, em1))
+
+
+_OTHERS = {
+    "expn": _in_last(2, lambda n, x: -_expn_shift(n, x, 1), lambda n, x: _expn_shift(n, x, 2)),
+    "sindg": _rule(lambda x: _DEG * _sc().cosdg(x), lambda x: -_DEG * _DEG * _sc().sindg(x)),
+    "cosdg": _rule(lambda x: -_DEG * _sc().sindg(x), lambda x: -_DEG * _DEG * _sc().cosdg(x)),
+    "tandg": _rule(lambda x: _DEG * (1.0 + _sc().tandg(x) ** 2),
+                   lambda x: 2.0 * _DEG * _DEG * _sc().tandg(x) * (1.0 + _sc().tandg(x) ** 2)),
+    "cotdg": _rule(lambda x: -_DEG * (1.0 + _sc().cotdg(x) ** 2),
+                   lambda x: 2.0 * _DEG * _DEG * _sc().cotdg(x) * (1.0 + _sc().cotdg(x) ** 2)),
+    "radian": _rule(lambda d, m, s: (_DEG, _DEG / 60.0, _DEG / 3600.0),
+                    lambda d, m, s: ((0.0,) * 3,) * 3),
+}
+
+
+TABLE = {**_DISTRIBUTIONS, **_POLYNOMIALS, **_HYPERGEOMETRIC, **_ELLIPTIC, **_OTHERS}
