@@ -523,3 +523,47 @@ def test_a_third_level_through_a_float_rule_names_the_function_and_the_limit():
         d3(2.5)
     assert dd.derivative(dd.derivative(special.gammaln))(2.5) == \
         pytest.approx(float(special.polygamma(1, 2.5)), rel=1e-12)
+
+
+# ---------------------------------------------------- the families' edges (special_families)
+
+@pytest.mark.parametrize("f, x", [
+    (lambda x: sc.eval_legendre(-3, x), 0.3), (lambda x: sc.eval_legendre(-1, x), 0.3),
+    (lambda x: sc.eval_chebyt(-4, x), 0.3), (lambda x: sc.eval_chebyu(-4, x), 0.3),
+    (lambda x: sc.eval_chebyu(-3, x), 0.3), (lambda x: sc.eval_chebyu(-1, x), 0.3),
+    (lambda x: sc.eval_legendre(1, x), 0.3), (lambda x: sc.eval_hermite(0, x), 0.3),
+    (lambda x: sc.eval_laguerre(1, x), 0.3), (lambda x: sc.eval_gegenbauer(-2, 1.5, x), 0.3),
+    (lambda p: sc.bdtr(3, 3, p), 0.4), (lambda t: sc.stdtr(np.inf, t), 0.5),
+    (lambda t: sc.stdtr(2e6, t), -1.2),
+], ids=["P_-3", "P_-1", "T_-4", "U_-4", "U_-3", "U_-1", "P_1", "H_0", "L_1", "C_-2",
+        "bdtr k = n", "stdtr df = inf", "stdtr df = 2e6"])
+def test_degrees_and_parameters_at_the_edge_of_the_identities(f, x):
+    """Negative integer degrees as scipy reads them (P_n = P_(-n-1), T_n = T_(-n),
+    U_n = -U_(-n-2), C_n = 0), degrees below the derivative's order, a constant bdtr, and
+    Student's t at infinite and huge df: finite differences of scipy's own function."""
+    for order, tol in ((1, 1e-8), (2, 1e-5)):
+        got = dd.derivative(f, order=order)(x)
+        g = (lambda s: dd.derivative(f)(s)) if order == 2 else f
+        want = _richardson(lambda s: g(x + s), 1e-3)
+        assert abs(got - want) <= tol * max(1.0, abs(want)), (order, got, want)
+
+
+@pytest.mark.parametrize("f, x", [
+    (lambda x: sc.eval_hermite(-1, x), 0.3), (lambda m: sc.pdtr(-1, m), 1.0),
+    (lambda x: sc.eval_genlaguerre(2, -1.5, x), 0.3), (lambda z: sc.hyp0f1(0, z), 1.0),
+    (lambda p: sc.bdtr(5, 3, p), 0.4), (lambda p: sc.nbdtr(2, 0, p), 0.4),
+    (lambda x: sc.gdtr(-1.0, 2.0, x), 0.3),
+], ids=["H_-1", "pdtr k < 0", "L^(-1.5)", "0F1 v = 0", "bdtr k > n", "nbdtr n = 0",
+        "gdtr a < 0"])
+def test_outside_a_domain_the_derivatives_are_nan_as_the_value(f, x):
+    assert np.isnan(f(x))
+    assert np.isnan(dd.derivative(f)(x)) and np.isnan(dd.derivative(f, order=2)(x))
+
+
+def test_complete_elliptic_integrals_at_m_equal_one_take_their_limits():
+    assert dd.derivative(sc.ellipk)(1.0) == np.inf
+    assert dd.derivative(sc.ellipk, order=2)(1.0) == np.inf
+    assert dd.derivative(sc.ellipe)(1.0) == -np.inf
+    assert dd.derivative(sc.ellipe, order=2)(1.0) == -np.inf
+    assert dd.derivative(sc.ellipkm1)(0.0) == -np.inf
+    assert dd.derivative(sc.ellipkm1, order=2)(0.0) == np.inf

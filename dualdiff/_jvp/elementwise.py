@@ -28,10 +28,11 @@ class ElementwiseRule:
         if like is None:
             return self.func(*values)
         shape = np.broadcast_shapes(*(np.shape(v) for v in values))
-        # an integer constant stays an integer: scipy's eval_hermite(n, x) has no loop for a
-        # float n, and the user's call had none either
-        values = [np.broadcast_to(_operand(v, d is None), shape) for v, d in zip(values, duals)]
-        out = np.asarray(self.func(*values), dtype=np.float64)
+        # f itself gets an integer constant as an integer (scipy's eval_hermite(n, x) has no
+        # loop for a float n, and the user's call had none either); the rules get floats
+        out = np.asarray(self.func(*[_operand(v, d is None) for v, d in zip(values, duals)]),
+                         dtype=np.float64)
+        values = [np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in values]
         varying = [i for i, d in enumerate(duals) if d is not None]
         partials = self._partials(self.d1, values, varying, "first", shape)
         parts = [[np.broadcast_to(t, shape + t.shape[t.ndim - _arrays.ndir(p):])

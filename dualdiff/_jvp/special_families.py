@@ -17,9 +17,14 @@ The derivatives are the textbook identities, each written with scipy's own funct
 Not here: dawsn, whose F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel about 4x^4 ulps (x = 50:
 3e-9, x = 1000: no digit left) -- it needs an asymptotic form first.
 Conventions: a polynomial's derivative below its degree's range (n < 1, n < 2) is 0, as the
-constant and linear polynomials have; ellipk and ellipe at m = 0 take their Taylor series (the
-closed forms divide 0 by 0 there).
+constant and linear polynomials have; negative integer degrees are scipy's (P_n = P_(-n-1),
+T_n = T_(-n), U_n = -U_(-n-2), C_n = 0); ellipk and ellipe near m = 0 take their Taylor series
+(the closed forms divide 0 by 0 at m = 0) and at m = 1 the infinite limits of K', K'', E',
+E''; where scipy's value is nan (outside a domain) so are the derivatives.
 """
+import functools
+import warnings
+
 import numpy as np
 
 from dualdiff._jvp.special import _beta_slope, _gamma_density_d2, _in_last, _rule
@@ -46,8 +51,17 @@ def _half_ratio(a):
 
 
 def _student_density(df, t):
-    return _half_ratio(0.5 * df) / np.sqrt(np.pi * df) * \
-        np.exp(-0.5 * (df + 1.0) * np.log1p(t * t / df))
+    """Student's t density; df = inf is the normal distribution's (stdtr(inf, t) = ndtr(t))."""
+    finite = np.isfinite(df)
+    d = np.where(finite, df, 1.0)
+    return np.where(finite, _half_ratio(0.5 * d) / np.sqrt(np.pi * d) *
+                    np.exp(-0.5 * (d + 1.0) * np.log1p(t * t / d)),
+                    np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi))
+
+
+def _student_d2(df, t):
+    slope = np.where(np.isfinite(df), (df + 1.0) * t / (df + t * t), t)
+    return -_student_density(df, t) * slope
 
 
 def _fisher_parts(dfn, dfd, x):
@@ -76,14 +90,16 @@ def _signed(sign, rule_d1, rule_d2, m):
 
 
 def _binomial_d1(k, n, p):
-    # bdtr = I_(1-p)(n-k, k+1); the density at 1 - p is that of (k+1, n-k) at p
+    # bdtr = I_(1-p)(n-k, k+1); the density at 1 - p is that of (k+1, n-k) at p. k = n:
+    # bdtr is 1 for every p (B(n+1, 0) is infinite)
     k = np.floor(k)
-    return -_beta_density(k + 1.0, n - k, p)
+    return np.where(k == n, 0.0, -_beta_density(k + 1.0, n - k, p))
 
 
 def _binomial_d2(k, n, p):
     k = np.floor(k)
-    return -_beta_density(k + 1.0, n - k, p) * _beta_slope(k + 1.0, n - k, p)
+    return np.where(k == n, 0.0, -_beta_density(k + 1.0, n - k, p) *
+                    _beta_slope(k + 1.0, n - k, p))
 
 
 def _poisson(sign, second):
@@ -94,8 +110,7 @@ def _poisson(sign, second):
 
 
 _DISTRIBUTIONS = {
-    "stdtr": _in_last(2, _student_density,
-                      lambda df, t: -_student_density(df, t) * (df + 1.0) * t / (df + t * t)),
+    "stdtr": _in_last(2, _student_density, _student_d2),
     "chdtr": _in_last(2, lambda v, x: 0.5 * _gamma_density(0.5 * v, 0.5 * x),
                       lambda v, x: 0.25 * _gamma_density_d2(0.5 * v, 0.5 * x)),
     "chdtrc": _in_last(2, lambda v, x: -0.5 * _gamma_density(0.5 * v, 0.5 * x),
@@ -154,17 +169,33 @@ def _hermite(n, x, k, physicists):
     return factor * _shifted(family, n, k, x)
 
 
+def _chebyt(n, x, k):
+    if k == 1:
+        return n * _shifted(_sc().eval_gegenbauer, n, 1, 1.0, x)
+    return 2.0 * n * _shifted(_sc().eval_gegenbauer, n, 2, 2.0, x)
+
+
+def _mirrored(n, shift):
+    """A negative integer degree as scipy reads it: n -> -n - shift (Legendre: P_n =
+    P_(-n-1), shift 1; Chebyshev T: T_n = T_(-n), shift 0; U: U_n = -U_(-n-2), shift 2)."""
+    whole = np.all(n == np.floor(n))
+    return np.where(whole & (n < 0), -n - shift, n) if whole else n
+
+
+def _chebyu(n, x, k):
+    sign = np.where(np.all(n == np.floor(n)) & (n < 0), -1.0, 1.0)
+    return sign * _gegenbauer(_mirrored(n, 2), 1.0, x, k)
+
+
 _POLYNOMIALS = {
     "eval_gegenbauer": _in_last(3, lambda n, a, x: _gegenbauer(n, a, x, 1),
                                 lambda n, a, x: _gegenbauer(n, a, x, 2)),
-    "eval_legendre": _in_last(2, lambda n, x: _gegenbauer(n, 0.5, x, 1),
-                              lambda n, x: _gegenbauer(n, 0.5, x, 2)),
-    "eval_chebyu": _in_last(2, lambda n, x: _gegenbauer(n, 1.0, x, 1),
-                            lambda n, x: _gegenbauer(n, 1.0, x, 2)),
+    "eval_legendre": _in_last(2, lambda n, x: _gegenbauer(_mirrored(n, 1), 0.5, x, 1),
+                              lambda n, x: _gegenbauer(_mirrored(n, 1), 0.5, x, 2)),
+    "eval_chebyu": _in_last(2, lambda n, x: _chebyu(n, x, 1), lambda n, x: _chebyu(n, x, 2)),
     # T_n' = n U_(n-1) = n C^(1)_(n-1), T_n'' = n U'_(n-1)
-    "eval_chebyt": _in_last(2, lambda n, x: n * _shifted(_sc().eval_gegenbauer, n, 1, 1.0, x),
-                            lambda n, x: 2.0 * n * _shifted(_sc().eval_gegenbauer, n, 2, 2.0,
-                                                            x)),
+    "eval_chebyt": _in_last(2, lambda n, x: _chebyt(_mirrored(n, 0), x, 1),
+                            lambda n, x: _chebyt(_mirrored(n, 0), x, 2)),
     "eval_genlaguerre": _in_last(3, lambda n, a, x: _laguerre(n, a, x, 1),
                                  lambda n, a, x: _laguerre(n, a, x, 2)),
     "eval_laguerre": _in_last(2, lambda n, x: _laguerre(n, 0.0, x, 1),
@@ -233,6 +264,9 @@ def _ellip_d(m, which, k, kval=None, mc=None):
         closed = (0.25 * kv - (mc - mm) * dk) / (mm * mc)
     else:
         closed = (de - dk) / (2.0 * mm) - de / mm
+    # m = 1: K = inf, and K', K'', -E'' grow like 1/(1-m) (E' like log): the limits
+    at_one = np.inf if which == "K" else -np.inf
+    closed = np.where(mc == 0.0, at_one, closed)
     return np.where(small, _series(np.where(small, m, 0.0), which, k), closed)
 
 
@@ -272,4 +306,49 @@ _OTHERS = {
 }
 
 
-TABLE = {**_DISTRIBUTIONS, **_POLYNOMIALS, **_HYPERGEOMETRIC, **_ELLIPTIC, **_OTHERS}
+# ------------------------------------------------------------ where scipy says nan
+# Outside a function's domain (a negative count, a Hermite degree below 0, a Laguerre
+# parameter below -1, a 0F1 of non-positive integer v, ...) scipy's value is nan, and so are
+# the derivatives: the identities above would give numbers there. The value is computed
+# once more, which costs what a second rule evaluation does.
+
+def _integer(a):
+    """An integer-valued degree or count as an integer, as the user's call most likely gave
+    it: scipy reads a float degree by its hypergeometric form (eval_gegenbauer(-2.0, ...) is
+    nan, eval_gegenbauer(-2, ...) is 0) and eval_hermite has no float degree at all."""
+    a = np.asarray(a, dtype=float)
+    whole = np.all((a == np.floor(a)) & (np.abs(a) < 2.0 ** 53))
+    return a.astype(np.int64) if whole else a
+
+
+def _value(name, args):
+    func = getattr(_sc(), name)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return func(*[_integer(a) for a in args[:-1]], args[-1])
+
+
+def _masked(out, bad):
+    if out is None:
+        return None
+    if isinstance(out, tuple):
+        return tuple(_masked(o, bad) for o in out)
+    r = np.where(bad, np.nan, out)
+    return r[()] if r.ndim == 0 else r
+
+
+def _where_defined(name, rule):
+    def guard(fn):
+        @functools.wraps(fn)
+        def guarded(*args):
+            out = fn(*args)
+            bad = np.isnan(_value(name, args))
+            for a in args:                  # a nan argument's derivatives are nan already
+                bad = bad & ~np.isnan(np.asarray(a, dtype=float))
+            return _masked(out, bad) if np.any(bad) else out
+        return guarded
+    return tuple(guard(fn) for fn in rule)
+
+
+TABLE = {name: _where_defined(name, rule) for name, rule in
+         {**_DISTRIBUTIONS, **_POLYNOMIALS, **_HYPERGEOMETRIC, **_ELLIPTIC, **_OTHERS}.items()}
