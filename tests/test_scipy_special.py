@@ -214,6 +214,9 @@ DOMAINS = {
     "ellipk": [(-5, 0.95)], "ellipe": [(-5, 0.95)], "ellipkm1": [(0.05, 3)],
     "expn": [(1, 6, "int"), (0.1, 10)], "sindg": [(-360, 360)], "cosdg": [(-360, 360)],
     "tandg": [(-80, 80)], "cotdg": [(10, 170)], "radian": [(-90, 90), (-60, 60), (-60, 60)],
+    "yn": [(0, 5, "int"), (0.5, 30)], "kn": [(0, 5, "int"), (0.1, 30)],
+    "wrightomega": [(-20, 20)], "boxcox": [(0.1, 5), (-2, 2)], "boxcox1p": [(-0.9, 5), (-2, 2)],
+    "inv_boxcox": [(0.05, 0.4), (-2, 2)], "inv_boxcox1p": [(0.05, 0.4), (-2, 2)],
 }
 FD_TOL = 1e-6          # a coarse, independent check: a wrong formula is off by O(1); the
                        # mpmath comparison above is the precise one

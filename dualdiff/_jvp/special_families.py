@@ -13,7 +13,9 @@ The derivatives are the textbook identities, each written with scipy's own funct
     (Gegenbauer C^(a+1), generalised Laguerre L^(a+1)): one more polynomial evaluation, no
     division by 1 - x^2 (which the three-term recurrences of P_n' need, singular at x = +-1);
   d/dz 2F1(a, b; c; z) = ab/c 2F1(a+1, b+1; c+1; z), and likewise for 1F1 and 0F1;
-  d/dx E_n = -E_(n-1), with E_0 = e^-x / x.
+  d/dx E_n = -E_(n-1), with E_0 = e^-x / x;
+  the Box-Cox transforms in their data (lambda is a parameter: None), Wright's omega by
+    w' = w / (1 + w), and yn, kn as yv, kv.
 Not here: dawsn, whose F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel about 4x^4 ulps (x = 50:
 3e-9, x = 1000: no digit left) -- it needs an asymptotic form first.
 Conventions: a polynomial's derivative below its degree's range (n < 1, n < 2) is 0, as the
@@ -27,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from dualdiff._jvp.special import _beta_slope, _gamma_density_d2, _in_last, _rule
+from dualdiff._jvp.special import _bessel_rule, _beta_slope, _gamma_density_d2, _in_last, _rule
 from dualdiff._jvp.special_numerics import _beta_density, _gamma_density, _sc
 
 _DEG = np.pi / 180.0
@@ -293,7 +295,38 @@ def _expn_shift(n, x, s):
     return np.where(m >= 1.0, pos, np.where(m == 0.0, e0, em1))
 
 
+def _in_first(first, second):
+    """A rule of two arguments differentiable in the first one (the data of a Box-Cox
+    transform, whose parameter lambda carries no derivative here)."""
+    return _rule(lambda *a: (first(*a), None), lambda *a: ((second(*a), None), (None, None)))
+
+
+def _inv_boxcox(y, lam, k):
+    """d^k/dy^k (lam y + 1)^(1/lam) = (1 - lam)^(k-1) (lam y + 1)^(1/lam - k); e^y at lam = 0.
+    The power through log1p: pow of a rounded base 1 + lam*y near 1 would cost eps/lam."""
+    lz = np.where(lam == 0.0, 1.0, lam)
+    power = np.exp((1.0 / lz - k) * np.log1p(lz * y))
+    return np.where(lam == 0.0, np.exp(y), (1.0 - lam) ** (k - 1) * power)
+
+
+def _omega_parts(x, k):
+    # w' = w/(1+w), w'' = w/(1+w)^3 from w + log w = x
+    w = _sc().wrightomega(x)
+    return w / (1.0 + w) if k == 1 else w / (1.0 + w) ** 3
+
+
 _OTHERS = {
+    # Bessel functions of integer order, as yv and kv
+    "yn": _bessel_rule("y"), "kn": _bessel_rule("k"),
+    "wrightomega": _rule(lambda x: _omega_parts(x, 1), lambda x: _omega_parts(x, 2)),
+    "boxcox": _in_first(lambda x, lam: x ** (lam - 1.0),
+                        lambda x, lam: (lam - 1.0) * x ** (lam - 2.0)),
+    "boxcox1p": _in_first(lambda x, lam: (1.0 + x) ** (lam - 1.0),
+                          lambda x, lam: (lam - 1.0) * (1.0 + x) ** (lam - 2.0)),
+    "inv_boxcox": _in_first(lambda y, lam: _inv_boxcox(y, lam, 1),
+                            lambda y, lam: _inv_boxcox(y, lam, 2)),
+    "inv_boxcox1p": _in_first(lambda y, lam: _inv_boxcox(y, lam, 1),
+                              lambda y, lam: _inv_boxcox(y, lam, 2)),
     "expn": _in_last(2, lambda n, x: -_expn_shift(n, x, 1), lambda n, x: _expn_shift(n, x, 2)),
     "sindg": _rule(lambda x: _DEG * _sc().cosdg(x), lambda x: -_DEG * _DEG * _sc().sindg(x)),
     "cosdg": _rule(lambda x: -_DEG * _sc().sindg(x), lambda x: -_DEG * _DEG * _sc().cosdg(x)),
