@@ -217,6 +217,7 @@ DOMAINS = {
     "yn": [(0, 5, "int"), (0.5, 30)], "kn": [(0, 5, "int"), (0.1, 30)],
     "wrightomega": [(-20, 20)], "boxcox": [(0.1, 5), (-2, 2)], "boxcox1p": [(-0.9, 5), (-2, 2)],
     "inv_boxcox": [(0.05, 0.4), (-2, 2)], "inv_boxcox1p": [(0.05, 0.4), (-2, 2)],
+    "struve": [(0, 3), (0.5, 20)], "modstruve": [(0, 3), (0.5, 20)],
 }
 FD_TOL = 1e-6          # a coarse, independent check: a wrong formula is off by O(1); the
                        # mpmath comparison above is the precise one
@@ -570,3 +571,13 @@ def test_complete_elliptic_integrals_at_m_equal_one_take_their_limits():
     assert dd.derivative(sc.ellipe, order=2)(1.0) == -np.inf
     assert dd.derivative(sc.ellipkm1)(0.0) == -np.inf
     assert dd.derivative(sc.ellipkm1, order=2)(0.0) == np.inf
+
+
+@pytest.mark.parametrize("func", ["struve", "modstruve"])
+def test_struve_functions_at_zero_take_the_leading_terms_limits(func):
+    # H_v ~ (x/2)^(v+1) / (Gamma(3/2) Gamma(v+3/2)): the recurrences divide 0 by 0 there
+    f = getattr(sc, func)
+    d = lambda v, order: dd.derivative(lambda x: f(v, x), order=order)(0.0)
+    assert d(0.0, 1) == pytest.approx(2.0 / np.pi, rel=1e-15) and d(0.0, 2) == 0.0
+    assert d(1.0, 1) == 0.0 and d(1.0, 2) == pytest.approx(4.0 / (3.0 * np.pi), rel=1e-15)
+    assert d(2.5, 1) == 0.0 and d(2.5, 2) == 0.0 and d(0.5, 2) == np.inf

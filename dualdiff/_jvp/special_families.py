@@ -315,7 +315,26 @@ def _omega_parts(x, k):
     return w / (1.0 + w) if k == 1 else w / (1.0 + w) ** 3
 
 
+def _struve(func, v, x, k):
+    """H_v' = H_(v-1) - (v/x) H_v and H_v'' = H_(v-2) - ((2v-1)/x) H_(v-1) + (v(v+1)/x^2) H_v,
+    the two recurrences of DLMF 11.4.23-24 added; the same for L_v (11.4.25-26)."""
+    if k == 1:
+        d = func(v - 1.0, x) - v / x * func(v, x)
+        # at x = 0, from H_v ~ (x/2)^(v+1) / (Gamma(3/2) Gamma(v+3/2)) (the same for L_v)
+        at0 = np.where(v == 0.0, 2.0 / np.pi, np.where(v > 0.0, 0.0, np.nan))
+    else:
+        d = func(v - 2.0, x) - (2.0 * v - 1.0) / x * func(v - 1.0, x) + \
+            v * (v + 1.0) / (x * x) * func(v, x)
+        at0 = np.where(v == 1.0, 4.0 / (3.0 * np.pi), np.where(
+            (v == 0.0) | (v > 1.0), 0.0, np.where(v > 0.0, np.inf, np.nan)))
+    return np.where(x == 0.0, at0, d)
+
+
 _OTHERS = {
+    "struve": _in_last(2, lambda v, x: _struve(_sc().struve, v, x, 1),
+                       lambda v, x: _struve(_sc().struve, v, x, 2)),
+    "modstruve": _in_last(2, lambda v, x: _struve(_sc().modstruve, v, x, 1),
+                          lambda v, x: _struve(_sc().modstruve, v, x, 2)),
     # Bessel functions of integer order, as yv and kv
     "yn": _bessel_rule("y"), "kn": _bessel_rule("k"),
     "wrightomega": _rule(lambda x: _omega_parts(x, 1), lambda x: _omega_parts(x, 2)),
