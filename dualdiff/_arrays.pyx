@@ -749,10 +749,7 @@ cdef object _call(object func, tuple args, dict kwargs):
     handler = FUNCTIONS.get(func)
     if handler is None:
         raise unsupported(func)
-    try:
-        r = handler(*args, **kwargs)
-    except OperandError as e:
-        raise type(e)(e.args[0], _qualname(func)) from None
+    r = _named(handler, args, kwargs, func, None)
     if type(r) is DualArray:
         return r
     return _keep_constant(func, r, args, kwargs)
@@ -784,21 +781,24 @@ def array_ufunc(ufunc, method, inputs, kwargs):
                     raise TypeError(f"{_qualname(ufunc)}(..., {key}={val!r:.40}) is not "
                                     "supported on dual values; drop the keyword or use "
                                     "np.where for masks")
-        try:
-            r = handler(*inputs)
-        except OperandError as e:
-            raise type(e)(e.args[0], _qualname(ufunc)) from None
-        return _keep_constant(ufunc, r, inputs, None)
+        return _keep_constant(ufunc, _named(handler, inputs, None, ufunc, None), inputs, None)
     handler = UFUNC_METHODS.get((ufunc, method))
     if handler is None:
         raise unsupported(ufunc, method)
     if method == "accumulate" and inputs and np.ndim(value_of(inputs[0])) == 0:
         raise TypeError("cannot accumulate on a scalar")     # numpy's own words and type
+    return _keep_constant(ufunc, _named(handler, inputs, kwargs, ufunc, method), inputs, kwargs)
+
+
+cdef object _named(object handler, object args, dict kwargs, object func, str method):
+    """handler(*args, **kwargs), where an OperandError from inside (found where the function
+    is not known) gets the numpy function the user called: each _named on the way out
+    renames it, so the outermost -- np.vstack, not a helper it called -- wins."""
     try:
-        r = handler(*inputs, **kwargs)
+        return handler(*args, **kwargs) if kwargs else handler(*args)
     except OperandError as e:
-        raise type(e)(e.args[0], f"{_qualname(ufunc)}.{method}") from None
-    return _keep_constant(ufunc, r, inputs, kwargs)
+        name = _qualname(func)
+        raise type(e)(e.args[0], name if method is None else f"{name}.{method}") from None
 
 
 cdef bint _same_value(object a, object b):

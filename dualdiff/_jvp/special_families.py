@@ -15,7 +15,8 @@ The derivatives are the textbook identities, each written with scipy's own funct
   d/dz 2F1(a, b; c; z) = ab/c 2F1(a+1, b+1; c+1; z), and likewise for 1F1 and 0F1;
   d/dx E_n = -E_(n-1), with E_0 = e^-x / x;
   the Box-Cox transforms in their data (lambda is a parameter: None), Wright's omega by
-    w' = w / (1 + w), and yn, kn as yv, kv.
+    w' = w / (1 + w), yn, kn as yv, kv, and the Struve functions H_v, L_v by their
+    recurrences (DLMF 11.4).
 Not here: dawsn, whose F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel about 4x^4 ulps (x = 50:
 3e-9, x = 1000: no digit left) -- it needs an asymptotic form first.
 Conventions: a polynomial's derivative below its degree's range (n < 1, n < 2) is 0, as the
