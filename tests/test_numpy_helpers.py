@@ -179,6 +179,16 @@ CASES = {
     "sliding_window_view axis": lambda x: np.lib.stride_tricks.sliding_window_view(
         x.reshape(3, 4) ** 2, 2, axis=-1),
     "unwrap": lambda x: np.unwrap(x * 3.0),
+    "i0": lambda x: np.i0(x * 5.0),
+    "fftshift ifftshift": lambda x: joined([np.fft.fftshift(x.reshape(3, 4), axes=-1),
+                                            np.fft.ifftshift(x.reshape(3, 4))]),
+    "indices from the shape": lambda x: joined([
+        x[:9].reshape(3, 3)[np.tril_indices_from(x[:9].reshape(3, 3), -1)],
+        x[:9].reshape(3, 3)[np.triu_indices_from(x[:9].reshape(3, 3))],
+        x[:9].reshape(3, 3)[np.diag_indices_from(x[:9].reshape(3, 3))]]),
+    "einsum_path": lambda x: np.einsum("ij,jk->ik", x[:6].reshape(2, 3), x[3:].reshape(3, 3),
+                                       optimize=np.einsum_path("ij,jk->ik", x[:6].reshape(2, 3),
+                                                               x[3:].reshape(3, 3))[0]),
     "unwrap axis, period": lambda x: np.unwrap(x.reshape(3, 4) * 2.0, axis=0, period=2.5),
     # ---- shape functions that existed before: tested here
     "flipud fliplr": lambda x: np.fliplr(np.flipud(x.reshape(3, 4))) * np.arange(12.0).reshape(
@@ -192,12 +202,12 @@ CASES = {
     "tile repeat": lambda x: np.tile(np.repeat(x[:3], [1, 0, 2]), (2, 2)),
     "square cbrt": lambda x: np.square(x) + np.cbrt(x),
 }
-# values to rounding only: powers and cbrt (numpy's vectorised pow/cbrt against the C
-# library's), nanprod (dualdiff multiplies pairwise), the product ufuncs (numpy's gufunc loops
+# values to rounding only: powers, cbrt and i0's exp (numpy's vectorised pow/cbrt/exp against
+# the C library's), nanprod (dualdiff multiplies pairwise), the product ufuncs (numpy's gufunc loops
 # against einsum)
 INEXACT = {"logspace base", "geomspace", "geomspace negative", "square cbrt", "nanprod",
            "vecdot", "matvec", "vecmat", "einsum of three operands",
-           "einsum of four, with a trace"}
+           "einsum of four, with a trace", "einsum_path", "i0"}
 
 
 CASES = {name: f for name, f in CASES.items() if on_this_numpy(f)}
@@ -446,3 +456,16 @@ def test_a_constant_with_an_infinity_contributes_nothing_along_a_direction_that_
     for h in hessians:
         np.testing.assert_array_equal(h[:5], 0.0)
         np.testing.assert_array_equal(h, hessians[0])
+
+
+def test_i0_against_scipys_i1_and_at_zero():
+    """np.i0 is numpy's Chebyshev approximation: its derivatives against I1 and I1' (scipy),
+    and I0''(0) = 1/2 (|x| is not taken by abs, whose abs'(0) = 0 would give 0)."""
+    special = pytest.importorskip("scipy.special")
+    x = np.concatenate([np.linspace(-30.0, 30.0, 13), [0.0, 7.99, 8.0, 8.01]])
+    d1 = dd.jvp(np.i0, (x,), (np.ones_like(x),))[1]
+    assert np.max(np.abs(d1 - special.i1(x)) / np.maximum(1.0, np.abs(special.i1(x)))) < 1e-13
+    d2 = np.array([dd.derivative(np.i0, order=2)(t) for t in x])
+    want = special.ivp(0, x, 2)
+    assert np.max(np.abs(d2 - want) / np.abs(want)) < 1e-12
+    assert dd.derivative(np.i0, order=2)(0.0) == pytest.approx(0.5, rel=1e-12)

@@ -66,7 +66,8 @@ NO_DERIVATIVE = {
                      "shares_memory", "may_share_memory", "isscalar", "iterable"),
                     "truth values of values"),
     # the array's layout, not its values
-    **dict.fromkeys(("shape", "ndim", "size"), "the array's shape"),
+    **dict.fromkeys(("shape", "ndim", "size", "diag_indices_from", "tril_indices_from",
+                     "triu_indices_from"), "the array's shape"),
     # types and text about types
     **dict.fromkeys(("result_type", "min_scalar_type", "promote_types", "issubdtype",
                      "mintypecode"), "dtypes, not values"),

@@ -3,9 +3,9 @@
 The ufuncs remainder (np.mod, %), fmod, floor_divide (//), divmod, modf, frexp, ldexp, copysign,
 heaviside, logaddexp2 and spacing are served by the rules of dualdiff/_jvp/ufuncs.py (see
 there for the conventions at jumps); degrees and radians are numpy's other names of rad2deg
-and deg2rad and use those rows of the table. np.sinc, np.nan_to_num, np.round / np.around,
-np.fix and np.astype are numpy functions written in Python; they are served here too, as
-they act element by element.
+and deg2rad and use those rows of the table. np.sinc, np.i0, np.nan_to_num, np.round /
+np.around, np.fix and np.astype are numpy functions written in Python; they are served here
+too, as they act element by element.
 """
 import functools
 import operator
@@ -79,6 +79,19 @@ UFUNCS[np.ldexp] = _ldexp
 def sinc(x):
     r = apply(rules.sinc_jvp, (x,))
     return np.sinc(_arrays.const(x)) if r is None else r
+
+
+@implements(np.i0)
+def i0(x):
+    """numpy's own recipe -- |x|, then Clenshaw sums of its two Chebyshev series (Cephes, A&S
+    9.8) -- run on dual values with numpy's own helpers: values to rounding (the C library's
+    exp against numpy's vectorised one), derivatives those of the same approximation (within a few ulps of I1 and I1', tested). |x| is taken as -x
+    where x < 0 and x elsewhere, not by abs: abs'(0) = 0 would make I0''(0) 0, not 1/2."""
+    impl = getattr(np.i0, "_implementation", None) or np.i0.__wrapped__
+    helpers = impl.__globals__
+    ax = where(np.asarray(_arrays.value_of(x)) < 0.0, -x, x)
+    return np.piecewise(ax, [_arrays.value_of(ax) <= 8.0],
+                        [helpers["_i0_1"], helpers["_i0_2"]])
 
 
 @implements(np.nan_to_num)

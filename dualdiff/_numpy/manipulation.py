@@ -203,6 +203,39 @@ def rot90(m, k=1, axes=(0, 1)):
     return linear(m, lambda arr, nd: np.rot90(arr, k, (i, j)))
 
 
+def _shift(func):
+    normalise = axes
+
+    def handler(x, axes=None):
+        n = ndim(x)
+        # negative axes count from the value's last axis, not the tangents'
+        ax = tuple(range(n)) if axes is None else normalise(axes, n, func)
+        return linear(x, lambda arr, nd: func(arr, ax))
+    handler.__name__ = handler.__qualname__ = func.__name__
+    handler.__doc__ = f"numpy.fft.{func.__name__}: a roll of the value axes."
+    return handler
+
+
+fftshift = implements(np.fft.fftshift)(_shift(np.fft.fftshift))
+ifftshift = implements(np.fft.ifftshift)(_shift(np.fft.ifftshift))
+
+
+@implements(np.diag_indices_from)
+def diag_indices_from(arr):
+    """Indices from the shape alone: numpy's on the values."""
+    return np.diag_indices_from(np.asarray(_arrays.value_of(arr)))
+
+
+@implements(np.tril_indices_from)
+def tril_indices_from(arr, k=0):
+    return np.tril_indices_from(np.asarray(_arrays.value_of(arr)), k)
+
+
+@implements(np.triu_indices_from)
+def triu_indices_from(arr, k=0):
+    return np.triu_indices_from(np.asarray(_arrays.value_of(arr)), k)
+
+
 @implements(np.roll)
 def roll(a, shift, axis=None):
     if axis is None:

@@ -142,6 +142,14 @@ def _parse_einsum(subscripts, operands):
     return explicit, out
 
 
+@implements(np.einsum_path)
+def einsum_path(*operands, optimize="greedy", einsum_call=False):
+    """The contraction order depends on the shapes alone: numpy's on the values."""
+    values = [_arrays.value_of(o) for o in operands]
+    return np.einsum_path(*[o if v is NotImplemented else v for o, v in zip(operands, values)],
+                          optimize=optimize, einsum_call=einsum_call)
+
+
 @implements(np.einsum)
 def einsum(*operands, out=None, optimize=False, **kwargs):
     no_out(np.einsum, out)
