@@ -645,7 +645,16 @@ UNSUPPORTED_FUNCS = ["np.sort", "np.median", "np.cross({a}, {a})", "np.convolve(
                      "np.add({a}, 1.0, casting='unsafe')", "np.subtract.reduce({a})",
                      "np.add.outer({a}, {a})",
                      "np.add.reduceat({a}, [0])", "np.linalg.solve(np.eye(len({a})), {a})",
-                     "np.linalg.multi_dot([{a}, {a}])", "np.block([{a}, {a}])"]
+                     "np.linalg.multi_dot([{a}, {a}])", "np.block([{a}, {a}])",
+                     "np.unwrap", "np.fft.fftshift", "np.fft.ifftshift",
+                     "np.polyfit(np.arange(np.size({a}), dtype=float), np.ravel({a}), 1)",
+                     "scipy.special.eval_legendre(3, np.tanh({a}))",
+                     "scipy.special.eval_hermite(2, {a})", "scipy.special.stdtr(3.0, {a})",
+                     "scipy.special.chdtr(3.0, {a} * {a})",
+                     "scipy.special.ellipk(np.tanh({a}))",
+                     "scipy.special.hyp1f1(0.5, 1.5, {a})",
+                     "scipy.special.boxcox({a} * {a} + 0.5, 0.5)",
+                     "scipy.special.wrightomega", "scipy.special.struve(1.0, {a})"]
 UNSUPPORTED_METHODS = ["std()", "var()", "argmax()", "tolist()", "item()", "round()", "any()",
                        "all()", "nonzero()", "repeat(2)", "take([0])", "sort()", "fill(0.0)",
                        "conj()", "imag", "flat[0]", "strides", "nbytes", "itemsize", "cumsum(0)",
@@ -675,10 +684,12 @@ FUNC_KINKS = {
     "np.copysign({a}, -1.0)": SIGN, "np.heaviside({a}, 0.5)": SIGN,
     "np.spacing": "np.spacing({a})", "np.frexp": "np.frexp({a})[1]", "np.modf": "np.trunc({a})",
     "np.isclose({a}, 0.0)": "np.isclose({a}, 0.0)", "np.allclose({a}, 0.0)": "np.isclose({a}, 0.0)",
-    "np.nan_to_num": "np.isfinite({a})"
+    "np.nan_to_num": "np.isfinite({a})",
+    # the correction unwrap adds is a whole number of periods, constant between its switches
+    "np.unwrap": "np.round(np.unwrap({a}) - {a}, 6)",
 }
 INEXACT_FUNCS = ("np.linalg.", "np.cross", "np.convolve", "np.kron", "np.polyval", "np.vecdot",
-                 "np.average", "np.interp")
+                 "np.average", "np.interp", "np.polyfit", "np.i0")
 METHOD_KINKS = {
     "argmax()": ORDER, "round()": "np.round({a})", "any()": "({a} != 0)", "all()": "({a} != 0)",
     "nonzero()": "({a} != 0)", "sort()": ORDER, "ptp()": ORDER, "argsort()": ORDER,
