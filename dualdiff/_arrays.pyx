@@ -766,8 +766,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         out = kwargs.pop("out", None)
         if out is not None and any(o is not None for o in
                                    (out if isinstance(out, tuple) else (out,))):
-            raise TypeError(f"{_qualname(ufunc)}(..., out=...) cannot store dual values; "
-                            "use the returned result instead")
+            raise TypeError(_out_refused(ufunc))
     if method == "__call__":
         handler = UFUNCS.get(ufunc)
         if handler is None:
@@ -788,6 +787,31 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if method == "accumulate" and inputs and np.ndim(value_of(inputs[0])) == 0:
         raise TypeError("cannot accumulate on a scalar")     # numpy's own words and type
     return _keep_constant(ufunc, _named(handler, inputs, kwargs, ufunc, method), inputs, kwargs)
+
+
+def _out_refused(ufunc):
+    """Why ufunc(..., out=...) is refused; when numpy's own Python code passed out= (np.cross
+    of an object array from np.array([x[0], ...]), fuzz 3434-42639), which numpy function
+    the user called and the np.stack fix."""
+    import sys
+    frame, caller = sys._getframe(0), None         # compiled code has no frame of its own
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "") or ""
+        if mod.startswith("dualdiff."):
+            frame = frame.f_back
+            continue
+        if _core.is_numpy_module(mod):
+            caller = frame.f_code.co_name.strip("_")      # numpy's function (the outermost)
+            frame = frame.f_back
+            continue
+        break
+    msg = f"{_qualname(ufunc)}(..., out=...) cannot store dual values; "
+    if caller is None:
+        return msg + "use the returned result instead"
+    return (msg + f"numpy.{caller} computes with out= into an array it made itself. If f "
+            "built its argument with np.array([x[0], ...]) (loop-style code), numpy made an "
+            "object array of dual numbers: build it with np.stack([...]) instead, which makes "
+            "a dual array")
 
 
 cdef object _named(object handler, object args, dict kwargs, object func, str method):

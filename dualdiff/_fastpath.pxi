@@ -106,7 +106,7 @@ cdef class Transform:
         _core.enter(tag)
         try:
             out = self.f(*call)
-        except (TypeError, AttributeError, ZeroDivisionError) as e:
+        except _core.EXPLAINED as e:
             _core.raise_explained(e)
         finally:
             _core.leave(tag)
@@ -120,7 +120,7 @@ cdef class Transform:
         _core.enter(tag)
         try:
             out = self.f(*call)
-        except (TypeError, AttributeError, ZeroDivisionError) as e:
+        except _core.EXPLAINED as e:
             _core.raise_explained(e)
         finally:
             _core.leave(tag)

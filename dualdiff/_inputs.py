@@ -24,7 +24,7 @@ def _run(f, args, kwargs):
     """f on seeded arguments; a TypeError from inside it gets dualdiff's explanation."""
     try:
         return f(*args, **kwargs)
-    except (TypeError, AttributeError, ZeroDivisionError) as e:
+    except _core.EXPLAINED as e:
         _core.raise_explained(e)
 
 

@@ -34,7 +34,7 @@ def run(f, args, kwargs, argnum, x, order, numeric, sums=None):
     call[argnum] = T.seed(x, trace)
     try:
         out = f(*call, **kwargs)
-    except (TypeError, AttributeError, ZeroDivisionError) as e:
+    except _core.EXPLAINED as e:
         _core.raise_explained(e)
     except ValueError as e:
         if "setting an array element with a sequence" not in str(e):

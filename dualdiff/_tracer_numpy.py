@@ -673,9 +673,18 @@ def _running_extreme(u):
 for _u in (np.maximum, np.minimum, np.fmax, np.fmin):
     UFUNC_METHODS[(_u, "accumulate")] = _running_extreme(_u)
 
-UFUNC_METHODS[(np.add, "accumulate")] = \
-    lambda a, axis=0, dtype=None, out=None: cumsum(a, axis=axis, dtype=dtype, out=out)
-UFUNC_METHODS[(np.multiply, "accumulate")] = \
-    lambda a, axis=0, dtype=None, out=None: cumprod(a, axis=axis, dtype=dtype, out=out)
+def _scan(u, scan):
+    """add.accumulate / multiply.accumulate as cumsum / cumprod, but for a 0-d array, which
+    numpy's accumulate refuses (np.cumsum flattens it instead; fuzz 3535-67215)."""
+    def handler(a, axis=0, dtype=None, out=None):
+        t = lift(a)
+        if t is not None and t.ndim == 0:
+            raise TypeError(f"numpy.{u.__name__}.accumulate: cannot accumulate on a scalar")
+        return scan(a, axis=axis, dtype=dtype, out=out)
+    return handler
+
+
+UFUNC_METHODS[(np.add, "accumulate")] = _scan(np.add, cumsum)
+UFUNC_METHODS[(np.multiply, "accumulate")] = _scan(np.multiply, cumprod)
 
 from dualdiff import _tracer_products  # noqa: E402,F401

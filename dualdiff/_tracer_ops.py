@@ -100,7 +100,11 @@ def apply_ufunc(u, inputs):
     ts = [lift(x) for x in inputs]
     trace = common_trace(ts)
     vals = [t.value if t is not None else const(x) for t, x in zip(ts, inputs)]
-    value = np.asarray(u(*vals), dtype=_F64)
+    # an integer constant stays an integer for u itself (scipy's eval_hermite(n, x) has no
+    # float n), as in the dual arrays' registered rules (_jvp/elementwise.py)
+    value = np.asarray(u(*[v if t is not None or np.asarray(x).dtype.kind not in "iu"
+                           else np.asarray(x) for t, x, v in zip(ts, inputs, vals)]),
+                       dtype=_F64)
     if trace is None:
         return value
     name = u.__name__

@@ -116,6 +116,43 @@ def test_numpys_python_division_of_an_object_array_names_the_function_and_the_fi
         dd.value_and_grad(f)(np.array([1.141]))
 
 
+@pytest.mark.parametrize("transform", [dd.jacobian, dd.sparse_jacobian])
+def test_numpys_object_loop_rounding_of_inf_explains_the_object_array(transform):
+    """np.ceil of an object array rounds each element with Python's, which cannot make an
+    integer of inf where float arrays give inf: an OverflowError no plain run of f raises
+    (fuzz 3535-37289), explained as the object array it is."""
+    pytest.importorskip("scipy.sparse")
+    def f(x):
+        v = np.array([e if e > 0 else 0.5 * e for e in x])
+        return np.ceil(np.where(v > -0.03, v, np.inf))
+    with pytest.raises(TypeError, match=r"infinity.*object array's loop.*np\.stack"):
+        transform(f)(np.array([0.67, -0.896]))
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors")
+def test_out_refused_inside_numpy_names_the_function_the_user_called():
+    """np.cross of an object array (np.array([x[0], x[-1]])) subtracts with out= inside
+    numpy: the message names numpy.cross and the np.stack fix (fuzz 3434-42639)."""
+    def f(x):
+        v = np.array([x[0], x[-1]])
+        return np.sum(np.cross(v, v))
+    with pytest.raises(TypeError, match=r"out=.*numpy\.cross computes with out=.*np\.stack"):
+        dd.hvp(f)(np.array([1.0, 2.0, 3.0]), np.ones(3))
+    with pytest.raises(TypeError, match=r"out=\.\.\.\) cannot store dual values; use the "
+                                        "returned result instead"):
+        dd.grad(lambda x: np.sum(np.sin(x, out=np.empty(3))))(np.ones(3))
+
+
+def test_the_tracer_refuses_accumulate_on_a_scalar_as_numpy_does():
+    """np.add/multiply.accumulate of a 0-d array raise in numpy; np.cumsum flattens instead
+    (fuzz 3535-67215: the sparsity tracer returned a Hessian)."""
+    pytest.importorskip("scipy.sparse")
+    for u in (np.add, np.multiply):
+        for transform in (dd.hessian, dd.sparse_hessian, dd.sparse_jacobian):
+            with pytest.raises(TypeError, match="cannot accumulate on a scalar"):
+                transform(lambda x: np.sum(u.accumulate(x)))(np.float64(-1.132))
+
+
 def test_numpys_object_loop_division_by_a_plain_zero_explains_the_object_array():
     """An object array of dual numbers and plain zeros divides in numpy's C loop with Python's
     /, which raises where float arrays give inf (fuzz seed 3030-63690)."""

@@ -3,7 +3,7 @@ oracles). Each raises oracle.Failure on the first problem it finds."""
 import numpy as np
 
 from .program import quiet
-from .oracle import (EPS, FD_KINKED, HUGE_VALUES, NONFINITE_INPUTS, OBJECT_NAN, Failure, _diff_detail, _num, _show, announce, close,
+from .oracle import (EPS, FD_KINKED, FD_TIED, HUGE_VALUES, NONFINITE_INPUTS, OBJECT_NAN, Failure, _diff_detail, _num, _show, announce, close,
                      fd_check, leaves, same)
 
 VALUE_ULPS = 64 * 2.0 ** -52   # values: numpy's SIMD elementary functions vs the C library's
@@ -75,7 +75,11 @@ def _fd_random(run, names, check):
     if n == 0 and FD_KINKED[0]:
         u = _direction(run, names, tied=True)
         if u is not None:
-            n = check(u)
+            FD_TIED[0] = True
+            try:
+                n = check(u)
+            finally:
+                FD_TIED[0] = False
             run.info["fd_tied"] = run.info.get("fd_tied", 0) + (n > 0)
     run.info["fd_checked"] += n
 
@@ -219,6 +223,8 @@ def _compare_chunks(run, got, ref, label):
     if not _finite_f(run):
         return
     exact = run.case["flags"]["chunk_exact"]
+    if not exact and HUGE_VALUES[0]:
+        return                          # as in _compare_executor: rounding times 1e150 and up
     for a, b in zip(leaves(got), leaves(ref)):
         if not (same(a, b) if exact else close(a, b, ROUND)):
             check = "chunk (ulps)" if close(a, b, 1e-13) else "chunk"
@@ -235,6 +241,10 @@ def _compare_executor(run, got):
     # bit for bit, but not through BLAS products even at a given chunk: OpenBLAS's kernels
     # round differently with the buffers' alignment, which differs in the worker
     exact = run.case["flags"]["chunk_exact"]
+    if not exact and HUGE_VALUES[0]:
+        # a BLAS product's rounding, then a function whose condition is its argument's size
+        # (sin of expm1(427) = 4e185, fuzz 3535-35072): no tolerance bounds the difference
+        return
     dense = lambda r: r.toarray() if hasattr(r, "toarray") else r      # the sparse transforms
     for a, b in zip(leaves(dense(got)), leaves(dense(ref))):
         if not (same(a, b) if exact else close(a, b, ROUND)):
