@@ -473,10 +473,15 @@ def value_of(x):
 
 def const(x):
     """A constant operand as a float64 array, or TypeError naming what it was."""
+    # a longdouble is refused here too, as the dual arrays refuse it (fuzz 3737-4673: the
+    # dense transforms refused what sparsity detection took)
+    what = "a constant beside a traced array (sparsity detection)"
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "fiub":
+            _arrays.refuse_wide(x, what)
             return x.astype(_F64, copy=False)
     elif isinstance(x, (float, int, np.floating, np.integer, np.bool_)):
+        _arrays.refuse_wide(x, what)
         return np.asarray(x, dtype=_F64)
     elif isinstance(x, (list, tuple)):
         try:
@@ -484,6 +489,7 @@ def const(x):
         except (TypeError, ValueError):
             a = None
         if a is not None and a.dtype.kind in "fiub":
+            _arrays.refuse_wide(a, what)
             return a.astype(_F64)
     if type(x) is _arrays.DualArray or _arrays.lift(x) is not None:
         raise TypeError("a dual value of another dualdiff transform met sparsity detection: "

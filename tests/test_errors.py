@@ -218,13 +218,14 @@ WIDE_ARRAY = np.array([1e300, 2.0, 3.0], dtype=np.longdouble)
     lambda: dd.sin(np.longdouble("1e-4000")),
     lambda: dd.Dual(0.0, 1.0) < np.longdouble("1e-4000"),
     lambda: dd.HyperDual(0.0, 1.0, 1.0, 0.0) ** np.array(WIDE),
+    lambda: dd.sparse_hessian(lambda x: np.sum(dd.relu(np.hstack([x, WIDE_ARRAY])[4])))(X),
     # numpy's object dot calls the next column's operators before it looks for the first
     # one's error: the message must still come out (not a SystemError)
     lambda: dd.hessian(lambda x: np.sum(np.dot(np.array([e * e for e in x] + [WIDE]),
                                                np.ones((4, 2)))), chunk=1)(X),
 ], ids=["input", "scalar input", "jvp tangent", "hvp v", "constant array", "np.stack",
         "matmul", "maximum", "scalar dual", "scalar constant", "Dual()", "0-d hessian",
-        "0-d ufunc", "dd.sin", "comparison", "0-d power", "object dot"])
+        "0-d ufunc", "dd.sin", "comparison", "0-d power", "sparsity detection", "object dot"])
 def test_a_longdouble_is_refused_rather_than_rounded(call):
     # (1e300)**2 is finite in x86's longdouble and inf in float64: rounding the input or the
     # constant without a word would give numbers numpy's own run does not
