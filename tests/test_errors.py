@@ -131,8 +131,13 @@ def test_numpys_object_loop_rounding_of_inf_explains_the_object_array(transform)
 
 @pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors")
 def test_out_refused_inside_numpy_names_the_function_the_user_called():
-    """np.cross of an object array (np.array([x[0], x[-1]])) subtracts with out= inside
-    numpy: the message names numpy.cross and the np.stack fix (fuzz 3434-42639)."""
+    """np.cross of an object array of 2-vectors (np.array([x[0], x[-1]])) subtracts with out=
+    inside numpy: the message names numpy.cross and the np.stack fix (fuzz 3434-42639)."""
+    try:
+        np.cross(np.ones(2), np.ones(2))
+    except ValueError:
+        pytest.skip("this numpy has no cross product of 2-vectors (removed in numpy 2.5)")
+
     def f(x):
         v = np.array([x[0], x[-1]])
         return np.sum(np.cross(v, v))
