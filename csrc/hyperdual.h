@@ -16,9 +16,29 @@ static inline dd_hyper dd_hyper_make(double re, double e1, double e2, double e12
 { dd_hyper r = {re, e1, e2, e12}; return r; }
 
 /* ---- per-entry formulas of the e1e2 part, shared with the kernels ---------------------- */
-/* chain rule: f(u)_12 = f'(u) u_12 + f''(u) u_1 u_2 */
-static inline double dd_chain_e12(dd_jet j, double t1, double t2, double t12)
+/* f''(u) u_1 u_2 where the row's f'' over- or underflowed (DD_FACTORED): f' q = sign m^2
+ * with m = sqrt|f'| sqrt|q| in range, and m meets the smaller tangent, then m again, then
+ * the larger one, so no intermediate leaves the range the result is in; the order depends
+ * only on the pair {s, t}, so the result is symmetric. A few ulps (two square roots). */
+static inline int dd_factored(dd_jet j)
+{   /* f' and q both normal: f'' = 0 from f' = 0 (x^3 at 0, q = 2/0) is exact, not 0 inf */
+    return j.q != 0.0 && !dd_normal(j.d2) && dd_normal(j.d1) && dd_normal(j.q);
+}
+static inline double dd_second_factored(dd_jet j, double s, double t)
+{
+    const double m = sqrt(fabs(j.d1))*sqrt(fabs(j.q));
+    const double sign = (j.d1 < 0.0) != (j.q < 0.0) ? -1.0 : 1.0;
+    const double big = fabs(s) >= fabs(t) ? s : t, small = fabs(s) >= fabs(t) ? t : s;
+    return (s == 0.0 || t == 0.0) ? 0.0 : sign*(((m*small)*m)*big);
+}
+/* chain rule: f(u)_12 = f'(u) u_12 + f''(u) u_1 u_2. The array kernels choose between the
+ * two forms once per element (kernels.c's DD_CHAIN_E12_LOOPS). */
+static inline double dd_chain_e12_plain(dd_jet j, double t1, double t2, double t12)
 { return dd_tmul(t12, j.d1) + dd_dttmul(j.d2, t1, t2); }
+static inline double dd_chain_e12_factored(dd_jet j, double t1, double t2, double t12)
+{ return dd_tmul(t12, j.d1) + dd_second_factored(j, t1, t2); }
+static inline double dd_chain_e12(dd_jet j, double t1, double t2, double t12)
+{ return dd_factored(j) ? dd_chain_e12_factored(j, t1, t2, t12) : dd_chain_e12_plain(j, t1, t2, t12); }
 /* binary chain rule: f_a u_12 + f_b v_12 + f_aa u_1 u_2 + f_ab (u_1 v_2 + u_2 v_1) + f_bb v_1 v_2 */
 static inline double dd_chain2_e12(dd_jet2 j, double a1, double a2, double a12,
                                    double b1, double b2, double b12)

@@ -198,6 +198,19 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
 /* second order                                                                              */
 /* ---------------------------------------------------------------------------------------- */
 
+/* the e1e2 parts of one element: the form of dd_chain_e12 is chosen once per element, not
+ * per direction pair (inside the k x k loop the choice made them 4x slower) */
+#define DD_CHAIN_E12_LOOPS(j, k1, k2, x1, x2, x12, y12)                                      \
+    if (dd_factored(j)) {                                                                    \
+        for (ptrdiff_t p = 0; p < k1; p++)                                                   \
+            for (ptrdiff_t q = 0; q < k2; q++)                                               \
+                y12[p*k2 + q] = dd_chain_e12_factored(j, x1[p], x2[q], x12[p*k2 + q]);       \
+    } else {                                                                                 \
+        for (ptrdiff_t p = 0; p < k1; p++)                                                   \
+            for (ptrdiff_t q = 0; q < k2; q++)                                               \
+                y12[p*k2 + q] = dd_chain_e12_plain(j, x1[p], x2[q], x12[p*k2 + q]);          \
+    }
+
 #define DD_UNARY2_LOOP(JET)                                                                  \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const dd_jet j = JET;                                                                \
@@ -207,9 +220,7 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
         bad |= DD_BAD1(j.f, x[i]);                                                           \
         for (ptrdiff_t p = 0; p < k1; p++) yi1[p] = dd_chain_eps(j.d1, xi1[p]);                      \
         for (ptrdiff_t q = 0; q < k2; q++) yi2[q] = dd_chain_eps(j.d1, xi2[q]);                      \
-        for (ptrdiff_t p = 0; p < k1; p++)                                                         \
-            for (ptrdiff_t q = 0; q < k2; q++)                                                     \
-                yi12[p*k2 + q] = dd_chain_e12(j, xi1[p], xi2[q], xi12[p*k2 + q]);                \
+        DD_CHAIN_E12_LOOPS(j, k1, k2, xi1, xi2, xi12, yi12)                                  \
     }
 
 /* VAL as in DD_BINARY1_LOOP; TAN(A, B) gives an e1 or e2 entry; TAN12(...) the e12 entry
@@ -521,9 +532,7 @@ DD_KERNEL void dd_given2(ptrdiff_t n, int k1, int k2, const double *d1, const do
         double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;
         for (ptrdiff_t p = 0; p < k1; p++) yi1[p] = dd_chain_eps(j.d1, xi1[p]);
         for (ptrdiff_t q = 0; q < k2; q++) yi2[q] = dd_chain_eps(j.d1, xi2[q]);
-        for (ptrdiff_t p = 0; p < k1; p++)
-            for (ptrdiff_t q = 0; q < k2; q++)
-                yi12[p*k2 + q] = dd_chain_e12(j, xi1[p], xi2[q], xi12[p*k2 + q]);
+        DD_CHAIN_E12_LOOPS(j, k1, k2, xi1, xi2, xi12, yi12)
     }
 }
 

@@ -34,7 +34,9 @@
 #include <math.h>
 #include "exp.h"          /* dd_exp: e^x that vectorizes in the array loops (~0.5 ulp) */
 
-typedef struct { double f, d1, d2; } dd_jet;                 /* f, f', f'' at x         */
+/* f, f', f'' at x; q, where a row sets it (DD_FACTORED), is f''/f' in a form that stays in
+ * range where f'' itself leaves it (0: the row has none; see dd_second in hyperdual.h) */
+typedef struct { double f, d1, d2, q; } dd_jet;
 /* f and partials at (a,b); sel: the partials are selection weights (see DD_TIE_SHARED) */
 typedef struct { double f, a, b, aa, ab, bb; int sel; } dd_jet2;
 
@@ -79,6 +81,11 @@ static inline double dd_dttmul(double d, double s, double t)
     return fabs(d) < 1.0 ? (d * big) * small : (d * small) * big;
 }
 
+/* f'' and q = f''/f' of a row whose f'' over- or underflows (log at x < 1e-154 has f'' =
+ * -1/x^2 = -inf) where f'' u_1 u_2 is still representable: log2(erfc(18.4)) differentiated
+ * twice is -1.5e6, not -inf (fuzz 3636). The chain rule then forms f' q u_1 u_2 instead. */
+#define DD_FACTORED(d2, q) d2, q
+
 /* Tangent times selection weight (maximum, minimum, fmax, fmin): a zero weight drops its
  * operand's tangent whatever it is, as numpy's choice of the other operand drops its value:
  * fmin(sqrt(-1), 5) = 5 has derivative 0, not 0*NaN. Only for selections: elsewhere a zero
@@ -98,17 +105,18 @@ static const int dd_sel_ = 0;
   /* expm1 keeps full precision of e^x - 1 for tiny x; its derivatives are plain e^x */       \
   R(expm1,     -5,    5,    double e = dd_exp(x),                 expm1(x), e,          e)     \
   R(exp2,      -5,    5,    double e = exp2(x),                   e,        e*DD_LN2,   e*DD_LN2*DD_LN2) \
-  R(log,       0.01,  10,   double r = 1.0/x,                     log(x),   r,          -r*r)  \
+  R(log,       0.01,  10,   double r = 1.0/x,                     log(x),   r,          DD_FACTORED(-r*r, -r))  \
   /* log1p keeps precision near 0; 1+x is exact enough for the derivatives (relative 1 ulp) */ \
-  R(log1p,     -0.9,  10,   double r = 1.0/(1.0 + x),             log1p(x), r,          -r*r)  \
-  R(log2,      0.01,  10,   double r = 1.0/(x*DD_LN2),            log2(x),  r,          -r/x)  \
-  R(log10,     0.01,  10,   double r = 1.0/(x*DD_LN10),           log10(x), r,          -r/x)  \
+  R(log1p,     -0.9,  10,   double r = 1.0/(1.0 + x),             log1p(x), r,          DD_FACTORED(-r*r, -r))  \
+  R(log2,      0.01,  10,   double r = 1.0/(x*DD_LN2),            log2(x),  r,          DD_FACTORED(-r/x, -r*DD_LN2))  \
+  R(log10,     0.01,  10,   double r = 1.0/(x*DD_LN10),           log10(x), r,          DD_FACTORED(-r/x, -r*DD_LN10))  \
   /* sqrt'(0) = +inf and sqrt''(0) = -inf by IEEE arithmetic, the documented convention;     \
      f'' = -1/(4 x^1.5) = -2 f'^3: multiplications instead of a second division */            \
-  R(sqrt,      0.01,  10,   double s = sqrt(x); double r = 0.5/s, s,        r,          -2.0*r*r*r) \
-  R(cbrt,      -10,   10,   double c = cbrt(x); double r = 1.0/(3.0*c*c), c,  r,          -2.0*r/(3.0*x)) \
+  R(sqrt,      0.01,  10,   double s = sqrt(x); double r = 0.5/s, s,        r,          DD_FACTORED(-2.0*r*r*r, -2.0*r*r)) \
+  R(cbrt,      -10,   10,   double c = cbrt(x); double r = 1.0/(3.0*c*c); double q = -2.0/(3.0*x), \
+    c, r, DD_FACTORED(r*q, q)) \
   R(square,    -5,    5,    ,                                     x*x,      2.0*x,      2.0)   \
-  R(reciprocal,0.1,   5,    double r = 1.0/x,                     r,        -r*r,       2.0*r*r*r) \
+  R(reciprocal,0.1,   5,    double r = 1.0/x,                     r,        -r*r,       DD_FACTORED(2.0*r*r*r, -2.0*r)) \
   R(sin,       -6,    6,    double s = sin(x); double c = cos(x), s,        c,          -s)    \
   R(cos,       -6,    6,    double s = sin(x); double c = cos(x), c,        -s,         -c)    \
   R(tan,       -1.4,  1.4,  double t = tan(x); double u = 1.0 + t*t, t,     u,          2.0*t*u) \
@@ -331,6 +339,7 @@ static inline int dd_quotient_normal(double f, double x)
 static inline dd_jet dd_jet_powc(double x, double p)
 {
     dd_jet j;
+    j.q = 0.0;
     if (p == 2.0) { j.f = x*x; j.d1 = 2.0*x; j.d2 = 2.0; return j; }
     j.f = pow(x, p);
     if (p == 0.0) { j.d1 = 0.0; j.d2 = 0.0; return j; }
@@ -339,6 +348,8 @@ static inline dd_jet dd_jet_powc(double x, double p)
     j.d1 = ok ? p*g : dd_pow_scaled(x, p, 1, p);
     if (p == 1.0) { j.d2 = 0.0; return j; }
     j.d2 = ok && isnormal(h) ? (p*(p - 1.0))*h : dd_pow_scaled(x, p, 2, p*(p - 1.0));
+    /* f'' = f' (p - 1)/x, for dd_second where x^(p-2) leaves the range (x ** 0.5 at 1e-300) */
+    if (!isnormal(j.d2)) j.q = (p - 1.0)/x;
     return j;
 }
 

@@ -288,3 +288,65 @@ def test_second_partial_meets_one_tangent_before_the_other(name, u, t):
         e12 = getattr(np, name)(x).eps12
         np.testing.assert_allclose(e12, want, rtol=4 * EPS)
         np.testing.assert_array_equal(e12, np.swapaxes(e12, 1, 2))
+
+
+# (function, u, tangent): f''(u) itself over- or underflows, f'' u_1 u_2 does not; the row
+# gives f'' as f' q (DD_FACTORED in csrc/rules.h)
+FACTORED = [
+    ("log", 1e-160, 1e-155),       # f'' = -1e320 (fuzz 3636: log2 of erfc(18.4) twice)
+    ("log2", 1e-170, 1e-165),
+    ("log10", 1e200, 1e195),       # f'' = -2e-401 underflows to 0
+    ("log1p", 1e200, 1e190),
+    ("sqrt", 1e-300, 1e-290),
+    ("cbrt", 1e-300, 1e-280),
+    ("cbrt", -1e-300, 1e-280),
+    ("x**0.25", 1e-300, 1e-250),
+    ("x**-0.5", 1e200, 1e250),
+]
+_MP = {"log": lambda m, v: m.log(v), "log2": lambda m, v: m.log(v, 2),
+       "log10": lambda m, v: m.log10(v), "log1p": lambda m, v: m.log1p(v),
+       "sqrt": lambda m, v: m.sqrt(v), "cbrt": lambda m, v: m.sign(v) * m.cbrt(abs(v)),
+       "x**0.25": lambda m, v: v ** m.mpf(0.25), "x**-0.5": lambda m, v: v ** m.mpf(-0.5)}
+
+
+def _apply(name, x):
+    return x ** 0.25 if name == "x**0.25" else x ** -0.5 if name == "x**-0.5" else getattr(np, name)(x)
+
+
+@pytest.mark.parametrize("name,u,t", FACTORED, ids=[f"{c[0]}@{c[1]:g}" for c in FACTORED])
+def test_second_derivative_out_of_range_times_tangents_in_range(name, u, t):
+    """f''(u) u_1 u_2 against mpmath, where f''(u) alone is not a normal double: scalars and
+    array kernels (several widths), Hessian entries symmetric."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(60):
+        uu = mpmath.mpf(u)
+        d2 = mpmath.diff(lambda v: _MP[name](mpmath, v), uu, 2, h=abs(uu) * mpmath.mpf("1e-25"))
+        want = float(d2 * mpmath.mpf(t) * mpmath.mpf(t))
+        assert math.isfinite(want) and want != 0.0
+        assert not (1e-307 < abs(float(d2)) < 1e307)      # f'' itself is out of range
+    s = _apply(name, dd.HyperDual(u, t, t, 0.0))
+    assert ulps(s.eps12, want) <= 2 * ULPS        # two square roots (csrc/hyperdual.h)
+    for k in (1, 2, 3, 9):
+        x = _arrays.from_parts(np.full(3, u), np.full((3, k), t), np.full((3, k), t),
+                               np.zeros((3, k, k)))
+        e12 = _apply(name, x).eps12
+        assert max(ulps(float(v), want) for v in e12.ravel()) <= 2 * ULPS
+        np.testing.assert_array_equal(e12, np.swapaxes(e12, 1, 2))
+
+
+def test_the_fuzz_case_of_log2_of_a_tiny_value():
+    """3636: hessian of sum(log2(erfc(tan(softplus(x))))) at 1.283 was -inf (-1.54e6)."""
+    sc = pytest.importorskip("scipy.special")
+    mpmath = pytest.importorskip("mpmath")
+    h = dd.hessian(lambda x: np.sum(np.log2(sc.erfc(np.tan(dd.softplus(x))))))(np.array([1.283]))
+    with mpmath.workdps(40):
+        want = mpmath.diff(lambda v: mpmath.log(mpmath.erfc(mpmath.tan(mpmath.log1p(mpmath.exp(v)))), 2),
+                           mpmath.mpf(1.283), 2)
+    assert h[0, 0] == pytest.approx(float(want), rel=1e-7)
+
+
+def test_a_second_derivative_that_is_exactly_zero_stays_zero():
+    """x ** 3 at x = 0: f'' = 6 x = 0 is no underflow (fuzz 20240611-237: the factored form
+    (p - 1)/x = inf times f' = 0 gave NaN)."""
+    h = dd.hessian(lambda x: np.sum((x[1:] - x[:-1]) ** 3))(np.array([3.0, 3.0, -2.0]))
+    np.testing.assert_array_equal(h, [[0.0, 0.0, 0.0], [0.0, -30.0, 30.0], [0.0, 30.0, -30.0]])

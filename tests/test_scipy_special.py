@@ -581,3 +581,14 @@ def test_struve_functions_at_zero_take_the_leading_terms_limits(func):
     assert d(0.0, 1) == pytest.approx(2.0 / np.pi, rel=1e-15) and d(0.0, 2) == 0.0
     assert d(1.0, 1) == 0.0 and d(1.0, 2) == pytest.approx(4.0 / (3.0 * np.pi), rel=1e-15)
     assert d(2.5, 1) == 0.0 and d(2.5, 2) == 0.0 and d(0.5, 2) == np.inf
+
+
+@pytest.mark.parametrize("shape, want", [(0.5, -np.inf), (1.0, -2.25), (1.5, np.inf), (2.0, 2.25),
+                                         (3.0, 0.0)])
+def test_gamma_distribution_second_derivative_at_zero_is_the_limit(shape, want):
+    """d^2/dx^2 gdtr(1.5, b, x) at x = 0 is the limit 1.5^2 (b - 1) x^(b-2) / Gamma(b), not the
+    0/0 of density * ((b - 1) - x) / x (fuzz 1-423: NaN in a Hessian through gdtr(..., x^2))."""
+    got = dd.derivative(dd.derivative(lambda t: sc.gdtr(1.5, shape, t)))(0.0)
+    assert got == want
+    h = dd.hessian(lambda x: np.sum(sc.gdtr(1.5, 2.0, x * x)))(np.array([0.0, 0.0]))
+    np.testing.assert_array_equal(h, np.zeros((2, 2)))

@@ -121,8 +121,15 @@ def _polygamma_up(n, x, k):
 # --------------------------------------------------- incomplete gamma and beta
 
 def _gamma_density_d2(a, x):
-    # (a - 1) - x: a - 1 is exact for a >= 1 and negative below, so only one rounding
-    return _gamma_density(a, x) * ((a - 1.0) - x) / x
+    # (a - 1) - x: a - 1 is exact for a >= 1 and negative below, so only one rounding.
+    # At x = 0 the quotient is 0/0; its limit (a - 1) x^(a-2) / Gamma(a) is 0 above a = 2,
+    # 1 at a = 2, -1 at a = 1 (e^-x) and infinite between and below (fuzz 1-423: NaN in the
+    # Hessian of gdtr(1.5, 2, x^2) at 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d2 = _gamma_density(a, x) * ((a - 1.0) - x) / x
+    at0 = np.where(a > 2.0, 0.0, np.where(a == 2.0, 1.0, np.where(
+        a > 1.0, np.inf, np.where(a == 1.0, -1.0, -np.inf))))
+    return np.where(x == 0.0, at0, d2)
 
 
 def _gamma_inverse(inv, sign):
