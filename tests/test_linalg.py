@@ -401,6 +401,7 @@ def test_lapack_calls_per_sweep_do_not_grow_with_the_directions(rng, monkeypatch
     theta = rng.normal(0, 0.3, 4)
     from dualdiff._jvp import linalg as L
     calls = []
+    numpy_inv = LA.inv
     for owner, name in [(LA, n) for n in ("solve", "slogdet", "det", "cholesky", "eigh", "svd",
                                           "qr", "inv")]:
         def counted(*args, _orig=getattr(owner, name), _name=name, **kwargs):
@@ -408,6 +409,10 @@ def test_lapack_calls_per_sweep_do_not_grow_with_the_directions(rng, monkeypatch
                 calls.append(_name)
             return _orig(*args, **kwargs)
         monkeypatch.setattr(owner, name, counted)
+    # the rules' inverse of a plain matrix (numpy's LAPACK through ctypes, _lapack.py) is one
+    # "inv" too, whichever route it takes
+    from dualdiff import _lapack
+    monkeypatch.setattr(_lapack, "inverse", lambda a: (calls.append("inv"), numpy_inv(a))[1])
 
     def count(transform, x):
         calls.clear()
@@ -559,3 +564,88 @@ def test_norms_of_empty_matrices_are_constants(ord, shape):
     assert g[0].shape == shape and np.array_equal(g[1], 2 * a)
     H = dd.hessian(f, argnums=(1, 0))(m, a)
     assert np.array_equal(H[0][0], 2 * np.eye(2))
+
+
+# ---- the rules' inverse through numpy's own LAPACK (dualdiff/_lapack.py) ---------------------
+
+def _inverse_cases(rng):
+    a = general(rng, (6, 6))
+    s = a @ a.T + 6 * np.eye(6)
+    ind = a + a.T                                           # symmetric, indefinite: LU
+    i = np.arange(6)
+    near = 1.0 / (i[:, None] + i[None, :] + 1.0) + np.tril(np.full((6, 6), 1e-9), -1)  # cond 1e7
+    return {"spd": s, "symmetric indefinite": ind, "general": a, "nearly singular": near,
+            "fortran order": np.asfortranarray(a), "transposed view": s.T,
+            "strided": np.eye(12)[::2, ::2] * 3 + s * 0.1, "2x2": s[:2, :2],
+            "1x1": s[:1, :1], "batched": np.stack([s, a]), "large spd": _spd150(rng)}
+
+
+def _spd150(rng):
+    a = rng.standard_normal((150, 150))
+    return a @ a.T / 150 + 0.1 * np.eye(150)
+
+
+@pytest.mark.parametrize("case", ["spd", "symmetric indefinite", "general", "nearly singular",
+                                  "fortran order", "transposed view", "strided", "2x2", "1x1",
+                                  "batched", "large spd"])
+def test_the_rules_inverse_is_numpys_to_rounding(rng, case):
+    """Each route (potrf/potri, getrf/getri, numpy's inv for the rest) against numpy.linalg.inv,
+    within n eps cond(A); the input is never written."""
+    from dualdiff import _lapack
+    a = _inverse_cases(rng)[case]
+    before = a.copy()
+    got, want = _lapack.inverse(a), LA.inv(a)
+    assert np.array_equal(a, before)
+    assert got.shape == want.shape and got.dtype == np.float64
+    bound = 16 * a.shape[-1] * np.finfo(float).eps * np.max(LA.cond(a))
+    assert np.max(np.abs(got - want)) <= bound * np.max(np.abs(want))
+    if case in ("spd", "large spd", "transposed view"):
+        assert np.array_equal(got, got.T)                   # Cholesky's inverse is symmetric
+
+
+@pytest.mark.parametrize("a", [np.ones((3, 3)), np.zeros((4, 4)),
+                               np.array([[1.0, 2.0], [2.0, 4.0]])], ids=["ones", "zeros", "rank1"])
+def test_the_rules_inverse_of_a_singular_matrix_is_numpys_error(a):
+    from dualdiff import _lapack
+    with pytest.raises(LA.LinAlgError, match="Singular matrix"):
+        _lapack.inverse(a)
+
+
+def test_the_rules_inverse_of_non_finite_entries_is_numpys():
+    from dualdiff import _lapack
+    a = np.array([[2.0, np.nan], [np.nan, 2.0]])
+    np.testing.assert_array_equal(_lapack.inverse(a), LA.inv(a))
+
+
+@pytest.mark.parametrize("name", ["gaussian_loglik", "gaussian_loglik_pointnoise"])
+def test_the_lapack_route_gives_numpys_route_to_rounding(rng, monkeypatch, name):
+    """The fast path (numpy's LAPACK through ctypes) against the plain one (numpy's inv), at
+    first and second order, on the likelihoods the benchmark times; values bit for bit."""
+    import functions as F
+    from dualdiff import _lapack
+    from dualdiff._jvp import linalg as L
+    f, draw = F.LINALG_LIKELIHOODS[name]
+    x = draw(rng)
+    calls = [lambda: dd.value_and_grad(f)(x), lambda: dd.hessian(f)(x),
+             lambda: dd.grad(f, chunk=1)(x)]
+    fast = [c() for c in calls]
+    monkeypatch.setattr(_lapack, "_LIB", False)
+    L.clear_inverse()
+    plain_ = [c() for c in calls]
+    assert fast[0][0] == plain_[0][0]
+    for a, b in zip([fast[0][1]] + fast[1:], [plain_[0][1]] + plain_[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.max(np.abs(b)))
+
+
+def test_numpys_lapack_is_found_where_numpy_bundles_it():
+    """numpy's wheels (Linux, macOS, Windows) bundle scipy-openblas: there the fast route must
+    be on, or the benchmark silently measures numpy's inv. Other builds (conda's MKL) skip."""
+    import glob
+    import os
+    from dualdiff import _lapack
+    here = os.path.dirname(np.__file__)
+    bundled = glob.glob(os.path.join(here, os.pardir, "numpy.libs", "*scipy_openblas64_*")) + \
+        glob.glob(os.path.join(here, ".dylibs", "*scipy_openblas64_*"))
+    if not bundled or os.environ.get("DUALDIFF_NUMPY_LAPACK") == "0":
+        pytest.skip("this numpy does not bundle scipy-openblas")
+    assert _lapack.available()

@@ -64,8 +64,8 @@ import operator
 
 import numpy as np
 
-from dualdiff import _core
-from dualdiff._jvp import add, plain
+from dualdiff import _core, _lapack
+from dualdiff._jvp import add, apply, plain
 
 _EPS = np.finfo(np.float64).eps
 _LA = np.linalg
@@ -140,24 +140,38 @@ _INVERSE = None                     # (tag, copy of A, read-only A^-1), swapped 
 _INVERSE_BYTES = 32 << 20
 
 
-def _inverse(a):
-    """A^-1 (batched as numpy's inv); shared with the previous caller for the same plain A."""
+def _inverse(a, numpys=False):
+    """A^-1 (batched as numpy's inv); shared with the previous caller for the same plain A and
+    the same route. numpys: numpy.linalg.inv's own bits, the value np.linalg.inv returns;
+    otherwise (the inverse inside a rule: solve, det, slogdet, cholesky) _lapack.inverse, a
+    Cholesky inverse for a symmetric positive definite A (3/8 of numpy's flops), else LU and
+    getri (3/4). A dual A (second order) gets the inverse of its own route at every level."""
     global _INVERSE
     if type(a) is not np.ndarray or a.dtype != np.float64:     # dual (second order) or other
-        return _LA.inv(a)
+        r = None if numpys else apply(_inverse_rule, (a,))
+        return _LA.inv(a) if r is None else r
     tag, memo = _core.innermost(), _INVERSE
-    if memo is not None and memo[0] == tag and memo[1].shape == a.shape and \
-            np.array_equal(memo[1], a):
+    # the route of a fresh call: the memo changes no bit
+    if memo is not None and memo[0] == tag and memo[3] == numpys and \
+            memo[1].shape == a.shape and np.array_equal(memo[1], a):
         return memo[2]
-    # numpy's inv, not scipy's getri, though LU and getri take 3/4 of inv's flops (it solves
-    # A X = I): scipy and numpy each load an OpenBLAS of their own, and with threads on (the
-    # default) the two pools' idle threads spin against each other -- the n = 200 Gaussian
-    # likelihood's gradient took 16 ms with getri beside numpy's solve, 3.9 ms with inv
-    ai = _LA.inv(a)
+    ai = _LA.inv(a) if numpys else _lapack.inverse(a)
     if tag and 2 * a.nbytes <= _INVERSE_BYTES:
         ai.flags.writeable = False
-        _INVERSE = (tag, a.copy(), ai)
+        _INVERSE = (tag, a.copy(), ai, numpys)
     return ai
+
+
+def _inverse_tangent(ai, da):
+    """d(A^-1) = -A^-1 dA A^-1 for every direction."""
+    return _kl(-(_b(ai) @ _kf(da) @ _b(ai)))
+
+
+def _inverse_rule(primals, tangents):
+    """The rules' own inverse as a rule of its own (_inverse of a dual A)."""
+    (a,), (da,) = primals, tangents
+    ai = _inverse(a)
+    return ai, _inverse_tangent(ai, da)
 
 
 def clear_inverse():
@@ -269,10 +283,10 @@ def solve_jvp(primals, tangents):
 def inv_jvp(primals, tangents):
     """d(A^-1) = -A^-1 dA A^-1."""
     (a,), (da,) = primals, tangents
-    ai = _inverse(a)
+    ai = _inverse(a, numpys=True)
     # the value is the caller's to keep: a copy when the inverse is the shared one
     shared = type(ai) is np.ndarray and not ai.flags.writeable
-    return (ai.copy() if shared else ai), _kl(-(_b(ai) @ _kf(da) @ _b(ai)))
+    return (ai.copy() if shared else ai), _inverse_tangent(ai, da)
 
 
 def _adjugate(a):
@@ -299,10 +313,13 @@ def det_jvp(primals, tangents):
     tr(adj(A) dA) with the adjugate from the SVD."""
     (a,), (da,) = primals, tangents
     d = _LA.det(a)
-    try:
-        return d, np.expand_dims(d, -1) * _trace_inv(a, da)
-    except _LA.LinAlgError:
-        pass
+    # numpy's LU found an exactly zero pivot: A^-1 does not exist (asked of d, not of the
+    # inverse's own LAPACK route, which may factorise otherwise)
+    if np.all(plain(d) != 0.0):
+        try:
+            return d, np.expand_dims(d, -1) * _trace_inv(a, da)
+        except _LA.LinAlgError:
+            pass
     adj = np.expand_dims(_mT(_adjugate(a)), -1)
     return d, np.sum(adj * da, axis=(-3, -2))
 
@@ -313,6 +330,8 @@ def slogdet_jvp(primals, tangents):
     (a,), (da,) = primals, tangents
     out = _LA.slogdet(a)
     try:
+        if np.any(plain(out[0]) == 0.0):        # numpy's LU found A singular
+            raise _LA.LinAlgError("Singular matrix")
         return out, (None, _trace_inv(a, da))
     except _LA.LinAlgError:
         raise NonDifferentiableError(
