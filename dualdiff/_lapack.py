@@ -54,6 +54,25 @@ def _library():
     return _LIB
 
 
+_BLOCK = 64
+_BELOW = np.tri(_BLOCK, k=-1, dtype=bool)
+# below this order numpy's inv is as fast: the calls and checks around LAPACK cost what the
+# flops save (n = 16: 32 us against numpy's 19; even at n = 50)
+_SMALLEST = 64
+
+
+def _mirror_upper(x):
+    """x's strictly lower triangle from its upper one, a block column at a time: a fancy-index
+    copy of the n^2/2 entries took half as long as potri itself at n = 200 (0.29 ms), this
+    0.05 ms."""
+    n = x.shape[0]
+    for i in range(0, n, _BLOCK):
+        j = min(i + _BLOCK, n)
+        x[j:, i:j] = x[i:j, j:].T
+        d = x[i:j, i:j]
+        np.copyto(d, d.T, where=_BELOW[:j - i, :j - i])
+
+
 def available():
     return bool(_library())
 
@@ -62,7 +81,7 @@ def inverse(a):
     """A^-1 of a float64 array (..., n, n), as numpy.linalg.inv (its LinAlgError for a singular
     matrix); a fresh C-contiguous array."""
     lib = _library()
-    if not lib or a.ndim != 2 or a.shape[0] < 2 or not np.isfinite(a).all():
+    if not lib or a.ndim != 2 or a.shape[0] < _SMALLEST or not np.isfinite(a).all():
         return np.linalg.inv(a)
     n = a.shape[0]
     x = np.array(a, dtype=np.float64, order="C")
@@ -70,9 +89,7 @@ def inverse(a):
     # the column-major view of a C array is A^T; A is symmetric here, so it is A itself
     if np.array_equal(a, a.T) and lib["dpotrf"](_COL_MAJOR, b"L", n, ptr, n) == 0:
         if lib["dpotri"](_COL_MAJOR, b"L", n, ptr, n) == 0:
-            # potri fills the (column-major) lower triangle, the C array's upper one
-            upper = np.triu_indices(n, 1)
-            x[upper[::-1]] = x[upper]
+            _mirror_upper(x)   # potri fills the (column-major) lower triangle: C's upper
             return x
         return np.linalg.inv(a)
     x[...] = a                           # a failed potrf (not positive definite) wrote into x

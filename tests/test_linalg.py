@@ -588,10 +588,11 @@ def _spd150(rng):
 @pytest.mark.parametrize("case", ["spd", "symmetric indefinite", "general", "nearly singular",
                                   "fortran order", "transposed view", "strided", "2x2", "1x1",
                                   "batched", "large spd"])
-def test_the_rules_inverse_is_numpys_to_rounding(rng, case):
+def test_the_rules_inverse_is_numpys_to_rounding(rng, monkeypatch, case):
     """Each route (potrf/potri, getrf/getri, numpy's inv for the rest) against numpy.linalg.inv,
-    within n eps cond(A); the input is never written."""
+    within n eps cond(A); the input is never written. Small orders take LAPACK's route too."""
     from dualdiff import _lapack
+    monkeypatch.setattr(_lapack, "_SMALLEST", 2)
     a = _inverse_cases(rng)[case]
     before = a.copy()
     got, want = _lapack.inverse(a), LA.inv(a)
@@ -605,14 +606,16 @@ def test_the_rules_inverse_is_numpys_to_rounding(rng, case):
 
 @pytest.mark.parametrize("a", [np.ones((3, 3)), np.zeros((4, 4)),
                                np.array([[1.0, 2.0], [2.0, 4.0]])], ids=["ones", "zeros", "rank1"])
-def test_the_rules_inverse_of_a_singular_matrix_is_numpys_error(a):
+def test_the_rules_inverse_of_a_singular_matrix_is_numpys_error(monkeypatch, a):
     from dualdiff import _lapack
+    monkeypatch.setattr(_lapack, "_SMALLEST", 2)
     with pytest.raises(LA.LinAlgError, match="Singular matrix"):
         _lapack.inverse(a)
 
 
-def test_the_rules_inverse_of_non_finite_entries_is_numpys():
+def test_the_rules_inverse_of_non_finite_entries_is_numpys(monkeypatch):
     from dualdiff import _lapack
+    monkeypatch.setattr(_lapack, "_SMALLEST", 2)
     a = np.array([[2.0, np.nan], [np.nan, 2.0]])
     np.testing.assert_array_equal(_lapack.inverse(a), LA.inv(a))
 
@@ -624,6 +627,7 @@ def test_the_lapack_route_gives_numpys_route_to_rounding(rng, monkeypatch, name)
     import functions as F
     from dualdiff import _lapack
     from dualdiff._jvp import linalg as L
+    monkeypatch.setattr(_lapack, "_SMALLEST", 2)           # the likelihoods' 8 x 8 too
     f, draw = F.LINALG_LIKELIHOODS[name]
     x = draw(rng)
     calls = [lambda: dd.value_and_grad(f)(x), lambda: dd.hessian(f)(x),
@@ -649,3 +653,27 @@ def test_numpys_lapack_is_found_where_numpy_bundles_it():
     if not bundled or os.environ.get("DUALDIFF_NUMPY_LAPACK") == "0":
         pytest.skip("this numpy does not bundle scipy-openblas")
     assert _lapack.available()
+
+
+@pytest.mark.parametrize("which", range(4))
+@pytest.mark.parametrize("symmetric", [False, True], ids=["general", "spd"])
+def test_the_lapack_route_of_every_inverse_user_is_numpys_route_to_rounding(
+        rng, monkeypatch, which, symmetric):
+    """solve, slogdet, det and inv (batched or not, matrix constant or moving), first and
+    second order, with the rules' inverse from numpy's LAPACK and from numpy's inv."""
+    from dualdiff import _lapack
+    from dualdiff._jvp import linalg as L
+    monkeypatch.setattr(_lapack, "_SMALLEST", 2)
+    base = general(rng, (5, 5))
+    if symmetric:
+        base = base @ base.T + 5 * np.eye(5)
+    f = _inverse_users(base)[which]
+    x = rng.uniform(0.5, 1.5, 5)
+    calls = [lambda: dd.grad(f)(x), lambda: dd.grad(f, chunk=2)(x), lambda: dd.hessian(f)(x)]
+    fast = [c() for c in calls]
+    monkeypatch.setattr(_lapack, "_LIB", False)
+    L.clear_inverse()
+    # det's terms are of the size of det itself, whatever their sum: rounding scales with it
+    scale = max(np.max(np.abs(fast[-1])), abs(LA.det(base)))
+    for a, b in zip(fast, [c() for c in calls]):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13 * scale)
