@@ -16,12 +16,14 @@ rounding (the tests compare both routes). `inverse(a)` is the one entry point.
 import ctypes
 import glob
 import os
+import threading
 
 import numpy as np
 
 _ROW_MAJOR = 101                 # LAPACKE's layout codes
 _COL_MAJOR = 102
 _LIB = None                      # None: not looked up yet; False: not available
+_LOOKUP = threading.Lock()
 
 
 def _library():
@@ -29,9 +31,15 @@ def _library():
     global _LIB
     if _LIB is not None:
         return _LIB
-    _LIB = False
+    with _LOOKUP:        # one lookup; no thread may take numpy's route while another looks
+        if _LIB is None:
+            _LIB = _find()
+    return _LIB
+
+
+def _find():
     if os.environ.get("DUALDIFF_NUMPY_LAPACK", "1") == "0":      # the tests' plain route
-        return _LIB
+        return False
     here = os.path.dirname(np.__file__)
     found = []
     for d in (os.path.join(here, os.pardir, "numpy.libs"), os.path.join(here, ".dylibs")):
@@ -49,9 +57,8 @@ def _library():
                            ("dgetrf", (ctypes.c_int, i64, i64, dp, i64, dp)),
                            ("dgetri", (ctypes.c_int, i64, dp, i64, dp))):
             fns[name].argtypes, fns[name].restype = args, i64
-        _LIB = fns
-        break
-    return _LIB
+        return fns
+    return False
 
 
 _BLOCK = 64
