@@ -592,3 +592,15 @@ def test_gamma_distribution_second_derivative_at_zero_is_the_limit(shape, want):
     assert got == want
     h = dd.hessian(lambda x: np.sum(sc.gdtr(1.5, 2.0, x * x)))(np.array([0.0, 0.0]))
     np.testing.assert_array_equal(h, np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("func", ["erf", "erfc", "ndtr"])
+def test_gaussian_tails_far_out_have_zero_derivatives_not_nan(func):
+    """e^(-x^2) from x^2 = hi + lo (Dekker) was e^-hi e^-lo = 0 * inf = NaN once x^2's rounding
+    error lo passed 709 (x ~ 1e10; fuzz 4040-426: erf of a cumprod)."""
+    f = getattr(sc, func)
+    x = np.array([40.0, 53.0, 1e10, -1e10, 1e100, 1e200])
+    g = dd.grad(lambda v: np.sum(f(v)))(x)
+    np.testing.assert_array_equal(g, np.zeros_like(x))
+    h = dd.hessian(lambda v: np.sum(f(v)))(x)
+    np.testing.assert_array_equal(h, np.zeros((6, 6)))

@@ -50,7 +50,10 @@ def _exp_sq(x, c):
     """exp(c x^2) for c in {1, -1, 1/2, -1/2}. Rounding x*x would cost a relative error of
     about c x^2 * 2^-53 (1.5e-13 at x = 38); Dekker's split gives x^2 = hi + lo exactly,
     and exp(c hi) exp(c lo) is accurate to a few ulps."""
-    big = np.abs(x) > 1e150                 # x^2 overflows; the split would too
+    # |c| x^2 > 1400: e^(c x^2) is 0 or inf whatever lo, and e^(c lo) may be the other one
+    # (x = 1e10: e^-hi = 0 but e^-lo = inf, 0 * inf = NaN in erf's derivative, fuzz 4040-426);
+    # beyond 1e150 x^2 overflows and the split would too
+    big = np.abs(x) > np.sqrt(1400.0 / abs(c))
     xs = np.where(big, 0.0, x)
     xh, xl = _split(xs)
     hi = xs * xs
