@@ -35,7 +35,7 @@
 #include "exp.h"          /* dd_exp: e^x that vectorizes in the array loops (~0.5 ulp) */
 
 /* f, f', f'' at x; q, where a row sets it (DD_FACTORED), is f''/f' in a form that stays in
- * range where f'' itself leaves it (0: the row has none; see dd_second in hyperdual.h) */
+ * range where f'' itself leaves it (0: the row has none; see dd_second_factored in hyperdual.h) */
 typedef struct { double f, d1, d2, q; } dd_jet;
 /* f and partials at (a,b); sel: the partials are selection weights (see DD_TIE_SHARED) */
 typedef struct { double f, a, b, aa, ab, bb; int sel; } dd_jet2;
@@ -348,7 +348,7 @@ static inline dd_jet dd_jet_powc(double x, double p)
     j.d1 = ok ? p*g : dd_pow_scaled(x, p, 1, p);
     if (p == 1.0) { j.d2 = 0.0; return j; }
     j.d2 = ok && isnormal(h) ? (p*(p - 1.0))*h : dd_pow_scaled(x, p, 2, p*(p - 1.0));
-    /* f'' = f' (p - 1)/x, for dd_second where x^(p-2) leaves the range (x ** 0.5 at 1e-300) */
+    /* f'' = f' (p - 1)/x, for dd_second_factored where x^(p-2) leaves the range (x ** 0.5 at 1e-300) */
     if (!isnormal(j.d2)) j.q = (p - 1.0)/x;
     return j;
 }
