@@ -604,3 +604,83 @@ def test_gaussian_tails_far_out_have_zero_derivatives_not_nan(func):
     np.testing.assert_array_equal(g, np.zeros_like(x))
     h = dd.hessian(lambda v: np.sum(f(v)))(x)
     np.testing.assert_array_equal(h, np.zeros((6, 6)))
+
+
+# The limits below were NaN (0/0, 0 * inf or inf - inf in the rule's formula) where the function
+# is finite; tests/test_special_extremes.py walks every rule over such points.
+
+@pytest.mark.parametrize("a, b", [(0.5, 3.0), (1.0, 3.0), (1.5, 3.0), (2.0, 3.0), (3.0, 3.0),
+                                  (2.0, 0.5), (2.0, 1.0), (2.0, 1.5), (2.0, 2.0)])
+def test_beta_density_derivative_at_both_ends_is_the_limit(a, b):
+    """d^2/dx^2 betainc(a, b, x) = d/dx x^(a-1) (1-x)^(b-1) / B(a, b): at x = 0 the limit of
+    (a-1) x^(a-2) / B: 0 above a = 2, 1/B at 2, inf between, -(b-1)/B at 1, -inf below;
+    at x = 1 the same with a and b exchanged and the sign flipped."""
+    def limit(p, q):
+        if p > 2.0:
+            return 0.0
+        if p == 2.0:
+            return 1.0 / sc.beta(p, q)
+        if p == 1.0:
+            return -(q - 1.0) / sc.beta(p, q)
+        return np.inf if p > 1.0 else -np.inf
+    d2 = lambda x: dd.derivative(lambda t: sc.betainc(a, b, t), order=2)(x)
+    assert d2(0.0) == pytest.approx(limit(a, b), rel=1e-14)
+    assert d2(1.0) == pytest.approx(-limit(b, a), rel=1e-14)
+    # the same limits reach the distributions written with the beta density
+    assert dd.derivative(lambda t: sc.betaincc(a, b, t), order=2)(0.0) == \
+        pytest.approx(-limit(a, b), rel=1e-14)
+
+
+def test_powm1_with_exponent_zero_or_one_has_zero_curvature_at_zero():
+    # powm1(x, 0) = 0 and powm1(x, 1) = x - 1: y (y-1) x^(y-2) was 0 * inf
+    for y, d1 in ((0.0, 0.0), (1.0, 1.0)):
+        for x in (0.0, 1e-300, -1e-300):
+            assert dd.derivative(lambda t: sc.powm1(t, y))(x) == d1
+            assert dd.derivative(lambda t: sc.powm1(t, y), order=2)(x) == 0.0
+
+
+def test_pseudo_huber_at_the_origin_has_zero_derivatives():
+    # the function is 0 along both axes (scipy: pseudo_huber(0, r) = 0); c = delta/S was 0/0
+    g = dd.grad(lambda p: sc.pseudo_huber(p[0], p[1]))(np.array([0.0, 0.0]))
+    h = dd.hessian(lambda p: sc.pseudo_huber(p[0], p[1]))(np.array([0.0, 0.0]))
+    np.testing.assert_array_equal(g, [0.0, 0.0])
+    np.testing.assert_array_equal(h, np.zeros((2, 2)))
+    # next to the origin along delta = 0: d/d delta = |r| and d^2/d delta^2 = -2
+    assert dd.derivative(lambda d: sc.pseudo_huber(d, 1e-300))(0.0) == 1e-300
+    assert dd.derivative(lambda d: sc.pseudo_huber(d, 3.0), order=2)(0.0) == -2.0
+
+
+def test_owens_t_curvature_in_a_far_out():
+    # -a g (h^2 q + 2)/q^2 with q = 1 + a^2 = inf from |a| = 1e154: inf/inf (0 * inf at h = 0)
+    for a in (1e160, -1e160, 1e300):
+        assert dd.derivative(lambda t: sc.owens_t(0.0, t), order=2)(a) == 0.0
+    a = 1e100          # q still finite: -2a/(2 pi q^2) = -1/(pi a^3) (h = 0)
+    assert dd.derivative(lambda t: sc.owens_t(0.0, t), order=2)(a) == \
+        pytest.approx(-1.0 / (np.pi * a ** 3), rel=1e-14)
+
+
+def test_k1e_near_zero_is_honestly_infinite():
+    # e^x K_1 ~ 1/x: f' = -1/x^2 and f'' = 2/x^3 overflow at 1e-300; the order recurrence
+    # gave inf - inf there
+    assert dd.derivative(sc.k1e)(1e-300) == -np.inf
+    assert dd.derivative(sc.k1e, order=2)(1e-300) == np.inf
+    assert dd.derivative(sc.k1e, order=2)(1e-100) == pytest.approx(2e300, rel=1e-13)
+
+
+@pytest.mark.parametrize("func", ["struve", "modstruve"])
+@pytest.mark.parametrize("v", [0.0, 0.5, 1.5, 2.7])
+def test_struve_functions_near_zero_follow_the_power_series(func, v):
+    """Below |x| = 1/2 the derivatives are the power series' own: the order recurrences divide
+    by x and cancel (v = 0, x = 1e-5: 6e4 to 4e-6) or meet inf * 0 (x = 1e-300). Against the
+    leading term c (v+1)...(v+2-k) x^(v+1-k), whose relative error is O(x^2) here."""
+    f = getattr(sc, func)
+    c = 0.5 ** (v + 1) / (sc.gamma(1.5) * sc.gamma(v + 1.5))
+    for x in (1e-300, 1e-100, 1e-9):
+        d1 = dd.derivative(lambda t: f(v, t))(x)
+        d2 = dd.derivative(lambda t: f(v, t), order=2)(x)
+        assert d1 == pytest.approx(c * (v + 1) * x ** v, rel=1e-13, abs=1e-320)
+        if v == 0.0:     # the leading term is linear: the next one, -(+)x^3 / (3 Gamma(5/2)^2) * 6/8
+            want = (-1.0 if func == "struve" else 1.0) * 0.75 * x / sc.gamma(2.5) ** 2
+        else:
+            want = c * (v + 1) * v * x ** (v - 1)
+        assert d2 == pytest.approx(want, rel=1e-13, abs=1e-320)

@@ -150,6 +150,21 @@ def _beta_slope(a, b, x, xc=None):
     return (a - 1.0) / x - (b - 1.0) / ((1.0 - x) if xc is None else xc)
 
 
+def _beta_density_d2(a, b, x, xc=None):
+    """d/dx of the beta density. At x = 0 and x = 1 density * slope is 0 * inf; the limits,
+    from x^(a-1) near 0: 0 above a = 2, 1/B(a, b) at 2, +inf between, -(b-1)/B(1, b) = -(b-1) b
+    at a = 1 and -inf below; at x = 1 the same with a and b exchanged and the sign flipped
+    (scan of every rule at its edges: betainc's Hessian at x = 0 was NaN)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d2 = _beta_density(a, b, x, xc) * _beta_slope(a, b, x, xc)
+
+    def at0(p, q):
+        return np.where(p > 2.0, 0.0, np.where(p == 2.0, 1.0 / _beta(p, q), np.where(
+            p > 1.0, np.inf, np.where(p == 1.0, -(q - 1.0) * q, -np.inf))))
+    xc = (1.0 - x) if xc is None else xc
+    return np.where(x == 0.0, at0(a, b), np.where(xc == 0.0, -at0(b, a), d2))
+
+
 def _beta_inverse(inv, swapped, sign):
     """(x', x'') of x = inv(a, b, y). 1 - x comes from the swapped inverse (I_x(a, b) =
     1 - I_{1-x}(b, a)) where x > 1/2: subtracting a rounded x near 1 would cost the density
@@ -326,19 +341,21 @@ def _pseudo_huber_parts(delta, r):
 
 def _pseudo_huber_d1(delta, r):
     s, c, omc = _pseudo_huber_parts(delta, r)
-    bad = delta < 0.0
+    # at delta = r = 0, where c is 0/0, every derivative is 0: the function is 0 along both
+    # axes (scipy's pseudo_huber(0, r) = 0), though not twice differentiable there
+    bad, zero = delta < 0.0, (delta == 0.0) & (r == 0.0)
     # d/d delta = S - 2 delta + delta^2/S = (S - delta)^2/S = (1 - c)(S - delta)
-    return (np.where(bad, np.nan, omc * (r * (r / (s + delta)))),
-            np.where(bad, np.nan, c * r))
+    return (np.where(bad, np.nan, np.where(zero, 0.0, omc * (r * (r / (s + delta))))),
+            np.where(bad, np.nan, np.where(zero, 0.0, c * r)))
 
 
 def _pseudo_huber_d2(delta, r):
     s, c, omc = _pseudo_huber_parts(delta, r)
-    bad = delta < 0.0
+    bad, zero = delta < 0.0, (delta == 0.0) & (r == 0.0)
     # 3c - 2 - c^3 = -(1 - c)^2 (2 + c)
-    dr = np.where(bad, np.nan, (r / s) ** 3)
-    return ((np.where(bad, np.nan, -omc * omc * (2.0 + c)), dr),
-            (dr, np.where(bad, np.nan, c ** 3)))
+    dr = np.where(bad, np.nan, np.where(zero, 0.0, (r / s) ** 3))
+    return ((np.where(bad, np.nan, np.where(zero, 0.0, -omc * omc * (2.0 + c))), dr),
+            (dr, np.where(bad, np.nan, np.where(zero, 0.0, c ** 3))))
 
 
 # ------------------------------------------------------------------------- Bessel
@@ -392,6 +409,9 @@ def _kve_deriv(m, v, x):
     else:
         rec = (0.25 * (sc.kve(v - 2.0, x) + 2.0 * sc.kve(v, x) + sc.kve(v + 2.0, x))
                - s1 + sc.kve(v, x))
+    # near 0 the highest order, (v+2 or v-2 in K'', v+1 or v-1 in K'), overflows first and
+    # dominates: an inf - inf there is -inf (K') or +inf (K'') (k1e'' at 1e-300 was nan)
+    rec = np.where(np.isnan(rec) & (x > 0.0), -np.inf if m == 1 else np.inf, rec)
     start = _asym_start(v)
     use = x >= start
     asym = _scaled_bessel_asym("k", v, np.where(use, x, start), m)
@@ -442,9 +462,15 @@ def _exprel_parts(x):
     return d1, d2
 
 
+def _times_power(c, x, p):
+    # c x^p with c = 0 exactly giving 0 where x^p is infinite: powm1(x, 0) = 0 and
+    # powm1(x, 1) = x - 1 have zero derivatives at x = 0 (0 * inf was nan)
+    return np.where(c == 0.0, 0.0, c * np.power(x, p))
+
+
 def _powm1_d1(x, y):
     dy = np.where((x == 0.0) & (y > 0.0), 0.0, np.power(x, y) * np.log(x))   # x^y log x -> 0
-    return y * np.power(x, y - 1.0), dy
+    return _times_power(y, x, y - 1.0), dy
 
 
 def _powm1_d2(x, y):
@@ -452,7 +478,7 @@ def _powm1_d2(x, y):
     at0 = (x == 0.0) & (y > 0.0)
     xy = np.where(at0 & (y > 1.0), 0.0, np.power(x, y - 1.0) * (1.0 + y * lg))
     yy = np.where(at0, 0.0, np.power(x, y) * lg * lg)
-    return (y * (y - 1.0) * np.power(x, y - 2.0), xy), (xy, yy)
+    return (_times_power(y * (y - 1.0), x, y - 2.0), xy), (xy, yy)
 
 
 # spence(z) = integral_1^z log(t)/(1-t) dt. With u = 1 - z, spence' = -g(u) and
@@ -494,8 +520,11 @@ def _owens_t_d1(h, a):
 def _owens_t_d2(h, a):
     sc, ph, g, q = _owens_parts(h, a)
     ha = -h * g
+    # -a g (h^2 q + 2) / q^2 as -g (a/q)(h^2 + 2/q): q = 1 + a^2 overflows from |a| = 1e154,
+    # where the first form is inf/inf (and 0 * inf at h = 0)
+    a_q = np.where(np.abs(a) > 1.0, 1.0 / (a + 1.0 / np.where(a == 0.0, 1.0, a)), a / q)
     return ((0.5 * h * ph * sc.erf(a * h / _SQRT2) - a * g, ha),
-            (ha, -a * g * (h * h * q + 2.0) / (q * q)))
+            (ha, -g * a_q * (h * h + 2.0 / q)))
 
 
 # sinc(x) = sin(pi x)/(pi x) (numpy's normalised sinc, which scipy.special re-exports).
@@ -549,10 +578,9 @@ _TABLE = {
                           lambda a, x: -_gamma_density_d2(a, x)),
     "gammaincinv": _gamma_inverse(lambda: _sc().gammaincinv, 1.0),
     "gammainccinv": _gamma_inverse(lambda: _sc().gammainccinv, -1.0),
-    "betainc": _in_last(3, _beta_density,
-                        lambda a, b, x: _beta_density(a, b, x) * _beta_slope(a, b, x)),
+    "betainc": _in_last(3, _beta_density, _beta_density_d2),
     "betaincc": _in_last(3, lambda a, b, x: -_beta_density(a, b, x),
-                         lambda a, b, x: -_beta_density(a, b, x) * _beta_slope(a, b, x)),
+                         lambda a, b, x: -_beta_density_d2(a, b, x)),
     "betaincinv": _beta_inverse(lambda: _sc().betaincinv, lambda: _sc().betainccinv, 1.0),
     "betainccinv": _beta_inverse(lambda: _sc().betainccinv, lambda: _sc().betaincinv, -1.0),
     "erf": _rule(lambda x: _TWO_OVER_SQRT_PI * _exp_sq(x, -1.0),

@@ -282,7 +282,7 @@ def _psi_shift(m, x, d):
                                7 / 6), start=1):
             out = out + c * y ** (-2 * k - 1) * np.expm1(-(2 * k + 1) * r)
     careful = acc + out
-    plain = sc.polygamma(m, x + d) - sc.polygamma(m, x)
+    plain = _polygamma(m, x + d) - _polygamma(m, x)
     return np.where(valid, careful, plain)
 
 
@@ -290,7 +290,9 @@ def _polygamma(n, x):
     """psi^(n)(x), n = 0, 1, 2; below 0 by reflection from 1 - x > 1 with an exactly
     reduced sin/cos(pi x): scipy's own values there are off by up to 60 ulps."""
     sc = _sc()
-    plain = sc.polygamma(n, x)
+    # scipy's own value only where it is used: its zeta(n + 1, x) loops about |x| times
+    # below 0 (22 s at x = -1e9; a hang at -1e300)
+    plain = sc.polygamma(n, np.where(x < 0.0, 1.0, x))
     u = np.where(x < 0.0, 1.0 - x, 1.0)
     sinpi, cospi = _sinpi_cospi(x)
     if n == 0:
