@@ -17,6 +17,16 @@ static inline dd_dual dd_dual_make(double re, double eps) { dd_dual r = {re, eps
 /* ---- per-tangent formulas, shared with the kernels ----------------------------------- */
 /* chain rule: f(u) has tangent f'(u) u' */
 static inline double dd_chain_eps(double d1, double t) { return dd_tmul(t, d1); }
+/* the same from a jet: where f' left the range but its root r did not (rules.h,
+ * DD_ROOTED), r meets the tangent first, then |r|: if |r| > 1, r t cannot overflow unless
+ * the result does; if |r| < 1, |r t| <= |t| (and the same for underflow). Rows without r
+ * fold to the plain product at compile time. */
+static inline int dd_rooted(dd_jet j) { return j.rooted && !dd_normal(j.d1) && dd_normal(j.r); }
+/* the array kernels' test, without a branch: f' of a row with a root is out of range */
+static inline int dd_may_root(dd_jet j)
+{ return j.rooted & !((fabs(j.d1) >= 0x1p-1022) & (fabs(j.d1) <= 0x1.fffffffffffffp+1023)); }
+static inline double dd_chain_eps_jet(dd_jet j, double t)
+{ return dd_rooted(j) ? (t == 0.0 ? 0.0 : (j.r*t)*fabs(j.r)) : dd_tmul(t, j.d1); }
 /* binary chain rule: f(u, v) has tangent f_u u' + f_v v' */
 static inline double dd_chain2_eps(dd_jet2 j, double ta, double tb)
 { return j.sel ? dd_wmul(ta, j.a) + dd_wmul(tb, j.b) : dd_tmul(ta, j.a) + dd_tmul(tb, j.b); }
@@ -33,7 +43,7 @@ static inline double dd_div_eps(double q, double ta, double rb, double tb)
 
 /* ---- whole numbers -------------------------------------------------------------------- */
 static inline dd_dual dd_dual_apply(dd_jet j, dd_dual u)
-{ return dd_dual_make(j.f, dd_chain_eps(j.d1, u.eps)); }
+{ return dd_dual_make(j.f, dd_chain_eps_jet(j, u.eps)); }
 static inline dd_dual dd_dual_apply2(dd_jet2 j, dd_dual u, dd_dual v)
 { return dd_dual_make(j.f, dd_chain2_eps(j, u.eps, v.eps)); }
 

@@ -16,29 +16,37 @@ static inline dd_hyper dd_hyper_make(double re, double e1, double e2, double e12
 { dd_hyper r = {re, e1, e2, e12}; return r; }
 
 /* ---- per-entry formulas of the e1e2 part, shared with the kernels ---------------------- */
-/* f''(u) u_1 u_2 where the row's f'' over- or underflowed (DD_FACTORED): f' q = sign m^2
- * with m = sqrt|f'| sqrt|q| in range, and m meets the smaller tangent, then m again, then
- * the larger one, so no intermediate leaves the range the result is in; the order depends
- * only on the pair {s, t}, so the result is symmetric. A few ulps (two square roots). */
+/* f''(u) u_1 u_2 where the row's f'' over- or underflowed (DD_FACTORED): f' q u_1 u_2 from
+ * the four factors' mantissas and exponents (frexp), so no intermediate can leave the range
+ * whatever their sizes (an earlier ((m s) m) t with m = sqrt|f' q| overflowed at m s m for
+ * reciprocal at 1e-160, whose f'' s t is 2e160); where f' itself left the range its root r
+ * gives f' = r |r| (rules.h). Three roundings and ldexp's; the tangents' mantissas meet first,
+ * so the result is symmetric in them. */
 static inline int dd_factored(dd_jet j)
-{   /* f' and q both normal: f'' = 0 from f' = 0 (x^3 at 0, q = 2/0) is exact, not 0 inf */
-    return j.q != 0.0 && !dd_normal(j.d2) && dd_normal(j.d1) && dd_normal(j.q);
+{   /* f' (or its root) and q normal: f'' = 0 from f' = 0 (x^3 at 0, q = 2/0) is exact, not 0 inf */
+    return j.q != 0.0 && !dd_normal(j.d2) && dd_normal(j.q) && (dd_normal(j.d1) || dd_rooted(j));
 }
 static inline double dd_second_factored(dd_jet j, double s, double t)
 {
-    const double m = sqrt(fabs(j.d1))*sqrt(fabs(j.q));
-    const double sign = (j.d1 < 0.0) != (j.q < 0.0) ? -1.0 : 1.0;
-    const double big = fabs(s) >= fabs(t) ? s : t, small = fabs(s) >= fabs(t) ? t : s;
-    return (s == 0.0 || t == 0.0) ? 0.0 : sign*(((m*small)*m)*big);
+    if (s == 0.0 || t == 0.0) return 0.0;
+    int ed, eq, es, et;
+    double d;
+    if (dd_normal(j.d1)) d = frexp(j.d1, &ed);
+    else { const double r = frexp(j.r, &ed); d = r*fabs(r); ed *= 2; }
+    const double q = frexp(j.q, &eq), ms = frexp(s, &es), mt = frexp(t, &et);
+    return ldexp((d*q)*(ms*mt), ed + eq + es + et);
 }
 /* chain rule: f(u)_12 = f'(u) u_12 + f''(u) u_1 u_2. The array kernels choose between the
- * two forms once per element (kernels.c's DD_CHAIN_E12_LOOPS). */
+ * plain form and the careful one once per element (kernels.c's DD_CHAIN_E12_LOOPS). */
 static inline double dd_chain_e12_plain(dd_jet j, double t1, double t2, double t12)
 { return dd_tmul(t12, j.d1) + dd_dttmul(j.d2, t1, t2); }
-static inline double dd_chain_e12_factored(dd_jet j, double t1, double t2, double t12)
-{ return dd_tmul(t12, j.d1) + dd_second_factored(j, t1, t2); }
 static inline double dd_chain_e12(dd_jet j, double t1, double t2, double t12)
-{ return dd_factored(j) ? dd_chain_e12_factored(j, t1, t2, t12) : dd_chain_e12_plain(j, t1, t2, t12); }
+{
+    return dd_chain_eps_jet(j, t12) + (dd_factored(j) ? dd_second_factored(j, t1, t2)
+                                                      : dd_dttmul(j.d2, t1, t2));
+}
+/* where dd_chain_e12_plain is dd_chain_e12: f' in range and f'' in range or not factored */
+static inline int dd_chain_e12_is_plain(dd_jet j) { return !dd_rooted(j) && !dd_factored(j); }
 /* binary chain rule: f_a u_12 + f_b v_12 + f_aa u_1 u_2 + f_ab (u_1 v_2 + u_2 v_1) + f_bb v_1 v_2 */
 static inline double dd_chain2_e12(dd_jet2 j, double a1, double a2, double a12,
                                    double b1, double b2, double b12)
@@ -66,7 +74,7 @@ static inline double dd_div_e12(double q, double q1, double q2, double a12,
 /* ---- whole numbers -------------------------------------------------------------------- */
 static inline dd_hyper dd_hyper_apply(dd_jet j, dd_hyper u)
 {
-    return dd_hyper_make(j.f, dd_chain_eps(j.d1, u.e1), dd_chain_eps(j.d1, u.e2),
+    return dd_hyper_make(j.f, dd_chain_eps_jet(j, u.e1), dd_chain_eps_jet(j, u.e2),
                          dd_chain_e12(j, u.e1, u.e2, u.e12));
 }
 static inline dd_hyper dd_hyper_apply2(dd_jet2 j, dd_hyper u, dd_hyper v)

@@ -26,30 +26,80 @@
 /* first order                                                                               */
 /* ---------------------------------------------------------------------------------------- */
 
+/* The tangents of one element, by the root of f' (rules.h, DD_ROOTED) where f' of a row with a
+ * root is out of range. The second-order loops test per element (DD_CHAIN_EPS_LOOP). The
+ * first-order loops keep their plain product, note such elements in `root` (a constant 0 for
+ * rows without a root) and have dd_unary1_roots repair them after: a test inside the loops
+ * made log's at k = 8 1.6x longer in instructions, and a repair loop in every case of the
+ * switch cost exp's loop at k = 1 its vectorization (4x slower). */
+#define DD_CHAIN_EPS_LOOP(j, k, x, y)                                                        \
+    if (dd_rooted(j)) dd_chain_eps_rooted(j, k, x, y);                                      \
+    else { for (ptrdiff_t p = 0; p < k; p++) y[p] = dd_chain_eps(j.d1, x[p]); }
+/* The careful forms are out of line, one copy for all rows: inlined into every row of every
+ * kernel they used up GCC's growth budget for the whole file, which then left dd_exp and
+ * several jets uninlined and exp's loop at k = 1 unvectorized (4x slower). They run only for
+ * elements at the edges of the range. */
+__attribute__((noinline, cold))
+static void dd_chain_eps_rooted(dd_jet j, ptrdiff_t k, const double *x, double *y)
+{ for (ptrdiff_t p = 0; p < k; p++) y[p] = dd_chain_eps_jet(j, x[p]); }
+__attribute__((noinline, cold))
+static void dd_chain_e12_careful(dd_jet j, ptrdiff_t k1, ptrdiff_t k2, const double *x1,
+                                 const double *x2, const double *x12, double *y12)
+{
+    for (ptrdiff_t p = 0; p < k1; p++)
+        for (ptrdiff_t q = 0; q < k2; q++)
+            y12[p*k2 + q] = dd_chain_e12(j, x1[p], x2[q], x12[p*k2 + q]);
+}
+#define DD_UNARY1_ROOTS(JET)                                                                 \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
+        const dd_jet j = JET;                                                                \
+        if (dd_rooted(j))                                                                    \
+            for (ptrdiff_t p = 0; p < k; p++) ye[i*k + p] = dd_chain_eps_jet(j, xe[i*k + p]); \
+    }
+#define DD_SMALL_POWC (-1)      /* the code of x ** p among the rules' codes */
+__attribute__((noinline, cold))
+static void dd_unary1_roots(int code, double pw, ptrdiff_t n, ptrdiff_t k, const double *x,
+                            const double *xe, double *ye)
+{
+    switch (code) {
+    case DD_SMALL_POWC: DD_UNARY1_ROOTS(dd_jet_powc(x[i], pw)) break;
+#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY1_ROOTS(dd_jet_##name(x[i])) break;
+    DD_UNARY_RULES(DD_CASE)
+#undef DD_CASE
+    }
+}
+
 /* One direction (jvp, derivative of array code) is a loop of its own: the element loop
- * then has no inner loop and vectorizes wherever the jet has no libm call. */
-#define DD_UNARY1_LOOP(JET)                                                                  \
+ * then has no inner loop and vectorizes wherever the jet has no libm call. CODE and PW name
+ * the row for dd_unary1_roots. */
+#define DD_UNARY1_LOOP(JET, CODE, PW)                                                        \
     if (k == 0) {                 /* values only (dd.sigmoid of a plain array): vectorizes */ \
         for (ptrdiff_t i = 0; i < n; i++) {                                                  \
             const dd_jet j = JET;                                                            \
             y[i] = j.f;                                                                      \
             bad |= DD_BAD1(j.f, x[i]);                                                       \
         }                                                                                    \
-    } else if (k == 1) {                                                                     \
+    } else {                                                                                 \
+        int root = 0;                                                                        \
+        if (k == 1) {                                                                        \
+            for (ptrdiff_t i = 0; i < n; i++) {                                              \
+                const dd_jet j = JET;                                                        \
+                y[i] = j.f;                                                                  \
+                bad |= DD_BAD1(j.f, x[i]);                                                   \
+                root |= dd_may_root(j);                                                      \
+                ye[i] = dd_chain_eps(j.d1, xe[i]);                                           \
+            }                                                                                \
+        } else                                                                               \
         for (ptrdiff_t i = 0; i < n; i++) {                                                  \
             const dd_jet j = JET;                                                            \
+            const double *xei = xe + i*k;                                                    \
+            double *yei = ye + i*k;                                                          \
             y[i] = j.f;                                                                      \
             bad |= DD_BAD1(j.f, x[i]);                                                       \
-            ye[i] = dd_chain_eps(j.d1, xe[i]);                                                 \
+            root |= dd_may_root(j);                                                          \
+            for (ptrdiff_t p = 0; p < k; p++) yei[p] = dd_chain_eps(j.d1, xei[p]);           \
         }                                                                                    \
-    } else                                                                                   \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                      \
-        const dd_jet j = JET;                                                                \
-        const double *xei = xe + i*k;                                                          \
-        double *yei = ye + i*k;                                                                \
-        y[i] = j.f;                                                                          \
-        bad |= DD_BAD1(j.f, x[i]);                                                           \
-        for (ptrdiff_t p = 0; p < k; p++) yei[p] = dd_chain_eps(j.d1, xei[p]);                 \
+        if (root) dd_unary1_roots(CODE, PW, n, k, x, xe, ye);                                \
     }
 
 /* One loop of a binary kernel. VAL computes the value from av, bv (and declares what TAN
@@ -94,7 +144,6 @@
 #define DD_RULE_EPS(A, B) dd_chain2_eps(j, A, B)
 
 /* the code of a constant power in the small-width kernels (dd_unary1_K, dd_unary2_KxK) */
-#define DD_SMALL_POWC (-1)
 /* unary rules with small-width loops (their jets: a few flops, dd_exp's table, one log) */
 #define DD_SMALL_UNARY(U) U(square) U(reciprocal) U(sqrt) U(exp) U(log) U(abs)
 
@@ -115,7 +164,7 @@
     }
 #define DD_SMALL1_CALL_dd_unary1_(K) case K: small = dd_unary1_##K DD_SMALL_ARGS; break;
 #define DD_SMALL1_CALL_dd_binary1_(K) case K: small = dd_binary1_##K DD_SMALL_ARGS; break;
-#define DD_SMALL1_UNARY_CASE(name) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i])) break;
+#define DD_SMALL1_UNARY_CASE(name) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i]), DD_U_##name, 0.0) break;
 #define DD_ARITH1_CASES                                                                      \
     case DD_OP_ADD: DD_BINARY1(y[i] = av + bv, DD_ADD_EPS) break;                            \
     case DD_OP_SUB: DD_BINARY1(y[i] = av - bv, DD_SUB_EPS) break;                            \
@@ -130,7 +179,7 @@
     }                                                                                        \
     return bad;
 #define DD_SMALL1_UNARY_CASES                                                                \
-    case DD_SMALL_POWC: DD_UNARY1_LOOP(dd_jet_powc(x[i], pw)) break;                         \
+    case DD_SMALL_POWC: DD_UNARY1_LOOP(dd_jet_powc(x[i], pw), DD_SMALL_POWC, pw) break;      \
     DD_SMALL_UNARY(DD_SMALL1_UNARY_CASE)
 #define DD_DEFINE_SMALL1(K)                                                                  \
 DD_KERNEL static int dd_unary1_##K(int code, double pw, ptrdiff_t n, const double *x,        \
@@ -154,7 +203,7 @@ DD_KERNEL int dd_unary1(int code, ptrdiff_t n, int k, const double *x, const dou
 #undef DD_SMALL_ARGS
     int bad = 0;
     switch (code) {
-#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i])) break;
+#define DD_CASE(name, ...) case DD_U_##name: DD_UNARY1_LOOP(dd_jet_##name(x[i]), DD_U_##name, 0.0) break;
     DD_UNARY_RULES(DD_CASE)
 #undef DD_CASE
     }
@@ -169,7 +218,7 @@ DD_KERNEL int dd_powc1(double pw, ptrdiff_t n, int k, const double *x, const dou
     DD_SMALL1_DISPATCH(dd_unary1_)
 #undef DD_SMALL_ARGS
     int bad = 0;
-    DD_UNARY1_LOOP(dd_jet_powc(x[i], pw))
+    DD_UNARY1_LOOP(dd_jet_powc(x[i], pw), DD_SMALL_POWC, pw)
     return bad;
 }
 
@@ -201,15 +250,11 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
 /* the e1e2 parts of one element: the form of dd_chain_e12 is chosen once per element, not
  * per direction pair (inside the k x k loop the choice made them 4x slower) */
 #define DD_CHAIN_E12_LOOPS(j, k1, k2, x1, x2, x12, y12)                                      \
-    if (dd_factored(j)) {                                                                    \
-        for (ptrdiff_t p = 0; p < k1; p++)                                                   \
-            for (ptrdiff_t q = 0; q < k2; q++)                                               \
-                y12[p*k2 + q] = dd_chain_e12_factored(j, x1[p], x2[q], x12[p*k2 + q]);       \
-    } else {                                                                                 \
+    if (dd_chain_e12_is_plain(j)) {                                                          \
         for (ptrdiff_t p = 0; p < k1; p++)                                                   \
             for (ptrdiff_t q = 0; q < k2; q++)                                               \
                 y12[p*k2 + q] = dd_chain_e12_plain(j, x1[p], x2[q], x12[p*k2 + q]);          \
-    }
+    } else dd_chain_e12_careful(j, k1, k2, x1, x2, x12, y12);
 
 #define DD_UNARY2_LOOP(JET)                                                                  \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
@@ -218,8 +263,8 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
         double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;                       \
         y[i] = j.f;                                                                          \
         bad |= DD_BAD1(j.f, x[i]);                                                           \
-        for (ptrdiff_t p = 0; p < k1; p++) yi1[p] = dd_chain_eps(j.d1, xi1[p]);                      \
-        for (ptrdiff_t q = 0; q < k2; q++) yi2[q] = dd_chain_eps(j.d1, xi2[q]);                      \
+        DD_CHAIN_EPS_LOOP(j, k1, xi1, yi1)                                                   \
+        DD_CHAIN_EPS_LOOP(j, k2, xi2, yi2)                                                   \
         DD_CHAIN_E12_LOOPS(j, k1, k2, xi1, xi2, xi12, yi12)                                  \
     }
 

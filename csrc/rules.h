@@ -34,9 +34,12 @@
 #include <math.h>
 #include "exp.h"          /* dd_exp: e^x that vectorizes in the array loops (~0.5 ulp) */
 
-/* f, f', f'' at x; q, where a row sets it (DD_FACTORED), is f''/f' in a form that stays in
- * range where f'' itself leaves it (0: the row has none; see dd_second_factored in hyperdual.h) */
-typedef struct { double f, d1, d2, q; } dd_jet;
+/* f, f', f'' at x. Where a row sets them (DD_FACTORED, DD_ROOTED; 0: the row has none):
+ * q = f''/f' in a form that stays in range where f'' itself leaves it (dd_second_factored in
+ * hyperdual.h), and r, a signed square root of f' (f' = r |r|) that stays in range where f'
+ * itself leaves it (dd_chain_eps_jet in dual.h); rooted, a constant of the row, says whether
+ * it has r, so that the kernels of the other rows do not even test for it */
+typedef struct { double f, d1, d2, q, r; int rooted; } dd_jet;
 /* f and partials at (a,b); sel: the partials are selection weights (see DD_TIE_SHARED) */
 typedef struct { double f, a, b, aa, ab, bb; int sel; } dd_jet2;
 
@@ -83,8 +86,13 @@ static inline double dd_dttmul(double d, double s, double t)
 
 /* f'' and q = f''/f' of a row whose f'' over- or underflows (log at x < 1e-154 has f'' =
  * -1/x^2 = -inf) where f'' u_1 u_2 is still representable: log2(erfc(18.4)) differentiated
- * twice is -1.5e6, not -inf (fuzz 3636). The chain rule then forms f' q u_1 u_2 instead. */
+ * twice is -1.5e6, not -inf (fuzz 3636). The chain rule then forms f' q u_1 u_2 instead.
+ * DD_ROOTED also gives r with f' = r |r| for a row whose f' itself can overflow where f' u'
+ * cannot: reciprocal at 1e-160 with tangent 1e-160 has f' = -1e320 = -inf but f' u' = -1e160.
+ * Not the logarithms: their f' = 1/x overflows only at a subnormal x, and the test for it
+ * cost log's array loops 15-20 %. */
 #define DD_FACTORED(d2, q) d2, q
+#define DD_ROOTED(d2, q, r) d2, q, r, 1
 
 /* Tangent times selection weight (maximum, minimum, fmax, fmin): a zero weight drops its
  * operand's tangent whatever it is, as numpy's choice of the other operand drops its value:
@@ -116,7 +124,7 @@ static const int dd_sel_ = 0;
   R(cbrt,      -10,   10,   double c = cbrt(x); double r = 1.0/(3.0*c*c); double q = -2.0/(3.0*x), \
     c, r, DD_FACTORED(r*q, q)) \
   R(square,    -5,    5,    ,                                     x*x,      2.0*x,      2.0)   \
-  R(reciprocal,0.1,   5,    double r = 1.0/x,                     r,        -r*r,       DD_FACTORED(2.0*r*r*r, -2.0*r)) \
+  R(reciprocal,0.1,   5,    double r = 1.0/x,                     r,        -r*r,       DD_ROOTED(2.0*r*r*r, -2.0*r, -fabs(r))) \
   R(sin,       -6,    6,    double s = sin(x); double c = cos(x), s,        c,          -s)    \
   R(cos,       -6,    6,    double s = sin(x); double c = cos(x), c,        -s,         -c)    \
   R(tan,       -1.4,  1.4,  double t = tan(x); double u = 1.0 + t*t, t,     u,          2.0*t*u) \
@@ -340,12 +348,20 @@ static inline dd_jet dd_jet_powc(double x, double p)
 {
     dd_jet j;
     j.q = 0.0;
+    j.r = 0.0;
+    j.rooted = 1;
     if (p == 2.0) { j.f = x*x; j.d1 = 2.0*x; j.d2 = 2.0; return j; }
     j.f = pow(x, p);
     if (p == 0.0) { j.d1 = 0.0; j.d2 = 0.0; return j; }
     double g = j.f/x, h = g/x;
     int ok = dd_quotient_normal(j.f, x);
     j.d1 = ok ? p*g : dd_pow_scaled(x, p, 1, p);
+    /* f' = r |r| for dd_chain_eps_jet where p x^(p-1) leaves the range (x ** -2 at 1e-110);
+     * f' < 0 where p < 0 xor x^(p-1) < 0 (x < 0 and p - 1 an odd integer) */
+    if (!dd_normal(j.d1)) {
+        const int odd = x < 0.0 && fmod(p - 1.0, 2.0) != 0.0;
+        j.r = ((p < 0.0) != odd ? -1.0 : 1.0) * sqrt(fabs(p)) * pow(fabs(x), 0.5*(p - 1.0));
+    }
     if (p == 1.0) { j.d2 = 0.0; return j; }
     j.d2 = ok && isnormal(h) ? (p*(p - 1.0))*h : dd_pow_scaled(x, p, 2, p*(p - 1.0));
     /* f'' = f' (p - 1)/x, for dd_second_factored where x^(p-2) leaves the range (x ** 0.5 at 1e-300) */
