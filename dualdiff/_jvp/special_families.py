@@ -88,6 +88,13 @@ def _fdtr_d2(dfn, dfd, x):
     return dens1 * w1 * w1 + dens * w2
 
 
+def _chdtrc_below0(v, x, d):
+    # scipy before 1.15 has chdtrc(v, x < 0) = 1, a constant (derivatives 0); later ones nan
+    with np.errstate(invalid="ignore"):
+        flat = (x < 0.0) & np.isfinite(_sc().chdtrc(v, x))
+    return np.where(flat, 0.0, d)
+
+
 def _signed(sign, rule_d1, rule_d2, m):
     return _in_last(m, lambda *a: sign * rule_d1(*a), lambda *a: sign * rule_d2(*a))
 
@@ -115,8 +122,10 @@ _DISTRIBUTIONS = {
     "stdtr": _in_last(2, _student_density, _student_d2),
     "chdtr": _in_last(2, lambda v, x: 0.5 * _gamma_density(0.5 * v, 0.5 * x),
                       lambda v, x: 0.25 * _gamma_density_d2(0.5 * v, 0.5 * x)),
-    "chdtrc": _in_last(2, lambda v, x: -0.5 * _gamma_density(0.5 * v, 0.5 * x),
-                       lambda v, x: -0.25 * _gamma_density_d2(0.5 * v, 0.5 * x)),
+    "chdtrc": _in_last(2, lambda v, x: _chdtrc_below0(
+                           v, x, -0.5 * _gamma_density(0.5 * v, 0.5 * x)),
+                       lambda v, x: _chdtrc_below0(
+                           v, x, -0.25 * _gamma_density_d2(0.5 * v, 0.5 * x))),
     "gdtr": _in_last(3, lambda a, b, x: a * _gamma_density(b, a * x),
                      lambda a, b, x: a * a * _gamma_density_d2(b, a * x)),
     "gdtrc": _in_last(3, lambda a, b, x: -a * _gamma_density(b, a * x),
