@@ -339,23 +339,26 @@ def _pseudo_huber_parts(delta, r):
     return s, delta / s, (r / s) * (r / (s + delta))
 
 
+def _pseudo_huber_guard(delta, r, value):
+    # nan for delta < 0 (outside the domain); at delta = r = 0, where c is 0/0, every
+    # derivative is 0: the function is 0 along both axes (scipy's pseudo_huber(0, r) = 0),
+    # though not twice differentiable there
+    return np.where(delta < 0.0, np.nan, np.where((delta == 0.0) & (r == 0.0), 0.0, value))
+
+
 def _pseudo_huber_d1(delta, r):
     s, c, omc = _pseudo_huber_parts(delta, r)
-    # at delta = r = 0, where c is 0/0, every derivative is 0: the function is 0 along both
-    # axes (scipy's pseudo_huber(0, r) = 0), though not twice differentiable there
-    bad, zero = delta < 0.0, (delta == 0.0) & (r == 0.0)
     # d/d delta = S - 2 delta + delta^2/S = (S - delta)^2/S = (1 - c)(S - delta)
-    return (np.where(bad, np.nan, np.where(zero, 0.0, omc * (r * (r / (s + delta))))),
-            np.where(bad, np.nan, np.where(zero, 0.0, c * r)))
+    return (_pseudo_huber_guard(delta, r, omc * (r * (r / (s + delta)))),
+            _pseudo_huber_guard(delta, r, c * r))
 
 
 def _pseudo_huber_d2(delta, r):
     s, c, omc = _pseudo_huber_parts(delta, r)
-    bad, zero = delta < 0.0, (delta == 0.0) & (r == 0.0)
     # 3c - 2 - c^3 = -(1 - c)^2 (2 + c)
-    dr = np.where(bad, np.nan, np.where(zero, 0.0, (r / s) ** 3))
-    return ((np.where(bad, np.nan, np.where(zero, 0.0, -omc * omc * (2.0 + c))), dr),
-            (dr, np.where(bad, np.nan, np.where(zero, 0.0, c ** 3))))
+    dr = _pseudo_huber_guard(delta, r, (r / s) ** 3)
+    return ((_pseudo_huber_guard(delta, r, -omc * omc * (2.0 + c)), dr),
+            (dr, _pseudo_huber_guard(delta, r, c ** 3)))
 
 
 # ------------------------------------------------------------------------- Bessel

@@ -331,12 +331,13 @@ def _struve_series(sign, v, x, k):
     fall at least as 1/j!^2 (24 reach 1e-47). The recurrences below divide by x: at x = 1e-5
     and v = 0 they cancel terms of 6e4 to a result of 4e-6, and at x = 1e-300 they meet
     inf * 0 (H_v is below the smallest double there while 1/x^2 overflows)."""
+    rgamma = _sc().rgamma
     half = 0.5 * x
     total = np.zeros(np.broadcast(v, x).shape)
     for j in range(24):
         p = 2.0 * j + v + 1.0
         fall = p if k == 1 else p * (p - 1.0)
-        coeff = fall * 0.5 ** k * _sc().rgamma(j + 1.5) * _sc().rgamma(j + v + 1.5)
+        coeff = fall * 0.5 ** k * rgamma(j + 1.5) * rgamma(j + v + 1.5)
         # a zero coefficient (p = 0, or p = 1 at k = 2) is 0 whatever the power
         total = total + np.where(coeff == 0.0, 0.0, sign ** j * coeff * half ** (p - k))
     return total
