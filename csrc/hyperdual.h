@@ -58,8 +58,11 @@ static inline double dd_chain2_e12(dd_jet2 j, double a1, double a2, double a12,
     const double x = dd_ttmul(a1, b2) + dd_ttmul(a2, b1);
     const double ab = x == 0.0 || dd_normal(x) ? dd_tmul(x, j.ab)
                                                : dd_dttmul(j.ab, a1, b2) + dd_dttmul(j.ab, a2, b1);
-    return dd_tmul(a12, j.a) + dd_tmul(b12, j.b) + dd_dttmul(j.aa, a1, a2) + ab
-         + dd_dttmul(j.bb, b1, b2);
+    /* the second-order terms first: at a tie of logaddexp (1/4, -1/2, 1/4) they cancel
+     * exactly but are ~u'^2 large, and the first-order part added before them was rounded
+     * away (fuzz 4343-7228: a Hessian-vector product 0 for 4e38) */
+    return (dd_dttmul(j.aa, a1, a2) + ab + dd_dttmul(j.bb, b1, b2))
+         + (dd_tmul(a12, j.a) + dd_tmul(b12, j.b));
 }
 /* product rule: (uv)_12 = u v_12 + u_12 v + u_1 v_2 + u_2 v_1 */
 static inline double dd_mul_e12(double a, double a1, double a2, double a12,

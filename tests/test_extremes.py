@@ -412,3 +412,28 @@ def test_a_gradient_through_a_reciprocal_of_a_tiny_value():
                                -1e160 / x ** 2, rtol=4 * EPS)
     np.testing.assert_allclose(np.diag(dd.hessian(lambda v: np.sum(np.reciprocal(v * 1e-160)))(x)),
                                2e160 / x ** 3, rtol=4 * EPS)
+
+
+# (function, f(u, u) / u for u > 0): at a tie the second partials cancel exactly in
+# f_aa + 2 f_ab + f_bb but each is ~u'^2 large, so the first-order part f_a u'' + f_b u''
+# must be added after them, not before (fuzz 4343-7228: a Hessian-vector product through
+# logaddexp(v, v) at v ~ 1e36 gave 0 for 4e38)
+TIES = [("logaddexp", 1.0), ("logaddexp2", 1.0), ("hypot", math.sqrt(2.0)),
+        ("maximum", 1.0), ("minimum", 1.0)]
+
+
+@pytest.mark.parametrize("name,slope", TIES, ids=[t[0] for t in TIES])
+def test_a_tie_with_large_tangents_keeps_the_second_derivative(name, slope):
+    """f(c x^3, c x^3) with c = 1e12 is slope * c x^3 plus a constant (hypot: slope * |c x^3|):
+    its second derivative 6 c x slope to a few ulps, through the scalar HyperDual and the
+    Hessian's array kernels at several widths (before: 6.00006931e12 for logaddexp's 6e12)."""
+    fn = getattr(np, name)
+    c = 1e12
+    for x0 in (1.0, -0.7, 2.5):
+        want = slope * 6 * c * (abs(x0) if name == "hypot" else x0)
+        u = dd.HyperDual(c * x0 ** 3, 3 * c * x0 ** 2, 3 * c * x0 ** 2, 6 * c * x0)
+        assert ulps(fn(u, u).eps12, want) <= ULPS
+        for n in (1, 2, 3, 9):
+            hess = dd.hessian(lambda v: np.sum(fn(c * v ** 3, c * v ** 3)))(np.full(n, x0))
+            np.testing.assert_array_equal(hess, np.diag(np.diag(hess)))
+            assert max(ulps(float(v), want) for v in np.diag(hess)) <= ULPS
