@@ -69,7 +69,7 @@ from dualdiff._core import Dual, DualVec, HyperDual, HyperDualVec, clip  # noqa:
 from dualdiff.transforms import (clear_caches, derivative, grad, hessian, hvp,  # noqa: E402
                                  jacfwd, jacobian, jvp, value_and_grad)
 from dualdiff.custom import check_rule, custom_jvp, register_elementwise  # noqa: E402
-from dualdiff._numpy.scipy_special import log_softmax, logsumexp, softmax  # noqa: E402
+from dualdiff._numpy.scipy_special import log_softmax, logsumexp, polygamma, softmax  # noqa: E402
 from dualdiff.sparse import sparse_hessian, sparse_jacobian  # noqa: E402
 
 # dd.NAME for every row of the rule table (csrc/rules.h), from the table itself
@@ -80,6 +80,6 @@ __version__ = "0.1.0"
 _BUILTINS = {"abs"}      # dd.abs exists, but `from dualdiff import *` must not shadow abs()
 __all__ = ["Dual", "HyperDual", "DualVec", "HyperDualVec", "derivative", "grad", "value_and_grad", "jacobian", "jacfwd", "hessian",
            "jvp", "hvp", "clip", "clear_caches", "register_elementwise", "custom_jvp",
-           "check_rule", "logsumexp", "softmax", "log_softmax"] + \
+           "check_rule", "logsumexp", "softmax", "log_softmax", "polygamma"] + \
     [name for name in _core.elementary if name not in _BUILTINS]
 __all__ += ["sparse_jacobian", "sparse_hessian"]

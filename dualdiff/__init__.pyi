@@ -44,12 +44,15 @@ def logsumexp(a: ArrayLike, axis: int | tuple[int, ...] | None, b: ArrayLike | N
 @overload
 def logsumexp(a: ArrayLike, axis: int | tuple[int, ...] | None = None, b: ArrayLike | None = None,
               keepdims: bool = False, *, return_sign: Literal[True]) -> tuple[Any, Any]: ...
+# scipy.special.polygamma, differentiable in x (needs scipy)
+def polygamma(n: ArrayLike, x: ArrayLike) -> Any: ...
 
 # dd.abs exists, but `from dualdiff import *` does not shadow the builtin abs()
 __all__ = [
     "Dual", "HyperDual", "DualVec", "HyperDualVec", "derivative", "grad", "value_and_grad",
     "jacobian", "jacfwd", "hessian", "jvp", "hvp", "clip", "clear_caches",
     "register_elementwise", "custom_jvp", "check_rule", "logsumexp", "softmax", "log_softmax",
+    "polygamma",
     "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "square",
     "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "erf", "erfc", "sigmoid", "softplus", "deg2rad",

@@ -53,6 +53,7 @@ LOOSE = {
     "ive": (2e-14, _RECURRENCE), "i1e": (2e-14, _RECURRENCE), "i0e": (2e-14, _RECURRENCE),
     "kve": (2e-14, _RECURRENCE), "k0e": (2e-14, _RECURRENCE), "k1e": (2e-14, _RECURRENCE),
     **{name: (1e-14, _SCIPY_BESSEL) for name in ("jv", "yv", "j0", "j1", "y0", "y1")},
+    "zeta": (3e-13, "scipy's own Hurwitz zeta at a negative q: zeta(5, -1.5) is 2.3e-13 off"),
     "eval_legendre": (2e-14, "P_5''(-0.6) = 3 C^(5/2)_3(-0.6) = -2.52 sums terms of 34 and "
                              "-31: scipy's recurrence's rounding, times 13"),
 }
@@ -172,6 +173,7 @@ def test_rule_matches_mpmath(name):
 DOMAINS = {
     "gammaln": [(0.05, 30)], "loggamma": [(0.05, 30)], "gamma": [(0.1, 8)],
     "rgamma": [(-4.5, 8)], "digamma": [(0.1, 20)], "polygamma": [(1, 4, "int"), (0.2, 10)],
+    "zeta": [(1.5, 6), (0.2, 10)],
     "gammasgn": [(0.1, 5)], "beta": [(0.2, 10), (0.2, 10)], "betaln": [(0.2, 10), (0.2, 10)],
     "gammainc": [(0.5, 30), (0.1, 40)], "gammaincc": [(0.5, 30), (0.1, 40)],
     "gammaincinv": [(0.5, 30), (0.05, 0.95)], "gammainccinv": [(0.5, 30), (0.05, 0.95)],
@@ -684,3 +686,75 @@ def test_struve_functions_near_zero_follow_the_power_series(func, v):
         else:
             want = c * (v + 1) * v * x ** (v - 1)
         assert d2 == pytest.approx(want, rel=1e-13, abs=1e-320)
+
+
+# ------------------------------------------------ polygamma and zeta, which are Python functions
+
+def _mp_polygamma(n, x, k):
+    """psi^(n+k)(x) at 40 digits: the k-th derivative of polygamma(n, .) in x."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):
+        return float(mpmath.polygamma(int(n) + k, mpmath.mpf(float(x))))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 4])
+@pytest.mark.parametrize("x", [0.03, 0.5, 2.5, 41.0, -1.3, -4.7])
+def test_dd_polygamma_is_scipys_values_with_derivatives_in_x(n, x):
+    """dd.polygamma(n, x): scipy's value bit for bit, f' = psi^(n+1), f'' = psi^(n+2) (mpmath),
+    on the scalar types and through derivative(order=2)."""
+    assert float(dd.polygamma(n, x)) == float(sc.polygamma(n, x))
+    d = dd.polygamma(n, dd.Dual(x, 1.0))
+    assert d.real == float(sc.polygamma(n, x))
+    h = dd.polygamma(n, dd.HyperDual(x, 1.0, 1.0, 0.0))
+    tol = 2e-14 if x < 0 else 4e-15     # the reflection's pi^k/sin^k at negative x
+    assert rel_err(d.eps, _mp_polygamma(n, x, 1)) <= tol
+    assert rel_err(h.eps1, _mp_polygamma(n, x, 1)) <= tol
+    assert rel_err(h.eps12, _mp_polygamma(n, x, 2)) <= tol
+    assert rel_err(dd.derivative(lambda v: dd.polygamma(n, v), order=2)(x),
+                   _mp_polygamma(n, x, 2)) <= tol
+
+
+def test_dd_polygamma_in_every_transform_against_finite_differences(rng):
+    """Orders broadcast against x; grad, jacobian, hessian, hvp and jvp of a chain through
+    polygamma agree with each other and with finite differences in random directions."""
+    n = np.array([0, 1, 3, 1])
+    x = rng.uniform(0.5, 4.0, 4)
+    f = lambda v: np.sum(dd.polygamma(n, v * v) * np.sin(v))          # noqa: E731
+    g = dd.grad(f)(x)
+    h = dd.hessian(f)(x)
+    def fd(fun, v, u, step=1e-5):
+        return (fun(v + step * u) - fun(v - step * u)) / (2 * step)
+    for _ in range(3):
+        u = rng.normal(size=4)
+        assert rel_err(g @ u, fd(f, x, u)) <= 1e-7
+        assert np.max(np.abs(h @ u - fd(dd.grad(f), x, u))) <= 1e-6 * np.max(np.abs(h))
+        np.testing.assert_allclose(dd.hvp(f)(x, u), h @ u, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(h, h.T, rtol=1e-14)
+    jac = dd.jacobian(lambda v: dd.polygamma(n, v))(x)
+    np.testing.assert_allclose(np.diag(jac), [_mp_polygamma(k, v, 1) for k, v in zip(n, x)],
+                               rtol=4e-15)
+    assert np.count_nonzero(jac - np.diag(np.diag(jac))) == 0
+
+
+def test_polygamma_errors_name_the_fix():
+    """scipy's own polygamma converts x with np.asarray: the error points to dd.polygamma.
+    The order n carries no derivative: a dual n says so."""
+    with pytest.raises(TypeError, match=r"scipy\.special\.polygamma.*use dd\.polygamma"):
+        dd.grad(lambda x: np.sum(sc.polygamma(1, x)))(np.array([1.5]))
+    with pytest.raises(TypeError, match=r"polygamma is not differentiable in its argument 0"):
+        dd.grad(lambda x: np.sum(dd.polygamma(x, 1.5)))(np.array([1.0]))
+
+
+def test_hurwitz_zeta_in_q_through_scipys_zeta(rng):
+    """scipy.special.zeta(s, q) hands q to its ufunc: d/dq = -s zeta(s+1, q) and
+    s (s+1) zeta(s+2, q), also as polygamma's identity psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x)."""
+    q = rng.uniform(0.3, 5.0, 5)
+    g = dd.grad(lambda v: np.sum(sc.zeta(3.0, v)))(q)
+    np.testing.assert_allclose(g, -3.0 * sc.zeta(4.0, q), rtol=1e-15)
+    h = dd.hessian(lambda v: np.sum(sc.zeta(3.0, v)))(q)
+    np.testing.assert_allclose(np.diag(h), 12.0 * sc.zeta(5.0, q), rtol=1e-15)
+    # zeta(3, q) = polygamma(2, q) / -2
+    np.testing.assert_allclose(g, dd.grad(lambda v: np.sum(dd.polygamma(2, v)))(q) / -2.0,
+                               rtol=1e-13)
+    with pytest.raises(TypeError, match="zeta"):
+        dd.grad(lambda s: np.sum(sc.zeta(s, 2.0)))(np.array([3.0]))

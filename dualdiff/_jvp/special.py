@@ -572,6 +572,11 @@ _TABLE = {
     "digamma": _rule(lambda x: _polygamma(1, x), lambda x: _polygamma(2, x)),
     "polygamma": _in_last(2, lambda n, x: _polygamma_up(n, x, 1),
                           lambda n, x: _polygamma_up(n, x, 2)),
+    # Hurwitz zeta in q, d/dq zeta(s, q) = -s zeta(s + 1, q) (DLMF 25.11.17); scipy has no
+    # derivative in s. Reached through scipy.special.zeta(s, q), which calls the ufunc
+    # _ufuncs._zeta (_UFUNC_BEHIND); the Riemann zeta(s) alone has no rule
+    "zeta": _in_last(2, lambda s, q: -s * _sc().zeta(s + 1.0, q),
+                     lambda s, q: s * (s + 1.0) * _sc().zeta(s + 2.0, q)),
     "gammasgn": _rule(lambda x: np.where(np.isnan(x), _NAN, 0.0),
                       lambda x: np.where(np.isnan(x), _NAN, 0.0)),
     "beta": _rule(_beta_d1, _beta_d2),
@@ -654,6 +659,11 @@ def _unwrapped(func):
     return inner if isinstance(inner, np.ufunc) else func
 
 
+# Public Python functions of scipy.special whose arguments reach a ufunc unconverted: the
+# ufunc gets the rule (zeta(s, q) calls _ufuncs._zeta(s, q); zeta(s) another ufunc)
+_UFUNC_BEHIND = {"zeta": "_zeta"}
+
+
 def named_rules():
     """{name: (func, d1, d2)} for every function of the table this scipy has ({} without
     scipy)."""
@@ -662,7 +672,11 @@ def named_rules():
     except ImportError:
         return {}
     from dualdiff._jvp.special_families import TABLE as families
-    return {name: (_unwrapped(getattr(sc, name)), d1, d2)
+
+    def func(name):
+        behind = getattr(getattr(sc, "_ufuncs", None), _UFUNC_BEHIND.get(name, ""), None)
+        return behind if isinstance(behind, np.ufunc) else _unwrapped(getattr(sc, name))
+    return {name: (func(name), d1, d2)
             for name, (d1, d2) in {**_TABLE, **families}.items() if hasattr(sc, name)}
 
 

@@ -95,6 +95,9 @@ _NAMES = {}
 _NAMED_MODULES = set()
 
 
+_SCIPY_BEHIND = {"_zeta": "scipy.special.zeta", "_riemann_zeta": "scipy.special.zeta"}
+
+
 def _namespace_names():
     """Public numpy (and scipy.special, once imported) callables by identity -> qualified
     name; rebuilt when one of those modules has appeared since."""
@@ -110,6 +113,11 @@ def _namespace_names():
             for attr in sorted(names):
                 if not attr.startswith("_"):
                     _NAMES.setdefault(id(names[attr]), f"{modname}.{attr}")
+        # private ufuncs that public scipy.special functions call with the user's values
+        ufuncs = getattr(sys.modules.get("scipy.special"), "_ufuncs", None)
+        for attr, public in _SCIPY_BEHIND.items():
+            if hasattr(ufuncs, attr):
+                _NAMES.setdefault(id(getattr(ufuncs, attr)), public)
         _NAMED_MODULES.clear()
         _NAMED_MODULES.update(mods)
     return _NAMES
@@ -157,7 +165,8 @@ def no_out(func, out):
 # what a caller called to convert a dual array into a plain one, and what to use instead
 _REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
                  "scipy.special.softmax": "dd.softmax",
-                 "scipy.special.log_softmax": "dd.log_softmax"}
+                 "scipy.special.log_softmax": "dd.log_softmax",
+                 "scipy.special.polygamma": "dd.polygamma"}
 
 
 # numpy functions whose dispatcher skips an argument they then convert

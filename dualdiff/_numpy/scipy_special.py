@@ -138,3 +138,27 @@ def _logsumexp(a, b, axis, return_sign):
         out = np.where(sgn < 0, np.nan, out)
     finite = np.isfinite(_plain(out))
     return np.where(finite, out, out_inf), np.where(finite, sgn, sgn_inf)
+
+
+_POLYGAMMA = []
+
+
+def polygamma(n, x):
+    """scipy.special.polygamma(n, x), differentiable in x: scipy's values, and the
+    derivatives psi^(n+1)(x), psi^(n+2)(x) of the rule table (dualdiff/_jvp/special.py).
+    The order n is a constant (an int or an array of them); a dual n raises.
+
+    scipy's own polygamma is a Python function that converts x with np.asarray, which would
+    drop the derivative, so it is wrapped here like a vectorised callable of two arguments."""
+    if not _POLYGAMMA:
+        try:
+            import scipy.special as sc
+        except ImportError:
+            raise ImportError("dd.polygamma computes its values with scipy.special, which is "
+                              "not installed: pip install scipy") from None
+        from dualdiff._jvp.elementwise import ElementwiseRule
+        _, d1, d2 = _special_rules.named_rules()["polygamma"]
+        # a rule of its own, not registered: scipy's polygamma never dispatches to dualdiff
+        _POLYGAMMA.append(ElementwiseRule(sc.polygamma, d1, d2, 2, "dd.polygamma"))
+    from dualdiff.custom import _scalars
+    return _scalars(_POLYGAMMA[0](n, x))
