@@ -628,6 +628,8 @@ _TABLE = {
     "huber": _rule(_huber_d1, _huber_d2),
     "pseudo_huber": _rule(_pseudo_huber_d1, _pseudo_huber_d2),
     **{k: _bessel_rule(k[0]) for k in ("jv", "yv", "iv", "kv")},
+    # jve, yve scale by exp(-|Im z|): on real arguments they are jv, yv themselves
+    "jve": _bessel_rule("j"), "yve": _bessel_rule("y"),
     "ive": _bessel_rule("ie"), "kve": _bessel_rule("ke"),
     **{f"{k}{n}": _bessel_rule(k, float(n)) for k in "jyik" for n in (0, 1)},
     **{f"{k}{n}e": _bessel_rule(k + "e", float(n)) for k in "ik" for n in (0, 1)},
