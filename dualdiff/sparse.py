@@ -34,7 +34,8 @@ whether the prepared pattern still covers it, and calls verify themselves (below
 arrays' zeros in products (a constant matrix @ x) are structural: the pattern leaves them out.
 
 Safety net. Every call (verify=True, the default) also evaluates the result along one random
-direction -- a forward sweep of one direction -- and compares: a pattern that misses an
+direction -- one more column of the colours' sweep, or a sweep of its own where that width
+has no compiled loops -- and compares: a pattern that misses an
 entry (control flow changed it since .prepare, a wrong user pattern, a dd.custom_jvp rule
 whose structure differs from its primal code) raises ValueError instead of returning a wrong
 matrix. The numeric-mode Hessian checks itself (an entry outside the pattern raises), and its
@@ -207,14 +208,22 @@ class PreparedJacobian(_Prepared):
         super().__init__(f, argnum, x, pattern, colors, name, verify, executor)
         self.chunk = chunk
         p = pattern
-        self._index = self._seed = None
+        self._index = self._seed = self._probed = None
+        self._v = _probe(x.size, 0)
         if p.nnz:
             index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape, self.colors)
             # intp, not int32: np.take casts any other index to intp first, a copy of the
             # whole index (and a temporary of nnz int64s) at every call
             self._index = index.astype(np.intp, copy=False)
             self._seed = _coloring.seed_matrix(self.colors)
-        self._v = _probe(x.size, 0)
+            k = self._seed.shape[1]
+            if k + 1 in _arrays.SMALL_DIRECTIONS and (chunk is None or chunk > k):
+                # the probe as one more column of the one sweep (entry (r, c) of J S moves
+                # to r (k + 1) + c): f's values are computed once, not twice. Only where
+                # k + 1 still has compiled loops of its own width (the arithmetic's and the
+                # cheap rules'); past them a wider sweep costs more than a separate one
+                self._probed = (np.concatenate([self._seed, self._v[:, None]], axis=1),
+                                self._index + self._index // k)
 
     def __call__(self, *args, **kwargs):
         x = self._inputs(args, kwargs)
@@ -226,6 +235,16 @@ class PreparedJacobian(_Prepared):
             return self._csr(np.zeros(0))
         S = self._seed
         k = S.shape[1]
+        if probe and self._probed is not None and self.executor is None:
+            S, index = self._probed
+            call = _with(args, self.argnum, x)
+            with _arrays.pooled():
+                D = self._sweeps(x, call, kwargs, [S])[0]
+                want = D[:, k].copy()
+                data = np.take(D.reshape(-1), index)
+            J = self._csr(data)
+            self._check(data, want, self._v)
+            return J
         step = k if self.chunk is None else self.chunk
         if self.executor is not None and self.chunk is None:
             # one sweep per worker, as the dense transforms split with chunk=None

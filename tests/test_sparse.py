@@ -22,7 +22,7 @@ sp = pytest.importorskip("scipy.sparse")
 
 import dualdiff as dd  # noqa: E402
 import functions as battery  # noqa: E402
-from dualdiff import _sparsity  # noqa: E402
+from dualdiff import _arrays, _sparsity  # noqa: E402
 from conftest import rel_err  # noqa: E402
 
 
@@ -525,6 +525,29 @@ def test_chunks_of_colours_give_the_same_jacobian(chunk, rng):
     x = rng.uniform(0.1, 0.9, 25)
     J = dd.sparse_jacobian(five_point, chunk=chunk)(x)
     np.testing.assert_array_equal(J.toarray(), dd.sparse_jacobian(five_point)(x).toarray())
+
+
+@pytest.mark.parametrize("name,f,n,colors", STRUCTURED, ids=[s[0] for s in STRUCTURED])
+def test_the_probe_inside_the_sweep_gives_the_unchecked_bits(name, f, n, colors, rng):
+    """verify=True sweeps the probe as one more column of the colours' sweep where that
+    width has compiled loops (ncolors + 1 <= 8), else as a sweep of its own: the Jacobian is
+    the bits of verify=False and of chunk=1 (one colour per sweep) either way, and a pattern
+    that misses an entry raises on both routes."""
+    x = rng.uniform(0.1, 0.9, n)
+    checked = dd.sparse_jacobian(f).prepare(x)
+    folded = checked.ncolors + 1 in _arrays.SMALL_DIRECTIONS
+    assert (checked._probed is not None) == folded
+    for at in (x, rng.uniform(0.1, 0.9, n)):
+        J = checked(at).toarray()
+        unchecked = dd.sparse_jacobian(f, verify=False).prepare(x)(at)
+        np.testing.assert_array_equal(J, unchecked.toarray())
+        np.testing.assert_array_equal(J, dd.sparse_jacobian(f, chunk=1).prepare(x)(at).toarray())
+    dense = checked.pattern.toarray()
+    r, c = np.argwhere(dense)[len(np.argwhere(dense)) // 2]
+    if dense.sum() > 1:
+        dense[r, c] = False
+        with pytest.raises(ValueError, match="misses entries"):
+            dd.sparse_jacobian(f, sparsity=dense)(x)
 
 
 @pytest.mark.parametrize("coloring", ["best", "natural", "largest_first", "smallest_last",
