@@ -260,3 +260,26 @@ def test_an_ndarray_method_that_converts_a_dual_array_is_named_with_its_fix():
         return np.sum(v.dot(x))
     with pytest.raises(TypeError, match=r"ndarray\.dot\(\).*np\.dot\(a, x\) or np\.matmul"):
         dd.hessian(f, chunk=2)(np.array([0.5, -1.0, 2.0]))
+
+
+@pytest.mark.parametrize("f, name", [
+    (lambda c: np.polynomial.polynomial.polyval(0.3, c), r"numpy\.polynomial\.polynomial\.polyval"),
+    (lambda c: np.polynomial.chebyshev.chebval(0.3, c), r"numpy\.polynomial\.chebyshev\.chebval"),
+    (lambda c: np.polynomial.Polynomial(c)(0.3), r"numpy\.polynomial\.Polynomial"),
+], ids=["polyval", "chebval", "Polynomial"])
+def test_a_library_function_that_converts_is_named_by_its_public_path(f, name):
+    """The function the user called, as they spell it (not numpy.polyval for
+    np.polynomial.polynomial.polyval, not the user's own frame), with the fix."""
+    with pytest.raises(TypeError, match=name + r" converts an argument.*np\.polyval\(c\[::-1\]"):
+        dd.grad(f)(np.array([1.0, 2.0, 3.0]))
+    # the point itself carries derivatives through numpy.polynomial
+    g = dd.grad(lambda x: np.polynomial.chebyshev.chebval(x, [1.0, 2.0, 3.0]))(0.3)
+    assert g == pytest.approx(2.0 + 3.0 * 4 * 0.3, rel=1e-15)
+
+
+def test_a_decorated_scipy_function_is_named_by_what_it_wraps():
+    """scipy.special.spherical_jn runs as its decorator's `wrapper`: the message names
+    spherical_jn."""
+    sc = pytest.importorskip("scipy.special")
+    with pytest.raises(TypeError, match=r"scipy\.special\.spherical_jn \(it calls np\.asarray"):
+        dd.grad(lambda x: np.sum(sc.spherical_jn(1, x)))(np.array([0.5, 1.0]))

@@ -169,6 +169,10 @@ _REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
                  "scipy.special.polygamma": "dd.polygamma"}
 
 
+_POLYNOMIAL_FIX = ("numpy.polynomial converts coefficients to plain arrays; keep them constant "
+                   "(the point x may carry derivatives), or evaluate a power series with "
+                   "np.polyval(c[::-1], x), which differentiates in c")
+
 # numpy functions whose dispatcher skips an argument they then convert
 _NUMPY_BYPASS = {"numpy.select": "give the default as the last choice, "
                  "np.select(condlist + [True], choicelist + [default])"}
@@ -186,11 +190,13 @@ def lost_derivative():
         frame, inner = frame.f_back, frame
     where = "np.asarray/np.array"
     if inner is not None and inner.f_globals.get("__name__", "").startswith("numpy") and \
-            getattr(np, inner.f_code.co_name, None) is not None:
+            _public_name(inner) is not None:
         # numpy's own Python code converted an argument its dispatcher does not hand to
-        # __array_function__ (np.select's default): no rule of dualdiff's ever saw the call
-        name = f"numpy.{inner.f_code.co_name}"
-        fix = _NUMPY_BYPASS.get(name, "pass the dual values in an argument numpy dispatches "
+        # __array_function__ (np.select's default, np.polynomial's coefficients): no rule
+        # of dualdiff's ever saw the call
+        name = _public_name(inner)
+        fix = _NUMPY_BYPASS.get(name, _POLYNOMIAL_FIX if name.startswith("numpy.polynomial.")
+                                else "pass the dual values in an argument numpy dispatches "
                                 "on, or use another numpy function")
         return (f"{name} converts an argument with np.asarray without asking dualdiff (numpy "
                 f"does not dispatch on it), which would lose its derivative: {fix}")
@@ -205,7 +211,8 @@ def lost_derivative():
             frame = frame.f_back
         mod = frame.f_globals.get("__name__") or "__main__"
         public = ".".join(p for p in mod.split(".") if not p.startswith("_")) or mod
-        name = f"{public}.{frame.f_code.co_name}" if frame.f_code.co_name != "<module>" else public
+        name = _public_name(frame) or (
+            f"{public}.{frame.f_code.co_name}" if frame.f_code.co_name != "<module>" else public)
         if not (mod == "__main__" or mod.startswith(("test", "tests."))):
             where = f"{name} (it calls np.asarray on its input)"
         else:
@@ -227,6 +234,30 @@ def lost_derivative():
             "cannot see into a rule with dd.custom_jvp (or dd.register_elementwise if it is "
             "elementwise); or take .real if you want the values alone. To join dual arrays "
             "use np.stack or np.concatenate rather than np.array([...]).")
+
+
+def _public_name(frame):
+    """How a user spells the library function running in frame: module path without its
+    private parts plus the function's name, where that module has it (numpy.polynomial.
+    chebyshev.chebval); for a decorator's wrapper (scipy.special.spherical_jn runs as
+    `wrapper`), the name of the function it wraps, read from its closure. None otherwise."""
+    import sys
+    mod = frame.f_globals.get("__name__") or ""
+    parts = mod.split(".")
+    publics = [".".join(parts[:i]) for i in range(len(parts), 0, -1)
+               if not any(p.startswith("_") for p in parts[:i])]
+    code = frame.f_code
+    names = [code.co_name] + [getattr(frame.f_locals.get(v), "__name__", "")
+                              for v in code.co_freevars if callable(frame.f_locals.get(v))]
+    if code.co_name.startswith("__") and "self" in frame.f_locals:
+        names.append(type(frame.f_locals["self"]).__name__)    # Polynomial(c).__init__
+    for name in names:
+        if not name or name.startswith(("_", "<")):
+            continue
+        for public in publics:
+            if getattr(sys.modules.get(public), name, None) is not None:
+                return f"{public}.{name}"
+    return None
 
 
 _METHOD_FIX = {"dot": "np.dot(a, x) or np.matmul(a, x)"}
