@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from dualdiff import _tracer as T
+from dualdiff._numpy import reductions as _reductions
 from dualdiff._numpy import register_cumulative, registrar
 from dualdiff._tracer import Tracer, lift, structural, join, value_of
 
@@ -686,5 +687,11 @@ def _scan(u, scan):
 
 UFUNC_METHODS[(np.add, "accumulate")] = _scan(np.add, cumsum)
 UFUNC_METHODS[(np.multiply, "accumulate")] = _scan(np.multiply, cumprod)
+
+# the other binary ufuncs' reduce and accumulate: the dual arrays' left fold, whose steps
+# are numpy calls the tracer follows
+for _u in _reductions.FOLDED:
+    UFUNC_METHODS[(_u, "reduce")] = functools.partial(_reductions.fold_reduce, _u)
+    UFUNC_METHODS[(_u, "accumulate")] = functools.partial(_reductions.fold_accumulate, _u)
 
 from dualdiff import _tracer_products  # noqa: E402,F401

@@ -74,6 +74,30 @@ def test_values_and_derivatives_at_both_orders(rng, name):
         check(f, spread(rng, int(np.prod(shp))).reshape(shp), rng)
 
 
+# the left folds of the other binary ufuncs (dualdiff/_numpy/reductions.py): the steps are the
+# ufuncs' own handlers, whose values come from the C rule table where the ufunc has a row
+# (logaddexp, hypot: an ulp from numpy's loops at most), so values to 1e-13
+FOLDS = {
+    "logaddexp.reduce": (lambda x: np.logaddexp.reduce(x, axis=1), (4, 6)),
+    "logaddexp.reduce all axes, keepdims": (lambda x: np.logaddexp.reduce(
+        x, axis=None, keepdims=True), (4, 6)),
+    "logaddexp2.reduce initial": (lambda x: np.logaddexp2.reduce(x, axis=0, initial=0.5), (4, 6)),
+    "hypot.reduce axis (0, 1)": (lambda x: np.hypot.reduce(x - 1.0, axis=(0, 1)), (4, 6)),
+    "subtract.reduce": (lambda x: np.subtract.reduce(x * x, axis=1), (4, 6)),
+    "true_divide.reduce": (lambda x: np.true_divide.reduce(x, axis=0), (4, 6)),
+    "logaddexp.accumulate": (lambda x: np.logaddexp.accumulate(x, axis=1), (4, 6)),
+    "hypot.accumulate axis 0": (lambda x: np.hypot.accumulate(x, axis=0), (4, 6)),
+    "subtract.accumulate": (lambda x: np.subtract.accumulate(x.ravel() ** 2), (4, 6)),
+    "float_power.reduce": (lambda x: np.float_power.reduce(x[:, :3] + 0.5, axis=1), (4, 6)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOLDS))
+def test_folds_of_binary_ufuncs(rng, name):
+    f, shp = FOLDS[name]
+    check(f, spread(rng, int(np.prod(shp))).reshape(shp), rng, exact=False)
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_every_quantile_method(rng, method):
     x = spread(rng, 24).reshape(4, 6)
@@ -274,3 +298,36 @@ def test_on_dual_scalars(f):
 def test_bad_calls_raise_clear_errors(call, error, words):
     with pytest.raises(error, match=words):
         dd.grad(lambda x: np.sum(call(x)))(np.array([0.3, 0.1, 0.2]))
+
+
+def test_power_and_arctan2_reduce_are_refused_as_numpys_are_not_folds():
+    """numpy 2.4's own power.reduce([1.5, 2, 3]) is 1.5 ** 3 (a[0] op a[-1]), not the fold:
+    dualdiff refuses them rather than differ from f's value."""
+    for u in (np.power, np.arctan2):
+        with pytest.raises(TypeError, match=r"numpy\.(pow|power|atan2|arctan2)\.reduce\(\.\.\.\) "
+                                            "is not supported"):
+            dd.grad(lambda v: u.reduce(v))(np.array([1.5, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("ufunc", [np.logaddexp, np.hypot, np.subtract, np.float_power])
+def test_folds_of_a_scalar_and_of_empty_axes_are_numpys(ufunc):
+    """reduce of a 0-d value is the value itself (with its derivative); over an empty axis
+    the identity or initial, a constant; a non-reorderable ufunc over two axes, numpy's
+    ValueError; where= and dtype= refused by name."""
+    d = ufunc.reduce(Dual(0.3, 1.0))
+    assert isinstance(d, Dual) and d.real == 0.3 and d.eps == 1.0
+    assert dd.derivative(lambda t: ufunc.reduce(t))(0.7) == 1.0
+    if ufunc.identity is not None:
+        g = dd.grad(lambda v: np.sum(ufunc.reduce(v[:, :0], axis=1)) + v[0, 0])(np.ones((2, 2)))
+        assert np.array_equal(g, [[1.0, 0.0], [0.0, 0.0]])
+    else:
+        with pytest.raises(ValueError):
+            dd.grad(lambda v: np.sum(ufunc.reduce(v[:, :0], axis=1)))(np.ones((2, 2)))
+    x = np.array([[0.3, 0.7], [1.2, 0.45]])
+    if ufunc in (np.subtract, np.float_power):
+        with pytest.raises(ValueError, match="not reorderable"):
+            dd.grad(lambda v: ufunc.reduce(v, axis=None))(x)
+    with pytest.raises(TypeError, match=r"reduce\(\.\.\., where=\.\.\.\) is not supported"):
+        dd.grad(lambda v: np.sum(ufunc.reduce(v, axis=0, where=[True, False])))(x)
+    with pytest.raises(TypeError, match="dtype"):
+        dd.grad(lambda v: np.sum(ufunc.reduce(v, axis=0, dtype=np.float32)))(x)

@@ -108,6 +108,8 @@ OPERATIONS = [
     ("max_reduce", lambda x: np.maximum.reduce(x.reshape(3, 2), axis=1), False),
     ("accumulate", lambda x: np.add.accumulate(x[:3]) + np.multiply.accumulate(x[3:]), True),
     ("cumulative_sum", lambda x: np.cumulative_sum(x[:4], include_initial=True), True),
+    ("folds", lambda x: np.logaddexp.reduce(x.reshape(2, 3), axis=1)
+     + np.hypot.accumulate(x[:2]) * np.subtract.reduce(x[3:]), True),
     # order statistics: every choice the values could make (a lane, a prefix), as max does
     ("sort", lambda x: np.sort(x.reshape(2, 3)) * x[::-1].reshape(2, 3), False),
     ("sort_axis", lambda x: np.sort(x.reshape(2, 3), axis=0) ** 2, False),

@@ -5,6 +5,7 @@ Sums are compiled (numpy's pairwise order, dualdiff/_sums.pxi); max and min foll
 rule of dualdiff/_jvp/ordering.py; everything else is a composition of those with elementwise
 operations, so it needs no rule of its own.
 """
+import functools
 import math
 
 import numpy as np
@@ -297,3 +298,71 @@ def _add_accumulate(a, axis=0, dtype=None, out=None):
 @ufunc_method(np.multiply, "accumulate")
 def _multiply_accumulate(a, axis=0, dtype=None, out=None):
     return cumprod(a, axis=axis, dtype=dtype, out=out)
+
+
+# ---- reduce and accumulate of the other binary ufuncs: a left fold ------------------------
+# numpy folds every ufunc but add (pairwise) left to right along the axis, element by element
+# of the other axes: acc = op(acc, a[i]). The same fold of the ufunc itself on slices gives
+# numpy's order, and each step's derivative by the ufunc's rule. Written in numpy calls that
+# dispatch on the operand, so the sparsity tracer (dualdiff/_tracer_numpy.py) folds with it.
+# Not power and arctan2: numpy 2.4's own float64 power.reduce and arctan2.reduce return
+# op(a[0], a[-1]) ([1.5, 2, 3] -> 3.375), not the fold its documentation defines, so a fold
+# here would differ from f's own value; they stay refused.
+FOLDED = (np.subtract, np.true_divide, np.float_power, np.hypot, np.logaddexp, np.logaddexp2,
+          np.copysign, np.fmod, np.remainder, np.heaviside)
+
+
+def _values(a):
+    v = getattr(a, "value", None)          # a dual array's or a tracer's values
+    return v if isinstance(v, np.ndarray) else _arrays.value_of(a)
+
+
+def _fold_checks(ufunc, method, dtype, where, out):
+    _dtype_ok(ufunc, dtype)
+    no_out(ufunc, out)
+    if where is not NOVALUE and where is not True:
+        raise TypeError(f"numpy.{ufunc.__name__}.{method}(..., where=...) is not supported on "
+                        "dual values; mask with np.where before reducing")
+
+
+def fold_reduce(ufunc, a, axis=0, dtype=None, out=None, keepdims=False, initial=NOVALUE,
+                where=NOVALUE):
+    """ufunc.reduce as a left fold of ufunc itself."""
+    _fold_checks(ufunc, "reduce", dtype, where, out)
+    kw = {} if initial is NOVALUE else {"initial": _arrays.value_of(initial)}
+    # numpy's own checks (an axis, a non-reorderable ufunc over several axes, an empty axis
+    # without identity) and the result's shape, from the values
+    plain = ufunc.reduce(_values(a), axis=axis, keepdims=keepdims, **kw)
+    nd = np.ndim(_values(a))
+    if nd == 0:                                       # numpy: the element itself
+        return a if initial is NOVALUE else ufunc(initial, a)
+    ax = axes(axis, nd, ufunc)
+    if any(np.shape(_values(a))[i] == 0 for i in ax):
+        return plain                                  # the identity or initial: a constant
+    a = np.moveaxis(a, ax, tuple(range(len(ax))))
+    a = np.reshape(a, (-1,) + np.shape(_values(a))[len(ax):])
+    acc = a[0] if initial is NOVALUE else ufunc(initial, a[0])
+    for i in range(1, np.shape(_values(a))[0]):
+        acc = ufunc(acc, a[i])
+    return np.reshape(acc, np.shape(plain))
+
+
+def fold_accumulate(ufunc, a, axis=0, dtype=None, out=None):
+    """ufunc.accumulate: the fold's running values."""
+    _fold_checks(ufunc, "accumulate", dtype, NOVALUE, out)
+    if np.ndim(_values(a)) == 0:
+        raise TypeError("cannot accumulate on a scalar")     # numpy's own words and type
+    plain = ufunc.accumulate(_values(a), axis=axis)          # numpy's checks
+    if plain.size == 0:
+        return plain
+    ax = axis1(axis, plain.ndim)
+    a = np.moveaxis(a, ax, 0)
+    steps = [a[0:1]]
+    for i in range(1, plain.shape[ax]):
+        steps.append(ufunc(steps[-1], a[i:i + 1]))
+    return np.moveaxis(np.concatenate(steps), 0, ax)
+
+
+for _u in FOLDED:
+    ufunc_method(_u, "reduce")(functools.partial(fold_reduce, _u))
+    ufunc_method(_u, "accumulate")(functools.partial(fold_accumulate, _u))
