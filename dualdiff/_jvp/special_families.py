@@ -17,8 +17,14 @@ The derivatives are the textbook identities, each written with scipy's own funct
   the Box-Cox transforms in their data (lambda is a parameter: None), Wright's omega by
     w' = w / (1 + w), yn, kn as yv, kv, and the Struve functions H_v, L_v by their
     recurrences (DLMF 11.4).
-Not here: dawsn, whose F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel about 4x^4 ulps (x = 50:
-3e-9, x = 1000: no digit left) -- it needs an asymptotic form first.
+Dawson's F: F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel about 2x^4 ulps (x = 50: 3e-9),
+  so from |x| = 6.5 on the asymptotic series differentiated term by term (below 6.5 the
+  cancellation costs up to 8e-13, F's own accuracy times 2x^4: no better form from F);
+the inverse distribution functions stdtrit and chdtri in their probability, by the inverse
+  function rule x' = 1/F'(x), x'' = -F''(x)/F'(x)^3 with the densities above;
+the incomplete elliptic integrals F(phi|m), E(phi|m) in phi: F' = 1/Delta, E' = Delta with
+  Delta^2 = cos^2 phi + (1 - m) sin^2 phi (not 1 - m sin^2 phi, which cancels near m = 1,
+  phi = pi/2); m carries no derivative here (the m-partials need both integrals: not yet).
 Conventions: a polynomial's derivative below its degree's range (n < 1, n < 2) is 0, as the
 constant and linear polynomials have; negative integer degrees are scipy's (P_n = P_(-n-1),
 T_n = T_(-n), U_n = -U_(-n-2), C_n = 0); ellipk and ellipe near m = 0 take their Taylor series
@@ -30,11 +36,17 @@ import warnings
 
 import numpy as np
 
-from dualdiff._jvp.special import (_bessel_rule, _beta_density_d2, _gamma_density_d2, _in_last,
-                                   _rule)
+from dualdiff._jvp.special import (_bessel_rule, _beta_density_d2, _gamma_density_d2,
+                                   _gamma_inverse, _in_last, _rule)
 from dualdiff._jvp.special_numerics import _beta_density, _gamma_density, _sc
 
 _DEG = np.pi / 180.0
+
+
+def _in_first(first, second):
+    """A rule of two arguments differentiable in the first one (the data of a Box-Cox
+    transform, whose parameter lambda carries no derivative here)."""
+    return _rule(lambda *a: (first(*a), None), lambda *a: ((second(*a), None), (None, None)))
 
 
 # ------------------------------------------------------------------- distributions
@@ -118,8 +130,27 @@ def _poisson(sign, second):
     return rule
 
 
+def _stdtrit_parts(df, p, k):
+    """d^k/dp^k of t = stdtrit(df, p): 1/density(t), and -density'(t)/density(t)^3 =
+    slope/density^2 (slope = (df+1) t / (df + t^2), density' = -density slope)."""
+    t = _sc().stdtrit(df, p)
+    r = 1.0 / _student_density(df, t)
+    if k == 1:
+        return r
+    slope = np.where(np.isfinite(df), (df + 1.0) * t / (df + t * t), t)
+    return slope * r * r
+
+
+# chdtri(v, y) = 2 gammainccinv(v/2, y): the gamma family's inverse rule, scaled
+_GAMMAINCCINV = _gamma_inverse(lambda: _sc().gammainccinv, -1.0)
+
+
 _DISTRIBUTIONS = {
     "stdtr": _in_last(2, _student_density, _student_d2),
+    "stdtrit": _in_last(2, lambda df, p: _stdtrit_parts(df, p, 1),
+                        lambda df, p: _stdtrit_parts(df, p, 2)),
+    "chdtri": _in_last(2, lambda v, y: 2.0 * _GAMMAINCCINV[0](0.5 * v, y)[1],
+                       lambda v, y: 2.0 * _GAMMAINCCINV[1](0.5 * v, y)[1][1]),
     "chdtr": _in_last(2, lambda v, x: 0.5 * _gamma_density(0.5 * v, 0.5 * x),
                       lambda v, x: 0.25 * _gamma_density_d2(0.5 * v, 0.5 * x)),
     "chdtrc": _in_last(2, lambda v, x: _chdtrc_below0(
@@ -279,7 +310,18 @@ def _ellip_d(m, which, k, kval=None, mc=None):
     return np.where(small, _series(np.where(small, m, 0.0), which, k), closed)
 
 
+def _ellipinc_parts(phi, m):
+    """(Delta, m sin(2 phi) / 2) with Delta^2 = 1 - m sin^2 phi = cos^2 phi + (1-m) sin^2 phi."""
+    s, c = np.sin(phi), np.cos(phi)
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(c * c + (1.0 - m) * s * s), m * s * c
+
+
 _ELLIPTIC = {
+    "ellipkinc": _in_first(lambda phi, m: 1.0 / _ellipinc_parts(phi, m)[0],
+                           lambda phi, m: (lambda d, h: h / (d * d * d))(*_ellipinc_parts(phi, m))),
+    "ellipeinc": _in_first(lambda phi, m: _ellipinc_parts(phi, m)[0],
+                           lambda phi, m: (lambda d, h: -h / d)(*_ellipinc_parts(phi, m))),
     "ellipk": _rule(lambda m: _ellip_d(m, "K", 1), lambda m: _ellip_d(m, "K", 2)),
     "ellipe": _rule(lambda m: _ellip_d(m, "E", 1), lambda m: _ellip_d(m, "E", 2)),
     # ellipkm1(p) = K(1 - p); K itself from ellipkm1 keeps the digits of a small p
@@ -300,12 +342,6 @@ def _expn_shift(n, x, s):
     with np.errstate(all="ignore"):
         pos = sc.expn(np.maximum(m, 1.0).astype(np.int64), x)
     return np.where(m >= 1.0, pos, np.where(m == 0.0, e0, em1))
-
-
-def _in_first(first, second):
-    """A rule of two arguments differentiable in the first one (the data of a Box-Cox
-    transform, whose parameter lambda carries no derivative here)."""
-    return _rule(lambda *a: (first(*a), None), lambda *a: ((second(*a), None), (None, None)))
 
 
 def _inv_boxcox(y, lam, k):
@@ -366,7 +402,29 @@ def _struve_recurrence(func, v, x, k):
     return np.where(x == 0.0, at0, d)
 
 
+# F' = -sum_k c_k x^-2k and F'' = sum_k 2k c_k x^-(2k+1), c_k = (2k-1)!!/2^k: 50 terms; at
+# |x| = 6.5 the terms shrink up to k = 41 (the smallest 5e-17 of the first) and the 50th,
+# past it, is 1e-16 of the first
+_DAWSN_C = np.cumprod([(2.0 * k - 1.0) / 2.0 for k in range(1, 51)])
+
+
+def _dawsn_parts(x, k):
+    F = _sc().dawsn(x)
+    far = np.abs(x) >= 6.5
+    xf = np.where(far, x, 6.5)
+    q = 1.0 / (xf * xf)
+    d1f = np.zeros_like(q)
+    d2f = np.zeros_like(q)
+    for j in range(len(_DAWSN_C), 0, -1):        # Horner in q = 1/x^2
+        d1f = (d1f + _DAWSN_C[j - 1]) * q
+        d2f = (d2f + 2.0 * j * _DAWSN_C[j - 1]) * q
+    if k == 1:
+        return np.where(far, -d1f, 1.0 - 2.0 * x * F)
+    return np.where(far, d2f / xf, (4.0 * x * x - 2.0) * F - 2.0 * x)
+
+
 _OTHERS = {
+    "dawsn": _rule(lambda x: _dawsn_parts(x, 1), lambda x: _dawsn_parts(x, 2)),
     "struve": _in_last(2, lambda v, x: _struve(_sc().struve, v, x, 1),
                        lambda v, x: _struve(_sc().struve, v, x, 2)),
     "modstruve": _in_last(2, lambda v, x: _struve(_sc().modstruve, v, x, 1),
