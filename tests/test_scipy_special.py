@@ -765,3 +765,17 @@ def test_hurwitz_zeta_in_q_through_scipys_zeta(rng):
                                rtol=1e-13)
     with pytest.raises(TypeError, match="zeta"):
         dd.grad(lambda s: np.sum(sc.zeta(s, 2.0)))(np.array([3.0]))
+
+
+def test_dd_polygamma_and_zeta_in_the_sparse_transforms(rng):
+    """Sparsity detection follows dd.polygamma as an elementwise rule (fuzz 4545-22510: the
+    tracer went into scipy's own polygamma), and the sparse results are the dense ones."""
+    pytest.importorskip("scipy.sparse")
+    x = rng.uniform(-0.9, 2.0, 5)
+    for f in (lambda v: dd.polygamma(0, v), lambda v: dd.polygamma(np.arange(5) % 3, v * v),
+              lambda v: sc.zeta(3.0, v * v + 1.0)):
+        J = dd.sparse_jacobian(f)(x)
+        np.testing.assert_array_equal(J.toarray(), np.diag(np.diag(dd.jacobian(f)(x))))
+    g = lambda v: np.sum(dd.polygamma(1, v * v))          # noqa: E731
+    np.testing.assert_allclose(dd.sparse_hessian(g)(x).toarray(), dd.hessian(g)(x),
+                               rtol=1e-14, atol=0)
