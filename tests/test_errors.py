@@ -278,8 +278,9 @@ def test_a_library_function_that_converts_is_named_by_its_public_path(f, name):
 
 
 def test_a_decorated_scipy_function_is_named_by_what_it_wraps():
-    """scipy.special.spherical_jn runs as its decorator's `wrapper`: the message names
-    spherical_jn."""
+    """scipy.special.spherical_jn runs as its decorator's `wrapper` (scipy >= 1.15; before,
+    it handed x to the private ufunc _spherical_jn): the message names spherical_jn."""
     sc = pytest.importorskip("scipy.special")
-    with pytest.raises(TypeError, match=r"scipy\.special\.spherical_jn \(it calls np\.asarray"):
+    with pytest.raises(TypeError, match=r"scipy\.special\.spherical_jn( \(it calls np\.asarray|: "
+                                        r"it cannot take dual values)"):
         dd.grad(lambda x: np.sum(sc.spherical_jn(1, x)))(np.array([0.5, 1.0]))

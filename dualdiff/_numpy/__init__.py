@@ -95,7 +95,9 @@ _NAMES = {}
 _NAMED_MODULES = set()
 
 
-_SCIPY_BEHIND = {"_zeta": "scipy.special.zeta", "_riemann_zeta": "scipy.special.zeta"}
+_SCIPY_BEHIND = {"_zeta": "scipy.special.zeta", "_riemann_zeta": "scipy.special.zeta",
+                 **{f"_spherical_{k}": f"scipy.special.spherical_{k}"
+                    for k in ("jn", "yn", "in", "kn")}}
 
 
 def _namespace_names():
