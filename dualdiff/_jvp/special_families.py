@@ -145,12 +145,19 @@ def _stdtrit_parts(df, p, k):
 _GAMMAINCCINV = _gamma_inverse(lambda: _sc().gammainccinv, -1.0)
 
 
+def _chdtri_d(k):
+    """d^k/dy^k chdtri(v, y): twice gammainccinv's in its last argument at a = v/2."""
+    def d(v, y):
+        out = _GAMMAINCCINV[k - 1](0.5 * v, y)
+        return 2.0 * (out[1] if k == 1 else out[1][1])
+    return d
+
+
 _DISTRIBUTIONS = {
     "stdtr": _in_last(2, _student_density, _student_d2),
     "stdtrit": _in_last(2, lambda df, p: _stdtrit_parts(df, p, 1),
                         lambda df, p: _stdtrit_parts(df, p, 2)),
-    "chdtri": _in_last(2, lambda v, y: 2.0 * _GAMMAINCCINV[0](0.5 * v, y)[1],
-                       lambda v, y: 2.0 * _GAMMAINCCINV[1](0.5 * v, y)[1][1]),
+    "chdtri": _in_last(2, _chdtri_d(1), _chdtri_d(2)),
     "chdtr": _in_last(2, lambda v, x: 0.5 * _gamma_density(0.5 * v, 0.5 * x),
                       lambda v, x: 0.25 * _gamma_density_d2(0.5 * v, 0.5 * x)),
     "chdtrc": _in_last(2, lambda v, x: _chdtrc_below0(
@@ -310,18 +317,24 @@ def _ellip_d(m, which, k, kval=None, mc=None):
     return np.where(small, _series(np.where(small, m, 0.0), which, k), closed)
 
 
-def _ellipinc_parts(phi, m):
-    """(Delta, m sin(2 phi) / 2) with Delta^2 = 1 - m sin^2 phi = cos^2 phi + (1-m) sin^2 phi."""
-    s, c = np.sin(phi), np.cos(phi)
-    with np.errstate(invalid="ignore"):
-        return np.sqrt(c * c + (1.0 - m) * s * s), m * s * c
+def _ellipinc_d(which, k):
+    """d^k/dphi^k of F(phi|m) ("F") or E(phi|m) ("E"): F' = 1/Delta, F'' = h/Delta^3,
+    E' = Delta, E'' = -h/Delta, with h = m sin(2 phi)/2 and
+    Delta^2 = 1 - m sin^2 phi = cos^2 phi + (1-m) sin^2 phi."""
+    def d(phi, m):
+        s, c = np.sin(phi), np.cos(phi)
+        with np.errstate(invalid="ignore"):
+            delta = np.sqrt(c * c + (1.0 - m) * s * s)
+        if k == 1:
+            return 1.0 / delta if which == "F" else delta
+        h = m * s * c
+        return h / (delta * delta * delta) if which == "F" else -h / delta
+    return d
 
 
 _ELLIPTIC = {
-    "ellipkinc": _in_first(lambda phi, m: 1.0 / _ellipinc_parts(phi, m)[0],
-                           lambda phi, m: (lambda d, h: h / (d * d * d))(*_ellipinc_parts(phi, m))),
-    "ellipeinc": _in_first(lambda phi, m: _ellipinc_parts(phi, m)[0],
-                           lambda phi, m: (lambda d, h: -h / d)(*_ellipinc_parts(phi, m))),
+    "ellipkinc": _in_first(_ellipinc_d("F", 1), _ellipinc_d("F", 2)),
+    "ellipeinc": _in_first(_ellipinc_d("E", 1), _ellipinc_d("E", 2)),
     "ellipk": _rule(lambda m: _ellip_d(m, "K", 1), lambda m: _ellip_d(m, "K", 2)),
     "ellipe": _rule(lambda m: _ellip_d(m, "E", 1), lambda m: _ellip_d(m, "E", 2)),
     # ellipkm1(p) = K(1 - p); K itself from ellipkm1 keeps the digits of a small p
@@ -413,14 +426,12 @@ def _dawsn_parts(x, k):
     far = np.abs(x) >= 6.5
     xf = np.where(far, x, 6.5)
     q = 1.0 / (xf * xf)
-    d1f = np.zeros_like(q)
-    d2f = np.zeros_like(q)
-    for j in range(len(_DAWSN_C), 0, -1):        # Horner in q = 1/x^2
-        d1f = (d1f + _DAWSN_C[j - 1]) * q
-        d2f = (d2f + 2.0 * j * _DAWSN_C[j - 1]) * q
+    series = np.zeros_like(q)
+    for j in range(len(_DAWSN_C), 0, -1):        # Horner in q = 1/x^2, the k-th series only
+        series = (series + (_DAWSN_C[j - 1] if k == 1 else 2.0 * j * _DAWSN_C[j - 1])) * q
     if k == 1:
-        return np.where(far, -d1f, 1.0 - 2.0 * x * F)
-    return np.where(far, d2f / xf, (4.0 * x * x - 2.0) * F - 2.0 * x)
+        return np.where(far, -series, 1.0 - 2.0 * x * F)
+    return np.where(far, series / xf, (4.0 * x * x - 2.0) * F - 2.0 * x)
 
 
 _OTHERS = {
