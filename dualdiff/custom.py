@@ -71,7 +71,17 @@ def register_elementwise(func, d1, d2=None, *, nin=None):
         _numpy.UFUNCS[func] = rule
         return func
     _numpy.FUNCTIONS[func] = rule            # numpy functions dispatch here (np.sinc, ...)
-    return functools.wraps(func)(lambda *args: _scalars(rule(*args)))
+    return functools.wraps(func)(lambda *args: call_rule(rule, args))
+
+
+def call_rule(rule, args):
+    """An ElementwiseRule of a plain callable (which no numpy protocol brings to dualdiff)
+    applied to args: on tracers (sparsity detection) as the tracers' elementwise rule, else
+    on dual values, 0-d results of one direction as the compiled scalars."""
+    from dualdiff import _tracer
+    if any(isinstance(a, _tracer.Tracer) for a in args):
+        return _tracer.apply_ufunc(_tracer._RegisteredRule(rule), args)
+    return _scalars(rule(*args))
 
 
 def _scalars(r):

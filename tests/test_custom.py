@@ -205,3 +205,20 @@ def test_check_rule_passes_good_rules_and_catches_bad_ones():
     with pytest.raises(AssertionError, match="second derivative"):
         dd.check_rule(half, np.array([0.5, 1.5]))
     assert dd.check_rule(solve, np.eye(2) * 2, np.array([1.0, 2.0]))["first"] < 1
+
+
+def test_a_registered_callable_under_the_sparse_transforms():
+    """A plain callable given a rule with register_elementwise (no numpy protocol brings it
+    to dualdiff) is followed by sparsity detection as an elementwise rule: the sparse
+    Jacobian and Hessian equal the dense ones (before: "bad operand type for abs():
+    'NotImplementedType'", the tracer inside the callable)."""
+    pytest.importorskip("scipy.sparse")
+    opaque = np.vectorize(lambda t: t / (1 + abs(t)))        # a tracer cannot see into it
+    f = dd.register_elementwise(lambda x: opaque(x), lambda x: 1 / (1 + np.abs(x)) ** 2,
+                                lambda x: -2 * np.sign(x) / (1 + np.abs(x)) ** 3, nin=1)
+    x = np.array([0.3, -0.5, 1.2, 2.0])
+    g = lambda t: 2.0 * f(t[::-1] * t)                  # noqa: E731
+    np.testing.assert_array_equal(dd.sparse_jacobian(g)(x).toarray(), dd.jacobian(g)(x))
+    h = lambda t: np.sum(f(t * t[0]))                   # noqa: E731
+    np.testing.assert_allclose(dd.sparse_hessian(h)(x).toarray(), dd.hessian(h)(x),
+                               rtol=1e-14, atol=1e-15)

@@ -160,9 +160,5 @@ def polygamma(n, x):
         _, d1, d2 = _special_rules.named_rules()["polygamma"]
         # a rule of its own, not registered: scipy's polygamma never dispatches to dualdiff
         _POLYGAMMA.append(ElementwiseRule(sc.polygamma, d1, d2, 2, "dd.polygamma"))
-    from dualdiff import _tracer
-    if any(isinstance(a, _tracer.Tracer) for a in (n, x)):
-        # sparsity detection (dd.sparse_jacobian/hessian): the tracers' elementwise rule
-        return _tracer.apply_ufunc(_tracer._RegisteredRule(_POLYGAMMA[0]), (n, x))
-    from dualdiff.custom import _scalars
-    return _scalars(_POLYGAMMA[0](n, x))
+    from dualdiff.custom import call_rule
+    return call_rule(_POLYGAMMA[0], (n, x))
