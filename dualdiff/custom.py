@@ -12,7 +12,7 @@ import inspect
 import numpy as np
 
 from dualdiff import _arrays, _core, _numpy
-from dualdiff._jvp.elementwise import ElementwiseRule
+from dualdiff._jvp.elementwise import ElementwiseRule, MultiRule
 
 __all__ = ["register_elementwise", "custom_jvp", "check_rule"]
 
@@ -29,9 +29,6 @@ def _builtin(func):
 
 def _arity(func):
     if isinstance(func, np.ufunc):
-        if func.nout != 1:
-            raise ValueError(f"register_elementwise: {_numpy.qualname(func)} has {func.nout} "
-                             "outputs; only single-output functions can be registered")
         return func.nin
     try:
         params = inspect.signature(func).parameters.values()
@@ -51,6 +48,8 @@ def register_elementwise(func, d1, d2=None, *, nin=None):
           (an integer order, say): a varying value there raises an error.
     d2:   the same for second derivatives: f''(x), or a nin x nin nested tuple (symmetric);
           without it, second-order transforms through func raise an error naming it.
+    A ufunc of several outputs (scipy.special.sici, airy, ...): d1 and d2 return a tuple with
+    one entry per output, each as above.
 
     A ufunc is registered for every call (np.*/scipy.special.* on dual values); the return
     value is the ufunc itself. For other callables the return value is the function to call
@@ -66,7 +65,10 @@ def register_elementwise(func, d1, d2=None, *, nin=None):
     m = nin if nin is not None else _arity(func)
     if not isinstance(m, int) or m < 1:
         raise ValueError(f"register_elementwise: nin must be a positive int, got {m!r}")
-    rule = ElementwiseRule(func, d1, d2, m, _numpy.qualname(func))
+    if isinstance(func, np.ufunc) and func.nout > 1:
+        rule = MultiRule(func, d1, d2, m, func.nout, _numpy.qualname(func))
+    else:
+        rule = ElementwiseRule(func, d1, d2, m, _numpy.qualname(func))
     if isinstance(func, np.ufunc):
         _numpy.UFUNCS[func] = rule
         return func

@@ -111,6 +111,11 @@ SPECIAL = [
     ("betainc in x", lambda x: np.sum(sc.betainc(2.0, 3.0, x)), (0.1, 0.9)),
     ("gammainc in x", lambda x: np.sum(sc.gammainc(2.5, x)), (0.5, 4)),
     ("ndtr/log_ndtr", lambda x: np.sum(sc.log_ndtr(x) + sc.ndtr(x)), (-3, 3)),
+    # ufuncs of several outputs: each output its own derivative, from one rule
+    ("sici (both outputs)", lambda x: np.sum(sc.sici(x)[0] * sc.sici(x[::-1])[1]), (0.3, 4)),
+    ("fresnel/shichi", lambda x: np.sum(sc.fresnel(x)[1] ** 2 + sc.shichi(x)[0]), (-2, 2)),
+    ("airy (all four)", lambda x: np.sum(np.stack(sc.airy(x)) ** 2), (-3, 2)),
+    ("ellipj in u", lambda x: np.sum(np.stack(sc.ellipj(x, 0.6)) * x), (-2, 2)),
 ]
 
 
@@ -125,6 +130,51 @@ def test_scipy_special_in_every_transform(rng, name, f, dom, chunk):
     v = rng.normal(size=4)
     assert fd_err(dd.hvp(f, chunk=chunk)(x, v), H @ v) < 1e-12
     assert fd_err(dd.jvp(f, (x,), (v,))[1], g @ v) < 1e-12
+
+
+def _sin_cos(x):
+    return np.sin(x), np.cos(x)
+
+
+@pytest.fixture
+def sin_cos():
+    """A ufunc of two outputs made for one test: registered rules are global, and other
+    tests walk every registered ufunc."""
+    from dualdiff import _numpy
+    u = np.frompyfunc(_sin_cos, 1, 2)
+    yield u
+    _numpy.UFUNCS.pop(u, None)
+
+
+def test_a_ufunc_of_two_outputs_registers_one_rule_for_both(rng, sin_cos):
+    """register_elementwise of a ufunc with nout = 2: d1 and d2 give one entry per output;
+    each output gets its own derivatives, in every transform, arrays and scalars."""
+    u = sin_cos
+    calls = []
+
+    def d1(x):
+        calls.append(1)
+        return np.cos(x), -np.sin(x)
+    dd.register_elementwise(u, d1, lambda x: (-np.sin(x), -np.cos(x)))
+    x = rng.uniform(-2, 2, 4)
+    s, c = u(dd.Dual(0.7, 1.0))
+    assert (s.real, s.eps, c.real, c.eps) == pytest.approx(
+        (np.sin(0.7), np.cos(0.7), np.cos(0.7), -np.sin(0.7)), rel=1e-15)
+    J = dd.jacobian(lambda x: np.concatenate(u(x)))(x)
+    assert rel_err(J, np.concatenate([np.diag(np.cos(x)), np.diag(-np.sin(x))])) < 1e-15
+    calls.clear()
+    dd.grad(lambda x: np.sum(u(x)[0] * u(x)[1]))(x)
+    assert len(calls) == 2                  # once per call of u, not once per output
+    f = lambda x: np.sum(u(x)[0] * u(x)[1])                           # sin 2x / 2
+    assert rel_err(dd.hessian(f)(x), np.diag(-2 * np.sin(2 * x))) < 1e-14
+    assert dd.derivative(lambda t: u(t)[1], order=2)(0.3) == pytest.approx(-np.cos(0.3))
+
+
+def test_a_rule_of_several_outputs_must_give_one_entry_per_output(sin_cos):
+    u = sin_cos
+    dd.register_elementwise(u, lambda x: np.cos(x))           # one entry, not two
+    with pytest.raises(TypeError, match="d1 must return a tuple of 2 entries, one per output"):
+        dd.grad(lambda x: np.sum(u(x)[0]))(np.array([0.1, 0.2]))
 
 
 def test_scipy_special_on_dual_scalars():

@@ -60,6 +60,11 @@ LOOSE = {
     "dawsn": (1e-12, "below |x| = 6.5 F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel: scipy's F "
                      "to an ulp times 2x^4 (7.6e-13 at x = 6.4); above it the asymptotic series"),
     "zeta": (3e-13, "scipy's own Hurwitz zeta at a negative q: zeta(5, -1.5) is 2.3e-13 off"),
+    **{f"airy[{j}]": (1e-14, "the derivatives are airy's other outputs (Ai' = Aip, Aip' = x Ai): "
+                             "scipy's Ai, Bi at x = 50 and -20.5 are themselves 9e-15 off")
+       for j in range(4)},
+    **{f"ellipj[{j}]": (1e-13, "the derivatives are products of ellipj's outputs: scipy's "
+                               "sn(10.3 | 0.3) is itself 7.9e-14 off") for j in range(4)},
     "eval_legendre": (2e-14, "P_5''(-0.6) = 3 C^(5/2)_3(-0.6) = -2.52 sums terms of 34 and "
                              "-31: scipy's recurrence's rounding, times 13"),
 }
@@ -229,6 +234,12 @@ DOMAINS = {
     "wrightomega": [(-20, 20)], "boxcox": [(0.1, 5), (-2, 2)], "boxcox1p": [(-0.9, 5), (-2, 2)],
     "inv_boxcox": [(0.05, 0.4), (-2, 2)], "inv_boxcox1p": [(0.05, 0.4), (-2, 2)],
     "struve": [(0, 3), (0.5, 20)], "modstruve": [(0, 3), (0.5, 20)],
+    "poch": [(0.5, 5), (-0.4, 3)], "binom": [(3, 10), (0.2, 2.8)],
+    # the ufuncs of several outputs (dualdiff/_jvp/special_outputs.py), output by output
+    "sici[0]": [(-20, 20)], "sici[1]": [(0.1, 20)], "shichi[0]": [(-5, 5)],
+    "shichi[1]": [(0.1, 5)], "fresnel[0]": [(-4, 4)], "fresnel[1]": [(-4, 4)],
+    **{f"airy[{j}]": [(-5, 3)] for j in range(4)},
+    **{f"ellipj[{j}]": [(-3, 3), (0.05, 0.95)] for j in range(4)},
 }
 FD_TOL = 1e-6          # a coarse, independent check: a wrong formula is off by O(1); the
                        # mpmath comparison above is the precise one
@@ -781,3 +792,35 @@ def test_dd_polygamma_and_zeta_in_the_sparse_transforms(rng):
     g = lambda v: np.sum(dd.polygamma(1, v * v))          # noqa: E731
     np.testing.assert_allclose(dd.sparse_hessian(g)(x).toarray(), dd.hessian(g)(x),
                                rtol=1e-14, atol=0)
+
+
+def test_ufuncs_of_several_outputs_in_the_sparse_transforms(rng):
+    """sici, fresnel, airy, ellipj: every output elementwise in the sparsity detection, and
+    the sparse results are the dense ones."""
+    pytest.importorskip("scipy.sparse")
+    x = rng.uniform(0.2, 2.0, 6)
+    f = lambda v: sc.fresnel(v)[0] * v[::-1] + sc.airy(v)[1] - sc.sici(v)[1]  # noqa: E731
+    np.testing.assert_array_equal(dd.sparse_jacobian(f)(x).toarray(), dd.jacobian(f)(x))
+    g = lambda v: np.sum(sc.shichi(v)[0] ** 2) + np.sum(sc.ellipj(v, 0.3)[0] * v[::-1])  # noqa: E731
+    H = dd.sparse_hessian(g)(x)
+    np.testing.assert_allclose(H.toarray(), dd.hessian(g)(x), rtol=1e-14, atol=1e-15)
+    assert H.nnz == 6 + 6                   # the diagonal and the anti-diagonal
+
+
+def test_binom_and_poch_at_the_poles_of_one_gamma_factor():
+    """binom(n, k) past the top (n - k + 1 a pole: the value 0) and below 0 (k + 1 a pole),
+    poch(z, m) at a pole of z, far out and where z + m is one too: the derivatives from the
+    expansion of 1/Gamma at its zeros, against closed forms."""
+    d = lambda f, x: (dd.derivative(f)(x), dd.derivative(f, order=2)(x))  # noqa: E731
+    # binom(5, k) near k = 7: 120 / (Gamma(k + 1) Gamma(6 - k)), Gamma(6 - k) ~ -1/h
+    got = d(lambda k: sc.binom(5.0, k), 7.0)
+    np.testing.assert_allclose(got, (120.0 / 5040.0, 120.0 / 5040.0 * -2 * (
+        sc.digamma(8.0) - sc.digamma(2.0))), rtol=1e-14)
+    # poch(z, 2) = z (z + 1) at z = -3, where z and z + 2 both are poles
+    np.testing.assert_allclose(d(lambda z: sc.poch(z, 2.0), -3.0), (-5.0, 2.0), rtol=1e-14)
+    assert np.isnan(dd.derivative(lambda m: sc.poch(-3.0, m))(2.0))   # 0 between the integers
+    # poch(-1000, 1.3) = 0 with a finite slope (mpmath: -30839.513482377668), where
+    # Gamma(-998.7) underflows: (-1)^1000 1000! Gamma(-998.7) by the reflection
+    want = np.pi / -np.sin(0.7 * np.pi) * sc.poch(999.7, 1.3)       # sin(-998.7 pi)
+    np.testing.assert_allclose(dd.derivative(lambda z: sc.poch(z, 1.3))(-1000.0), want,
+                               rtol=1e-12)

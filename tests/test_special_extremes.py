@@ -43,9 +43,11 @@ _LARGEST = {"hyp1f1": 1e10}
 
 def cases():
     """(name, index of the walked argument) for every float argument of every rule reached
-    through a ufunc (scipy's polygamma is a Python function that converts x with asarray)."""
+    through a ufunc (scipy's polygamma is a Python function that converts x with asarray),
+    each output of a ufunc of several outputs on its own."""
     out = []
-    for name in sorted(n for n, rule in RULES.items() if isinstance(rule[0], np.ufunc)):
+    for name in sorted(n for n, rule in RULES.items()
+                       if isinstance(rule[0], (np.ufunc, ss._Output))):
         d1 = RULES[name][1](*[_middle(s) for s in _specs(name)])
         d1 = d1 if isinstance(d1, tuple) else (d1,)
         out += [(name, i) for i, g in enumerate(d1) if g is not None]    # None: a parameter

@@ -16,40 +16,58 @@ class ElementwiseRule:
     tuple of m partials (None: not differentiable in that argument); d2 gives f'' or an m x m
     nested tuple of second partials, or is None (then second-order sweeps raise)."""
 
+    nout = 1
+
     def __init__(self, func, d1, d2, nin, name):
         self.func, self.d1, self.d2, self.nin, self.name = func, d1, d2, nin, name
 
     def __call__(self, *args):
+        got = self._lifted(args)
+        if got[1] is None:
+            return self.func(*got[3])
+        if got[1].order > 2:
+            return self._levels(args, got[1])
+        return self._chain(got, self._value(got), self.d1, self.d2)
+
+    def _lifted(self, args):
+        """(duals, like, tag, values) of the arguments: each as a dual array (None for a
+        constant), the operands' common type and tag (like None: no dual among them), and
+        their values."""
         if len(args) != self.nin:
             raise TypeError(f"{self.name} takes {self.nin} argument(s), got {len(args)}")
         duals = _arrays.align(*[_arrays.lift(a) for a in args])
         like, tag = _arrays.like(*duals)
         values = [_arrays.value_of(a) if d is None else d.value for a, d in zip(args, duals)]
-        if like is None:
-            return self.func(*values)
-        shape = np.broadcast_shapes(*(np.shape(v) for v in values))
+        return duals, like, tag, values
+
+    def _value(self, lifted):
+        duals, _, _, values = lifted
         # f itself gets an integer constant as an integer (scipy's eval_hermite(n, x) has no
         # loop for a float n, and the user's call had none either); the rules get floats
-        out = np.asarray(self.func(*[_operand(v, d is None) for v, d in zip(values, duals)]),
-                         dtype=np.float64)
+        return self.func(*[_operand(v, d is None) for v, d in zip(values, duals)])
+
+    def _chain(self, lifted, out, d1, d2):
+        """The dual result of value `out` (order 1 or 2): d1 and d2 are called on the float
+        arguments (broadcast) for the partials, d2 only in a second-order sweep."""
+        duals, like, tag, values = lifted
+        out = np.asarray(out, dtype=np.float64)
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values))
         values = [np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in values]
         varying = [i for i, d in enumerate(duals) if d is not None]
-        partials = self._partials(self.d1, values, varying, "first", shape)
+        partials = self._partials(d1, values, varying, "first", shape)
         parts = [[np.broadcast_to(t, shape + t.shape[t.ndim - _arrays.ndir(p):])
                   for p, t in enumerate(_arrays.parts(duals[i]))] for i in varying]
-        if like.order > 2:
-            return self._levels(args, like)
         if like.order == 1:
             e1 = None
             for i, ps in zip(varying, parts):
                 t = _arrays.chain_given(partials[i], ps[:1])[0]
                 e1 = t if e1 is None else e1 + t
             return _arrays.rebuild(like, out, [e1], tag)
-        if self.d2 is None:
+        if d2 is None:
             raise TypeError(f"{self.name} was registered without d2, so it has no second "
                             "derivative: register it with dd.register_elementwise(func, d1, d2) "
                             "to use it under hessian, hvp or derivative(order=2)")
-        second = self._partials(self.d2, values, varying, "second", shape)
+        second = self._partials(d2, values, varying, "second", shape)
         if len(varying) == 1:
             i = varying[0]
             return _arrays.rebuild(like, out, _arrays.chain_given(
@@ -84,6 +102,11 @@ class ElementwiseRule:
                 f"values). Differentiate {self.name} to second order at most, or register "
                 "derivatives that take dual values (dd.register_elementwise with numpy "
                 "code)") from e
+        if self.nout == 1:
+            return self._level_result(out, got, pairs, like)
+        return tuple(self._level_result(o, g, pairs, like) for o, g in zip(out, got))
+
+    def _level_result(self, out, got, pairs, like):
         parts = [got] if self.nin == 1 else list(got)
         tout = None
         for i, (p, t) in enumerate(pairs):
@@ -116,6 +139,47 @@ class ElementwiseRule:
             return [None if g is None else _float(g, self.name, which, shape) for g in got]
         return [[None if g is None else _float(g, self.name, which, shape) for g in row]
                 for row in got]
+
+
+class MultiRule(ElementwiseRule):
+    """A ufunc of several outputs (scipy's sici, fresnel, airy, ellipj): d1 and d2 return a
+    tuple with one entry per output, each what a one-output rule's d1 and d2 return. func, d1
+    and d2 run once per call for all the outputs."""
+
+    def __init__(self, func, d1, d2, nin, nout, name):
+        super().__init__(func, d1, d2, nin, name)
+        self.nout = nout
+
+    def __call__(self, *args):
+        got = self._lifted(args)
+        if got[1] is None:
+            return self.func(*got[3])
+        if got[1].order > 2:
+            return self._levels(args, got[1])
+        outs = self._value(got)
+        firsts = _shared(self.d1, self.nout, self.name, "d1")
+        seconds = [None] * self.nout if self.d2 is None else \
+            _shared(self.d2, self.nout, self.name, "d2")
+        return tuple(self._chain(got, outs[j], firsts[j], seconds[j])
+                     for j in range(self.nout))
+
+
+def _shared(fn, nout, name, which):
+    """nout callables, output j's entry of one call of fn (made at the first call: every
+    output's chain rule passes the same arguments)."""
+    box = []
+
+    def entry(j):
+        def get(*args):
+            if not box:
+                got = fn(*args)
+                if not isinstance(got, (tuple, list)) or len(got) != nout:
+                    raise TypeError(f"{name}: {which} must return a tuple of {nout} entries, "
+                                    "one per output")
+                box.append(got)
+            return box[0][j]
+        return get
+    return [entry(j) for j in range(nout)]
 
 
 def _operand(v, constant):

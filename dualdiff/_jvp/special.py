@@ -666,9 +666,36 @@ def _unwrapped(func):
 _UFUNC_BEHIND = {"zeta": "_zeta"}
 
 
+class _Output:
+    """Output j of a scipy.special ufunc of several outputs, as a function of its own: the
+    unit the tests and the golden values check ("sici[1]" is Ci)."""
+
+    def __init__(self, ufunc, j):
+        self.ufunc, self.j, self.nin = ufunc, j, ufunc.nin
+
+    def __call__(self, *args):
+        return self.ufunc(*args)[self.j]
+
+
+def _pick(rule, j):
+    return lambda *args: rule(*args)[j]
+
+
+def multi_rules():
+    """{name: (ufunc, d1, d2)} for the ufuncs of several outputs
+    (dualdiff/_jvp/special_outputs.py) this scipy has ({} without scipy)."""
+    try:
+        sc = _sc()
+    except ImportError:
+        return {}
+    from dualdiff._jvp.special_outputs import TABLE as outputs
+    return {name: (_unwrapped(getattr(sc, name)), d1, d2)
+            for name, (d1, d2) in outputs.items() if hasattr(sc, name)}
+
+
 def named_rules():
     """{name: (func, d1, d2)} for every function of the table this scipy has ({} without
-    scipy)."""
+    scipy); each output of a ufunc of several outputs as "name[j]"."""
     try:
         sc = _sc()
     except ImportError:
@@ -678,8 +705,12 @@ def named_rules():
     def func(name):
         behind = getattr(getattr(sc, "_ufuncs", None), _UFUNC_BEHIND.get(name, ""), None)
         return behind if isinstance(behind, np.ufunc) else _unwrapped(getattr(sc, name))
-    return {name: (func(name), d1, d2)
-            for name, (d1, d2) in {**_TABLE, **families}.items() if hasattr(sc, name)}
+    table = {name: (func(name), d1, d2)
+             for name, (d1, d2) in {**_TABLE, **families}.items() if hasattr(sc, name)}
+    for name, (ufunc, d1, d2) in multi_rules().items():
+        for j in range(ufunc.nout):
+            table[f"{name}[{j}]"] = (_Output(ufunc, j), _pick(d1, j), _pick(d2, j))
+    return table
 
 
 def rules():
@@ -704,4 +735,6 @@ def register():
     for name, (func, d1, d2) in table.items():
         if isinstance(func, np.ufunc):
             register_elementwise(func, d1, d2)
+    for name, (ufunc, d1, d2) in multi_rules().items():
+        register_elementwise(ufunc, d1, d2)
     return True

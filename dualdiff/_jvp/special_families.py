@@ -22,6 +22,10 @@ Dawson's F: F' = 1 - 2xF and F'' = (4x^2 - 2)F - 2x cancel about 2x^4 ulps (x = 
   cancellation costs up to 8e-13, F's own accuracy times 2x^4: no better form from F);
 the inverse distribution functions stdtrit and chdtri in their probability, by the inverse
   function rule x' = 1/F'(x), x'' = -F''(x)/F'(x)^3 with the densities above;
+binom(n, k) and poch(z, m), ratios of gamma functions, in both arguments: their log-derivatives
+  are digamma differences (each summed as one shift, no cancellation), and where one gamma
+  factor sits at a pole (binom(5, 7) = 0, poch(-3, 2.5) = 0) the zeros of 1/Gamma give the
+  partials instead, which the log form would make 0 * inf;
 the incomplete elliptic integrals F(phi|m), E(phi|m) in phi: F' = 1/Delta, E' = Delta with
   Delta^2 = cos^2 phi + (1 - m) sin^2 phi (not 1 - m sin^2 phi, which cancels near m = 1,
   phi = pi/2); m carries no derivative here (the m-partials need both integrals: not yet).
@@ -37,8 +41,9 @@ import warnings
 import numpy as np
 
 from dualdiff._jvp.special import (_bessel_rule, _beta_density_d2, _gamma_density_d2,
-                                   _gamma_inverse, _in_last, _rule)
-from dualdiff._jvp.special_numerics import _beta_density, _gamma_density, _sc
+                                   _gamma_inverse, _in_last, _rgamma_parts, _rule)
+from dualdiff._jvp.special_numerics import (_beta_density, _gamma_density, _polygamma,
+                                            _psi_shift, _sc, _sinpi_cospi)
 
 _DEG = np.pi / 180.0
 
@@ -434,7 +439,91 @@ def _dawsn_parts(x, k):
     return np.where(far, series / xf, (4.0 * x * x - 2.0) * F - 2.0 * x)
 
 
+# ----------------------------------------------------------------- ratios of gammas
+
+def _nonpositive_integer(x):
+    return (x <= 0.0) & (x == np.floor(x))
+
+
+def _poch_parts(z, m, k):
+    """poch(z, m) = Gamma(z + m) / Gamma(z) = Gamma(w) r(z), r = 1/Gamma. For z >= 1/2,
+    P (log P)' and the like; below, where z nears a pole (P -> 0 while (log P)' -> inf:
+    inf - inf in the second derivative at z = 1e-300), the product form with r's entire
+    derivatives; at a pole z = -n where Gamma(w) leaves the range, r'(-n) = (-1)^n n! and
+    the reflection Gamma(w) = pi / (sin(pi w) Gamma(1 - w)): D = (-1)^n pi poch(1 - w, m) /
+    sin(pi w), and r''(-n) = -2 r'(-n) psi(n + 1) (r(-n + h) = (-1)^n n! h (1 - psi(n+1) h)). Where z and w both are poles (P a finite product, m an integer) the reflected
+    digammas, whose pi cot terms cancel for an integer m -- not differentiable in m there
+    (poch(-3, m) is 0 between the integers): nan."""
+    sc = _sc()
+    p, w = sc.poch(z, m), z + m
+    pz, pw = _nonpositive_integer(z), _nonpositive_integer(w)
+    both = pz & pw
+    g = sc.gamma(np.where(z < 0.5, w, 1.0))
+    near = (z < 0.5) & ~pw & np.isfinite(g) & (g != 0.0)
+    far = pz & ~pw & ~near
+    lz = np.where(both, _psi_shift(0, 1.0 - z, -m), _psi_shift(0, z, m))
+    lzz = np.where(both, -_psi_shift(1, 1.0 - z, -m), _psi_shift(1, z, m))
+    wr = np.where(pw, 1.0, w)
+    lm, lmm = _polygamma(0, wr), _polygamma(1, wr)
+    zn = np.where(near, z, 1.0)
+    r0 = sc.rgamma(zn)
+    r1, r2 = _rgamma_parts(zn)
+    sign = np.where(np.fmod(z, 2.0) == 0.0, 1.0, -1.0)
+    sin_w = _sinpi_cospi(np.where(far, w, 0.5))[0]
+    big = np.pi * sign * sc.poch(np.where(far, 1.0 - w, 1.0), m) / sin_w
+    nan = np.where(both, np.nan, 0.0)
+    if k == 1:
+        return (np.where(near, g * (lm * r0 + r1), np.where(far, big, p * lz)),
+                p * lm + nan)
+    lm2 = lm * lm + lmm
+    zz = np.where(near, g * (lm2 * r0 + 2.0 * lm * r1 + r2),
+                  np.where(far, 2.0 * big * (lm - _polygamma(0, np.where(far, 1.0 - z, 1.0))),
+                           p * (lz * lz + lzz)))
+    zm = np.where(near, g * (lm2 * r0 + lm * r1), np.where(far, big * lm, p * (lz * lm + lmm)))
+    return (zz, zm + nan), (zm + nan, p * lm2 + nan)
+
+
+def _binom_parts(n, k, order):
+    """binom(n, k) = Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)): B (log B)' and the like
+    off the poles. Where n - k + 1 = -M is a pole (B = 0 past the top, binom(5, 7)), B =
+    C r(n - k + 1) with C = Gamma(n + 1) / Gamma(k + 1) and r = 1/Gamma, whose expansion
+    r(-M + h) = (-1)^M M! h (1 - psi(M + 1) h) gives every partial from E = C r' =
+    (-1)^M Gamma(n + 1) / poch(k - n, n + 1); where k + 1 = -L is one (binom(5.5, -1)),
+    likewise from F = (-1)^L Gamma(n + 1) / poch(-k, n + 1) (no 0 * inf at k = -1000)."""
+    sc = _sc()
+    b, top, low = sc.binom(n, k), n - k + 1.0, k + 1.0
+    ptop, plow = _nonpositive_integer(top), _nonpositive_integer(low)
+    regular = ~ptop & ~plow
+    topr, lowr = np.where(ptop, 1.0, top), np.where(plow, 1.0, low)
+    ln = _psi_shift(0, topr, k)                      # psi(n + 1) - psi(n - k + 1)
+    lk = _psi_shift(0, lowr, n - 2.0 * k)             # psi(n - k + 1) - psi(k + 1)
+    t1, l1 = _polygamma(1, topr), _polygamma(1, lowr)
+    gn = sc.gamma(n + 1.0)
+    e = np.where(np.fmod(top, 2.0) == 0.0, 1.0, -1.0) * gn / sc.poch(
+        np.where(ptop, k - n, 1.0), n + 1.0)
+    f = np.where(np.fmod(low, 2.0) == 0.0, 1.0, -1.0) * gn / sc.poch(
+        np.where(plow, -k, 1.0), n + 1.0)
+    pn = _polygamma(0, n + 1.0)
+    if order == 1:
+        return (np.where(regular, b * ln, np.where(ptop, e, 0.0)),
+                np.where(regular, b * lk, np.where(ptop, -e, f)))
+    pm = _polygamma(0, np.where(ptop, k - n, 1.0))      # psi(M + 1)
+    nn = np.where(regular, b * (ln * ln + _psi_shift(1, topr, k)),
+                  np.where(ptop, 2.0 * e * (pn - pm), 0.0))
+    # psi(k + 1) - psi(M + 1) and psi(n - k + 1) - psi(L + 1) as shifts by n + 1: the plain
+    # differences cancel for |k| >> n (1e-6 at k = -1e10)
+    up = _psi_shift(0, np.where(ptop, k - n, 1.0), n + 1.0)
+    down = _psi_shift(0, np.where(plow, -k, 1.0), n + 1.0)
+    nk = np.where(regular, b * (ln * lk + t1),
+                  np.where(ptop, -e * ((pn - pm) + up), f * ln))
+    kk = np.where(regular, b * (lk * lk - t1 - l1),
+                  np.where(ptop, 2.0 * e * up, 2.0 * f * down))
+    return (nn, nk), (nk, kk)
+
+
 _OTHERS = {
+    "poch": _rule(lambda z, m: _poch_parts(z, m, 1), lambda z, m: _poch_parts(z, m, 2)),
+    "binom": _rule(lambda n, k: _binom_parts(n, k, 1), lambda n, k: _binom_parts(n, k, 2)),
     "dawsn": _rule(lambda x: _dawsn_parts(x, 1), lambda x: _dawsn_parts(x, 2)),
     "struve": _in_last(2, lambda v, x: _struve(_sc().struve, v, x, 1),
                        lambda v, x: _struve(_sc().struve, v, x, 2)),

@@ -176,8 +176,13 @@ _POLYNOMIAL_FIX = ("numpy.polynomial converts coefficients to plain arrays; keep
                    "np.polyval(c[::-1], x), which differentiates in c")
 
 # numpy functions whose dispatcher skips an argument they then convert
+_VECTORIZE_FIX = ("it calls the function on plain floats, one element at a time. Write the "
+                  "function with numpy operations on the whole array instead (np.where for "
+                  "its branches), or loop over the elements x[i] yourself and np.stack the "
+                  "results, which keeps the dual numbers")
 _NUMPY_BYPASS = {"numpy.select": "give the default as the last choice, "
-                 "np.select(condlist + [True], choicelist + [default])"}
+                 "np.select(condlist + [True], choicelist + [default])",
+                 "numpy.vectorize": _VECTORIZE_FIX}
 
 
 def lost_derivative():
