@@ -182,13 +182,16 @@ class _Prepared:
         p = self.pattern
         return sp.csr_array((data, p.indices, p.indptr), shape=p.shape, copy=False)
 
+    def _indptr64(self):
+        if self._indptr is None:
+            self._indptr = self.pattern.indptr.astype(np.int64)
+        return self._indptr
+
     def _check(self, data, want, v):
         """The recovered entries (CSR data on the pattern) times the probe v against the plain
         sweep's product: one compiled pass, and numpy's explanation only when it fails."""
         p = self.pattern
-        if self._indptr is None:
-            self._indptr = p.indptr.astype(np.int64)
-        if not _coloring.probe_agrees(self._indptr, p.indices, data, v, want, _PROBE_TOL):
+        if not _coloring.probe_agrees(self._indptr64(), p.indices, data, v, want, _PROBE_TOL):
             A = self._shared(data)
             _check_probe(A @ v, want, self._shared(np.abs(data)) @ np.abs(v), self.name,
                          "Hessian" if isinstance(self, PreparedHessian) else "Jacobian")
@@ -239,11 +242,15 @@ class PreparedJacobian(_Prepared):
             S, index = self._probed
             call = _with(args, self.argnum, x)
             with _arrays.pooled():
-                D = self._sweeps(x, call, kwargs, [S])[0]
-                want = D[:, k].copy()
-                data = np.take(D.reshape(-1), index)
+                D = np.ascontiguousarray(self._sweeps(x, call, kwargs, [S])[0])
+                # the gather and the probe's check in one pass over the entries
+                data = np.empty(index.size)
+                agree = _coloring.gather_probe(self._indptr64(), p.indices, D, index,
+                                               self._v, k, _PROBE_TOL, data)
+                want = None if agree else D[:, k].copy()
             J = self._csr(data)
-            self._check(data, want, self._v)
+            if want is not None:
+                self._check(data, want, self._v)          # explains the disagreement
             return J
         step = k if self.chunk is None else self.chunk
         if self.executor is not None and self.chunk is None:

@@ -663,6 +663,34 @@ def test_a_user_pattern_that_misses_an_entry_raises(rng):
         dd.sparse_hessian(energy_of(tridiagonal), sparsity=sp.csr_array(np.eye(10)))(x)
 
 
+@pytest.mark.parametrize("case", range(20))
+def test_the_fused_gather_and_check_is_take_then_check(case, rng):
+    """The prepared Jacobian's fast path (_coloring.gather_probe: the CSR data gathered from
+    the sweep's block and checked against its probe column in one pass) against the plain
+    path, np.take then probe_agrees: the same data, bit for bit, and the same verdict."""
+    from dualdiff import _coloring
+    from dualdiff.sparse import _PROBE_TOL
+    m, n, k = *rng.integers(1, 30, 2), int(rng.integers(1, 6))
+    A = sp.csr_array(np.where(rng.random((m, n)) < 0.3, rng.normal(size=(m, n)), 0.0))
+    v = rng.normal(size=n)
+    B = rng.normal(size=(m, k + 1))
+    # any entries of the block outside the probe column
+    index = (rng.integers(0, m, A.nnz) * (k + 1) + rng.integers(0, k, A.nnz)).astype(np.int64)
+    data = np.take(B.reshape(-1), index)
+    B[:, k] = sp.csr_array((data, A.indices, A.indptr), shape=A.shape) @ v
+    rows = rng.integers(0, m, rng.integers(0, 3))
+    if case % 3 == 1:                  # a missing entry's worth off
+        B[rows, k] += 1.0
+    elif case % 3 == 2:                # a non-finite product
+        B[rows, k] = np.nan
+    indptr = A.indptr.astype(np.int64)
+    out = np.full(A.nnz, -1.0)
+    fused = _coloring.gather_probe(indptr, A.indices, B, index, v, k, _PROBE_TOL, out)
+    np.testing.assert_array_equal(out, data)
+    assert fused == _coloring.probe_agrees(indptr, A.indices, data, v, B[:, k].copy(),
+                                           _PROBE_TOL)
+
+
 @pytest.mark.parametrize("case", range(40))
 def test_the_compiled_probe_check_agrees_with_numpys(case, rng):
     """sparse._Prepared._check's fast path (_coloring.probe_agrees, one pass over the CSR
