@@ -195,6 +195,14 @@ cdef class DualArray:
             # (ndarray.dot(x) of a plain left operand converts x): alike at every chunk
             return np.array(self.value, dtype=dtype, copy=True) if copy else \
                 np.asarray(self.value, dtype=dtype)
+        if (dtype is None or np.dtype(dtype) == object) and object_elements is not None and \
+                object_elements():
+            # numpy.polynomial evaluates series of object coefficients (Fractions, mpmath):
+            # the dual scalars' own arithmetic carries the derivatives through its loops
+            box = np.empty(self.value.shape, dtype=object)
+            for idx in np.ndindex(self.value.shape):
+                box[idx] = self[idx]
+            return box
         raise TypeError(lost_derivative() if lost_derivative is not None else _core.LOST_ARRAY)
 
     def __setitem__(self, key, value):
@@ -739,6 +747,7 @@ unsupported = None               # _numpy.unsupported(func, method=None): the Ty
 qualname = None                  # _numpy.qualname(func): "numpy.linalg.solve", "scipy.special.gammaln"
 find_ufunc = None                # _numpy.find_ufunc(ufunc): a handler registered on first use, or None
 lost_derivative = None           # _numpy.lost_derivative(): why a conversion to ndarray is refused
+object_elements = None           # _numpy.object_elements(): a conversion to dual scalars is asked
 ATTRIBUTES = {}                  # ndarray's other methods and attributes (_numpy/methods.py)
 # numpy function -> rule(result, args, kwargs): which parts of a plain result computed from a
 # rowless argument stay rowless, where that is not "every float result" (_numpy/constants.py)

@@ -173,6 +173,12 @@ CASES = {
                                                            w=x[:6], cov=True)),
     "polyfit 2-d, full": lambda x: joined(np.polyfit(np.arange(6.0), x.reshape(6, 2), 1,
                                                      full=True)[:2]),
+    # numpy.polynomial's evaluation in the coefficients: object arrays of dual scalars
+    "numpy.polynomial *val in c": lambda x: joined([
+        np.polynomial.chebyshev.chebval(0.3, x[:5]),
+        np.polynomial.legendre.legval(x[5:8], x[:4] ** 2),
+        np.polynomial.hermite.hermval2d(0.2, 0.4, x[:6].reshape(2, 3)),
+        np.polynomial.polynomial.polyval(x[8:], x[:3])]),
     # ---- windows and phases (manipulation.py, calculus.py)
     "sliding_window_view": lambda x: np.lib.stride_tricks.sliding_window_view(
         x.reshape(3, 4), (2, 3)) * np.arange(6.0).reshape(2, 3),

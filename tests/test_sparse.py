@@ -922,3 +922,15 @@ def test_products_over_an_axis_of_an_array_with_an_empty_axis():
     assert J.shape == (0, 18) and J.nnz == 0
     assert dd.sparse_hessian(lambda x: np.sum(np.prod(x[:, :0], axis=0)) + np.sum(x ** 3))(
         np.ones((2, 2))).nnz == 4
+
+
+def test_numpy_polynomial_evaluation_in_the_coefficients(rng):
+    """chebval(x, c) and the other evaluation functions take dual (and traced) coefficients
+    as object arrays of scalars: the sparse results are the dense ones."""
+    x = rng.uniform(-1, 1, 5)
+    P = np.polynomial
+    f = lambda c: P.legendre.legval(np.array([0.1, 0.2]), c) * c[:2]  # noqa: E731
+    np.testing.assert_array_equal(dd.sparse_jacobian(f)(x).toarray(), dd.jacobian(f)(x))
+    g = lambda c: P.chebyshev.chebval(0.3, c) ** 2 + P.hermite.hermval(c[0], c[1:])  # noqa: E731
+    np.testing.assert_allclose(dd.sparse_hessian(g)(x).toarray(), dd.hessian(g)(x),
+                               rtol=1e-14, atol=1e-15)

@@ -172,8 +172,9 @@ _REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
 
 
 _POLYNOMIAL_FIX = ("numpy.polynomial converts coefficients to plain arrays; keep them constant "
-                   "(the point x may carry derivatives), or evaluate a power series with "
-                   "np.polyval(c[::-1], x), which differentiates in c")
+                   "(the point x may carry derivatives), or evaluate the series with its "
+                   "function (np.polynomial.chebyshev.chebval(x, c), ...; np.polyval(c[::-1], "
+                   "x) for a power series), which differentiates in c")
 
 # numpy functions whose dispatcher skips an argument they then convert
 _VECTORIZE_FIX = ("it calls the function on plain floats, one element at a time. Write the "
@@ -243,6 +244,27 @@ def lost_derivative():
             "use np.stack or np.concatenate rather than np.array([...]).")
 
 
+# numpy.polynomial's functions that evaluate a series of the coefficients they convert
+_EVALUATES = re.compile(r"(val|grid)(2d|3d)?$")
+
+
+def object_elements():
+    """Whether the conversion of a dual array asked now comes from numpy.polynomial's
+    evaluation of a series (chebval(x, c), legval, hermval, polyval2d, ...): those compute
+    with object arrays of coefficients, which dual scalars can be, so the array goes in as
+    one. Its other functions (fits, roots, the classes) keep the refusal."""
+    import sys
+    frame = sys._getframe(1)
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "") or ""
+        if mod.startswith("numpy.polynomial."):
+            return _EVALUATES.search(frame.f_code.co_name) is not None
+        if not (mod == "numpy" or mod.startswith(("numpy.", "dualdiff."))):
+            return False
+        frame = frame.f_back
+    return False
+
+
 def _public_name(frame):
     """How a user spells the library function running in frame: module path without its
     private parts plus the function's name, where that module has it (numpy.polynomial.
@@ -288,6 +310,7 @@ def find_ufunc(ufunc):
 _arrays.unsupported = unsupported
 _arrays.qualname = qualname
 _arrays.lost_derivative = lost_derivative
+_arrays.object_elements = object_elements
 _arrays.find_ufunc = find_ufunc
 
 

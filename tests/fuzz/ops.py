@@ -686,6 +686,8 @@ UNSUPPORTED_FUNCS = ["np.sort", "np.median", "np.cross({a}, {a})", "np.convolve(
                      "scipy.special.shichi(np.tanh({a}))[1]", "scipy.special.fresnel({a})[0]",
                      "scipy.special.airy(np.tanh({a}))[3]", "scipy.special.ellipj({a}, 0.4)[2]",
                      "scipy.special.binom(5.0, {a})", "scipy.special.poch({a}, 2.5)",
+                     "np.polynomial.chebyshev.chebval(0.3, np.ravel({a}))",
+                     "np.polynomial.legendre.legval(np.ravel({a}), np.ravel({a}))",
                      # structure read from the shape only
                      "np.lib.stride_tricks.sliding_window_view({a}, 2, axis=-1)",
                      "{a}[np.tril_indices_from({a})]", "{a}[np.diag_indices_from({a})]",
