@@ -173,6 +173,13 @@ CASES = {
                                                            w=x[:6], cov=True)),
     "polyfit 2-d, full": lambda x: joined(np.polyfit(np.arange(6.0), x.reshape(6, 2), 1,
                                                      full=True)[:2]),
+    # histogram: the bins each element falls in are numpy's (constant); the edges placed
+    # from the data move with its extremes, weights are summed per bin
+    "histogram": lambda x: joined([
+        np.histogram(x, bins=4)[1], np.histogram(x, bins="auto", density=True)[0],
+        np.histogram(x, bins=[-5.0, 0.05, 5.0], weights=x ** 2)[0],
+        np.histogram(x.reshape(3, 4), bins=3, weights=np.exp(x).reshape(3, 4),
+                     density=True)[0]]),
     # numpy.polynomial's evaluation in the coefficients: object arrays of dual scalars
     "numpy.polynomial *val in c": lambda x: joined([
         np.polynomial.chebyshev.chebval(0.3, x[:5]),

@@ -1,5 +1,5 @@
-"""numpy's statistics on dual arrays: average (weights, returned), cov, corrcoef, ptp, and
-bincount's weighted counts.
+"""numpy's statistics on dual arrays: average (weights, returned), cov, corrcoef, ptp,
+bincount's weighted counts and histogram.
 
 Each is numpy's recipe run on dual values -- the same operations in the same order, so values
 agree with numpy's (bit for bit, except that dot products go through BLAS: to rounding) --
@@ -12,6 +12,7 @@ import numpy as np
 
 from dualdiff import _arrays
 from dualdiff._numpy import NOVALUE, axes, implements, ndim, qualname, shape
+from dualdiff._numpy.construction import linspace
 from dualdiff._numpy.manipulation import concatenate, diag, reshape, transpose
 from dualdiff._numpy.reductions import amax, amin, clip, mean, sum_
 
@@ -177,3 +178,47 @@ def bincount(x, weights=None, minlength=0):
                         for j in range(flat.shape[1])], axis=-1)
         return out.reshape(out.shape[:1] + arr.shape[1:])
     return _arrays.linear(weights, fn)
+
+
+# ---- histogram --------------------------------------------------------------------------
+
+@implements(np.histogram)
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """numpy's histogram of dual data or weights. Which bin an element falls in is piecewise
+    constant (numpy assigns the bins; no derivative), so: the counts are numpy's integers;
+    with dual weights, the sums of the weights per bin (numpy's values, tangents binned the
+    same way); the edges numpy places from the data (bins a number or an estimator's name,
+    no range) are linspace(min(a), max(a)) as numpy computes them, differentiable in the
+    data's extremes; given edges or a range are constants. density divides by the bin
+    widths and the total, as numpy does."""
+    av, wv = _values(a).reshape(-1), None if weights is None else _values(weights)
+    if wv is not None:
+        if wv.shape != np.shape(_values(a)):
+            raise ValueError("weights should have the same shape as a.")
+        wv = wv.reshape(-1)
+    counts, edges_v = np.histogram(av, bins=bins, range=range, weights=wv)
+    edges = edges_v
+    if _arrays.lift(a) is not None and range is None and av.size and np.ndim(bins) == 0:
+        first, last = amin(a), amax(a)
+        if _arrays.value_of(first) == _arrays.value_of(last):
+            first, last = first - 0.5, last + 0.5
+        edges = linspace(first, last, edges_v.size)
+    if weights is not None and _arrays.lift(weights) is not None:
+        # numpy's own bin of each element, the last edge inside the last bin
+        nb = edges_v.size - 1
+        at = np.searchsorted(edges_v, av, side="right") - 1
+        at[av == edges_v[-1]] = nb - 1
+        keep = (av >= edges_v[0]) & (av <= edges_v[-1])
+
+        def binned(arr, nd):
+            if nd == 0:
+                return counts
+            flat = arr.reshape((av.size, -1))[keep]
+            out = np.stack([np.bincount(at[keep], weights=flat[:, j], minlength=nb)
+                            for j in np.arange(flat.shape[1])], axis=-1)
+            return out.reshape((nb,) + arr.shape[arr.ndim - nd:])
+        counts = _arrays.linear(weights, binned)
+    if density:
+        db = np.diff(edges)
+        return counts / db / sum_(counts), edges
+    return counts, edges

@@ -688,6 +688,8 @@ UNSUPPORTED_FUNCS = ["np.sort", "np.median", "np.cross({a}, {a})", "np.convolve(
                      "scipy.special.binom(5.0, {a})", "scipy.special.poch({a}, 2.5)",
                      "np.polynomial.chebyshev.chebval(0.3, np.ravel({a}))",
                      "np.polynomial.legendre.legval(np.ravel({a}), np.ravel({a}))",
+                     "np.histogram({a}, bins=3)[1]",
+                     "np.histogram({a}, bins=[-1.0, 0.0, 1.0], weights={a})[0]",
                      # structure read from the shape only
                      "np.lib.stride_tricks.sliding_window_view({a}, 2, axis=-1)",
                      "{a}[np.tril_indices_from({a})]", "{a}[np.diag_indices_from({a})]",
@@ -723,6 +725,9 @@ FUNC_KINKS = {
     "np.spacing": "np.spacing({a})", "np.frexp": "np.frexp({a})[1]", "np.modf": "np.trunc({a})",
     "np.isclose({a}, 0.0)": "np.isclose({a}, 0.0)", "np.allclose({a}, 0.0)": "np.isclose({a}, 0.0)",
     "np.nan_to_num": "np.isfinite({a})",
+    "np.histogram({a}, bins=3)[1]": ORDER,
+    "np.histogram({a}, bins=[-1.0, 0.0, 1.0], weights={a})[0]":
+        "np.searchsorted([-1.0, 0.0, 1.0], {a}, side='right')",
     # the correction unwrap adds is a whole number of periods, constant between its switches
     "np.unwrap": "np.round(np.unwrap({a}) - {a}, 6)",
     # K and E have infinite slope at m = 1, which tanh reaches by rounding (tanh(20) = 1.0)
