@@ -171,8 +171,8 @@ def test_numpys_object_loop_division_by_a_plain_zero_explains_the_object_array()
 
 
 def test_unsupported_numpy_functions_name_themselves():
-    with pytest.raises(TypeError, match="no derivative rule for numpy.histogram"):
-        dd.grad(lambda x: np.sum(np.histogram(x)[0]))(X)
+    with pytest.raises(TypeError, match="no derivative rule for numpy.histogram2d"):
+        dd.grad(lambda x: np.sum(np.histogram2d(x, x)[0]))(X)
     with pytest.raises(TypeError, match="no derivative rule for numpy.nextafter"):
         dd.grad(lambda x: np.sum(np.nextafter(x, 2.0)))(X)
     with pytest.raises(TypeError, match="numpy.linalg.eig gives complex results.*eigh"):

@@ -187,18 +187,29 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     """numpy's histogram of dual data or weights. Which bin an element falls in is piecewise
     constant (numpy assigns the bins; no derivative), so: the counts are numpy's integers;
     with dual weights, the sums of the weights per bin (numpy's values, tangents binned the
-    same way); the edges numpy places from the data (bins a number or an estimator's name,
-    no range) are linspace(min(a), max(a)) as numpy computes them, differentiable in the
-    data's extremes; given edges or a range are constants. density divides by the bin
-    widths and the total, as numpy does."""
+    same way); the edges numpy places (bins a number or an estimator's name) are
+    linspace(min(a), max(a)) or linspace(*range) as numpy computes them, differentiable in
+    the data's extremes or in a dual range; edges given as bins are returned as given (dual
+    ones too). density divides by the bin widths and the total, as numpy does."""
     av, wv = _values(a).reshape(-1), None if weights is None else _values(weights)
     if wv is not None:
         if wv.shape != np.shape(_values(a)):
             raise ValueError("weights should have the same shape as a.")
         wv = wv.reshape(-1)
-    counts, edges_v = np.histogram(av, bins=bins, range=range, weights=wv)
-    edges = edges_v
-    if _arrays.lift(a) is not None and range is None and av.size and np.ndim(bins) == 0:
+    placed = isinstance(bins, str) or np.ndim(bins) == 0   # a number of bins, an estimator
+    if range is not None:
+        lo, hi = range
+        if not placed and (_arrays.lift(lo) is not None or _arrays.lift(hi) is not None):
+            raise TypeError("numpy.histogram: range is not used when bins are the edges, so "
+                            "its derivative would be lost: drop range")
+        range = (_values(lo)[()], _values(hi)[()])
+    counts, edges_v = np.histogram(av, bins=_values(bins) if not placed else bins,
+                                   range=range, weights=wv)
+    edges = edges_v if placed or _arrays.lift(bins) is None else bins
+    if placed and range is not None and (_arrays.lift(lo) is not None or
+                                         _arrays.lift(hi) is not None):
+        edges = linspace(lo, hi, edges_v.size)
+    elif placed and range is None and _arrays.lift(a) is not None and av.size:
         first, last = amin(a), amax(a)
         if _arrays.value_of(first) == _arrays.value_of(last):
             first, last = first - 0.5, last + 0.5
