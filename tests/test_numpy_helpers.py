@@ -180,6 +180,10 @@ CASES = {
         np.histogram(x, bins=[-5.0, 0.05, 5.0], weights=x ** 2)[0],
         np.histogram(x.reshape(3, 4), bins=3, weights=np.exp(x).reshape(3, 4),
                      density=True)[0]]),
+    # trim_zeros: numpy decides on the values which zeros go; poly1d calls it
+    "trim_zeros poly1d": lambda x: joined([
+        np.trim_zeros(x * (np.arange(12) % 11 > 1)), np.trim_zeros(x[:6] * (np.arange(6) > 2), "b"),
+        np.poly1d(x[:4])(x[4:8]), np.poly1d(x[8:] * (np.arange(4) > 0)).coeffs]),
     # numpy.polynomial's evaluation in the coefficients: object arrays of dual scalars
     "numpy.polynomial *val in c": lambda x: joined([
         np.polynomial.chebyshev.chebval(0.3, x[:5]),

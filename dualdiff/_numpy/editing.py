@@ -1,5 +1,6 @@
 """Arrays cut apart, extended and selected from, on dual values: split, array_split, hsplit,
-vsplit, dsplit, unstack, pad, append, insert, delete, resize, compress, extract, choose.
+vsplit, dsplit, unstack, pad, append, insert, delete, resize, compress, extract, choose,
+trim_zeros.
 
 Each is a linear map of its array arguments (a rearrangement, with constants or copies added),
 so the derivative is the same map applied to every tangent part: exact at every order. Where
@@ -255,3 +256,22 @@ def choose(a, choices, out=None, mode="raise"):
               for o, c in zip(offsets, choices)]
     picked = np.choose(idx, [np.broadcast_to(lab, shp) for lab in labels], mode=mode)
     return take(concatenate([ravel(c) for c in choices], 0), picked)
+
+
+# ---- trim_zeros --------------------------------------------------------------------------
+
+@implements(np.trim_zeros)
+def trim_zeros(filt, trim="fb", axis=None):
+    """numpy's trim_zeros: numpy decides, on the values, which leading and trailing zeros go
+    (its checks of trim and axis included), and returns a view of them; the dual result is
+    the same slice of filt (np.poly1d(c) calls this on its coefficients)."""
+    v = np.ascontiguousarray(_arrays.value_of(filt), dtype=np.float64)
+    r = np.trim_zeros(v, trim) if axis is None else np.trim_zeros(v, trim, axis=axis)
+    if not np.shares_memory(r, v) and r.size:
+        raise TypeError("numpy.trim_zeros returned a copy, not a view, in this numpy: "
+                        "slice the array yourself")
+    start = [0] * v.ndim
+    if r.size:
+        offset = (r.__array_interface__["data"][0] - v.__array_interface__["data"][0])
+        start = np.unravel_index(offset // v.itemsize, v.shape)
+    return filt[tuple(slice(int(b), int(b) + n) for b, n in zip(start, r.shape))]
