@@ -184,6 +184,8 @@ CASES = {
     "trim_zeros poly1d": lambda x: joined([
         np.trim_zeros(x * (np.arange(12) % 11 > 1)), np.trim_zeros(x[:6] * (np.arange(6) > 2), "b"),
         np.poly1d(x[:4])(x[4:8]), np.poly1d(x[8:] * (np.arange(4) > 0)).coeffs]),
+    # roots: real and simple ones, by the implicit function p(r) = 0
+    "roots": lambda x: np.sort(np.roots(np.poly(x[:3]) * (1.0 + x[3] ** 2))),
     # numpy.polynomial's evaluation in the coefficients: object arrays of dual scalars
     "numpy.polynomial *val in c": lambda x: joined([
         np.polynomial.chebyshev.chebval(0.3, x[:5]),
@@ -389,6 +391,9 @@ def test_inputs_are_never_modified(rng):
     (lambda x: np.gradient(x, edge_order=3), ValueError, "edge_order"),
     (lambda x: np.cross(x, x), ValueError, "dimension must be 2 or 3"),
     (lambda x: np.isneginf(x, x), TypeError, "immutable"),
+    (lambda x: np.roots(np.stack([x[0], 0.0, 1.0])), TypeError, "complex roots"),
+    (lambda x: np.roots(np.stack([x[0] * 0 + 1.0, -2.0, 1.0])), ValueError, "repeated root"),
+    (lambda x: np.histogram(x, bins=[0.0, 1.0], range=(x[0], 2.0)), TypeError, "drop range"),
 ])
 def test_bad_calls_raise_clear_errors(call, error, words):
     with pytest.raises(error, match=words):

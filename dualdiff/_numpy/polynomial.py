@@ -1,5 +1,5 @@
 """numpy's polynomial helpers on dual coefficients and points: polyval, polyadd, polysub,
-polymul, polyder, polyint, poly (from roots), vander, polyfit.
+polymul, polyder, polyint, poly (from roots), vander, polyfit, and roots (real ones).
 
 Each is numpy's own recipe -- Horner's rule, padded sums, convolution, repeated products --
 run on dual values, so values are numpy's bit for bit and every argument that numpy treats
@@ -181,3 +181,38 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
                              "covariance matrix")
         fac = resids / (shape(x)[0] - order)
     return (c, vbase * fac) if ndim(y) == 1 else (c, vbase[:, :, np.newaxis] * fac)
+
+
+@implements(np.roots)
+def roots(p):
+    """numpy's roots (the companion matrix's eigenvalues), differentiable in the coefficients
+    where every root is real and simple: each root r of p moves as the implicit function
+    p(r) = 0 says, dr = -(dp)(r) / p'(r). Newton steps on dual values give exactly that,
+    each step doubling the order it is exact to; the value part of each step's correction is
+    dropped, so the values stay numpy's own."""
+    d = _arrays.lift(p)
+    pv = np.asarray(_arrays.value_of(p), dtype=np.float64)
+    r = np.roots(pv)
+    if d is None:
+        return r
+    if np.iscomplexobj(r):
+        if np.any(r.imag != 0.0):
+            raise TypeError("numpy.roots: this polynomial has complex roots, which dual values "
+                            "(real) cannot carry; differentiate a real quantity computed "
+                            "otherwise, or roots of a polynomial whose roots are all real")
+        r = r.real
+    if ndim(p) != 1:
+        raise ValueError("Input must be a rank-1 array.")
+    dp = polyder(p)
+    slope = np.polyval(np.polyder(pv), r)
+    size = np.polyval(np.polyder(np.abs(pv)), np.abs(r))
+    if np.any(np.abs(slope) <= 1e-8 * size):
+        raise ValueError("numpy.roots: a repeated root (p' = 0 there) has no derivative in "
+                         "the coefficients")
+    out = r
+    order, exact = d.order, 0
+    while exact < order:                 # exact to order 1, 3, 7, ...
+        residual = polyval(p, out)
+        out = out - (residual - _arrays.value_of(residual)) / polyval(dp, out)
+        exact = 2 * exact + 1
+    return out

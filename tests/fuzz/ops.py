@@ -689,6 +689,7 @@ UNSUPPORTED_FUNCS = ["np.sort", "np.median", "np.cross({a}, {a})", "np.convolve(
                      "np.polynomial.chebyshev.chebval(0.3, np.ravel({a}))",
                      "np.polynomial.legendre.legval(np.ravel({a}), np.ravel({a}))",
                      "np.histogram({a}, bins=3)[1]",
+                     "np.sort(np.roots(np.poly(np.ravel({a})[:3])))",
                      "np.histogram({a}, bins=[-1.0, 0.0, 1.0], weights={a})[0]",
                      # structure read from the shape only
                      "np.lib.stride_tricks.sliding_window_view({a}, 2, axis=-1)",
@@ -726,6 +727,7 @@ FUNC_KINKS = {
     "np.isclose({a}, 0.0)": "np.isclose({a}, 0.0)", "np.allclose({a}, 0.0)": "np.isclose({a}, 0.0)",
     "np.nan_to_num": "np.isfinite({a})",
     "np.histogram({a}, bins=3)[1]": ORDER,
+    "np.sort(np.roots(np.poly(np.ravel({a})[:3])))": ORDER,
     "np.histogram({a}, bins=[-1.0, 0.0, 1.0], weights={a})[0]":
         "np.searchsorted([-1.0, 0.0, 1.0], {a}, side='right')",
     # the correction unwrap adds is a whole number of periods, constant between its switches
