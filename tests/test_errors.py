@@ -285,3 +285,16 @@ def test_a_decorated_scipy_function_is_named_by_what_it_wraps():
     with pytest.raises(TypeError, match=r"scipy\.special\.spherical_jn( \(it calls np\.asarray|: "
                                         r"it cannot take dual values)"):
         dd.grad(lambda x: np.sum(sc.spherical_jn(1, x)))(np.array([0.5, 1.0]))
+
+
+@pytest.mark.parametrize("call, fix", [
+    (lambda sc, x: sc.factorial(x, exact=False), r"scipy\.special\.gamma\(n \+ 1\)"),
+    (lambda sc, x: sc.comb(5.0, x), r"scipy\.special\.binom\(N, k\)"),
+    (lambda sc, x: sc.perm(5.0, x), r"scipy\.special\.poch\(N - k \+ 1, k\)"),
+], ids=["factorial", "comb", "perm"])
+def test_scipy_wrappers_that_convert_name_the_ufunc_to_use(call, fix):
+    """scipy.special's Python wrappers that convert with np.asarray name the ufunc that
+    computes the same values (and differentiates)."""
+    sc = pytest.importorskip("scipy.special")
+    with pytest.raises(TypeError, match=r"scipy\.special\.\w+ \(it calls np\.asarray.*use " + fix):
+        dd.grad(lambda x: np.sum(call(sc, x)))(np.array([1.5, 2.5]))

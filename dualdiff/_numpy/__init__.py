@@ -168,7 +168,15 @@ def no_out(func, out):
 _REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
                  "scipy.special.softmax": "dd.softmax",
                  "scipy.special.log_softmax": "dd.log_softmax",
-                 "scipy.special.polygamma": "dd.polygamma"}
+                 "scipy.special.polygamma": "dd.polygamma",
+                 # exact=False forms, whose ufuncs dualdiff differentiates
+                 "scipy.special.factorial": "scipy.special.gamma(n + 1) (for n >= 0)",
+                 "scipy.special.comb": "scipy.special.binom(N, k) (for exact=False)",
+                 "scipy.special.perm": "scipy.special.poch(N - k + 1, k) (for exact=False)",
+                 "scipy.special.spherical_jn": "np.sqrt(np.pi / (2 * z)) * "
+                                               "scipy.special.jv(n + 0.5, z)",
+                 "scipy.special.spherical_yn": "np.sqrt(np.pi / (2 * z)) * "
+                                               "scipy.special.yv(n + 0.5, z)"}
 
 
 _POLYNOMIAL_FIX = ("numpy.polynomial converts coefficients to plain arrays; keep them constant "
