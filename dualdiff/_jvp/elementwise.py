@@ -27,6 +27,10 @@ class ElementwiseRule:
             return self.func(*got[3])
         if got[1].order > 2:
             return self._levels(args, got[1])
+        return self._first_two(got)
+
+    def _first_two(self, got):
+        """The result of a first- or second-order call (got: _lifted's)."""
         return self._chain(got, self._value(got), self.d1, self.d2)
 
     def _lifted(self, args):
@@ -150,12 +154,7 @@ class MultiRule(ElementwiseRule):
         super().__init__(func, d1, d2, nin, name)
         self.nout = nout
 
-    def __call__(self, *args):
-        got = self._lifted(args)
-        if got[1] is None:
-            return self.func(*got[3])
-        if got[1].order > 2:
-            return self._levels(args, got[1])
+    def _first_two(self, got):
         outs = self._value(got)
         firsts = _shared(self.d1, self.nout, self.name, "d1")
         seconds = [None] * self.nout if self.d2 is None else \
