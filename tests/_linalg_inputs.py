@@ -14,6 +14,15 @@ def general(rng, shape):
     return 0.5 * rng.standard_normal(shape) / np.sqrt(n) + 2 * np.eye(n)
 
 
+def real_spectrum(rng, shape):
+    """Not symmetric, with real eigenvalues 1, 2, ..., n plus up to 0.5 (gaps >= 0.5):
+    Q diag(lam) Q^-1 for a well-conditioned Q (eig and eigvals' inputs)."""
+    n = shape[-1]
+    q = general(rng, shape)
+    lam = 1.0 + np.arange(n) + rng.uniform(0, 0.5, shape[:-2] + (n,))
+    return (q * lam[..., None, :]) @ np.linalg.inv(q)
+
+
 def qr_input(rng, shape):
     """Full rank with a well-conditioned leading square block (what a wide QR factors)."""
     *batch, m, n = shape

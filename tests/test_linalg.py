@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
-from _linalg_inputs import cond_input, general, qr_input, separated, spd, svd_matrix
+from _linalg_inputs import (cond_input, general, qr_input, real_spectrum, separated, spd,
+                            svd_matrix)
 
 LA = np.linalg
 NUMPY2 = hasattr(LA, "vector_norm")      # numpy 2's array-API names and keywords (upper=)
@@ -103,6 +104,14 @@ CASES = [
                                                                      garbage="lower")),
     case("eigh", lambda x: np.concatenate([LA.eigh(x)[0], np.ravel(LA.eigh(x)[1] ** 2)]),
          _m(spd, 3, 3)),
+    # eig: unit-length columns, each with LAPACK's sign; the sign is fixed per column by the
+    # squares and by products of a column with itself
+    case("eig", lambda x: np.concatenate([LA.eig(x)[0], np.ravel(LA.eig(x)[1] ** 2)]),
+         _m(real_spectrum, 3, 3)),
+    case("eig-batched", lambda x: np.ravel(LA.eig(x)[1] ** 2) + np.repeat(
+        np.ravel(LA.eig(x)[0]), 3), _m(real_spectrum, 2, 3, 3)),
+    case("eigvals", LA.eigvals, _m(real_spectrum, 4, 4)),
+    case("eigvals-batched", LA.eigvals, _m(real_spectrum, 2, 3, 3)),
     case("svd-nuclear-norm", lambda x: np.sum(LA.svd(x, compute_uv=False)), _m(svd_matrix, 4, 3)),
     case("svd-rank-one-terms", lambda x: np.einsum("ip,pj->pij", *LA.svd(x, False)[::2]),
          _m(svd_matrix, 3, 4)),
@@ -368,8 +377,12 @@ ERRORS = [   # (transform, function, input, exception, words the message must co
      TypeError, ["numpy.linalg.multi_dot", "out="]),
     (dd.jacobian, lambda x: LA.trace(x, dtype=int), _rand(3, 3),
      TypeError, ["numpy.linalg.trace", "dtype="]),
-    (dd.jacobian, lambda x: LA.eig(x)[0], _rand(3, 3), TypeError, ["numpy.linalg.eig", "eigh"]),
-    (dd.jacobian, LA.eigvals, _rand(3, 3), TypeError, ["numpy.linalg.eigvals", "eigvalsh"]),
+    (dd.jacobian, lambda x: LA.eig(x)[0], lambda r: np.array([[0.0, 1.0], [-1.0, 0.0]]),
+     TypeError, ["numpy.linalg.eig", "complex eigenvalues", "eigh"]),
+    (dd.jacobian, LA.eigvals, lambda r: np.array([[1.0, 2.0], [-3.0, 1.0]]),
+     TypeError, ["numpy.linalg.eigvals", "complex eigenvalues", "eigvalsh"]),
+    (dd.jacobian, LA.eigvals, lambda r: np.array([[1.0, 1.0], [0.0, 1.0]]),
+     ValueError, ["numpy.linalg.eigvals", "repeated eigenvalues"]),
     (dd.jacobian, lambda x: LA.outer(x, x), _rand(3, 3), ValueError,
      ["numpy.linalg.outer", "one-dimensional"]),
     (dd.jacobian, lambda x: LA.cross(x, x), _rand(3, 2), ValueError,

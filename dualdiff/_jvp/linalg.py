@@ -389,6 +389,61 @@ def eigvalsh_jvp(primals, tangents, UPLO="L"):
     return w, np.moveaxis(dw @ _clusters(plain(w2), _shape(a)[-1])[0], -2, -1)   # M = M^T
 
 
+def _real_spectrum(w, name):
+    """numpy returns real eigenvalues (and vectors) where every eigenvalue is real: the
+    spectra dual values can carry."""
+    if np.iscomplexobj(plain(w)):
+        raise TypeError(f"numpy.linalg.{name}: this matrix has complex eigenvalues, which dual "
+                        "values (real) cannot carry; for a symmetric matrix use "
+                        f"numpy.linalg.{'eigh' if name == 'eig' else 'eigvalsh'}")
+
+
+def _eig_parts(v, da):
+    """P = V^-1 dA V for the k directions (k first): dw = diag(P)."""
+    return _b(_LA.inv(v)) @ _kf(da) @ _b(v)
+
+
+@_rule("eig")
+def eig_jvp(primals, tangents):
+    """Real spectra only (numpy returns real w and V then; complex ones raise a TypeError).
+    With P = V^-1 dA V: dw_i = P_ii, dV = V (F o P), F_ij = 1/(w_j - w_i) off the diagonal,
+    less each column's component along itself (numpy's vectors have unit length, so
+    v_i . dv_i = 0). Raises at repeated eigenvalues, as eigh."""
+    (a,), (da,) = primals, tangents
+    out = _LA.eig(a)
+    w, v = out
+    _real_spectrum(w, "eig")
+    n = _shape(a)[-1]
+    _check_distinct(np.sort(plain(w), axis=-1), n, "eig", "eigenvalues", "eigenvectors",
+                    "eigvals")
+    p = _eig_parts(v, da)
+    dw = np.moveaxis(np.diagonal(p, axis1=-2, axis2=-1), -2, -1)
+    eye = np.eye(n)
+    f = (1.0 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+    dv = _b(v) @ (_b(f) * p)
+    dv = dv - _b(v) * np.sum(_b(v) * dv, axis=-2, keepdims=True)
+    return out, (dw, _kl(dv))
+
+
+@_rule("eigvals")
+def eigvals_jvp(primals, tangents):
+    """dw_i = (V^-1 dA V)_ii for a real spectrum, the vectors from one eig, matched to
+    numpy's eigvals by value (LAPACK may order them differently with and without vectors).
+    Raises at repeated eigenvalues: a defective matrix's eigenvalues have no derivative."""
+    (a,), (da,) = primals, tangents
+    w = _LA.eigvals(a)
+    _real_spectrum(w, "eigvals")
+    n = _shape(a)[-1]
+    _check_distinct(np.sort(plain(w), axis=-1), n, "eigvals", "eigenvalues", "eigenvectors",
+                    "eigvalsh for a symmetric matrix")
+    w2, v = _LA.eig(a)
+    pw, pw2 = plain(w), plain(w2)
+    at = np.argmin(np.abs(pw[..., :, None] - pw2[..., None, :]), axis=-1)
+    v = np.take_along_axis(v, np.expand_dims(at, -2) + np.zeros(_shape(a), dtype=int), axis=-1)
+    p = _eig_parts(v, da)
+    return w, np.moveaxis(np.diagonal(p, axis1=-2, axis2=-1), -2, -1)
+
+
 # ---- powers and chains of products ----------------------------------------------------------
 
 @_rule("matrix_power")

@@ -11,7 +11,8 @@ import numpy as np
 from dualdiff._jvp import add, plain
 from dualdiff._jvp.linalg import (
     _EPS, _LA, _NUMPY2, NonDifferentiableError, _b, _check_distinct, _clusters, _kf, _kl, _mT,
-    _reword, _rtol, _rule, _shape, _sym, cholesky_jvp, det_jvp, eigh_jvp, eigvalsh_jvp,
+    _reword, _rtol, _rule, _shape, _sym, cholesky_jvp, det_jvp, eig_jvp, eigh_jvp, eigvals_jvp,
+    eigvalsh_jvp,
     inv_jvp, matrix_power_jvp, multi_dot_jvp, slogdet_jvp, solve_jvp)
 
 _UNSET = object()          # numpy's "not given" (pinv's rtol=None differs from no rtol)
@@ -346,5 +347,6 @@ def cond_jvp(primals, tangents, p=None):
 
 RULES = {r.numpy_name: r for r in (
     solve_jvp, inv_jvp, det_jvp, slogdet_jvp, cholesky_jvp, eigh_jvp, eigvalsh_jvp, svd_jvp,
+    eig_jvp, eigvals_jvp,
     svdvals_jvp, qr_jvp, pinv_jvp, lstsq_jvp, matrix_power_jvp, multi_dot_jvp, norm_jvp,
     vector_norm_jvp, matrix_norm_jvp, cond_jvp)}

@@ -1,7 +1,8 @@
 """numpy.linalg on dual arrays: the surface, with numpy's signatures and keywords.
 
 Where each derivative comes from:
-  * solve, inv, det, slogdet, cholesky, eigh, eigvalsh, svd, svdvals, qr, pinv, lstsq,
+  * solve, inv, det, slogdet, cholesky, eigh, eigvalsh, eig, eigvals (real spectra), svd,
+    svdvals, qr, pinv, lstsq,
     matrix_power, multi_dot, norm, vector_norm, matrix_norm, cond: whole-array rules
     (dualdiff/_jvp/linalg.py, linalg_svd.py) applied with dualdiff._jvp.apply, which gives
     second order by running the rule on dual arrays;
@@ -10,7 +11,8 @@ Where each derivative comes from:
     the bilinear product rule; vecdot and cross (numpy.cross too) are products of their
     operands' components; tensorinv and tensorsolve are reshapes around inv and solve;
   * matrix_rank is an integer: computed on the values, no derivative.
-eig and eigvals (complex results) raise a TypeError naming eigh/eigvalsh.
+eig and eigvals where the spectrum is real (numpy returns real arrays then); a complex one
+raises a TypeError naming eigh/eigvalsh.
 """
 import warnings
 
@@ -167,16 +169,14 @@ def tensorsolve(a, b, axes=None):
     return _m.reshape(solve(_m.reshape(a, (prod, prod)), _m.ravel(b)), old)
 
 
-def _complex(name, alternative):
-    def handler(a):
-        raise TypeError(f"numpy.linalg.{name} gives complex results in general, which dual "
-                        f"values (real) cannot carry, so it has no derivative rule. For a "
-                        f"symmetric matrix use numpy.linalg.{alternative}.")
-    return handler
+@implements(LA.eig)
+def eig(a):
+    return _rule("eig", (a,))
 
 
-implements(LA.eig)(_complex("eig", "eigh"))
-implements(LA.eigvals)(_complex("eigvals", "eigvalsh"))
+@implements(LA.eigvals)
+def eigvals(a):
+    return _rule("eigvals", (a,))
 
 
 # ---- norms, condition number, rank ------------------------------------------------------------
