@@ -690,6 +690,7 @@ UNSUPPORTED_FUNCS = ["np.sort", "np.median", "np.cross({a}, {a})", "np.convolve(
                      "np.polynomial.legendre.legval(np.ravel({a}), np.ravel({a}))",
                      "np.histogram({a}, bins=3)[1]",
                      "np.sort(np.roots(np.poly(np.ravel({a})[:3])))",
+                     "np.sort(np.linalg.eigvals(np.diag(np.ravel({a})) + np.triu(np.ones((np.size({a}),) * 2), 1)))",
                      "np.histogram({a}, bins=[-1.0, 0.0, 1.0], weights={a})[0]",
                      # structure read from the shape only
                      "np.lib.stride_tricks.sliding_window_view({a}, 2, axis=-1)",
@@ -728,6 +729,7 @@ FUNC_KINKS = {
     "np.nan_to_num": "np.isfinite({a})",
     "np.histogram({a}, bins=3)[1]": ORDER,
     "np.sort(np.roots(np.poly(np.ravel({a})[:3])))": ORDER,
+    "np.sort(np.linalg.eigvals(np.diag(np.ravel({a})) + np.triu(np.ones((np.size({a}),) * 2), 1)))": ORDER,
     "np.histogram({a}, bins=[-1.0, 0.0, 1.0], weights={a})[0]":
         "np.searchsorted([-1.0, 0.0, 1.0], {a}, side='right')",
     # the correction unwrap adds is a whole number of periods, constant between its switches
