@@ -96,6 +96,8 @@ _NAMED_MODULES = set()
 
 
 _SCIPY_BEHIND = {"_zeta": "scipy.special.zeta", "_riemann_zeta": "scipy.special.zeta",
+                 "_lambertw": "scipy.special.lambertw", "_ellip_harm": "scipy.special.ellip_harm",
+                 "_factorial": "scipy.special.factorial",
                  **{f"_spherical_{k}": f"scipy.special.spherical_{k}"
                     for k in ("jn", "yn", "in", "kn")}}
 
