@@ -690,3 +690,26 @@ def test_the_lapack_route_of_every_inverse_user_is_numpys_route_to_rounding(
     scale = max(np.max(np.abs(fast[-1])), abs(LA.det(base)))
     for a, b in zip(fast, [c() for c in calls]):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13 * scale)
+
+
+def test_eig_where_numpy_returns_complex_arrays_for_a_real_spectrum(monkeypatch, rng):
+    """numpy >= 2.5 returns eig's and eigvals' results as complex arrays always (zero imaginary
+    parts for a real spectrum); the rules take their real parts: the same derivatives as with
+    numpy's real arrays. Simulated here on any numpy."""
+    x = real_spectrum(rng, (3, 3))
+    f = lambda a: np.concatenate([LA.eigvals(a), np.ravel(LA.eig(a)[1] ** 2)])  # noqa: E731
+    want, want_h = dd.jacobian(f)(x), dd.hessian(lambda a: np.sum(f(a) ** 2))(x)
+    for name in ("eig", "eigvals"):
+        orig = getattr(LA, name)
+
+        def cast(a, orig=orig):
+            r = orig(a)
+            if not isinstance(a, np.ndarray):
+                return r                                   # dual values: dualdiff's rule
+            return type(r)(*(o.astype(complex) for o in r)) if isinstance(r, tuple) else \
+                r.astype(complex)
+        monkeypatch.setattr(LA, name, cast)
+    np.testing.assert_allclose(dd.jacobian(f)(x), want, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(dd.hessian(lambda a: np.sum(f(a) ** 2))(x), want_h, rtol=1e-12)
+    with pytest.raises(TypeError, match="complex eigenvalues"):
+        dd.jacobian(lambda a: LA.eigvals(a))(np.array([[0.0, 1.0], [-1.0, 0.0]]))

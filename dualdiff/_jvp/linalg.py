@@ -389,13 +389,17 @@ def eigvalsh_jvp(primals, tangents, UPLO="L"):
     return w, np.moveaxis(dw @ _clusters(plain(w2), _shape(a)[-1])[0], -2, -1)   # M = M^T
 
 
-def _real_spectrum(w, name):
-    """numpy returns real eigenvalues (and vectors) where every eigenvalue is real: the
-    spectra dual values can carry."""
-    if np.iscomplexobj(plain(w)):
+def _real_spectrum(name, *arrays):
+    """The arrays (eigenvalues, then vectors) as real ones where every eigenvalue is real, the
+    spectra dual values can carry: numpy < 2.5 returns real arrays then, numpy >= 2.5 complex
+    ones with zero imaginary parts (LAPACK's real dgeev, cast), whose real parts are exact."""
+    if not np.iscomplexobj(plain(arrays[0])):
+        return arrays
+    if any(np.any(a.imag != 0.0) for a in arrays):
         raise TypeError(f"numpy.linalg.{name}: this matrix has complex eigenvalues, which dual "
                         "values (real) cannot carry; for a symmetric matrix use "
                         f"numpy.linalg.{'eigh' if name == 'eig' else 'eigvalsh'}")
+    return tuple(a.real for a in arrays)
 
 
 def _eig_parts(v, da):
@@ -405,14 +409,15 @@ def _eig_parts(v, da):
 
 @_rule("eig")
 def eig_jvp(primals, tangents):
-    """Real spectra only (numpy returns real w and V then; complex ones raise a TypeError).
+    """Real spectra only (real w and V, where numpy >= 2.5 gives them a zero imaginary part;
+    complex spectra raise a TypeError).
     With P = V^-1 dA V: dw_i = P_ii, dV = V (F o P), F_ij = 1/(w_j - w_i) off the diagonal,
     less each column's component along itself (numpy's vectors have unit length, so
     v_i . dv_i = 0). Raises at repeated eigenvalues, as eigh."""
     (a,), (da,) = primals, tangents
     out = _LA.eig(a)
-    w, v = out
-    _real_spectrum(w, "eig")
+    w, v = _real_spectrum("eig", *out)
+    out = type(out)(w, v)
     n = _shape(a)[-1]
     _check_distinct(np.sort(plain(w), axis=-1), n, "eig", "eigenvalues", "eigenvectors",
                     "eigvals")
@@ -431,12 +436,11 @@ def eigvals_jvp(primals, tangents):
     numpy's eigvals by value (LAPACK may order them differently with and without vectors).
     Raises at repeated eigenvalues: a defective matrix's eigenvalues have no derivative."""
     (a,), (da,) = primals, tangents
-    w = _LA.eigvals(a)
-    _real_spectrum(w, "eigvals")
+    (w,) = _real_spectrum("eigvals", _LA.eigvals(a))
     n = _shape(a)[-1]
     _check_distinct(np.sort(plain(w), axis=-1), n, "eigvals", "eigenvalues", "eigenvectors",
                     "eigvalsh for a symmetric matrix")
-    w2, v = _LA.eig(a)
+    w2, v = _real_spectrum("eig", *_LA.eig(a))
     pw, pw2 = plain(w), plain(w2)
     at = np.argmin(np.abs(pw[..., :, None] - pw2[..., None, :]), axis=-1)
     v = np.take_along_axis(v, np.expand_dims(at, -2) + np.zeros(_shape(a), dtype=int), axis=-1)
