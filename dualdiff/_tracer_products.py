@@ -427,10 +427,19 @@ for _f in (LA.inv, LA.det, LA.slogdet, LA.cholesky, LA.eigh, LA.eigvalsh, LA.svd
         implements(_f)(_one_matrix(_f))
 
 
-@implements(LA.eig, LA.eigvals)
-def eig(a, *args, **kwargs):
-    raise TypeError("numpy.linalg.eig/eigvals have complex results in general, which dual "
-                    "values do not carry; use eigh or eigvalsh for a symmetric matrix")
+def _real_spectrum(name):
+    """eig, eigvals: every output element depends on the whole matrix, where the spectrum is
+    real; a complex one raises as on dual arrays (dualdiff/_jvp/linalg.py's _REAL_PARTS)."""
+    func = getattr(LA, name)
+
+    def handler(a):
+        from dualdiff._jvp.linalg import _REAL_PARTS
+        return _dense_matrix(func, a, _REAL_PARTS[name](func(value_of(a))))
+    return handler
+
+
+implements(LA.eig)(_real_spectrum("eig"))
+implements(LA.eigvals)(_real_spectrum("eigvals"))
 
 
 @implements(LA.matrix_rank)

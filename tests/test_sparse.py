@@ -934,3 +934,19 @@ def test_numpy_polynomial_evaluation_in_the_coefficients(rng):
     g = lambda c: P.chebyshev.chebval(0.3, c) ** 2 + P.hermite.hermval(c[0], c[1:])  # noqa: E731
     np.testing.assert_allclose(dd.sparse_hessian(g)(x).toarray(), dd.hessian(g)(x),
                                rtol=1e-14, atol=1e-15)
+
+
+def test_eig_in_the_sparse_transforms_and_a_row_of_rounding_noise():
+    """eigvals/eig of a real spectrum: the whole matrix a dense block of the pattern, the
+    results the dense ones. The eigenvalues of a triangular matrix are its diagonal, so the
+    Hessian row of the smallest (weight 0) is exactly 0 while both sides compute it as
+    rounding noise of the eigen-decomposition (1e-16, different noise): the verify probe
+    accepts noise at the matrix's own scale, not only at the row's."""
+    x = np.array([-1.066, 1.818, -1.262, 0.584])
+    tri = lambda v: np.diag(v) + np.triu(np.ones((4, 4)), 1)  # noqa: E731
+    f = lambda v: np.sum(np.sort(np.linalg.eigvals(tri(v))) ** 2 * np.arange(4))  # noqa: E731
+    H = dd.sparse_hessian(f)(x).toarray()
+    np.testing.assert_allclose(H, dd.hessian(f)(x), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(H, np.diag([2.0, 6.0, 0.0, 4.0]), rtol=0, atol=1e-14)
+    g = lambda v: np.ravel(np.linalg.eig(tri(v))[1])  # noqa: E731
+    np.testing.assert_array_equal(dd.sparse_jacobian(g)(x).toarray(), dd.jacobian(g)(x))

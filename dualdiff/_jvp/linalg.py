@@ -237,6 +237,9 @@ def _rule(name, nargs=1):
             if not ks:
                 func = getattr(_LA, name)
                 out = func(list(primals), **params) if nargs < 0 else func(*primals, **params)
+                if name in _REAL_PARTS:
+                    # as the rule's own value: real arrays (see _real_spectrum)
+                    out = _REAL_PARTS[name](out)
                 return out, (tuple(None for _ in out) if isinstance(out, tuple) else None)
             return rule(primals, tangents, **params)
 
@@ -407,6 +410,13 @@ def _eig_parts(v, da):
     return _b(_LA.inv(v)) @ _kf(da) @ _b(v)
 
 
+# the value a rule returns where numpy's needs its real parts taken, for calls without
+# tangents too (a dual array without rows in this sweep gets the seeded one's types: also
+# dualdiff/_numpy/linalg.py's _rule)
+_REAL_PARTS = {"eig": lambda out: type(out)(*_real_spectrum("eig", *out)),
+               "eigvals": lambda w: _real_spectrum("eigvals", w)[0]}
+
+
 @_rule("eig")
 def eig_jvp(primals, tangents):
     """Real spectra only (real w and V, where numpy >= 2.5 gives them a zero imaginary part;
@@ -415,9 +425,8 @@ def eig_jvp(primals, tangents):
     less each column's component along itself (numpy's vectors have unit length, so
     v_i . dv_i = 0). Raises at repeated eigenvalues, as eigh."""
     (a,), (da,) = primals, tangents
-    out = _LA.eig(a)
-    w, v = _real_spectrum("eig", *out)
-    out = type(out)(w, v)
+    out = _REAL_PARTS["eig"](_LA.eig(a))
+    w, v = out
     n = _shape(a)[-1]
     _check_distinct(np.sort(plain(w), axis=-1), n, "eig", "eigenvalues", "eigenvectors",
                     "eigvals")
@@ -436,10 +445,14 @@ def eigvals_jvp(primals, tangents):
     numpy's eigvals by value (LAPACK may order them differently with and without vectors).
     Raises at repeated eigenvalues: a defective matrix's eigenvalues have no derivative."""
     (a,), (da,) = primals, tangents
-    (w,) = _real_spectrum("eigvals", _LA.eigvals(a))
+    w = _REAL_PARTS["eigvals"](_LA.eigvals(a))
     n = _shape(a)[-1]
-    _check_distinct(np.sort(plain(w), axis=-1), n, "eigvals", "eigenvalues", "eigenvectors",
-                    "eigvalsh for a symmetric matrix")
+    if n > 1 and _clusters(np.sort(plain(w), axis=-1), n)[1]:
+        raise NonDifferentiableError(
+            f"numpy.linalg.eigvals: repeated eigenvalues (equal within {_rtol(n):.1e} "
+            "relative) of a general matrix have no derivative: where it is defective they "
+            "split as the square root of a perturbation. For a symmetric matrix use eigvalsh, "
+            "whose repeated eigenvalues share one derivative")
     w2, v = _real_spectrum("eig", *_LA.eig(a))
     pw, pw2 = plain(w), plain(w2)
     at = np.argmin(np.abs(pw[..., :, None] - pw2[..., None, :]), axis=-1)

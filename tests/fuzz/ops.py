@@ -755,7 +755,11 @@ def _unsupported_func(g, a):
     kink = FUNC_KINKS.get(s)
     # products and norms sum in their own order (BLAS, pairwise): to rounding, as matmul
     inexact = any(k in s for k in INEXACT_FUNCS)
-    return Draft(src, names=(name, s.split("(")[0].split(".")[-2] if s.count(".") > 1 else name),
+    # every function the expression calls may be the one an error names (np.linalg.eigvals
+    # inside np.sort(...))
+    called = tuple(re.findall(r"\.(\w+)\(", s))
+    return Draft(src, names=(name, s.split("(")[0].split(".")[-2] if s.count(".") > 1 else name)
+                 + called,
                  kink=kink.format(a=a.name) if kink else None, exact=not inexact,
                  chunk_exact=not inexact)
 
