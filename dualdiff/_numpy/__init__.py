@@ -281,19 +281,27 @@ def _public_name(frame):
     chebyshev.chebval); for a decorator's wrapper (scipy.special.spherical_jn runs as
     `wrapper`), the name of the function it wraps, read from its closure. None otherwise."""
     import sys
-    mod = frame.f_globals.get("__name__") or ""
-    parts = mod.split(".")
-    publics = [".".join(parts[:i]) for i in range(len(parts), 0, -1)
-               if not any(p.startswith("_") for p in parts[:i])]
+
+    def publics(mod):
+        parts = (mod or "").split(".")
+        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)
+                if not any(p.startswith("_") for p in parts[:i])]
+    here = publics(frame.f_globals.get("__name__"))
     code = frame.f_code
-    names = [code.co_name] + [getattr(frame.f_locals.get(v), "__name__", "")
-                              for v in code.co_freevars if callable(frame.f_locals.get(v))]
+    # (name, modules to look in): the frame's function; a decorator's wrapped function, in
+    # its own module too (scipy 1.13's deprecation wrapper of comb lives in scipy._lib)
+    names = [(code.co_name, here)]
+    for v in code.co_freevars:
+        fn = frame.f_locals.get(v)
+        if callable(fn):
+            names.append((getattr(fn, "__name__", ""),
+                          publics(getattr(fn, "__module__", None)) + here))
     if code.co_name.startswith("__") and "self" in frame.f_locals:
-        names.append(type(frame.f_locals["self"]).__name__)    # Polynomial(c).__init__
-    for name in names:
+        names.append((type(frame.f_locals["self"]).__name__, here))    # Polynomial(c).__init__
+    for name, mods in names:
         if not name or name.startswith(("_", "<")):
             continue
-        for public in publics:
+        for public in mods:
             if getattr(sys.modules.get(public), name, None) is not None:
                 return f"{public}.{name}"
     return None
