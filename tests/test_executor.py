@@ -412,7 +412,18 @@ def test_keyboard_interrupt_cancels_the_tasks_not_started(tmp_path):
     # The interrupt goes once the first sweep has started: on a busy machine starting the
     # pool can take longer than a fixed delay (CI under load saw the call finish
     # uninterrupted in three tries of a 0.1 s timer). A signal's delivery is not exact
-    # either: the behaviour must show in one of a few fresh tries.
+    # either: the behaviour must show in one of a few fresh tries. And SIGINT must raise
+    # KeyboardInterrupt here: a Python started as a background job of a non-interactive
+    # shell (`.ci/run &`) inherits SIGINT ignored and never installs that handler, and then
+    # every try ran to the end (three CI runs this way failed here)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_and_check(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_and_check(tmp_path):
     for attempt in range(3):
         log = tmp_path / f"sweeps{attempt}.log"
         ex = Recording()
