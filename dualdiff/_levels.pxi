@@ -105,6 +105,24 @@ cdef str _LOST = ("{}() of a {} would lose its derivative{}. Use dualdiff's or n
                   ".real if you want the value alone.")
 
 
+# np.vectorize calls its function on dual scalars (the array arrives as an object array) but
+# stores the results in an array of otypes, or with signature= in one shaped like the first
+# result: a float array unless told otherwise
+cdef str _LOST_VECTORIZE = ("{}() of a {} would lose its derivative: np.vectorize stores its "
+                            "function's results in a float array (otypes=[float], or signature= "
+                            "without otypes). Give otypes=[object]: the result is then an array "
+                            "of dual numbers, which numpy's functions and the transforms take.")
+
+
+cdef bint _in_vectorize(object frame):
+    """Whether frame or one of its numpy callers runs a method of np.vectorize."""
+    while frame is not None and is_numpy_module(frame.f_globals.get("__name__")):
+        if isinstance(frame.f_locals.get("self"), np.vectorize):
+            return True
+        frame = frame.f_back
+    return False
+
+
 cdef str _lost(str conv, str cls):
     """_LOST naming who asked: numpy's function (np.var of an object array into a float out=)
     or the line of the caller's code (x.astype(int), math.sin(x)), when it can be found."""
@@ -115,6 +133,8 @@ cdef str _lost(str conv, str cls):
     while frame is not None:
         mod = frame.f_globals.get("__name__") or "__main__"
         if is_numpy_module(mod):
+            if _in_vectorize(frame):
+                return _LOST_VECTORIZE.format(conv, cls)
             # the outermost numpy frame is the public function the user called (np.sum, not
             # its helper _wrapreduction), then the user's line that called it
             name = frame.f_code.co_name

@@ -385,6 +385,10 @@ def array_ufunc(u, method, inputs, kwargs):
         handler = UFUNCS.get(u)
         if handler is not None:
             return handler(*inputs)
+        from dualdiff._numpy.elementwise import object_ufunc
+        handler = object_ufunc(u)            # np.frompyfunc's: f runs on traced elements
+        if handler is not None:
+            return handler(*inputs)
         if _dual_ufunc(u):
             return apply_ufunc(u, inputs) if u.nout == 1 else apply_multi(u, inputs)
         raise unsupported(u)

@@ -279,6 +279,22 @@ def test_a_library_function_that_converts_is_named_by_its_public_path(f, name):
     assert g == pytest.approx(2.0 + 3.0 * 4 * 0.3, rel=1e-15)
 
 
+@pytest.mark.parametrize("vectorized", [
+    np.vectorize(lambda v: v * v, otypes=[float]),
+    np.vectorize(lambda r: r @ r, signature="(n)->()"),
+], ids=["otypes float", "signature"])
+def test_vectorize_into_a_float_array_names_otypes_object(vectorized):
+    """np.vectorize calls its function on dual scalars, then stores the results in an array
+    of otypes (with signature=, one like the first result: float): the message says so and
+    gives the fix, otypes=[object], which then differentiates."""
+    x = np.array([0.5, 1.5, -2.0])
+    with pytest.raises(TypeError, match=r"np\.vectorize stores.*otypes=\[object\]"):
+        dd.grad(lambda x: np.sum(vectorized(x.reshape(1, 3))))(x)
+    fixed = np.vectorize(vectorized.pyfunc, otypes=[object], signature=vectorized.signature)
+    np.testing.assert_allclose(dd.grad(lambda x: np.sum(fixed(x.reshape(1, 3))))(x), 2 * x,
+                               rtol=1e-15)
+
+
 def test_a_decorated_scipy_function_is_named_by_what_it_wraps():
     """scipy.special.spherical_jn runs as its decorator's `wrapper` (scipy >= 1.15; before,
     it handed x to the private ufunc _spherical_jn): the message names spherical_jn."""

@@ -950,3 +950,18 @@ def test_eig_in_the_sparse_transforms_and_a_row_of_rounding_noise():
     np.testing.assert_allclose(H, np.diag([2.0, 6.0, 0.0, 4.0]), rtol=0, atol=1e-14)
     g = lambda v: np.ravel(np.linalg.eig(tri(v))[1])  # noqa: E731
     np.testing.assert_array_equal(dd.sparse_jacobian(g)(x).toarray(), dd.jacobian(g)(x))
+
+
+def test_vectorize_and_frompyfunc_in_the_sparse_transforms(rng):
+    """np.vectorize and np.frompyfunc call their function on traced elements (object
+    arrays of them), branches included: the sparse results are the dense ones, and an
+    elementwise function gives a diagonal pattern."""
+    x = rng.uniform(-1, 1, 6)
+    step = np.vectorize(lambda v: v * v if v > 0 else np.sin(v))
+    J = dd.sparse_jacobian(step)(x)
+    np.testing.assert_array_equal(J.toarray(), dd.jacobian(step)(x))
+    assert J.nnz == x.size
+    pair = np.frompyfunc(lambda v, w: v * w + np.exp(v), 2, 1)
+    g = lambda t: np.sum(pair(t, t[::-1]))  # noqa: E731
+    np.testing.assert_allclose(dd.sparse_hessian(g)(x).toarray(), dd.hessian(g)(x),
+                               rtol=1e-14, atol=1e-15)

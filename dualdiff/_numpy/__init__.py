@@ -256,19 +256,27 @@ def lost_derivative():
 
 # numpy.polynomial's functions that evaluate a series of the coefficients they convert
 _EVALUATES = re.compile(r"(val|grid)(2d|3d)?$")
+# np.vectorize's methods that convert its arguments (numpy 2.0 .. 2.5)
+_VECTORIZE_STEPS = frozenset(["__call__", "_call_as_normal", "_get_ufunc_and_otypes",
+                              "_vectorize_call", "_vectorize_call_with_signature"])
 
 
 def object_elements():
-    """Whether the conversion of a dual array asked now comes from numpy.polynomial's
-    evaluation of a series (chebval(x, c), legval, hermval, polyval2d, ...): those compute
-    with object arrays of coefficients, which dual scalars can be, so the array goes in as
-    one. Its other functions (fits, roots, the classes) keep the refusal."""
+    """Whether the conversion of a dual array asked now is one that computes with object
+    arrays, whose elements dual scalars can be, so the array goes in as one: numpy.polynomial's
+    evaluation of a series (chebval(x, c), legval, hermval, polyval2d, ...) and np.vectorize,
+    which calls its function on each element (then on dual scalars: their own arithmetic
+    carries the derivatives, Python branches included). numpy.polynomial's other functions
+    (fits, roots, the classes) keep the refusal."""
     import sys
     frame = sys._getframe(1)
     while frame is not None:
         mod = frame.f_globals.get("__name__", "") or ""
         if mod.startswith("numpy.polynomial."):
             return _EVALUATES.search(frame.f_code.co_name) is not None
+        if mod.startswith("numpy.lib") and frame.f_code.co_name in _VECTORIZE_STEPS and \
+                isinstance(frame.f_locals.get("self"), np.vectorize):
+            return True
         if not (mod == "numpy" or mod.startswith(("numpy.", "dualdiff."))):
             return False
         frame = frame.f_back
@@ -320,9 +328,11 @@ def _ndarray_method_call(frame):
 
 def find_ufunc(ufunc):
     """A handler for a ufunc the tables do not hold yet: scipy.special's, registered on
-    first use (so importing dualdiff does not import scipy)."""
+    first use (so importing dualdiff does not import scipy), or one of np.frompyfunc's,
+    which calls its function on dual scalars (not registered: each is made anew)."""
+    from dualdiff._numpy.elementwise import object_ufunc
     from dualdiff._numpy.scipy_special import scipy_ufunc
-    return scipy_ufunc(ufunc)
+    return object_ufunc(ufunc) or scipy_ufunc(ufunc)
 
 
 _arrays.unsupported = unsupported

@@ -141,3 +141,37 @@ def astype(x, dtype, /, *, copy=True, device=None):
     if d is None:
         return np.astype(_arrays.const(x), dtype, copy=copy)
     return d.astype(dtype)
+
+
+# ---- ufuncs of Python objects ------------------------------------------------------------
+
+def object_ufunc(ufunc):
+    """The handler of a ufunc of Python objects (np.frompyfunc(f, nin, nout)), or None for
+    any other ufunc. numpy calls f on each element, and the elements of a dual array are
+    dual scalars, whose own arithmetic carries the derivatives (Python branches included):
+    so the dual arrays (and tracers) go in as object arrays of their elements, as they do
+    into np.vectorize, and the result is numpy's, an object array of dual numbers."""
+    if not isinstance(ufunc, np.ufunc) or not ufunc.types or \
+            any(set(t.replace("->", "")) != {"O"} for t in ufunc.types):
+        return None
+
+    def handler(*inputs):
+        return ufunc(*[_elements(a) for a in inputs])
+    return handler
+
+
+def _elements(a):
+    """An array of dual values (a dual array or a tracer) as an object array of its elements,
+    a dual scalar as a 0-d one (numpy would hand it back to its own __array_ufunc__);
+    arrays and numbers as they are."""
+    from dualdiff._tracer import Tracer
+    if _core.is_scalar_dual(a):
+        box = np.empty((), dtype=object)
+        box[()] = a
+        return box
+    if not isinstance(a, (_arrays.DualArray, Tracer)):
+        return a
+    box = np.empty(a.value.shape, dtype=object)
+    for idx in np.ndindex(box.shape):
+        box[idx] = a[idx]
+    return box

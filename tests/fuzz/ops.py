@@ -692,6 +692,13 @@ UNSUPPORTED_FUNCS = ["np.sort", "np.median", "np.cross({a}, {a})", "np.convolve(
                      "np.sort(np.roots(np.poly(np.ravel({a})[:3])))",
                      "np.sort(np.linalg.eigvals(np.diag(np.ravel({a})) + np.triu(np.ones((np.size({a}),) * 2), 1)))",
                      "np.histogram({a}, bins=[-1.0, 0.0, 1.0], weights={a})[0]",
+                     # Python functions numpy calls per element (dual scalars go in); their
+                     # object-array results become a dual array again by np.stack
+                     "np.sum(np.vectorize(lambda v: v * v if v > 0.5 else np.sin(v))({a}))",
+                     "np.stack(list(np.ravel(np.frompyfunc(lambda v, w: v * w - 2.0 * v, 2, 1)"
+                     "({a}, {a}))))",
+                     "np.stack(list(np.ravel(np.vectorize(lambda v: np.exp(-v * v), "
+                     "otypes=[object])({a}))))",
                      # structure read from the shape only
                      "np.lib.stride_tricks.sliding_window_view({a}, 2, axis=-1)",
                      "{a}[np.tril_indices_from({a})]", "{a}[np.diag_indices_from({a})]",
@@ -716,6 +723,7 @@ UNSUPPORTED_METHODS = ["std()", "var()", "argmax()", "tolist()", "item()", "roun
 ORDER = "np.argsort({a}, axis=None, kind='stable')"
 SIGN = "np.sign({a})"
 FUNC_KINKS = {
+    "np.sum(np.vectorize(lambda v: v * v if v > 0.5 else np.sin(v))({a}))": "({a} > 0.5)",
     "np.sort": ORDER, "np.median": ORDER, "np.nanmax": ORDER, "np.ptp": ORDER,
     "np.argsort": ORDER, "np.argmax": ORDER,
     "np.round": "np.round({a})", "np.around": "np.round({a})",
@@ -738,7 +746,7 @@ FUNC_KINKS = {
     "scipy.special.ellipk(np.tanh({a}))": EDGE.format("np.tanh({a}) == 1"),
     "scipy.special.ellipe(np.tanh({a}))": EDGE.format("np.tanh({a}) == 1"),
 }
-INEXACT_FUNCS = ("np.linalg.", "np.cross", "np.convolve", "np.kron", "np.polyval", "np.vecdot",
+INEXACT_FUNCS = ("np.linalg.", "np.vectorize", "np.frompyfunc", "np.cross", "np.convolve", "np.kron", "np.polyval", "np.vecdot",
                  "np.average", "np.interp", "np.polyfit", "np.i0", "np.einsum(")
 METHOD_KINKS = {
     "argmax()": ORDER, "round()": "np.round({a})", "any()": "({a} != 0)", "all()": "({a} != 0)",
