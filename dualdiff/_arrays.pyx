@@ -48,6 +48,11 @@ from libc.string cimport memcpy, memset
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_Check
 from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
+from cpython.ref cimport PyObject
+from cpython.dict cimport PyDict_GetItemString
+
+cdef extern from "Python.h":
+    PyObject* PyEval_GetGlobals()       # borrowed: the running Python frame's globals
 
 from dualdiff._core cimport (Dual, HyperDual, make_dual, make_hyper, make_dualvec,
                             make_hypervec, vec_parts, level_key2, np_unary,
@@ -189,20 +194,23 @@ cdef class DualArray:
             box = np.empty((), dtype=object)
             box[()] = self[()]
             return box
+        if (dtype is None or np.dtype(dtype) == object) and object_elements is not None and \
+                object_elements():
+            # numpy.polynomial evaluates series of object coefficients (Fractions, mpmath),
+            # np.vectorize calls its function per element: the dual scalars' own arithmetic
+            # carries the derivatives through their loops. Before the constant case: the
+            # types numpy computes with must not depend on the chunk (legint(c, k=[x[5]])
+            # adds a seeded k into an array made from c)
+            box = np.empty(self.value.shape, dtype=object)
+            for idx in np.ndindex(self.value.shape):
+                box[idx] = self[idx]
+            return box
         if _is_constant(self):
             # no tangent row in this sweep (x outside the chunk's window): nothing to lose,
             # and the values are what a sweep that did not seed x at all would have seen
             # (ndarray.dot(x) of a plain left operand converts x): alike at every chunk
             return np.array(self.value, dtype=dtype, copy=True) if copy else \
                 np.asarray(self.value, dtype=dtype)
-        if (dtype is None or np.dtype(dtype) == object) and object_elements is not None and \
-                object_elements():
-            # numpy.polynomial evaluates series of object coefficients (Fractions, mpmath):
-            # the dual scalars' own arithmetic carries the derivatives through its loops
-            box = np.empty(self.value.shape, dtype=object)
-            for idx in np.ndindex(self.value.shape):
-                box[idx] = self[idx]
-            return box
         raise TypeError(lost_derivative() if lost_derivative is not None else _core.LOST_ARRAY)
 
     def __setitem__(self, key, value):
@@ -775,6 +783,10 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         out = kwargs.pop("out", None)
         if out is not None and any(o is not None for o in
                                    (out if isinstance(out, tuple) else (out,))):
+            if method == "__call__" and _object_out(inputs, out):
+                # numpy's object loop: Python's operators on the elements, dual scalars
+                # included (np.cross, polydiv of object arrays from loop-style code)
+                return ufunc(*[_object_operand(a) for a in inputs], out=out, **kwargs)
             raise TypeError(_out_refused(ufunc))
     if method == "__call__":
         handler = UFUNCS.get(ufunc)
@@ -798,12 +810,40 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     return _keep_constant(ufunc, _named(handler, inputs, kwargs, ufunc, method), inputs, kwargs)
 
 
-def _out_refused(ufunc):
-    """Why ufunc(..., out=...) is refused; when numpy's own Python code passed out= (np.cross
-    of an object array from np.array([x[0], ...]), fuzz 3434-42639), which numpy function
-    the user called and the np.stack fix."""
+def _object_out(inputs, out):
+    """Whether a ufunc call with out= may run numpy's object loop: every output an object
+    ndarray (it stores dual scalars as they are; dual arrays among the inputs go in as
+    object arrays of their elements), and not numpy.polynomial's roots, whose companion
+    matrix goes on to numpy.linalg (which has no object loops: _out_refused names
+    np.roots)."""
+    outs = out if isinstance(out, tuple) else (out,)
+    if not all(type(o) is np.ndarray and (<cnp.ndarray>o).dtype == object for o in outs):
+        return False
+    caller, series = _numpy_caller()
+    return not (series and ("roots" in caller or "companion" in caller))
+
+
+def _object_operand(a):
+    """A dual scalar or dual array as an object array of its elements (numpy would hand
+    them back to __array_ufunc__)."""
+    if is_scalar_dual(a):
+        box = np.empty((), dtype=object)
+        box[()] = a
+        return box
+    if type(a) is DualArray:
+        box = np.empty((<DualArray>a).value.shape, dtype=object)
+        for idx in np.ndindex(box.shape):
+            box[idx] = a[idx]
+        return box
+    return a
+
+
+def _numpy_caller():
+    """(name, series) of the outermost numpy function on the stack below the user's code
+    (None when numpy's code is not running); series: numpy.polynomial's."""
     import sys
     frame, caller = sys._getframe(0), None         # compiled code has no frame of its own
+    series = False
     while frame is not None:
         mod = frame.f_globals.get("__name__", "") or ""
         if mod.startswith("dualdiff."):
@@ -811,12 +851,27 @@ def _out_refused(ufunc):
             continue
         if _core.is_numpy_module(mod):
             caller = frame.f_code.co_name.strip("_")      # numpy's function (the outermost)
+            series = series or mod.startswith("numpy.polynomial")
             frame = frame.f_back
             continue
         break
+    return caller or "", series
+
+
+def _out_refused(ufunc):
+    """Why ufunc(..., out=...) is refused; when numpy's own Python code passed out= (np.cross
+    of an object array from np.array([x[0], ...]), fuzz 3434-42639), which numpy function
+    the user called and the np.stack fix."""
+    caller, series = _numpy_caller()
     msg = f"{_qualname(ufunc)}(..., out=...) cannot store dual values; "
-    if caller is None:
+    if not caller:
         return msg + "use the returned result instead"
+    if series:
+        # a series class of dual coefficients (Polynomial(c).roots()): numpy.linalg below it
+        # has no object arrays
+        return (msg + f"numpy.polynomial's {caller} computes with out= (and numpy.linalg) on "
+                "the coefficients. For roots use np.roots(c[::-1]) of power-series "
+                "coefficients c (a dual array), which differentiates")
     return (msg + f"numpy.{caller} computes with out= into an array it made itself. If f "
             "built its argument with np.array([x[0], ...]) (loop-style code), numpy made an "
             "object array of dual numbers: build it with np.stack([...]) instead, which makes "

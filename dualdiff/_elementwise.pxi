@@ -210,6 +210,15 @@ def arithmetic(int op, a, b):
     return _binary(op, a, b)
 
 
+def arithmetic_ufunc(int op, str name, a, b):
+    """np.add, np.subtract, np.multiply, np.true_divide (op 0..3) on dual arrays."""
+    r = _binary(op, a, b)
+    if r is NotImplemented:
+        raise TypeError(f"numpy.{name}: unsupported operand types {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    return r
+
+
 cdef object _binary(int op, object a, object b):
     """op(a, b) for op a DD_OP_* or DD_OP_RULE0 + rule, with numpy broadcasting."""
     cdef DualArray da = _lift(a), db = _lift(b), like

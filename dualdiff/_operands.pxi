@@ -132,7 +132,7 @@ cdef object _operand(object o):
     then tries the other side), while a refusal (a longdouble) is raised as it is."""
     try:
         return _const(o)
-    except WideFloatError:
+    except (WideFloatError, SeriesPointsError):
         raise
     except TypeError:
         return NotImplemented
@@ -142,6 +142,8 @@ cdef object _const(object o):
     if type(o) is DualArray:                       # one without tangents (see lift)
         return (<DualArray>o).value
     if isinstance(o, np.ndarray):
+        if cnp.PyArray_NDIM(<cnp.ndarray>o) and _called_by_series():
+            series_points()
         if (<cnp.ndarray>o).dtype.kind in "fiub":
             if not _is_f64(o):
                 refuse_wide(o, "a constant beside a dual array")
@@ -167,6 +169,57 @@ cdef object _const(object o):
                     "expected numbers or numeric arrays")
 
 
+cdef inline bint _called_by_series():
+    """Whether the Python code running this operation is numpy.polynomial's (one dict
+    lookup: the check that follows walks frames)."""
+    cdef PyObject *g = PyEval_GetGlobals()
+    cdef PyObject *name
+    if g == NULL:
+        return False
+    name = PyDict_GetItemString(<object>g, "__name__")
+    return name != NULL and isinstance(<object>name, str) and \
+        (<str>name).startswith("numpy.polynomial")
+
+
+class SeriesPointsError(TypeError):
+    """series_points' refusal: its own type so that the operators, which turn a constant they
+    cannot use into NotImplemented, pass it on."""
+
+
+def series_points():
+    """numpy.polynomial's evaluation functions (polyval(x, c), chebval, ..., polyvalfromroots)
+    take the outer product of x with c's trailing axes (tensor=True) only when
+    isinstance(x, np.ndarray), which a dual array is not: numpy would then broadcast x
+    against c elementwise, a wrong result without a word. Raised here, at the first
+    operation of x with c, where that is what is about to happen."""
+    import sys
+    frame, wrong = sys._getframe(0), None   # the innermost Python frame: numpy's function
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("numpy.polynomial"):
+        loc = frame.f_locals
+        x, name = loc.get("x"), frame.f_code.co_name
+        if wrong is None and type(x) is DualArray and (<DualArray>x).value.ndim and \
+                loc.get("tensor") is True:
+            coef = loc.get("r") if name.endswith("fromroots") else loc.get("c")
+            if np.ndim(coef) >= (1 if name.endswith("fromroots") else 2):
+                wrong = name
+        if wrong is not None and name.endswith(("grid2d", "grid3d")):
+            # the user called the grid function, which calls the evaluation with tensor=True
+            val = name.replace("grid", "val")
+            raise SeriesPointsError(
+                f"numpy.polynomial's {name} of dual points: numpy evaluates the grid with "
+                f"{wrong}, whose outer product (tensor=True) takes only ndarray points and "
+                "would broadcast dual ones elementwise, a wrong result. Use "
+                f"{val}(*np.meshgrid(x, y, ..., indexing='ij'), c), the same values")
+        frame = frame.f_back
+    if wrong is not None:
+        raise SeriesPointsError(
+            f"numpy.polynomial's {wrong}(x, {'r' if 'roots' in wrong else 'c'}) with an "
+            "array of dual points x: numpy takes the outer product with the trailing axes of "
+            "its second argument (tensor=True) only for an ndarray x and would broadcast a "
+            "dual x elementwise instead, a wrong result. Pass tensor=False with that "
+            "argument reshaped to arg.shape + (1,) * x.ndim, which is the same product")
+
+
 cdef object _lift_objects(object o):
     """An object array or a list holding dual numbers (np.array([x[0], 1.0]) in loop-style
     code) as one dual array; None when it holds none."""
@@ -175,6 +228,8 @@ cdef object _lift_objects(object o):
             return None
         if (<cnp.ndarray>o).ndim == 0:
             return _lift(o[()])
+        if _called_by_series():             # dual coefficients of polygrid2d(x, y, c), ...
+            series_points()
         flat = _call(np.stack, (list((<cnp.ndarray>o).ravel()),), {})
         return _lift(_call(np.reshape, (flat, o.shape), {}))
     if not _holds_duals(o):

@@ -129,20 +129,21 @@ def test_numpys_object_loop_rounding_of_inf_explains_the_object_array(transform)
         transform(f)(np.array([0.67, -0.896]))
 
 
-@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors")
-def test_out_refused_inside_numpy_names_the_function_the_user_called():
-    """np.cross of an object array of 2-vectors (np.array([x[0], x[-1]])) subtracts with out=
-    inside numpy: the message names numpy.cross and the np.stack fix (fuzz 3434-42639)."""
-    try:
-        np.cross(np.ones(2), np.ones(2))
-    except ValueError:
-        pytest.skip("this numpy has no cross product of 2-vectors (removed in numpy 2.5)")
-
-    def f(x):
-        v = np.array([x[0], x[-1]])
-        return np.sum(np.cross(v, v))
-    with pytest.raises(TypeError, match=r"out=.*numpy\.cross computes with out=.*np\.stack"):
-        dd.hvp(f)(np.array([1.0, 2.0, 3.0]), np.ones(3))
+def test_numpy_object_loops_with_out_store_dual_numbers_and_float_outs_are_refused():
+    """np.cross of object arrays of dual numbers (np.array([x[0], ...]), loop-style code)
+    subtracts with out= into an object array it made: numpy's object loop stores the dual
+    numbers, the result is the np.stack version's (before: refused, fuzz 3434-42639). An
+    out= array of floats would drop the derivatives: refused."""
+    def f(x, build):
+        v, w = build([x[0], x[-1], x[1] * x[0]]), build([x[1], 2.0 + 0 * x[0], x[2]])
+        return np.sum(np.cross(v, w) ** 2)
+    x = np.array([1.0, 2.0, 3.0])
+    for T in (dd.grad, dd.hessian):
+        np.testing.assert_allclose(T(lambda x: f(x, np.array))(x),
+                                   T(lambda x: f(x, np.stack))(x), rtol=1e-15)
+    pytest.importorskip("scipy.sparse")
+    np.testing.assert_allclose(dd.sparse_hessian(lambda x: f(x, np.array))(x).toarray(),
+                               dd.hessian(lambda x: f(x, np.stack))(x), rtol=1e-15)
     with pytest.raises(TypeError, match=r"out=\.\.\.\) cannot store dual values; use the "
                                         "returned result instead"):
         dd.grad(lambda x: np.sum(np.sin(x, out=np.empty(3))))(np.ones(3))
@@ -266,17 +267,58 @@ def test_an_ndarray_method_that_converts_a_dual_array_is_named_with_its_fix():
 @pytest.mark.parametrize("f, name", [
     (lambda c: np.polynomial.chebyshev.chebfit(np.arange(3.0), c, 1),
      r"numpy\.polynomial\.chebyshev\.chebfit"),
-    (lambda c: np.polynomial.Polynomial(c)(0.3), r"numpy\.polynomial\.Polynomial"),
-], ids=["chebfit", "Polynomial"])
+    (lambda c: np.polynomial.Polynomial.fit(np.arange(3.0), c, 1).coef,
+     r"numpy\.polynomial\.Polynomial\.fit"),
+], ids=["chebfit", "Polynomial.fit"])
 def test_a_library_function_that_converts_is_named_by_its_public_path(f, name):
     """The function the user called, as they spell it (not the user's own frame, not
-    numpy.polynomial's helper as_series), with the fix: the evaluation functions, which
-    differentiate in the coefficients."""
-    with pytest.raises(TypeError, match=name + r" converts an argument.*chebval\(x, c\)"):
+    numpy.polynomial's helper _fit), with the fix: np.polyfit and np.roots, which
+    differentiate."""
+    with pytest.raises(TypeError, match=name + r" converts an argument.*np\.polyfit\(x, y"):
         dd.grad(lambda c: np.sum(f(c)))(np.array([1.0, 2.0, 3.0]))
     # the point itself carries derivatives through numpy.polynomial
     g = dd.grad(lambda x: np.polynomial.chebyshev.chebval(x, [1.0, 2.0, 3.0]))(0.3)
     assert g == pytest.approx(2.0 + 3.0 * 4 * 0.3, rel=1e-15)
+
+
+@pytest.mark.parametrize("f, fix", [
+    (lambda x: np.polynomial.polynomial.polyval(x, np.arange(6.0).reshape(3, 2)),
+     lambda x: np.polynomial.polynomial.polyval(x, np.arange(6.0).reshape(3, 2, 1),
+                                                tensor=False)),
+    (lambda x: np.polynomial.chebyshev.chebval(x, np.arange(6.0).reshape(2, 3) * x[0]),
+     lambda x: np.polynomial.chebyshev.chebval(x, (np.arange(6.0).reshape(2, 3) * x[0])[
+         ..., None], tensor=False)),
+    (lambda x: np.polynomial.polynomial.polyvalfromroots(x, np.array([1.0, 2.0, 4.0])),
+     lambda x: np.polynomial.polynomial.polyvalfromroots(x, np.array([[1.0], [2.0], [4.0]]),
+                                                         tensor=False)),
+    (lambda x: np.polynomial.legendre.leggrid2d(x, x[:2], np.ones((2, 3))),
+     lambda x: np.polynomial.legendre.legval2d(*np.meshgrid(x, x[:2], indexing="ij"),
+                                               np.ones((2, 3)))),
+], ids=["polyval", "chebval dual c", "polyvalfromroots", "leggrid2d"])
+def test_series_evaluation_at_dual_points_never_broadcasts_silently(f, fix):
+    """numpy.polynomial's *val(x, c) take the outer product of the points with c's trailing
+    axes only for an ndarray x (tensor=True): a dual x would be broadcast elementwise, a
+    wrong result (before: a (3,) array where numpy gives (2, 3)). Refused, naming the fix
+    the message gives, which computes numpy's values."""
+    x = np.array([0.3, -0.7, 1.2])
+    with pytest.raises(TypeError, match=r"numpy\.polynomial's \w+.*dual (points|x)"):
+        dd.jacobian(f)(x)
+    value, _ = dd.jvp(fix, (x,), (np.ones(3),))
+    np.testing.assert_array_equal(np.asarray(value, dtype=float), f(x))
+    check_fd = dd.jacobian(fix)(x)
+    h = 1e-6
+    fd = np.stack([(fix(x + h * e) - fix(x - h * e)) / (2 * h) for e in np.eye(3)], axis=-1)
+    np.testing.assert_allclose(np.asarray(check_fd, dtype=float), fd, atol=1e-6)
+
+
+def test_roots_of_a_series_class_with_dual_coefficients_names_np_roots():
+    """Polynomial(c) takes dual coefficients (evaluation, deriv, arithmetic); its roots()
+    runs numpy.linalg on them, which has no object arrays: the message names np.roots."""
+    c = np.array([2.0, -3.0, 1.0])
+    with pytest.raises(TypeError, match=r"numpy\.polynomial's roots.*np\.roots\(c\[::-1\]\)"):
+        dd.jacobian(lambda c: np.polynomial.Polynomial(c).roots())(c)
+    np.testing.assert_allclose(dd.jacobian(lambda c: np.sort(np.roots(c[::-1])))(c),
+                               [[1.0, 1.0, 1.0], [-1.0, -2.0, -4.0]], rtol=1e-14)
 
 
 @pytest.mark.parametrize("vectorized", [

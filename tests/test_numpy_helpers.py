@@ -178,14 +178,16 @@ CASES = {
     "histogram": lambda x: joined([
         np.histogram(x, bins=4)[1], np.histogram(x, bins="auto", density=True)[0],
         np.histogram(x, bins=[-5.0, 0.05, 5.0], weights=x ** 2)[0],
-        np.histogram(x.reshape(3, 4), bins=3, weights=np.exp(x).reshape(3, 4),
+        np.histogram(x.reshape(3, 4), bins=3, weights=(1.0 + x * x).reshape(3, 4),
                      density=True)[0]]),
     # trim_zeros: numpy decides on the values which zeros go; poly1d calls it
     "trim_zeros poly1d": lambda x: joined([
         np.trim_zeros(x * (np.arange(12) % 11 > 1)), np.trim_zeros(x[:6] * (np.arange(6) > 2), "b"),
         np.poly1d(x[:4])(x[4:8]), np.poly1d(x[8:] * (np.arange(4) > 0)).coeffs]),
     # roots: real and simple ones, by the implicit function p(r) = 0
-    "roots": lambda x: np.sort(np.roots(np.poly(x[:3]) * (1.0 + x[3] ** 2))),
+    # (roots over 1 apart: near-double roots amplify rounding in the second derivatives to
+    # 1e-10, beyond the hvp-vs-hessian tolerance)
+    "roots": lambda x: np.sort(np.roots(np.poly(x[:3] + [0.0, 3.0, 6.0]) * (1.0 + x[3] ** 2))),
     # numpy.polynomial's evaluation in the coefficients: object arrays of dual scalars
     "numpy.polynomial *val in c": lambda x: joined([
         np.polynomial.chebyshev.chebval(0.3, x[:5]),
@@ -203,6 +205,24 @@ CASES = {
         np.vectorize(np.exp, otypes=[object])(x[:3])]),
     "frompyfunc": lambda x: joined(np.frompyfunc(lambda v: (v ** 3, 1.0 / v), 1, 2)(
         x.reshape(3, 4))),
+    # the series classes keep dual coefficients as object arrays (as_series): evaluation,
+    # deriv, integ, arithmetic, domains
+    "numpy.polynomial classes in c": lambda x: joined([
+        np.polynomial.Polynomial(x[:4])(x[4:7]),
+        np.polynomial.Chebyshev(x[:3], domain=[0.0, 2.0]).deriv()(0.3),
+        (np.polynomial.Legendre(x[:3]) * np.polynomial.Legendre(x[3:5]) - x[6]).coef,
+        np.polynomial.Hermite(x[:3]).integ(lbnd=0.1)(x[8:10])]),
+    # ... and numpy.polynomial's functions of series and points (object elements)
+    "numpy.polynomial functions": lambda x: joined([
+        np.polynomial.polynomial.polyfromroots(x[:3]),
+        np.polynomial.chebyshev.chebder(x[:4] ** 2, 2, scl=x[4]),
+        np.polynomial.legendre.legint(x[:3], 1, k=[x[5]], lbnd=0.2),
+        np.polynomial.hermite.hermvander(x[6:9], 2),
+        np.polynomial.polynomial.polyvander2d(x[:2], x[2:4], [1, 2]),
+        np.concatenate(np.polynomial.polynomial.polydiv(x[:4], x[4:6] + 2.0)),
+        np.polynomial.polynomial.polygrid2d(x[:2], x[2:5], x[5:11].reshape(2, 3)),
+        np.polynomial.chebyshev.chebval2d(x[:3], x[3:6], x[6:12].reshape(2, 3)),
+        np.polynomial.chebyshev.poly2cheb(x[:4])]),
     # ---- windows and phases (manipulation.py, calculus.py)
     "sliding_window_view": lambda x: np.lib.stride_tricks.sliding_window_view(
         x.reshape(3, 4), (2, 3)) * np.arange(6.0).reshape(2, 3),
@@ -238,7 +258,8 @@ CASES = {
 INEXACT = {"logspace base", "geomspace", "geomspace negative", "square cbrt", "nanprod",
            "vecdot", "matvec", "vecmat", "einsum of three operands",
            "einsum of four, with a trace", "einsum_path", "i0", "vectorize",
-           "vectorize signature, otypes", "frompyfunc"}
+           "vectorize signature, otypes", "frompyfunc", "numpy.polynomial classes in c",
+           "numpy.polynomial functions"}
 
 
 # object arrays by numpy's design (frompyfunc, otypes=[object]), of floats for float input

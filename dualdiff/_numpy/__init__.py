@@ -134,7 +134,7 @@ def qualname(func):
         return name
     mod = getattr(func, "__module__", None)
     base = getattr(func, "__name__", repr(func))
-    if mod and mod.startswith("numpy"):
+    if mod and mod.startswith("numpy") and not mod.startswith("numpy.polynomial."):
         mod = "numpy.linalg" if "linalg" in mod else "numpy.fft" if "fft" in mod else "numpy"
     return f"{mod}.{base}" if mod else base
 
@@ -181,10 +181,11 @@ _REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
                                                "scipy.special.yv(n + 0.5, z)"}
 
 
-_POLYNOMIAL_FIX = ("numpy.polynomial converts coefficients to plain arrays; keep them constant "
-                   "(the point x may carry derivatives), or evaluate the series with its "
-                   "function (np.polynomial.chebyshev.chebval(x, c), ...; np.polyval(c[::-1], "
-                   "x) for a power series), which differentiates in c")
+_POLYNOMIAL_FIX = ("numpy.polynomial's fits and roots compute with plain arrays; fit with "
+                   "np.polyfit(x, y, deg) and find roots with np.roots(c[::-1]) of power-series "
+                   "coefficients c, which differentiate. The series classes (Polynomial(c)(x), "
+                   "deriv, integ, arithmetic) and the evaluation functions "
+                   "(np.polynomial.chebyshev.chebval(x, c), ...) take dual coefficients")
 
 # numpy functions whose dispatcher skips an argument they then convert
 _VECTORIZE_FIX = ("it calls the function on plain floats, one element at a time. Write the "
@@ -254,8 +255,15 @@ def lost_derivative():
             "use np.stack or np.concatenate rather than np.array([...]).")
 
 
-# numpy.polynomial's functions that evaluate a series of the coefficients they convert
-_EVALUATES = re.compile(r"(val|grid)(2d|3d)?$")
+# numpy.polynomial's functions that take object arrays as they convert them: the evaluation
+# functions (chebval, polyval2d, ...), derivatives and integrals (chebder, legint), the
+# pseudo-Vandermonde matrices (legvander, polyvander2d), and
+# as_series and mapdomain, through which the series classes (Polynomial(c), Chebyshev(c)(x))
+# and the arithmetic, deriv and integ functions take their coefficients and points. Fits
+# convert otherwise (np.asarray(y) + 0.0: refused); roots reach numpy.linalg through out=
+# (refused, naming np.roots)
+_SERIES_OBJECTS = re.compile(r"((val|grid|vander)(2d|3d)?|der|int|^_(val|grid)nd|^_vander_nd|"
+                             r"^as_series|^mapdomain)$")
 # np.vectorize's methods that convert its arguments (numpy 2.0 .. 2.5)
 _VECTORIZE_STEPS = frozenset(["__call__", "_call_as_normal", "_get_ufunc_and_otypes",
                               "_vectorize_call", "_vectorize_call_with_signature"])
@@ -272,8 +280,8 @@ def object_elements():
     frame = sys._getframe(1)
     while frame is not None:
         mod = frame.f_globals.get("__name__", "") or ""
-        if mod.startswith("numpy.polynomial."):
-            return _EVALUATES.search(frame.f_code.co_name) is not None
+        if mod.startswith("numpy.polynomial.") and not frame.f_code.co_name.startswith("<"):
+            return _SERIES_OBJECTS.search(frame.f_code.co_name) is not None
         if mod.startswith("numpy.lib") and frame.f_code.co_name in _VECTORIZE_STEPS and \
                 isinstance(frame.f_locals.get("self"), np.vectorize):
             return True
@@ -304,8 +312,17 @@ def _public_name(frame):
         if callable(fn):
             names.append((getattr(fn, "__name__", ""),
                           publics(getattr(fn, "__module__", None)) + here))
-    if code.co_name.startswith("__") and "self" in frame.f_locals:
-        names.append((type(frame.f_locals["self"]).__name__, here))    # Polynomial(c).__init__
+    owner = frame.f_locals.get("self", frame.f_locals.get("cls"))
+    if owner is not None:
+        cls = owner if isinstance(owner, type) else type(owner)
+        if code.co_name.startswith("__"):
+            names.append((cls.__name__, here))                        # Polynomial(c).__init__
+        else:
+            # a method: Polynomial.fit, Chebyshev(c).roots, by the class's shortest public
+            # path (numpy.polynomial.Polynomial, as users write it)
+            for public in reversed(publics(cls.__module__)):
+                if getattr(sys.modules.get(public), cls.__name__, None) is cls:
+                    return f"{public}.{cls.__name__}.{code.co_name}"
     for name, mods in names:
         if not name or name.startswith(("_", "<")):
             continue
@@ -406,16 +423,10 @@ def _register_ufuncs():
             UFUNCS[u] = functools.partial(_arrays.apply_binary, code)
     UFUNCS[np.fabs] = UFUNCS[np.absolute]
 
-    def arithmetic(op, name):
-        def handler(a, b):
-            r = _arrays.arithmetic(op, a, b)
-            if r is NotImplemented:
-                raise TypeError(f"numpy.{name}: unsupported operand types "
-                                f"{type(a).__name__} and {type(b).__name__}")
-            return r
-        return handler
+    # compiled handlers (no Python frame between numpy's code and the operation: see
+    # _arrays.series_points)
     for op, u in enumerate((np.add, np.subtract, np.multiply, np.true_divide)):
-        UFUNCS[u] = arithmetic(op, u.__name__)
+        UFUNCS[u] = functools.partial(_arrays.arithmetic_ufunc, op, u.__name__)
     UFUNCS[np.power] = UFUNCS[np.float_power] = _arrays.power
     UFUNCS[np.negative] = lambda a: _arrays.linear(a, lambda v, nd: np.negative(v))
     UFUNCS[np.positive] = UFUNCS[np.conjugate] = lambda a: a      # real values

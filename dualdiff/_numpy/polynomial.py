@@ -216,3 +216,30 @@ def roots(p):
         out = out - (residual - _arrays.value_of(residual)) / polyval(dp, out)
         exact = 2 * exact + 1
     return out
+
+
+# numpy.polynomial's only functions that dispatch on their arguments: their own Python code
+# then evaluates with polyval, which takes dual points and coefficients (object elements)
+def _series_as_numpy(func):
+    impl = func._implementation
+
+    def handler(*args, **kwargs):
+        return impl(*args, **kwargs)
+    return handler
+
+
+def _polygrid2d(x, y, c):
+    """numpy's polygrid2d evaluates with polyval(x, c) (tensor=True), which takes the outer
+    product only for ndarray points: dual points go through polyval2d on the grid's points
+    instead, the same values."""
+    from dualdiff._tracer import Tracer
+    if any(isinstance(p, (_arrays.DualArray, Tracer)) and ndim(p) for p in (x, y)):
+        return np.polynomial.polynomial.polyval2d(*np.meshgrid(x, y, indexing="ij"), c)
+    return np.polynomial.polynomial.polygrid2d._implementation(x, y, c)
+
+
+_P = np.polynomial.polynomial
+if hasattr(getattr(_P, "polyval2d", None), "_implementation"):
+    implements(_P.polyval2d)(_series_as_numpy(_P.polyval2d))
+if hasattr(getattr(_P, "polygrid2d", None), "_implementation"):
+    implements(_P.polygrid2d)(_polygrid2d)
