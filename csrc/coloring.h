@@ -46,6 +46,8 @@ enum {
     DD_ORDER_SEARCH = DD_NORDERS    /* reported by "best" when its backtracking search won */
 };
 #define DD_ORDER_BEST (-1)          /* try every order, keep the fewest colours (ties: first) */
+#define DD_ORDER_AUTO (-2)          /* "best" for patterns the search or natural order colour
+                                       within twice the bound; three greedy orders otherwise */
 
 /* ---------------------------------------------------------------------------------------- */
 /* patterns                                                                                  */
@@ -558,7 +560,7 @@ static int32_t dd_partial_d2_coloring(int32_t nrows, int32_t ncols, const int64_
         if (len > bound) bound = len;
         pass += len * len;                  /* the work of one greedy pass */
     }
-    if (kind != DD_ORDER_BEST) {
+    if (kind != DD_ORDER_BEST && kind != DD_ORDER_AUTO) {
         if (dd_order(&g, kind, order)) goto done;
         best = dd_greedy(&g, order, color, forbid);
         *used = kind;
@@ -578,9 +580,15 @@ static int32_t dd_partial_d2_coloring(int32_t nrows, int32_t ncols, const int64_
     if ((found = dd_d2_search(&g, (int32_t)bound, &budget, work)) < 0) goto nomem;
     if (found) dd_keep(n, work, dd_ncolors(n, work), DD_ORDER_SEARCH, color, &best, used);
     for (int o = 0; o < DD_NORDERS && (best < 0 || best > bound); o++) {
+        /* DD_ORDER_AUTO: where natural order needs more than twice the bound, the pattern
+         * is irregular and the searches would cost many passes for a few percent: the
+         * better of the next three greedy orders (no dynamic_largest_first, no search) */
+        const int irregular = kind == DD_ORDER_AUTO && o > 0 && best > 2 * bound;
+        if (irregular && o == DD_ORDER_DYNAMIC_LARGEST_FIRST) goto done;
         if (dd_order(&g, o, order)) goto nomem;
         dd_keep(n, work, dd_greedy(&g, order, work, forbid), o, color, &best, used);
     }
+    if (kind == DD_ORDER_AUTO && best > 2 * bound) goto done;
     budget = 4 * pass + least;
     while (best - 1 > bound && budget > 0) {
         if ((found = dd_d2_search(&g, best - 1, &budget, work)) < 0) goto nomem;
@@ -609,8 +617,9 @@ static int32_t dd_star_coloring(int32_t n, const int64_t *ptr, const int32_t *in
     dd_graph g = {n, gptr, gind, NULL, NULL};
     /* one colour without edges, two with: nothing does better */
     const int32_t bound = (n > 0) + (gptr[n] > 0);
-    const int first = kind == DD_ORDER_BEST ? 0 : kind;
-    const int last = kind == DD_ORDER_BEST ? DD_NORDERS - 1 : kind;
+    const int every = kind == DD_ORDER_BEST || kind == DD_ORDER_AUTO;
+    const int first = every ? 0 : kind;
+    const int last = every ? DD_NORDERS - 1 : kind;
     for (int o = first; o <= last && (best < 0 || best > bound); o++) {
         int32_t k;
         if (dd_order(&g, o, order) || (k = dd_star_greedy(n, gptr, gind, order, work)) < 0) {

@@ -28,6 +28,7 @@ cdef extern from "coloring.h" nogil:
     enum:
         DD_COLOR_NOMEM
         DD_ORDER_BEST
+        DD_ORDER_AUTO
         DD_CSR_OK
         DD_CSR_START
         DD_CSR_DECREASING
@@ -73,9 +74,11 @@ def _order_code(order):
     if isinstance(order, str):
         if order == "best":
             return DD_ORDER_BEST
+        if order == "auto":
+            return DD_ORDER_AUTO
         if order in ORDERS:
             return ORDERS.index(order)
-    raise ValueError(f"order must be 'best' or one of {', '.join(map(repr, ORDERS))}; "
+    raise ValueError(f"order must be 'best', 'auto' or one of {', '.join(map(repr, ORDERS))}; "
                      f"got {order!r}")
 
 
@@ -201,8 +204,8 @@ def _vertex_order(indptr, indices, shape, order, int mode):
     """The vertex order `order` (not "best") of the graph that mode colours (as _coloring):
     for tests, which check each order against its definition."""
     cdef int kind = _order_code(order)
-    if kind == DD_ORDER_BEST:
-        raise ValueError("'best' is not one order")
+    if kind == DD_ORDER_BEST or kind == DD_ORDER_AUTO:
+        raise ValueError(f"{order!r} is not one order")
     m, n, ptr, ind = _pattern(indptr, indices, shape, square=(mode == 2))
     size = m if mode == 1 else n
     out = np.empty(size + 1, np.int32)
@@ -230,7 +233,10 @@ def column_coloring(indptr, indices, shape, *, order="best"):
     a bounded backtracking search (DSATUR with revisions), keeps the fewest colours (ties:
     the first tried) and stops early at the largest row's length, which no colouring can
     beat; on stencil patterns the search reaches that optimum where every greedy order
-    misses it.
+    misses it. "auto" is "best" except where the search fails and natural order needs more
+    than twice the longest row (an irregular pattern, where the searches cost many greedy
+    passes for a few percent): there it keeps the best of natural, largest_first,
+    smallest_last and incidence_degree.
     """
     return _coloring(indptr, indices, shape, order, 0)[0]
 

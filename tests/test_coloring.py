@@ -374,6 +374,43 @@ def test_best_is_never_worse_than_any_order(name, rng):
     assert best >= np.diff(A.indptr).max(initial=1)     # nothing beats the longest row
 
 
+@pytest.mark.parametrize("name", PATTERNS)
+def test_auto_is_best_where_natural_order_is_within_twice_the_bound(name, rng):
+    """"auto" (the sparse transforms' order for large patterns) is "best" -- the same
+    colours -- unless the search fails and natural order needs over twice the longest row;
+    then it is the best of natural, largest_first, smallest_last and incidence_degree."""
+    A = pattern(PATTERNS[name], rng)
+    if A.shape[1] == 0:
+        pytest.skip("no columns, no colours")
+    auto = C.column_coloring(*args(A), order="auto")
+    assert rows_are_rainbow(A, auto)
+    bound = np.diff(A.indptr).max(initial=1)
+    natural = C.column_coloring(*args(A), order="natural").max() + 1
+    best = C.column_coloring(*args(A))
+    if natural <= 2 * bound or best.max() + 1 == bound:
+        np.testing.assert_array_equal(auto, best)
+    else:
+        greedy = min(C.column_coloring(*args(A), order=o).max() + 1 for o in C.ORDERS[:4])
+        assert auto.max() + 1 == greedy
+
+
+def test_auto_on_an_irregular_pattern_skips_the_searches(rng):
+    """A random pattern whose natural colouring needs over twice the longest row: "auto"
+    takes the greedy orders' best, "best" may search further (never worse)."""
+    m, n = 3000, 400
+    rows = [rng.choice(n, size=rng.integers(1, 6), replace=False) for _ in range(m)]
+    A = sp.csr_array((np.ones(sum(map(len, rows))), np.concatenate(rows),
+                      np.concatenate([[0], np.cumsum(list(map(len, rows)))])), shape=(m, n))
+    A.sort_indices()
+    bound = np.diff(A.indptr).max()
+    assert C.column_coloring(*args(A), order="natural").max() + 1 > 2 * bound
+    auto = C.column_coloring(*args(A), order="auto")
+    assert rows_are_rainbow(A, auto)
+    assert auto.max() + 1 == min(C.column_coloring(*args(A), order=o).max() + 1
+                                 for o in C.ORDERS[:4])
+    assert C.column_coloring(*args(A)).max() <= auto.max()
+
+
 def test_fast_star_check_agrees_with_the_definition(rng):
     """The vectorized check used on large stencils, against brute force on random
     colourings (valid and invalid ones) of small random graphs."""
@@ -515,7 +552,7 @@ def test_star_coloring_needs_a_square_pattern():
 
 
 def test_unknown_order_is_named_with_the_choices():
-    with pytest.raises(ValueError, match="order must be 'best' or one of 'natural', .*; got 'lf'"):
+    with pytest.raises(ValueError, match="order must be 'best', 'auto' or one of 'natural', .*; got 'lf'"):
         C.column_coloring(*GOOD, order="lf")
 
 
