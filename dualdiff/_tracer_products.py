@@ -429,12 +429,13 @@ for _f in (LA.inv, LA.det, LA.slogdet, LA.cholesky, LA.eigh, LA.eigvalsh, LA.svd
 
 def _real_spectrum(name):
     """eig, eigvals: every output element depends on the whole matrix, where the spectrum is
-    real; a complex one raises as on dual arrays (dualdiff/_jvp/linalg.py's _REAL_PARTS)."""
+    real; a complex one raises as on dual arrays (the value= of its rule in
+    dualdiff/_jvp/linalg.py)."""
     func = getattr(LA, name)
 
     def handler(a):
-        from dualdiff._jvp.linalg import _REAL_PARTS
-        return _dense_matrix(func, a, _REAL_PARTS[name](func(value_of(a))))
+        from dualdiff._jvp.linalg_svd import RULES
+        return _dense_matrix(func, a, RULES[name].value(func(value_of(a))))
     return handler
 
 

@@ -206,11 +206,19 @@ def _check_distinct(sp, n, name, what, vectors, alone):
 
 # ---- the rule decorator ---------------------------------------------------------------------
 
-def _rule(name, nargs=1):
+def _same(out):
+    return out
+
+
+def _rule(name, nargs=1, value=None):
     """Wrap the rule of numpy.linalg.`name` (whose first `nargs` arguments are the primals;
     -1: the arrays of its one sequence argument): check the keywords and the tangent shapes,
     and answer a call with only constant arguments. The function is looked up by name at call
-    time: numpy < 2 lacks some (vector_norm, svdvals, ...), and tests may wrap them."""
+    time: numpy < 2 lacks some (vector_norm, svdvals, ...), and tests may wrap them.
+    value(out): numpy's result as the rule returns it (eig's real parts), applied to calls
+    without tangents too -- here, in dualdiff/_numpy/linalg.py's constant path and in the
+    tracer -- so a dual array without rows in a sweep gets the seeded one's types; the
+    wrapper's .value (the identity when not given)."""
     def deco(rule):
         accepted = tuple(inspect.signature(rule).parameters)[2:]
 
@@ -237,15 +245,14 @@ def _rule(name, nargs=1):
             if not ks:
                 func = getattr(_LA, name)
                 out = func(list(primals), **params) if nargs < 0 else func(*primals, **params)
-                if name in _REAL_PARTS:
-                    # as the rule's own value: real arrays (see _real_spectrum)
-                    out = _REAL_PARTS[name](out)
+                out = wrapper.value(out)
                 return out, (tuple(None for _ in out) if isinstance(out, tuple) else None)
             return rule(primals, tangents, **params)
 
         wrapper.__name__, wrapper.__qualname__ = rule.__name__, rule.__qualname__
         wrapper.__doc__, wrapper.__wrapped__ = rule.__doc__, rule
         wrapper.numpy_name, wrapper.nargs, wrapper.keywords = name, nargs, accepted
+        wrapper.value = value if value is not None else _same
         return wrapper
     return deco
 
@@ -410,14 +417,15 @@ def _eig_parts(v, da):
     return _b(_LA.inv(v)) @ _kf(da) @ _b(v)
 
 
-# the value a rule returns where numpy's needs its real parts taken, for calls without
-# tangents too (a dual array without rows in this sweep gets the seeded one's types: also
-# dualdiff/_numpy/linalg.py's _rule)
-_REAL_PARTS = {"eig": lambda out: type(out)(*_real_spectrum("eig", *out)),
-               "eigvals": lambda w: _real_spectrum("eigvals", w)[0]}
+def _real_eig(out):
+    return type(out)(*_real_spectrum("eig", *out))
 
 
-@_rule("eig")
+def _real_eigvals(w):
+    return _real_spectrum("eigvals", w)[0]
+
+
+@_rule("eig", value=_real_eig)
 def eig_jvp(primals, tangents):
     """Real spectra only (real w and V, where numpy >= 2.5 gives them a zero imaginary part;
     complex spectra raise a TypeError).
@@ -425,7 +433,7 @@ def eig_jvp(primals, tangents):
     less each column's component along itself (numpy's vectors have unit length, so
     v_i . dv_i = 0). Raises at repeated eigenvalues, as eigh."""
     (a,), (da,) = primals, tangents
-    out = _REAL_PARTS["eig"](_LA.eig(a))
+    out = _real_eig(_LA.eig(a))
     w, v = out
     n = _shape(a)[-1]
     _check_distinct(np.sort(plain(w), axis=-1), n, "eig", "eigenvalues", "eigenvectors",
@@ -439,13 +447,13 @@ def eig_jvp(primals, tangents):
     return out, (dw, _kl(dv))
 
 
-@_rule("eigvals")
+@_rule("eigvals", value=_real_eigvals)
 def eigvals_jvp(primals, tangents):
     """dw_i = (V^-1 dA V)_ii for a real spectrum, the vectors from one eig, matched to
     numpy's eigvals by value (LAPACK may order them differently with and without vectors).
     Raises at repeated eigenvalues: a defective matrix's eigenvalues have no derivative."""
     (a,), (da,) = primals, tangents
-    w = _REAL_PARTS["eigvals"](_LA.eigvals(a))
+    w = _real_eigvals(_LA.eigvals(a))
     n = _shape(a)[-1]
     if n > 1 and _clusters(np.sort(plain(w), axis=-1), n)[1]:
         raise NonDifferentiableError(

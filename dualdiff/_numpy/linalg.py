@@ -20,7 +20,6 @@ import numpy as np
 
 from dualdiff import _arrays
 from dualdiff._jvp import apply
-from dualdiff._jvp.linalg import _REAL_PARTS
 from dualdiff._jvp.linalg_svd import RULES
 from dualdiff._numpy import NOVALUE, axis1, implements, ndim, no_out, shape
 from dualdiff._numpy import manipulation as _m, products as _p
@@ -42,9 +41,9 @@ def _rule(name, arrays, **params):
         consts = [_arrays.const(a) for a in arrays]
         func = getattr(LA, name)
         out = func(consts, **params) if name == "multi_dot" else func(*consts, **params)
-        # eig's real parts as its rule gives them (a dual array without rows in this sweep
+        # as the rule gives it (eig's real parts: a dual array without rows in this sweep
         # gets the seeded one's types)
-        return _REAL_PARTS[name](out) if name in _REAL_PARTS else out
+        return RULES[name].value(out)
     except LA.LinAlgError as e:
         if str(e).startswith("numpy.linalg."):          # named already, by a nested call
             raise
