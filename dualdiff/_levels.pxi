@@ -148,6 +148,12 @@ cdef str _lost(str conv, str cls):
             break
         if not mod.startswith("dualdiff"):
             line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            if "arange(" in line:
+                # np.arange is C without dispatch: its bounds arrive here as numbers
+                return (f"{conv}() of a {cls} would lose its derivative (in "
+                        f"{frame.f_code.co_name}: {line}): np.arange's bounds set how many "
+                        "points there are, which has no derivative; use np.linspace(start, "
+                        "stop, num) with dual endpoints, or np.arange(n) * step + start")
             who = f" (in {frame.f_code.co_name}: {line})" if line else \
                 f" (in {frame.f_code.co_name}, line {frame.f_lineno})"
             break

@@ -357,3 +357,68 @@ def test_scipy_wrappers_that_convert_name_the_ufunc_to_use(call, fix):
     sc = pytest.importorskip("scipy.special")
     with pytest.raises(TypeError, match=r"scipy\.special\.\w+ \(it calls np\.asarray.*use " + fix):
         dd.grad(lambda x: np.sum(call(sc, x)))(np.array([1.5, 2.5]))
+
+
+def _scatter_into_zeros(x):
+    L = np.zeros((3, 3))
+    L[np.tril_indices(3)] = x
+    return L @ L.T
+
+
+def _slice_assigned(x):
+    out = np.empty_like(x)
+    out[:] = x ** 2
+    return out
+
+
+@pytest.mark.parametrize("f", [_scatter_into_zeros, _slice_assigned], ids=["index", "slice"])
+def test_assigning_dual_values_into_a_plain_array_is_named_with_the_fix(f):
+    """a[idx] = x converts x in C (ndarray.__setitem__): the message says it is the
+    assignment and how to build the array instead; the bincount scatter it names works.
+    The same for code without a source file (exec'd), read from the instruction."""
+    x = np.arange(1.0, 7.0)
+    with pytest.raises(TypeError, match=r"assigning dual values into a plain numpy array.*"
+                                        r"np\.bincount\(np\.ravel_multi_index"):
+        dd.jacobian(f)(x)
+    space = {"np": np}
+    exec("def g(x):\n    out = np.zeros(6)\n    out[::2] = x[:3]\n    return out", space)
+    with pytest.raises(TypeError, match="assigning dual values into a plain numpy array"):
+        dd.jacobian(space["g"])(x)
+    idx = np.tril_indices(3)
+    fixed = lambda x: (lambda L: L @ L.T)(np.bincount(  # noqa: E731
+        np.ravel_multi_index(idx, (3, 3)), weights=x, minlength=9).reshape(3, 3))
+    np.testing.assert_array_equal(fixed(x), _scatter_into_zeros(x))
+    h = 1e-6
+    fd = (fixed(x + h * np.eye(6)[2]) - fixed(x - h * np.eye(6)[2])) / (2 * h)
+    np.testing.assert_allclose(dd.jacobian(fixed)(x)[..., 2], fd, atol=1e-6)
+
+
+def test_full_like_and_copyto_of_dual_values_name_the_fix():
+    """np.full_like(a, t) of a plain a dispatches on a alone; numpy then copies t with
+    np.copyto into a plain array: the message names full_like and np.full."""
+    with pytest.raises(TypeError, match=r"numpy\.full_like\(a, value\).*np\.full\(np\.shape"):
+        dd.derivative(lambda t: np.sum(np.full_like(np.zeros(3), t)))(1.0)
+    with pytest.raises(TypeError, match=r"numpy\.copyto\(dst, src\) cannot store dual"):
+        dd.derivative(lambda t: np.copyto(np.zeros(3), t))(1.0)
+    assert dd.derivative(lambda t: np.sum(np.full(np.shape(np.zeros(3)), t)))(1.0) == 3.0
+
+
+def test_arange_with_a_dual_bound_names_linspace():
+    with pytest.raises(TypeError, match=r"np\.arange's bounds.*np\.linspace"):
+        dd.derivative(lambda t: np.sum(np.arange(0.0, t, 0.5)))(1.7)
+
+
+def test_a_scipy_function_that_builds_object_arrays_is_named_with_its_formula():
+    """scipy.special.multigammaln puts its argument in a list and calls gammaln on it: the
+    message names multigammaln and the formula, which differentiates."""
+    sp = pytest.importorskip("scipy.special")
+    x = np.array([2.5, 1.5])
+    for f in (lambda x: sp.multigammaln(x[0], 2), lambda x: np.sum(sp.multigammaln(x, 2))):
+        with pytest.raises(TypeError, match=r"scipy\.special\.multigammaln.*gammaln\(a - j / 2"):
+            dd.grad(f)(x)
+    d = 3
+    g = lambda a: d * (d - 1) / 4 * np.log(np.pi) + sum(sp.gammaln(a - j / 2)  # noqa: E731
+                                                        for j in range(d))
+    assert g(2.5) == pytest.approx(sp.multigammaln(2.5, d), rel=1e-14)
+    assert dd.derivative(g)(2.5) == pytest.approx(sum(sp.digamma(2.5 - j / 2) for j in range(d)),
+                                                  rel=1e-14)

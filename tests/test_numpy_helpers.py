@@ -356,18 +356,51 @@ def test_gradient_with_dual_coordinates_uses_the_general_formula(rng):
     assert np.max(np.abs(g - fd)) < 1e-6
 
 
-def test_r_and_c_take_dual_scalars_and_refuse_dual_arrays():
+def test_r_and_c_take_dual_scalars_and_dual_arrays():
     """np.r_ and np.c_ are index tricks, not functions: numpy turns each item into an array
-    itself, so no dual reaches __array_function__. Dual scalars become object arrays that
-    keep their derivatives (as np.array([...]) does); a dual array cannot become a plain
-    array and raises the error that names the fix."""
+    itself, so no dual reaches __array_function__. Dual scalars and dual arrays become
+    object arrays of dual numbers that keep their derivatives (as np.array([...]) does)."""
     J = dd.jacobian(lambda x: np.r_[x[0], 2.0 * x[1], 3.0])(np.array([1.0, 2.0]))
     assert np.array_equal(J, [[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
     H = dd.hessian(lambda x: np.sum(np.c_[x[0], x[1]] ** 3))(np.array([1.0, 2.0]))
     assert np.array_equal(H, [[6.0, 0.0], [0.0, 12.0]])
-    for trick in (lambda x: np.r_[x, 1.0], lambda x: np.c_[x, x], lambda x: np.r_["0,2", x]):
-        with pytest.raises(TypeError, match="np.concatenate"):
-            dd.jacobian(trick)(np.array([1.0, 2.0]))
+    x = np.array([1.0, 2.0])
+    J = dd.jacobian(lambda x: np.r_[x, 1.0, x ** 2])(x)
+    assert np.array_equal(J, [[1, 0], [0, 1], [0, 0], [2, 0], [0, 4]])
+    J = dd.jacobian(lambda x: np.c_[x, 3.0 * x])(x)
+    assert np.array_equal(J, [[[1, 0], [3, 0]], [[0, 1], [0, 3]]])
+    J = dd.jacobian(lambda x: np.r_["0,2", x])(x)
+    assert np.array_equal(J, [[[1, 0], [0, 1]]])
+
+
+@pytest.mark.parametrize("f, want", [
+    (lambda x: np.concatenate([[x[0]], x[1:] ** 2]), [[1, 0, 0], [0, 4, 0], [0, 0, 6]]),
+    (lambda x: np.concatenate([[x[0], 1.0], x]), [[1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0],
+                                                  [0, 0, 1]]),
+    (lambda x: np.vstack([[x[2], x[1], 1.0], x]).ravel(),
+     [[0, 0, 1], [0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]),
+], ids=["concatenate", "concatenate mixed", "vstack"])
+def test_lists_of_dual_numbers_join_dual_arrays(f, want):
+    """A list holding dual numbers ([x[0]], loop-style) as the first piece of a join: its
+    dimensions are the list's (before: "axis 0 is out of bounds for array of dimension 0")."""
+    x = np.array([0.5, 2.0, 3.0])
+    for chunk in (1, None):
+        np.testing.assert_array_equal(dd.jacobian(f, chunk=chunk)(x), want)
+
+
+def test_round_of_dual_numbers_is_a_step():
+    """Python's round() of a dual number (and numpy's object loop of np.round, which calls
+    it): the value rounded as Python rounds, derivative 0, in every transform."""
+    assert round(Dual(2.5, 1.0)) == Dual(2.0, 0.0)            # half to even, as Python
+    r = round(Dual(2.345, 3.0), 2)
+    assert (r.real, r.eps) == (round(2.345, 2), 0.0)
+    h = round(HyperDual(-1.26, 1.0, 1.0, 1.0), 1)
+    assert (h.real, h.eps1, h.eps2, h.eps12) == (-1.3, 0.0, 0.0, 0.0)
+    f = lambda x: round(x[0]) * x[1] + np.sum(np.round(np.array([x[0], x[1]]), 1) * x)  # noqa: E731
+    x = np.array([1.26, 2.0])
+    np.testing.assert_allclose(dd.grad(f)(x), [1.3, 1 + 2.0])
+    np.testing.assert_allclose(dd.hessian(f)(x), [[0.0, 0.0], [0.0, 0.0]])
+    assert dd.derivative(lambda t: round(t, 1) * t)(1.26) == pytest.approx(1.3)
 
 
 def test_pad_empty_has_derivative_zero_in_its_undefined_padding():

@@ -11,6 +11,7 @@ with @implements(np.the_function), with numpy's own signature. Its derivative is
 A keyword that a handler does not implement raises TypeError naming it (refuse()); a function
 that has no handler raises TypeError naming it (unsupported()) -- never a plain number.
 """
+import dis
 import functools
 import linecache
 import operator
@@ -142,6 +143,8 @@ def qualname(func):
 def unsupported(func, method=None):
     """The TypeError for a function or ufunc (method) dual values cannot go through."""
     name = qualname(func)
+    if func is np.copyto:
+        return TypeError(_copyto_refused())
     if method is not None:
         return TypeError(f"{name}.{method}(...) is not supported on dual values; call "
                          f"{name}(...) itself, or a reduction such as np.sum or np.max")
@@ -150,6 +153,27 @@ def unsupported(func, method=None):
             "write it with supported numpy functions, or give it a rule with dd.custom_jvp")
     return TypeError(f"dualdiff has no derivative rule for {name}: it cannot take dual values "
                      f"(the derivative would be lost). To differentiate through it, {hint}.")
+
+
+def _copyto_refused():
+    """np.copyto(dst, src) of dual values into a plain dst; np.full_like(a, value) of a plain
+    a calls it with a dual fill value (numpy dispatches full_like on a alone)."""
+    import sys
+    frame, caller = sys._getframe(1), None
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "") or ""
+        if mod.startswith("numpy"):
+            caller = frame.f_code.co_name
+        elif not mod.startswith("dualdiff"):
+            break
+        frame = frame.f_back
+    if caller == "full_like":
+        return ("numpy.full_like(a, value) of a plain array a and a dual value fills a plain "
+                "array (numpy.copyto), which cannot hold dual numbers: use "
+                "np.full(np.shape(a), value) or value * np.ones_like(a), which make a dual array")
+    return ("numpy.copyto(dst, src) cannot store dual values into an array: build the result "
+            "instead, np.where(mask, src, dst) for where=, np.broadcast_to(src, dst.shape) "
+            "otherwise")
 
 
 def refuse(func, **given):
@@ -178,7 +202,11 @@ _REPLACEMENTS = {"scipy.special.logsumexp": "dd.logsumexp",
                  "scipy.special.spherical_jn": "np.sqrt(np.pi / (2 * z)) * "
                                                "scipy.special.jv(n + 0.5, z)",
                  "scipy.special.spherical_yn": "np.sqrt(np.pi / (2 * z)) * "
-                                               "scipy.special.yv(n + 0.5, z)"}
+                                               "scipy.special.yv(n + 0.5, z)",
+                 "scipy.special.multigammaln": "d * (d - 1) / 4 * np.log(np.pi) + "
+                                               "sum(scipy.special.gammaln(a - j / 2) for j "
+                                               "in range(d))"}
+_core.LIBRARY_FIXES.update(_REPLACEMENTS)
 
 
 _POLYNOMIAL_FIX = ("numpy.polynomial's fits and roots compute with plain arrays; fit with "
@@ -207,6 +235,15 @@ def lost_derivative():
         if not (mod == "numpy" or mod.startswith(("numpy.", "dualdiff."))):
             break
         frame, inner = frame.f_back, frame
+    if inner is None and frame is not None and _assigns(frame):
+        # a[idx] = x: ndarray.__setitem__ converts x in C, below any Python frame
+        return ("assigning dual values into a plain numpy array (a[...] = x, in "
+                f"{frame.f_code.co_name}) would lose their derivative: a float array cannot "
+                "hold dual numbers. Build the array from the dual values instead: x ** 2 "
+                "rather than out[:] = x ** 2, np.concatenate or np.stack for pieces, "
+                "np.where(mask, values, other) for masks, and to scatter values into zeros "
+                "at indices idx: np.bincount(np.ravel_multi_index(idx, shape), "
+                "weights=values, minlength=size).reshape(shape)")
     where = "np.asarray/np.array"
     if inner is not None and inner.f_globals.get("__name__", "").startswith("numpy") and \
             _public_name(inner) is not None:
@@ -264,26 +301,34 @@ def lost_derivative():
 # (refused, naming np.roots)
 _SERIES_OBJECTS = re.compile(r"((val|grid|vander)(2d|3d)?|der|int|^_(val|grid)nd|^_vander_nd|"
                              r"^as_series|^mapdomain)$")
-# np.vectorize's methods that convert its arguments (numpy 2.0 .. 2.5)
-_VECTORIZE_STEPS = frozenset(["__call__", "_call_as_normal", "_get_ufunc_and_otypes",
-                              "_vectorize_call", "_vectorize_call_with_signature"])
+# the methods of np.vectorize (numpy 2.0 .. 2.5) and of np.r_ / np.c_ (AxisConcatenator)
+# that convert their arguments
+_OBJECT_STEPS = frozenset(["__call__", "_call_as_normal", "_get_ufunc_and_otypes",
+                           "_vectorize_call", "_vectorize_call_with_signature", "__getitem__"])
+
+
+def _object_classes():
+    """numpy's classes whose conversions take object arrays of dual scalars: np.vectorize
+    (its function runs per element) and np.r_ / np.c_ (they concatenate what they convert,
+    an object array then)."""
+    concat = getattr(getattr(np.lib, "_index_tricks_impl", None), "AxisConcatenator", None)
+    return (np.vectorize,) if concat is None else (np.vectorize, concat)
 
 
 def object_elements():
     """Whether the conversion of a dual array asked now is one that computes with object
     arrays, whose elements dual scalars can be, so the array goes in as one: numpy.polynomial's
-    evaluation of a series (chebval(x, c), legval, hermval, polyval2d, ...) and np.vectorize,
-    which calls its function on each element (then on dual scalars: their own arithmetic
-    carries the derivatives, Python branches included). numpy.polynomial's other functions
-    (fits, roots, the classes) keep the refusal."""
+    series functions and classes (_SERIES_OBJECTS), np.vectorize, which calls its function on
+    each element (then on dual scalars: their own arithmetic carries the derivatives, Python
+    branches included), and np.r_ / np.c_. numpy.polynomial's fits keep the refusal."""
     import sys
     frame = sys._getframe(1)
     while frame is not None:
         mod = frame.f_globals.get("__name__", "") or ""
         if mod.startswith("numpy.polynomial.") and not frame.f_code.co_name.startswith("<"):
             return _SERIES_OBJECTS.search(frame.f_code.co_name) is not None
-        if mod.startswith("numpy.lib") and frame.f_code.co_name in _VECTORIZE_STEPS and \
-                isinstance(frame.f_locals.get("self"), np.vectorize):
+        if mod.startswith("numpy.lib") and frame.f_code.co_name in _OBJECT_STEPS and \
+                isinstance(frame.f_locals.get("self"), _object_classes()):
             return True
         if not (mod == "numpy" or mod.startswith(("numpy.", "dualdiff."))):
             return False
@@ -333,6 +378,19 @@ def _public_name(frame):
 
 
 _METHOD_FIX = {"dot": "np.dot(a, x) or np.matmul(a, x)"}
+# an item or slice assignment (a[i] = ..., a[:, 1:] += ...), not a comparison
+_ASSIGNMENT = re.compile(r"\s*[\w.]+\s*\[.*\]\s*([-+*/@%]|//|\*\*)?=(?!=)")
+_STORE_SUBSCR = {dis.opmap.get("STORE_SUBSCR"), dis.opmap.get("STORE_SLICE")} - {None}
+
+
+def _assigns(frame):
+    """Whether the frame is storing into an item or slice (a[idx] = x): its current
+    instruction (code without a source file too: exec'd, generated), else its source line."""
+    code = frame.f_code.co_code
+    if 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _STORE_SUBSCR:
+        return True
+    return _ASSIGNMENT.match(linecache.getline(frame.f_code.co_filename,
+                                               frame.f_lineno)) is not None
 _METHOD_CALL = re.compile(r"\.(dot|clip|searchsorted|compress|choose|put|take|repeat|fill)\(")
 
 
