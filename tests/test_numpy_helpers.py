@@ -220,7 +220,7 @@ CASES = {
         np.polynomial.hermite.hermvander(x[6:9], 2),
         np.polynomial.polynomial.polyvander2d(x[:2], x[2:4], [1, 2]),
         np.concatenate(np.polynomial.polynomial.polydiv(x[:4], x[4:6] + 2.0)),
-        np.polynomial.polynomial.polygrid2d(x[:2], x[2:5], x[5:11].reshape(2, 3)),
+        np.polynomial.polynomial.polygrid2d([0.3, 0.5], [0.1, 0.2, 0.4], x[5:11].reshape(2, 3)),
         np.polynomial.chebyshev.chebval2d(x[:3], x[3:6], x[6:12].reshape(2, 3)),
         np.polynomial.chebyshev.poly2cheb(x[:4])]),
     # ---- windows and phases (manipulation.py, calculus.py)
@@ -386,6 +386,21 @@ def test_lists_of_dual_numbers_join_dual_arrays(f, want):
     x = np.array([0.5, 2.0, 3.0])
     for chunk in (1, None):
         np.testing.assert_array_equal(dd.jacobian(f, chunk=chunk)(x), want)
+
+
+def test_polygrid2d_at_dual_points_where_numpy_dispatches_it():
+    """numpy >= 2.1 dispatches polygrid2d (the only grid function it dispatches): dual points
+    go through polyval2d on the grid's points, numpy's values; on older numpy it raises the
+    error that names that fix, as the other grid functions do."""
+    x = np.array([0.3, -0.7, 1.2])
+    c = np.arange(6.0).reshape(2, 3)
+    f = lambda x: np.polynomial.polynomial.polygrid2d(x, x[:2], c * x[0])  # noqa: E731
+    if not hasattr(np.polynomial.polynomial.polygrid2d, "_implementation"):
+        with pytest.raises(TypeError, match=r"polygrid2d of dual points.*polyval2d\(\*np\."
+                                            r"meshgrid"):
+            dd.jacobian(f)(x)
+        return
+    check(f, x, np.random.default_rng(0), exact=False)
 
 
 def test_round_of_dual_numbers_is_a_step():
