@@ -419,3 +419,34 @@ def gather_probe(const int64_t[::1] indptr, const index_t[::1] indices,
                         &out[0] if out.shape[0] else NULL, &v[0] if v.shape[0] else NULL,
                         &B[0, column] if B.shape[0] else NULL, B.shape[1], tol)
     return agree
+
+
+def segment_sum(const int64_t[::1] ptr, const int64_t[::1] idx, const double[::1] src,
+                double c, double[::1] out):
+    """out[i] += c * (sum of src[idx[p]] for p in ptr[i] .. ptr[i + 1] - 1): a sparse Hessian's
+    CSR data summed from the entries of a summand's e12 part that land on it, in one pass
+    (the summands' method: np.bincount into the upper triangle and a gather from it read the
+    data twice). Indices are checked as they are read (ValueError, nothing read outside)."""
+    cdef Py_ssize_t m = out.shape[0], n = src.shape[0], i
+    cdef int64_t p, j, bad = -1
+    cdef double s
+    if ptr.shape[0] != m + 1 or ptr[0] != 0 or ptr[m] != idx.shape[0]:
+        raise ValueError("segment_sum: ptr must run from 0 to len(idx), one entry per output "
+                         "plus one")
+    with nogil:
+        for i in range(m):
+            if ptr[i + 1] < ptr[i]:
+                bad = ptr[i]
+                break
+            s = 0.0
+            for p in range(ptr[i], ptr[i + 1]):
+                j = idx[p]
+                if j < 0 or j >= n:
+                    bad = p
+                    break
+                s += src[j]
+            if bad >= 0:
+                break
+            out[i] += c * s
+    if bad >= 0:
+        raise ValueError(f"segment_sum: ptr decreases or idx[{bad}] is outside the source")

@@ -167,16 +167,32 @@ class SummandPlan:
         self.reads, self.ncodes = reads, ncodes
         self._maps = {}
 
-    def gathers(self, k2):
-        """Per summand (target, cols): its flattened eps12 (elements x k1 x k2, k2 the e2
-        width of the sweep: seed2 and perhaps a probe) adds entry cols[i] to upper-triangle
-        entry target[i] (np.bincount, no sparse product: a scipy product costs ~10 us of
-        dispatch a call, more than f itself at n = 1000)."""
+    def gathers(self, k2, where):
+        """Per summand (ptr, idx): its flattened eps12 (elements x k1 x k2, k2 the e2 width
+        of the sweep: seed2 and perhaps a probe) sums entries idx[ptr[i]:ptr[i + 1]] into
+        entry i of H's CSR data (_coloring.segment_sum; where[i]: the upper-triangle entry
+        of data entry i, each in one or both triangles). One compiled pass, no sparse
+        product: a scipy product costs ~10 us of dispatch a call, more than f itself at
+        n = 1000."""
         got = self._maps.get(k2)
         if got is None:
-            got = self._maps[k2] = [(target, (elem * self.k1 + c1) * k2 + c2)
+            got = self._maps[k2] = [_segments(target, (elem * self.k1 + c1) * k2 + c2, where,
+                                              self.ncodes)
                                     for elem, c1, c2, target in self.reads]
         return got
+
+
+def _segments(target, cols, where, ncodes):
+    """(ptr, idx) such that data[i] = sum of e12[idx[ptr[i]:ptr[i + 1]]] equals the upper
+    triangle's entry where[i], whose sum collects e12[cols[j]] for every target[j] ==
+    where[i]."""
+    order = np.argsort(target, kind="stable")
+    counts = np.bincount(target, minlength=ncodes)
+    starts = np.concatenate([[0], np.cumsum(counts)])[where]
+    lengths = counts[where]
+    ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    at = np.repeat(starts - ptr[:-1], lengths) + np.arange(ptr[-1])
+    return ptr, np.ascontiguousarray(cols[order[at]], dtype=np.int64)
 
 
 def _seed(colors, k):

@@ -408,17 +408,15 @@ class PreparedHessian(_Prepared):
             b[places[:K]] = 0.0
             if np.any(b != 0.0):
                 return None
-            upper = np.zeros(self._codes.size)
+            data = np.zeros(self._where.size)
             want = np.zeros(k1)
-            for c, (target, cols), (a, r) in zip(coef, maps, sink):
+            for c, (ptr, idx), (a, r) in zip(coef, maps, sink):
                 if c == 0.0:
                     continue
                 e12 = np.ascontiguousarray(a.eps12, dtype=np.float64).reshape(-1)
-                upper += np.bincount(target, e12[cols] * c if c != 1.0 else e12[cols],
-                                     minlength=upper.size)
+                _coloring.segment_sum(ptr, idx, e12, c, data)
                 if probe:
                     want += c * np.asarray(r.eps12, dtype=np.float64).reshape(k1, width)[:, -1]
-        data = upper[self._where]
         H = self._csr(data)
         if probe:
             # the probe column: S1^T H w from the summands' own sums against the assembled H
@@ -444,7 +442,7 @@ class PreparedHessian(_Prepared):
         k1, k2, width = plan.k1, plan.k2, S2.shape[1]
         # marker k sits at (k // k2, k % k2) of the seeds' block (never in the probe column)
         places = np.array([(k // k2) * width + k % k2 for k in range(k1 * k2)])
-        maps = plan.gathers(width)
+        maps = plan.gathers(width, self._where)
         return (plan.seed1.reshape(self.in_shape + (k1,)),
                 S2.reshape(self.in_shape + (width,)), places, M, maps)
 

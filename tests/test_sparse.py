@@ -691,6 +691,34 @@ def test_the_fused_gather_and_check_is_take_then_check(case, rng):
                                            _PROBE_TOL)
 
 
+@pytest.mark.parametrize("case", range(20))
+def test_the_summands_segment_sums_are_bincount_then_gather(case, rng):
+    """The summands' fast path (_sparsity._segments + _coloring.segment_sum: each CSR data
+    entry summed from the e12 entries that land on it, in one pass) against the plain path
+    it replaced, np.bincount into the upper triangle then a gather by `where`: the same
+    sums (to rounding: the order of addition differs), for repeated targets, entries in
+    both triangles and untouched ones."""
+    from dualdiff import _coloring, _sparsity
+    ncodes, nread, size = (int(v) for v in rng.integers(1, 40, 3))
+    target = rng.integers(0, ncodes, nread)
+    cols = rng.integers(0, size, nread)
+    where = rng.integers(0, ncodes, int(rng.integers(0, 60)))   # data entry -> upper entry
+    e12 = rng.normal(size=size)
+    c = float(rng.normal())
+    plain = np.bincount(target, e12[cols] * c, minlength=ncodes)[where]
+    ptr, idx = _sparsity._segments(target, cols, where, ncodes)
+    data = np.zeros(where.size)
+    _coloring.segment_sum(ptr, idx, e12, c, data)
+    np.testing.assert_allclose(data, plain, rtol=1e-14, atol=1e-14)
+    with pytest.raises(ValueError, match="outside the source"):
+        if idx.size:
+            _coloring.segment_sum(ptr, idx + size, e12, c, data)
+        else:
+            raise ValueError("outside the source")
+    with pytest.raises(ValueError, match="ptr must run"):
+        _coloring.segment_sum(ptr[:-1], idx, e12, c, data)
+
+
 @pytest.mark.parametrize("case", range(40))
 def test_the_compiled_probe_check_agrees_with_numpys(case, rng):
     """sparse._Prepared._check's fast path (_coloring.probe_agrees, one pass over the CSR
