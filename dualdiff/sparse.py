@@ -422,7 +422,9 @@ class PreparedHessian(_Prepared):
             # the probe column: S1^T H w from the summands' own sums against the assembled H
             # (an entry read off the wrong input, a pair the pattern lacks: far beyond
             # rounding)
-            got, scale = data @ M, np.abs(data) @ np.abs(M)
+            colour, wcol = M
+            got = np.bincount(colour, data * wcol, minlength=k1)
+            scale = np.bincount(colour, np.abs(data * wcol), minlength=k1)
             if not np.all(np.abs(got - want) <= _PROBE_TOL * (scale + np.abs(want))):
                 _check_probe(got, want, scale, self.name, "Hessian")
         return H
@@ -436,9 +438,9 @@ class PreparedHessian(_Prepared):
         plan = self._plan
         S2, M = plan.seed2, None
         if probe:
-            M = self._probe_map(_probe(self.shape[0], 4))
-            S2 = np.concatenate([S2, M[1][:, None]], axis=1)
-            M = M[0]
+            w = _probe(self.shape[0], 4)
+            S2 = np.concatenate([S2, w[:, None]], axis=1)
+            M = self._probe_map(w)
         k1, k2, width = plan.k1, plan.k2, S2.shape[1]
         # marker k sits at (k // k2, k % k2) of the seeds' block (never in the probe column)
         places = np.array([(k // k2) * width + k % k2 for k in range(k1 * k2)])
@@ -447,14 +449,12 @@ class PreparedHessian(_Prepared):
                 S2.reshape(self.in_shape + (width,)), places, M, maps)
 
     def _probe_map(self, w):
-        """(M, w) with S1^T H w = data @ M for the CSR data of H (M[p, colour1 of p's row] =
-        w[p's column]): the probe's check without a sparse product."""
+        """(colour, wcol) with S1^T H w = np.bincount(colour, data * wcol) for the CSR data
+        of H: entry p adds data[p] w[its column] to the e1 colour of its row. Two bincounts,
+        not a product with a dense (nnz x k1) matrix (14 ms at n = 10^5, under load)."""
         p = self.pattern
         rows = np.repeat(np.arange(p.shape[0]), np.diff(p.indptr))
-        k1 = self._plan.k1
-        M = np.zeros((p.nnz, k1))
-        M[np.arange(p.nnz), self._plan.colors1[rows]] = w[p.indices]
-        return M, w
+        return self._plan.colors1[rows].astype(np.intp), w[p.indices]
 
     def _numeric(self, x, args, kwargs):
         _, codes, vals = _sparsity.hessian_entries(self.f, _with(args, self.argnum, x), kwargs,
