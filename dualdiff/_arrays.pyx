@@ -201,10 +201,7 @@ cdef class DualArray:
             # carries the derivatives through their loops. Before the constant case: the
             # types numpy computes with must not depend on the chunk (legint(c, k=[x[5]])
             # adds a seeded k into an array made from c)
-            box = np.empty(self.value.shape, dtype=object)
-            for idx in np.ndindex(self.value.shape):
-                box[idx] = self[idx]
-            return box
+            return elements(self)
         if _is_constant(self):
             # no tangent row in this sweep (x outside the chunk's window): nothing to lose,
             # and the values are what a sweep that did not seed x at all would have seen
@@ -823,19 +820,25 @@ def _object_out(inputs, out):
     return not (series and ("roots" in caller or "companion" in caller))
 
 
-def _object_operand(a):
-    """A dual scalar or dual array as an object array of its elements (numpy would hand
-    them back to __array_ufunc__)."""
+def elements(a):
+    """An array of dual values (a dual array or a tracer: anything with .value whose a[idx]
+    is an element) as an object array of its elements; a dual scalar as a 0-d one. What
+    numpy's object loops (np.vectorize, np.frompyfunc, numpy.polynomial, out= into object
+    arrays) compute with."""
     if is_scalar_dual(a):
         box = np.empty((), dtype=object)
         box[()] = a
         return box
-    if type(a) is DualArray:
-        box = np.empty((<DualArray>a).value.shape, dtype=object)
-        for idx in np.ndindex(box.shape):
-            box[idx] = a[idx]
-        return box
-    return a
+    box = np.empty(a.value.shape, dtype=object)
+    for idx in np.ndindex(box.shape):
+        box[idx] = a[idx]
+    return box
+
+
+def _object_operand(a):
+    """A dual scalar or dual array as an object array of its elements (numpy would hand
+    them back to __array_ufunc__); anything else as it is."""
+    return elements(a) if is_scalar_dual(a) or type(a) is DualArray else a
 
 
 def _numpy_caller():

@@ -220,10 +220,7 @@ class Tracer:
         if (dtype is None or np.dtype(dtype) == object) and \
                 _arrays.object_elements is not None and _arrays.object_elements():
             # numpy.polynomial's evaluation of object coefficients, as for dual arrays
-            box = np.empty(self.value.shape, dtype=object)
-            for idx in np.ndindex(self.value.shape):
-                box[idx] = self[idx]
-            return box
+            return _arrays.elements(self)
         raise TracerUnsupported(_LOST)
 
     def __setitem__(self, key, value):

@@ -368,12 +368,6 @@ def _binary(u, vals, a, b, value, cls, trace):
                 np.ones(shape) if numeric else None, trace)
 
 
-def _boxed(t):
-    box = np.empty((), dtype=object)
-    box[()] = t
-    return box
-
-
 def array_ufunc(u, method, inputs, kwargs):
     """__array_ufunc__ of tracers."""
     out = kwargs.pop("out", None)
@@ -381,8 +375,8 @@ def array_ufunc(u, method, inputs, kwargs):
         if method == "__call__" and _arrays._object_out(inputs, out) and \
                 all(not isinstance(a, Tracer) or a.value.ndim == 0 for a in inputs):
             # numpy's object loop on traced scalars, as on dual ones (_arrays._object_out)
-            return u(*[_boxed(a) if isinstance(a, Tracer) else a for a in inputs], out=out,
-                     **kwargs)
+            return u(*[_arrays.elements(a) if isinstance(a, Tracer) else a for a in inputs],
+                     out=out, **kwargs)
         raise TypeError(f"{u.__name__}(..., out=...) cannot store traced values; use the "
                         "returned result instead")
     if method == "__call__":

@@ -161,17 +161,9 @@ def object_ufunc(ufunc):
 
 
 def _elements(a):
-    """An array of dual values (a dual array or a tracer) as an object array of its elements,
-    a dual scalar as a 0-d one (numpy would hand it back to its own __array_ufunc__);
-    arrays and numbers as they are."""
+    """Dual values (a dual array, a tracer, a dual scalar) as an object array of their
+    elements; arrays and numbers as they are."""
     from dualdiff._tracer import Tracer
-    if _core.is_scalar_dual(a):
-        box = np.empty((), dtype=object)
-        box[()] = a
-        return box
-    if not isinstance(a, (_arrays.DualArray, Tracer)):
-        return a
-    box = np.empty(a.value.shape, dtype=object)
-    for idx in np.ndindex(box.shape):
-        box[idx] = a[idx]
-    return box
+    if _core.is_scalar_dual(a) or isinstance(a, (_arrays.DualArray, Tracer)):
+        return _arrays.elements(a)
+    return a
