@@ -423,8 +423,9 @@ class PreparedHessian(_Prepared):
             # (an entry read off the wrong input, a pair the pattern lacks: far beyond
             # rounding)
             colour, wcol = M
-            got = np.bincount(colour, data * wcol, minlength=k1)
-            scale = np.bincount(colour, np.abs(data * wcol), minlength=k1)
+            dw = data * wcol
+            got = np.bincount(colour, dw, minlength=k1)
+            scale = np.bincount(colour, np.abs(dw), minlength=k1)
             if not np.all(np.abs(got - want) <= _PROBE_TOL * (scale + np.abs(want))):
                 _check_probe(got, want, scale, self.name, "Hessian")
         return H

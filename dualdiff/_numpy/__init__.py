@@ -158,16 +158,7 @@ def unsupported(func, method=None):
 def _copyto_refused():
     """np.copyto(dst, src) of dual values into a plain dst; np.full_like(a, value) of a plain
     a calls it with a dual fill value (numpy dispatches full_like on a alone)."""
-    import sys
-    frame, caller = sys._getframe(1), None
-    while frame is not None:
-        mod = frame.f_globals.get("__name__", "") or ""
-        if mod.startswith("numpy"):
-            caller = frame.f_code.co_name
-        elif not mod.startswith("dualdiff"):
-            break
-        frame = frame.f_back
-    if caller == "full_like":
+    if _arrays._numpy_caller()[0] == "full_like":
         return ("numpy.full_like(a, value) of a plain array a and a dual value fills a plain "
                 "array (numpy.copyto), which cannot hold dual numbers: use "
                 "np.full(np.shape(a), value) or value * np.ones_like(a), which make a dual array")
