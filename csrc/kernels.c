@@ -251,6 +251,11 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
 /* second order                                                                              */
 /* ---------------------------------------------------------------------------------------- */
 
+/* An absent e12 operand (NULL: a dual array whose e12 is zero until an e1 meets an e2,
+ * _windows.pxi) reads this block, without advancing, in place of k1*k2 zeros per element:
+ * the same formulas on the same zeros, so the bits are those of a stored zero part. */
+const double dd_zero12[DD_ZERO12_MAX] = {0};
+
 /* the e1e2 parts of one element: the form of dd_chain_e12 is chosen once per element, not
  * per direction pair (inside the k x k loop the choice made them 4x slower) */
 #define DD_CHAIN_E12_LOOPS(j, k1, k2, x1, x2, x12, y12)                                      \
@@ -261,27 +266,31 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
     } else dd_chain_e12_careful(j, k1, k2, x1, x2, x12, y12);
 
 #define DD_UNARY2_LOOP(JET)                                                                  \
+    { const double *x12base = xe12 ? xe12 : dd_zero12;                                       \
+    const ptrdiff_t s12 = xe12 ? k1*k2 : 0;                                                  \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const dd_jet j = JET;                                                                \
-        const double *xi1 = xe1 + i*k1, *xi2 = xe2 + i*k2, *xi12 = xe12 + i*k1*k2;                 \
+        const double *xi1 = xe1 + i*k1, *xi2 = xe2 + i*k2, *xi12 = x12base + i*s12;                \
         double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;                       \
         y[i] = j.f;                                                                          \
         bad |= DD_BAD1(j.f, x[i]);                                                           \
         DD_CHAIN_EPS_LOOP(j, k1, xi1, yi1)                                                   \
         DD_CHAIN_EPS_LOOP(j, k2, xi2, yi2)                                                   \
         DD_CHAIN_E12_LOOPS(j, k1, k2, xi1, xi2, xi12, yi12)                                  \
-    }
+    } }
 
 /* VAL as in DD_BINARY1_LOOP; TAN(A, B) gives an e1 or e2 entry; TAN12(...) the e12 entry
  * from the operands' entries and the result's own e1 and e2 entries (the quotient rule
  * needs those). A1(p), A2(q), A12(p,q) read operand a's entries (0.0 for a constant). */
 #define DD_BINARY2_LOOP(VAL, TAN, TAN12, A1, A2, A12, B1, B2, B12)                           \
+    { const double *a12base = ae12 ? ae12 : dd_zero12, *b12base = be12 ? be12 : dd_zero12;     \
+    const ptrdiff_t sa12 = ae12 ? sa*k1*k2 : 0, sb12 = be12 ? sb*k1*k2 : 0;                  \
     for (ptrdiff_t i = 0; i < n; i++) {                                                      \
         const double av = a[i*sa], bv = b[i*sb];                                             \
         const double *a1 = ae1 ? ae1 + i*sa*k1 : 0, *a2 = ae2 ? ae2 + i*sa*k2 : 0;           \
-        const double *a12 = ae12 ? ae12 + i*sa*k1*k2 : 0;                                    \
+        const double *a12 = a12base + i*sa12;                                                \
         const double *b1 = be1 ? be1 + i*sb*k1 : 0, *b2 = be2 ? be2 + i*sb*k2 : 0;           \
-        const double *b12 = be12 ? be12 + i*sb*k1*k2 : 0;                                    \
+        const double *b12 = b12base + i*sb12;                                                \
         double *yi1 = ye1 + i*k1, *yi2 = ye2 + i*k2, *yi12 = ye12 + i*k1*k2;                 \
         (void)a1; (void)a2; (void)a12; (void)b1; (void)b2; (void)b12;   /* a constant's: unused */ \
         VAL;                                                                                 \
@@ -292,7 +301,7 @@ DD_KERNEL int dd_binary1(int op, ptrdiff_t n, int k,
             for (ptrdiff_t q = 0; q < k2; q++)                                                     \
                 yi12[p*k2 + q] = TAN12(A1(p), A2(q), A12(p, q), B1(p), B2(q), B12(p, q),      \
                                       yi1[p], yi2[q]);                                         \
-    }
+    } }
 #define DD_GET1(p) a1[p]
 #define DD_GET2(q) a2[q]
 #define DD_GET12(p, q) a12[(p)*k2 + (q)]

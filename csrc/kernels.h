@@ -46,6 +46,9 @@ int dd_binary1(int op, ptrdiff_t n, int k,
                const double *a, ptrdiff_t sa, const double *ae,
                const double *b, ptrdiff_t sb, const double *be,
                double *restrict y, double *restrict ye);
+/* Second order: xe12, ae12, be12 may be NULL for a zero e12 when k1*k2 <= DD_ZERO12_MAX */
+#define DD_ZERO12_MAX 4096
+extern const double dd_zero12[DD_ZERO12_MAX];
 int dd_unary2(int code, ptrdiff_t n, int k1, int k2, const double *x,
               const double *xe1, const double *xe2, const double *xe12,
               double *restrict y, double *restrict ye1, double *restrict ye2,

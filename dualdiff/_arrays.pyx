@@ -247,8 +247,7 @@ cdef class DualArray:
     def __neg__(self):
         if _is_constant(self):
             return _still_constant(np.negative(self.value), self)
-        return _rebuild(self, np.negative(self.value), [np.negative(t) for t in _parts(self)],
-                        None)
+        return _linear_parts(self, np.negative(self.value), lambda t, p: np.negative(t))
 
     def __pos__(self):
         return self
@@ -640,8 +639,10 @@ def seed(value, tuple tags, e1, e2=None, Py_ssize_t lo1=-1, Py_ssize_t hi1=-1,
     t2 = np.asarray(e2, dtype=_F64)
     _check_tangent(v, t2, lo2, hi2, "e2")
     k1, k2 = t1.shape[-1], t2.shape[-1]
-    if lo1 < 0 and lo2 < 0:
+    if lo1 < 0 and lo2 < 0 and v.ndim == 0:
         return _new(v, t1, t2, _zeros_readonly(v.shape + (k1, k2)), tags)
+    # e12 is zero: an absent part (a window of no rows), which linear operations keep absent
+    # until an e1 meets an e2
     n = v.shape[0]
     lo[0], hi[0] = lo1, hi1
     lo[1], hi[1] = lo2, hi2
@@ -649,8 +650,8 @@ def seed(value, tuple tags, e1, e2=None, Py_ssize_t lo1=-1, Py_ssize_t hi1=-1,
         lo[0], hi[0] = 0, n
     if lo2 < 0:
         lo[1], hi[1] = 0, n
-    lo[2] = hi[2] = 0                   # e12 is zero: an empty window
-    return _new_windowed(v, [t1, t2, np.zeros((0, k1, k2))], lo, hi, tags)
+    lo[2] = hi[2] = 0
+    return _new_windowed(v, [t1, t2, np.zeros((0,) + v.shape[1:] + (k1, k2))], lo, hi, tags)
 
 
 def from_parts(value, e1, e2=None, e12=None, tag=0):

@@ -33,6 +33,7 @@ cdef extern from "kernels.h" nogil:
 
     const int dd_small1_widths[]
     const int dd_small_widths[][2]
+    int DD_ZERO12_MAX
     const char *const dd_small_unary[]
 
 
@@ -143,6 +144,18 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
         if bad:
             replay(np.power if is_pow else np_unary(code), (v, pw) if is_pow else (v,))
         return _new(y, ye1, ye2, ye12, d.tags)
+    if cnp.PyArray_NDIM(v) != 1:
+        # windows of whole rows along axis 0 (_windows.pxi): runs of elements when flat
+        return _unflat(_unary(_flat(d), code, pw, is_pow), d.value.shape)
+    if d.order == 2 and _whole_but_e12(d, d, d):
+        # e1 and e2 on every row, e12 absent: one hyper-dual pass reading no e12
+        e1, e2 = _contig(_stored(d, E1)), _contig(_stored(d, E2))
+        ye1, ye2, ye12 = _alloc(e1, -1, -1), _alloc(e2, -1, -1), _alloc(v, k, k2)
+        bad = _run_unary(code, pw, is_pow, 2, n, k, k2, xp, _ptr(e1), _ptr(e2), NULL, yp,
+                         _ptr(ye1), _ptr(ye2), _ptr(ye12))
+        if bad:
+            replay(np.power if is_pow else np_unary(code), (v, pw) if is_pow else (v,))
+        return _new(y, ye1, ye2, ye12, d.tags)
     # windowed: every value, then e1 (and e2) on its own rows by the first-order formulas,
     # which are those the hyper-dual kernel applies to e1 and e2 (so the bits agree)
     bad = _run_unary(code, pw, is_pow, 1, n, 0, 0, xp, &none, NULL, NULL, yp, &dummy,
@@ -162,9 +175,10 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
         _window_cover_meet(&lo[E12], &hi[E12], d, d)
         m = max(hi[E12] - lo[E12], 0)
         r1, r2, r12 = (_rows(d, E1, lo[E12], hi[E12]), _rows(d, E2, lo[E12], hi[E12]),
-                       _rows(d, E12, lo[E12], hi[E12]))
+                       _rows12(d, lo[E12], hi[E12]))
         w1, w2, u12 = _empty((m, k)), _empty((m, k2)), _empty((m, k, k2))
-        _run_unary(code, pw, is_pow, 2, m, k, k2, xp + lo[E12], _ptr(r1), _ptr(r2), _ptr(r12),
+        _run_unary(code, pw, is_pow, 2, m, k, k2, xp + lo[E12], _ptr(r1), _ptr(r2),
+                   _ptr_or_null(r12),
                    &dummy if m == 0 else yp + lo[E12], _ptr(w1), _ptr(w2), _ptr(u12))
         out.append(u12)
     if bad:
@@ -379,8 +393,9 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
     cdef ptrdiff_t sa = 1, sb = 1, m
     cdef int bad = 0, k, k2, p, kp
     cdef tuple tag
+    cdef cnp.ndarray a1 = None, a2 = None, b1 = None, b2 = None, ye1, ye2, ye12
     if like.value.ndim != 1:
-        return None
+        return _binary_flat(op, a, b, da, db)
     n = like.value.shape[0]
     for d in (da, db):
         if d is not None and ((<DualArray>d).value.ndim != 1 or (<DualArray>d).value.shape[0] != n):
@@ -409,6 +424,23 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
         pb = _ptr(vb)
     k, k2 = _k1(like), _k2(like)
     y = _alloc(like.value, -1, -1)
+    if like.order == 2 and _whole_but_e12(like, da, db) and (
+            op >= DD_OP_RULE0 or (op == DD_OP_MUL and da is not None and db is not None) or
+            (op == DD_OP_DIV and db is not None)):
+        # e1 and e2 on every row, e12 absent in both, and an e1 e2 term in the rule: e12 on
+        # every row too, so one hyper-dual pass that reads no e12
+        ye1, ye2, ye12 = _alloc(y, k, -1), _alloc(y, k2, -1), _alloc(y, k, k2)
+        a1 = a2 = b1 = b2 = None
+        if da is not None:
+            a1, a2 = _contig(_stored(da, E1)), _contig(_stored(da, E2))
+        if db is not None:
+            b1, b2 = _contig(_stored(db, E1)), _contig(_stored(db, E2))
+        bad = dd_binary2(op, n, k, k2, pa, sa, _ptr_or_null(a1), _ptr_or_null(a2), NULL,
+                         pb, sb, _ptr_or_null(b1), _ptr_or_null(b2), NULL, _ptr(y), _ptr(ye1),
+                         _ptr(ye2), _ptr(ye12))
+        if bad:
+            replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
+        return _new(y, ye1, ye2, ye12, tag)
     bad = dd_binary1(op, n, 0, pa, sa, NULL, pb, sb, NULL, _ptr(y), &dummy)    # all values
     # e1 (and e2): the union of the operands' windows, by the first-order formulas, which
     # are those the hyper-dual kernel applies to e1 and e2
@@ -434,13 +466,25 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
             if d is not None:
                 _window(d, E12, &wl, &wh)
                 _window_cover(&lo[E12], &hi[E12], wl, wh)
-        for d in (da, db):
-            for e in (da, db):
-                if d is not None and e is not None:
-                    _window_cover_meet(&lo[E12], &hi[E12], d, e)
+        # (where the e12 rule has an e1 e2 term: never for + and -, only between the two
+        # operands for *, and not between the dividend's own for /; a linear operation of an
+        # absent e12 -- 4 * U, U - V -- keeps it absent)
+        if op == DD_OP_MUL or op == DD_OP_DIV:
+            if da is not None and db is not None:
+                _window_cover_meet(&lo[E12], &hi[E12], da, db)
+                _window_cover_meet(&lo[E12], &hi[E12], db, da)
+            if op == DD_OP_DIV and db is not None:
+                _window_cover_meet(&lo[E12], &hi[E12], db, db)
+        elif op != DD_OP_ADD and op != DD_OP_SUB:
+            for d in (da, db):
+                for e in (da, db):
+                    if d is not None and e is not None:
+                        _window_cover_meet(&lo[E12], &hi[E12], d, e)
         m = max(hi[E12] - lo[E12], 0)
-        ra = [_rows(da, q, lo[E12], hi[E12]) if da is not None else None for q in range(3)]
-        rb = [_rows(db, q, lo[E12], hi[E12]) if db is not None else None for q in range(3)]
+        ra = [None if da is None else _rows12(da, lo[E12], hi[E12]) if q == E12 else
+              _rows(da, q, lo[E12], hi[E12]) for q in range(3)]
+        rb = [None if db is None else _rows12(db, lo[E12], hi[E12]) if q == E12 else
+              _rows(db, q, lo[E12], hi[E12]) for q in range(3)]
         w1, w2, u12 = _empty((m, k)), _empty((m, k2)), _empty((m, k, k2))
         dd_binary2(op, m, k, k2, pa + lo[E12]*sa, sa, _ptr_or_null(ra[0]), _ptr_or_null(ra[1]),
                    _ptr_or_null(ra[2]), pb + lo[E12]*sb, sb, _ptr_or_null(rb[0]),
@@ -450,6 +494,63 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
     if bad:
         replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
     return _new_windowed(y, out, lo, hi, tag)
+
+
+cdef bint _whole_but_e12(DualArray like, DualArray da, DualArray db):
+    """Second-order dual operands (None: a constant) whose e1 and e2 are stored on every row
+    and whose e12 is absent, with few enough directions for the kernels' zero block."""
+    cdef Py_ssize_t n = like.value.shape[0]
+    if _k1(like) * _k2(like) > DD_ZERO12_MAX:
+        return False
+    for d in (da, db):
+        if d is not None:
+            if not (<DualArray>d).windowed or not _absent(<DualArray>d, E12) or \
+                    (<DualArray>d).lo[E1] != 0 or (<DualArray>d).hi[E1] != n or \
+                    (<DualArray>d).lo[E2] != 0 or (<DualArray>d).hi[E2] != n:
+                return False
+    return True
+
+
+cdef object _rows12(DualArray d, Py_ssize_t lo, Py_ssize_t hi):
+    """Rows lo..hi-1 of d's e12 for a second-order kernel; None (read as zeros by the
+    kernel, no block made) where d stores none."""
+    if _absent(d, E12) and _k1(d) * _k2(d) <= DD_ZERO12_MAX:
+        return None
+    return _rows(d, E12, lo, hi)
+
+
+cdef object _binary_flat(int op, object a, object b, DualArray da, DualArray db):
+    """_binary_windowed for operands of several axes: dual operands of one shape, constants
+    that are numbers, single elements or of that shape, all flattened; None otherwise."""
+    cdef DualArray like = da if da is not None else db
+    cdef tuple shape = like.value.shape
+    for d in (da, db):
+        if d is not None and (<DualArray>d).value.shape != shape:
+            return None
+    fa = _flat_operand(a, da, shape)
+    fb = _flat_operand(b, db, shape)
+    if fa is None or fb is None or fa is NotImplemented or fb is NotImplemented:
+        return fa if fa is NotImplemented else fb if fb is NotImplemented else None
+    r = _binary_windowed(op, fa, fb, _lift(fa), _lift(fb))
+    if r is None or r is NotImplemented:
+        return r
+    return _unflat(<DualArray>r, shape)
+
+
+cdef object _flat_operand(object o, DualArray d, tuple shape):
+    """An operand of _binary_flat, flattened: None when it does not fit."""
+    if d is not None:
+        return _flat(d)
+    if PyFloat_Check(o) or PyLong_Check(o):
+        return o
+    c = _operand(o)
+    if c is NotImplemented:
+        return c
+    if cnp.PyArray_SIZE(c) == 1 and (<cnp.ndarray>c).ndim <= len(shape):
+        return _contig(c).reshape(-1)
+    if (<object>c).shape == shape:
+        return _contig(c).reshape(-1)
+    return None
 
 
 cdef object _add_broadcast(int op, DualArray da, DualArray db, cnp.ndarray va,

@@ -58,6 +58,10 @@ cdef object _getitem(DualArray x, object idx):
     value = v[idx]
     if x.windowed and _is_constant(x):          # rowless, any ndim: no zero rows are stored
         return to_scalar(_as_rowless(value, x))
+    if x.windowed:                              # an absent part stays absent
+        return to_scalar(_assemble(x, value, [
+            None if _absent(x, p) else _dense_part(x, p)[tidx + (_S,) * _ndir(p)]
+            for p in range(_nparts(x))]))
     out = [t[tidx + (_S,) * _ndir(p)] for p, t in enumerate(_parts(x))]
     return to_scalar(_rebuild(x, value, out, None))
 

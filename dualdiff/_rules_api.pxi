@@ -30,8 +30,17 @@ def linear(x, fn):
     cdef DualArray d = _lift(x)
     if d is None:
         return fn(_const(x), 0)
-    return _rebuild(d, fn(d.value, 0), [fn(t, _ndir(p)) for p, t in enumerate(_parts(d))],
-                    None)
+    return _linear_parts(d, fn(d.value, 0), lambda t, p: fn(t, _ndir(p)))
+
+
+cdef object _linear_parts(DualArray d, object value, object fn):
+    """d's value mapped to `value` and each dense part t to fn(t, p) by one linear map: an
+    absent part (_windows.pxi) stays absent, a zero that needs no map."""
+    cdef int p
+    if not d.windowed:
+        return _rebuild(d, value, [fn(t, p) for p, t in enumerate(_parts(d))], None)
+    return _assemble(d, value, [None if _absent(d, p) else fn(_dense_part(d, p), p)
+                                for p in range(_nparts(d))])
 
 
 def join(arrays, fn):
@@ -45,18 +54,18 @@ def join(arrays, fn):
             break
     if first is None:
         return fn([_const(a) for a in arrays], 0)
-    full = []
-    for a, o in zip(arrays, ds):
-        if o is None:
-            c = _const(a)
-            full.append(_rebuild(first, c, _zero_parts(first, c.shape), None))
-        else:
-            full.append(o)
-    value = fn([(<DualArray>o).value for o in full], 0)
+    consts = [None if o is not None else _const(a) for a, o in zip(arrays, ds)]
+    value = fn([(<DualArray>o).value if o is not None else c for o, c in zip(ds, consts)], 0)
+    ks = _directions(first)
     out = []
     for p in range(_nparts(first)):
-        out.append(fn([_part(<DualArray>o, p) for o in full], _ndir(p)))
-    return _rebuild(first, value, out, None)
+        if all(o is None or _absent(<DualArray>o, p) for o in ds):
+            out.append(None)        # zero in every operand: absent in the result too
+            continue
+        out.append(fn([_dense_part(<DualArray>o, p) if o is not None else
+                       np.zeros(c.shape + _dirs_of(ks, p)) for o, c in zip(ds, consts)],
+                      _ndir(p)))
+    return _assemble(first, value, out)
 
 
 # ---- the (primal, tangent) view ----------------------------------------------------------

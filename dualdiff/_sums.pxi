@@ -54,6 +54,9 @@ def sum_all(DualArray x):
         _window(x, p, &lo, &hi)
         if not x.windowed:
             lo, hi = 0, n
+        else:                           # rows of axis 0: runs of whole rows of elements
+            lo *= _row_size(v)
+            hi *= _row_size(v)
         out.append(_sum_rows(_contig(_stored(x, p)), n, k, lo, hi, dirs))
     if len(x.tags) <= 2:                # float64 arrays already: no conversions
         return _new(value, out[0], _at(out, E2), _at(out, E12), x.tags)
@@ -68,8 +71,8 @@ def sum_axes(DualArray x, tuple axes, bint keepdims):
     if len(axes) == nd:
         s = sum_all(x)
         return s.reshape((1,) * nd) if keepdims else s
-    return _rebuild(x, x.value.sum(axis=axes, keepdims=keepdims),
-                    [_sum_part(t, axes, keepdims, nd) for t in _parts(x)], None)
+    return _linear_parts(x, x.value.sum(axis=axes, keepdims=keepdims),
+                         lambda t, p: _sum_part(t, axes, keepdims, nd))
 
 
 cdef object _sum_part(object t, tuple axes, bint keepdims, int nd):

@@ -89,6 +89,20 @@ cdef object _keep_constant(object func, object result, tuple args, dict kwargs):
     return keep_constant(result, args if not kwargs else args + tuple(kwargs.values()))
 
 
+def stored_windows(DualArray d):
+    """Each part's stored rows along axis 0 as (lo, hi), None when d stores every row (for
+    the tests of window-aware code)."""
+    cdef Py_ssize_t lo = 0, hi = 0
+    cdef int p
+    if not d.windowed:
+        return None
+    out = []
+    for p in range(_nparts(d)):
+        _window(d, p, &lo, &hi)
+        out.append((lo, hi))
+    return out
+
+
 def keep_constant(result, objs):
     """result with its float arrays as rowless dual arrays if a rowless dual array is among
     objs (one level of lists and tuples deep), else result unchanged."""
@@ -200,3 +214,127 @@ cdef DualArray _window_slice(DualArray x, Py_ssize_t start, Py_ssize_t stop):
         a0 = lo[p] + start - x.lo[p]
         stored.append(_stored(x, p)[a0:a0 + hi[p] - lo[p]])
     return _new_windowed(x.value[start:stop], stored, lo, hi, x.tags)
+
+
+# ---- windows of arrays of several axes ------------------------------------------------------
+# An array of several axes may be windowed too, its windows running along axis 0 (a window is
+# a run of whole rows of value.shape[1:] elements). Such windows come from parts that are
+# wholly absent: a Hessian sweep's e12 is zero until an e1 meets an e2, and the linear
+# operations before that -- reshape, slices, concatenation, scaling, sums of terms: a stencil
+# -- keep it absent instead of computing zeros (the Bratu energy's Laplacian moves 9 doubles
+# an element instead of 21). Elementwise code works on the flattened array, where a window of
+# whole rows is a run of elements (_flat, _unflat); structural operations (linear, join,
+# indexing: _assemble) keep an absent part absent and make any other part dense.
+
+cdef inline Py_ssize_t _row_size(cnp.ndarray v):
+    """Elements per row of axis 0 (1 for a vector)."""
+    cdef Py_ssize_t r = 1
+    cdef int i
+    for i in range(1, cnp.PyArray_NDIM(v)):
+        r *= cnp.PyArray_DIMS(v)[i]
+    return r
+
+
+cdef inline bint _absent(DualArray d, int p):
+    """Part p of d stores no row: it is zero."""
+    return d.windowed and d.hi[p] <= d.lo[p]
+
+
+cdef object _dense_part(DualArray d, int p):
+    """Part p of d with every row stored. A part stored in part (a chunk's window) is made
+    dense in d itself, once, as _densify does for every part; an absent part stays absent in d
+    and zeros are returned (callers that can keep it absent ask _absent first)."""
+    cdef Py_ssize_t n
+    if not d.windowed:
+        return _stored(d, p)
+    n = d.value.shape[0]
+    if d.lo[p] == 0 and d.hi[p] == n:
+        return _stored(d, p)
+    t = _rows(d, p, 0, n)
+    if d.hi[p] > d.lo[p]:
+        _set_stored(d, p, t)
+        d.lo[p], d.hi[p] = 0, n
+    return t
+
+
+cdef object _assemble(DualArray like, object value, list parts):
+    """A dual array of like's levels (two at most when a part is None) from a value and its
+    dense parts, None for a part that is zero: kept absent where the value has an axis (a
+    window), zeros for a 0-d value."""
+    cdef cnp.ndarray v
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
+    cdef int p
+    cdef tuple ks
+    for t in parts:
+        if t is None:
+            break
+    else:
+        return _rebuild(like, value, parts, None)
+    v = _f64(value)
+    ks = _directions(like)
+    if v.ndim == 0:
+        return _rebuild(like, v, [np.zeros(_dirs_of(ks, p)) if parts[p] is None else parts[p]
+                                  for p in range(len(parts))], None)
+    stored = []
+    for p in range(len(parts)):
+        if parts[p] is None:
+            stored.append(np.zeros((0,) + (<object>v).shape[1:] + _dirs_of(ks, p)))
+            lo[p] = hi[p] = 0
+        else:
+            stored.append(_f64(parts[p]))
+            lo[p], hi[p] = 0, cnp.PyArray_DIMS(v)[0]
+    return _new_windowed(v, stored, lo, hi, like.tags)
+
+
+cdef DualArray _flat(DualArray d):
+    """d (of one axis or more) as a vector, windows counted in elements: views of its buffers
+    where they are contiguous."""
+    cdef cnp.ndarray v = _contig(d.value)
+    cdef Py_ssize_t r = _row_size(v)
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
+    cdef int p
+    cdef tuple ks = _directions(d)
+    stored = []
+    for p in range(_nparts(d)):
+        _window(d, p, &lo[p], &hi[p])
+        lo[p] *= r
+        hi[p] *= r
+        stored.append(_contig(_stored(d, p)).reshape((hi[p] - lo[p],) + _dirs_of(ks, p)))
+    v = v.reshape(-1)
+    if not d.windowed:
+        return _new_levels(v, stored, d.tags)
+    return _new_windowed(v, stored, lo, hi, d.tags)
+
+
+cdef DualArray _unflat(DualArray r, tuple shape):
+    """A vector result of _flat operands back in their shape. Its windows are unions and
+    meets of theirs, so runs of whole rows; a part whose window is not is stored dense."""
+    cdef Py_ssize_t rs = 1, n
+    cdef Py_ssize_t lo[3]
+    cdef Py_ssize_t hi[3]
+    cdef int p
+    cdef tuple ks = _directions(r)
+    if len(shape) == 1:
+        return r
+    for m in shape[1:]:
+        rs *= <Py_ssize_t>m
+    value = r.value.reshape(shape)
+    if not r.windowed or rs == 0:
+        return _new_levels(value, [_part(r, p).reshape(shape + _dirs_of(ks, p))
+                                   for p in range(_nparts(r))], r.tags)
+    stored = []
+    n = shape[0]
+    for p in range(_nparts(r)):
+        _window(r, p, &lo[p], &hi[p])
+        if hi[p] <= lo[p]:
+            lo[p] = hi[p] = 0
+        elif lo[p] % rs or hi[p] % rs:
+            _dense_part(r, p)
+            lo[p], hi[p] = 0, n * rs
+        stored.append(_stored(r, p).reshape(((hi[p] - lo[p]) // rs,) + shape[1:] +
+                                             _dirs_of(ks, p)))
+        lo[p] //= rs
+        hi[p] //= rs
+    return _new_windowed(value, stored, lo, hi, r.tags)

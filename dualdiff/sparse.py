@@ -422,10 +422,9 @@ class PreparedHessian(_Prepared):
             # the probe column: S1^T H w from the summands' own sums against the assembled H
             # (an entry read off the wrong input, a pair the pattern lacks: far beyond
             # rounding)
-            colour, wcol = M
-            dw = data * wcol
-            got = np.bincount(colour, dw, minlength=k1)
-            scale = np.bincount(colour, np.abs(dw), minlength=k1)
+            colour, w = M
+            got, scale = _coloring.group_products(self._indptr64(), self.pattern.indices,
+                                                  data, w, colour, k1)
             if not np.all(np.abs(got - want) <= _PROBE_TOL * (scale + np.abs(want))):
                 _check_probe(got, want, scale, self.name, "Hessian")
         return H
@@ -450,12 +449,10 @@ class PreparedHessian(_Prepared):
                 S2.reshape(self.in_shape + (width,)), places, M, maps)
 
     def _probe_map(self, w):
-        """(colour, wcol) with S1^T H w = np.bincount(colour, data * wcol) for the CSR data
-        of H: entry p adds data[p] w[its column] to the e1 colour of its row. Two bincounts,
-        not a product with a dense (nnz x k1) matrix (14 ms at n = 10^5, under load)."""
-        p = self.pattern
-        rows = np.repeat(np.arange(p.shape[0]), np.diff(p.indptr))
-        return self._plan.colors1[rows].astype(np.intp), w[p.indices]
+        """(colour of each row, w) with S1^T H w = group_products(H's CSR, w, colour): entry p
+        adds data[p] w[its column] to the e1 colour of its row, in one compiled pass (not a
+        product with a dense (nnz x k1) matrix: 14 ms at n = 10^5; two np.bincount: 3.5 ms)."""
+        return self._plan.colors1.astype(np.int64), w
 
     def _numeric(self, x, args, kwargs):
         _, codes, vals = _sparsity.hessian_entries(self.f, _with(args, self.argnum, x), kwargs,

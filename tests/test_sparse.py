@@ -692,6 +692,38 @@ def test_the_fused_gather_and_check_is_take_then_check(case, rng):
 
 
 @pytest.mark.parametrize("case", range(20))
+def test_the_summands_probe_sums_are_a_seed_product(case, rng):
+    """The summands' check (_coloring.group_products: S1^T H w and its scale in one pass
+    over H's entries) against the plain path it replaced, two np.bincount over the entries
+    by their row's colour: the same sums (to rounding), empty rows and groups included; a
+    group or column out of range raises instead of reading outside."""
+    sp = pytest.importorskip("scipy.sparse")
+    from dualdiff import _coloring
+    m, n, k = int(rng.integers(1, 30)), int(rng.integers(1, 30)), int(rng.integers(1, 6))
+    A = sp.random_array((m, n), density=float(rng.uniform(0, 0.5)), format="csr",
+                        random_state=int(rng.integers(2**31))) if hasattr(sp, "random_array") \
+        else sp.csr_array(sp.random(m, n, density=float(rng.uniform(0, 0.5)), format="csr",
+                                    random_state=int(rng.integers(2**31))))
+    A = sp.csr_array(A)
+    group = rng.integers(0, k, m).astype(np.int64)
+    w = rng.normal(size=n)
+    rows = np.repeat(np.arange(m), np.diff(A.indptr))
+    dw = A.data * w[A.indices]
+    got, scale = _coloring.group_products(A.indptr.astype(np.int64), A.indices, A.data, w,
+                                          group, k)
+    np.testing.assert_allclose(got, np.bincount(group[rows], dw, minlength=k), rtol=1e-13,
+                               atol=1e-14)
+    np.testing.assert_allclose(scale, np.bincount(group[rows], np.abs(dw), minlength=k),
+                               rtol=1e-13, atol=1e-14)
+    with pytest.raises(ValueError, match="out of range"):
+        _coloring.group_products(A.indptr.astype(np.int64), A.indices, A.data, w, group + k, k)
+    if A.nnz:
+        with pytest.raises(ValueError, match="out of range"):
+            _coloring.group_products(A.indptr.astype(np.int64), A.indices + n, A.data, w,
+                                     group, k)
+
+
+@pytest.mark.parametrize("case", range(20))
 def test_the_summands_segment_sums_are_bincount_then_gather(case, rng):
     """The summands' fast path (_sparsity._segments + _coloring.segment_sum: each CSR data
     entry summed from the e12 entries that land on it, in one pass) against the plain path
