@@ -7,7 +7,8 @@ Design of the Python side (one room per concern)
   seeding, the one accessor of its tangent parts, operators, indexing, and the numpy protocol
   entry points -- plus the small API the rules below are written against (lift, const, parts,
   rebuild, linear, join, as_pair, from_pair). It holds no calculus.
-    - _windows.pxi      row windows: which tangent rows a part stores
+    - _windows.pxi      row windows: which tangent rows a part stores (none: an absent
+                        part, as a Hessian sweep's e12 is until an e1 meets an e2)
     - _elementwise.pxi  csrc/kernels.h bound to dual arrays (the rule table, elementwise)
     - _sums.pxi         sums in numpy's pairwise order (compiled)
     - _pool.pxi         the block pool behind numpy's allocator while a transform runs

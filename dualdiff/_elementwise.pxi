@@ -393,7 +393,7 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
     cdef ptrdiff_t sa = 1, sb = 1, m
     cdef int bad = 0, k, k2, p, kp
     cdef tuple tag
-    cdef cnp.ndarray a1 = None, a2 = None, b1 = None, b2 = None, ye1, ye2, ye12
+    cdef cnp.ndarray ye1, ye2, ye12
     if like.value.ndim != 1:
         return _binary_flat(op, a, b, da, db)
     n = like.value.shape[0]
@@ -424,33 +424,27 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
         pb = _ptr(vb)
     k, k2 = _k1(like), _k2(like)
     y = _alloc(like.value, -1, -1)
-    if like.order == 2 and _whole_but_e12(like, da, db) and (
-            op >= DD_OP_RULE0 or (op == DD_OP_MUL and da is not None and db is not None) or
-            (op == DD_OP_DIV and db is not None)):
-        # e1 and e2 on every row, e12 absent in both, and an e1 e2 term in the rule: e12 on
-        # every row too, so one hyper-dual pass that reads no e12
+    _binary_windows(op, da, db, like.order, lo, hi)
+    if like.order == 2 and lo[E1] == 0 and hi[E1] == n and lo[E2] == 0 and hi[E2] == n and \
+            lo[E12] == 0 and hi[E12] == n:
+        # every part on every row (an e1 meets an e2 everywhere): one hyper-dual pass, which
+        # reads an absent e12 as zeros without a block of them
+        ra = [None if da is None else _rows12(da, 0, n) if q == E12 else _rows(da, q, 0, n)
+              for q in range(3)]
+        rb = [None if db is None else _rows12(db, 0, n) if q == E12 else _rows(db, q, 0, n)
+              for q in range(3)]
         ye1, ye2, ye12 = _alloc(y, k, -1), _alloc(y, k2, -1), _alloc(y, k, k2)
-        a1 = a2 = b1 = b2 = None
-        if da is not None:
-            a1, a2 = _contig(_stored(da, E1)), _contig(_stored(da, E2))
-        if db is not None:
-            b1, b2 = _contig(_stored(db, E1)), _contig(_stored(db, E2))
-        bad = dd_binary2(op, n, k, k2, pa, sa, _ptr_or_null(a1), _ptr_or_null(a2), NULL,
-                         pb, sb, _ptr_or_null(b1), _ptr_or_null(b2), NULL, _ptr(y), _ptr(ye1),
-                         _ptr(ye2), _ptr(ye12))
+        bad = dd_binary2(op, n, k, k2, pa, sa, _ptr_or_null(ra[0]), _ptr_or_null(ra[1]),
+                         _ptr_or_null(ra[2]), pb, sb, _ptr_or_null(rb[0]), _ptr_or_null(rb[1]),
+                         _ptr_or_null(rb[2]), _ptr(y), _ptr(ye1), _ptr(ye2), _ptr(ye12))
         if bad:
             replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
         return _new(y, ye1, ye2, ye12, tag)
     bad = dd_binary1(op, n, 0, pa, sa, NULL, pb, sb, NULL, _ptr(y), &dummy)    # all values
-    # e1 (and e2): the union of the operands' windows, by the first-order formulas, which
-    # are those the hyper-dual kernel applies to e1 and e2
+    # e1 (and e2) on their windows by the first-order formulas, which are those the
+    # hyper-dual kernel applies to e1 and e2
     out = []
     for p in range(E12 if like.order == 2 else E2):
-        lo[p] = hi[p] = 0
-        for d in (da, db):
-            if d is not None:
-                _window(d, p, &wl, &wh)
-                _window_cover(&lo[p], &hi[p], wl, wh)
         m = hi[p] - lo[p]
         kp = k if p == E1 else k2
         ta = _rows(da, p, lo[p], hi[p]) if da is not None else None
@@ -460,26 +454,6 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
                    _ptr_or_null(tb), &dummy if m == 0 else _ptr(y) + lo[p], _ptr(u))
         out.append(u)
     if like.order == 2:
-        # e12: where either operand stores it, and wherever an e1 meets an e2
-        lo[E12] = hi[E12] = 0
-        for d in (da, db):
-            if d is not None:
-                _window(d, E12, &wl, &wh)
-                _window_cover(&lo[E12], &hi[E12], wl, wh)
-        # (where the e12 rule has an e1 e2 term: never for + and -, only between the two
-        # operands for *, and not between the dividend's own for /; a linear operation of an
-        # absent e12 -- 4 * U, U - V -- keeps it absent)
-        if op == DD_OP_MUL or op == DD_OP_DIV:
-            if da is not None and db is not None:
-                _window_cover_meet(&lo[E12], &hi[E12], da, db)
-                _window_cover_meet(&lo[E12], &hi[E12], db, da)
-            if op == DD_OP_DIV and db is not None:
-                _window_cover_meet(&lo[E12], &hi[E12], db, db)
-        elif op != DD_OP_ADD and op != DD_OP_SUB:
-            for d in (da, db):
-                for e in (da, db):
-                    if d is not None and e is not None:
-                        _window_cover_meet(&lo[E12], &hi[E12], d, e)
         m = max(hi[E12] - lo[E12], 0)
         ra = [None if da is None else _rows12(da, lo[E12], hi[E12]) if q == E12 else
               _rows(da, q, lo[E12], hi[E12]) for q in range(3)]
@@ -494,6 +468,35 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
     if bad:
         replay(_ufunc_of(op), (a if va is None else va, b if vb is None else vb))
     return _new_windowed(y, out, lo, hi, tag)
+
+
+cdef void _binary_windows(int op, DualArray da, DualArray db, int order, Py_ssize_t *lo,
+                          Py_ssize_t *hi):
+    """The windows of op(a, b)'s parts: e1 and e2 where an operand stores them; e12 where an
+    operand stores it and where the rule has an e1 e2 term -- never for + and -, only
+    between the two operands for *, and not between the dividend's own for / -- so a linear
+    operation of an absent e12 (4 * U, U - V) keeps it absent."""
+    cdef Py_ssize_t wl = 0, wh = 0
+    cdef int p
+    for p in range(E12 + 1 if order == 2 else E2):
+        lo[p] = hi[p] = 0
+        for d in (da, db):
+            if d is not None:
+                _window(d, p, &wl, &wh)
+                _window_cover(&lo[p], &hi[p], wl, wh)
+    if order != 2:
+        return
+    if op == DD_OP_MUL or op == DD_OP_DIV:
+        if da is not None and db is not None:
+            _window_cover_meet(&lo[E12], &hi[E12], da, db)
+            _window_cover_meet(&lo[E12], &hi[E12], db, da)
+        if op == DD_OP_DIV and db is not None:
+            _window_cover_meet(&lo[E12], &hi[E12], db, db)
+    elif op != DD_OP_ADD and op != DD_OP_SUB:
+        for d in (da, db):
+            for e in (da, db):
+                if d is not None and e is not None:
+                    _window_cover_meet(&lo[E12], &hi[E12], d, e)
 
 
 cdef bint _whole_but_e12(DualArray like, DualArray da, DualArray db):

@@ -35,10 +35,11 @@ cdef cnp.ndarray _sum_rows(cnp.ndarray t, ptrdiff_t n, int k, ptrdiff_t lo, ptrd
     return out
 
 
-def sum_all(DualArray x):
+def sum_all(DualArray x, bint e12=True):
     """The sum of every element of x, as a 0-d dual array. (The per-call work is kept in C:
     a sweep with one direction sums small blocks, where Python-level reshapes cost more than
-    the additions.)"""
+    the additions.) e12=False leaves the e12 part zeros instead of summing it (the summands'
+    sweep replaces it by a marker: sparse.py)."""
     cdef cnp.ndarray v = _contig(x.value)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(v)
     cdef Py_ssize_t lo = 0, hi = 0
@@ -51,6 +52,9 @@ def sum_all(DualArray x):
         k = 1
         for d in dirs:                  # not np.prod: an array for a tuple costs ~2 us a call
             k *= <int>d
+        if p == E12 and not e12:
+            out.append(np.zeros(dirs))
+            continue
         _window(x, p, &lo, &hi)
         if not x.windowed:
             lo, hi = 0, n

@@ -14,7 +14,8 @@
 #
 # A "rowless" dual array stores no row at all (every window empty): an argument the sweep does
 # not seed, and what numpy computes from it. It may have any ndim >= 1 (its windows run along
-# axis 0); _lift() treats it as a constant, so window-aware code only ever meets 1-D windows.
+# axis 0); _lift() treats it as a constant. Arrays of several axes with some rows stored are
+# the absent parts of the section at the end: window-aware elementwise code flattens them.
 
 cdef inline void _window(DualArray d, int p, Py_ssize_t *lo, Py_ssize_t *hi):
     """The rows part p of d stores (all rows when d is not windowed)."""

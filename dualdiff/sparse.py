@@ -410,13 +410,13 @@ class PreparedHessian(_Prepared):
                 return None
             data = np.zeros(self._where.size)
             want = np.zeros(k1)
-            for c, (ptr, idx), (a, r) in zip(coef, maps, sink):
+            for c, (ptr, idx), (a, _) in zip(coef, maps, sink):
                 if c == 0.0:
                     continue
                 e12 = np.ascontiguousarray(a.eps12, dtype=np.float64).reshape(-1)
                 _coloring.segment_sum(ptr, idx, e12, c, data)
                 if probe:
-                    want += c * np.asarray(r.eps12, dtype=np.float64).reshape(k1, width)[:, -1]
+                    want += c * e12.reshape(-1, k1, width)[:, :, -1].sum(axis=0)
         H = self._csr(data)
         if probe:
             # the probe column: S1^T H w from the summands' own sums against the assembled H
@@ -510,7 +510,7 @@ class PreparedHessian(_Prepared):
 
 # The dual-array side of the "summands" method: while a sink is open in this thread, every
 # full np.sum of a dual array (the same calls the tracer records: _tracer.is_full_sum) is
-# recorded as (operand, result). The hook wraps the dual arrays' own np.sum handler only
+# recorded with its operand. The hook wraps the dual arrays' own np.sum handler only
 # while some thread has a sink open; other threads' sums pass straight through it.
 _sinks = threading.local()
 _hook_lock = threading.Lock()
@@ -518,7 +518,8 @@ _hook = {"users": 0, "handler": None}
 
 
 class _Sink(list):
-    """The (operand, result) pairs of one sweep's full sums; results carry markers."""
+    """The operands of one sweep's full sums, as (operand, None) pairs; the sums' results
+    carry markers instead of their e12 parts."""
 
     def __init__(self, k1, k2, places):
         super().__init__()
@@ -526,18 +527,21 @@ class _Sink(list):
 
 
 def _hooked_sum(*args, **kwargs):
-    out = _hook["handler"](*args, **kwargs)
     sink = getattr(_sinks, "sink", None)
-    if sink is not None and type(args[0]) is _arrays.DualArray and \
-            _tracer.is_full_sum(args, kwargs):
-        k = len(sink)
-        sink.append((args[0], out))
-        if k < len(sink.places) and type(out) is _arrays.DualArray and out.order == 2 and \
-                np.shape(out.eps12) == (sink.k1, sink.k2):
-            marker = np.zeros((sink.k1, sink.k2))
-            marker.reshape(-1)[sink.places[k]] = 1.0
-            out = _arrays.from_levels(out.value, [out.eps1, out.eps2, marker], out.tags)
-    return out
+    x = args[0] if args else None
+    if sink is None or type(x) is not _arrays.DualArray or not _tracer.is_full_sum(args, kwargs):
+        return _hook["handler"](*args, **kwargs)
+    k = len(sink)
+    sink.append((x, None))
+    if k < len(sink.places) and x.order == 2 and \
+            _arrays.directions(x) == (sink.k1, sink.k2):
+        # the sum's e12 part becomes the marker: it is not summed at all (the summand's
+        # entries are read from x itself)
+        out = _arrays.sum_all(x, False)
+        marker = np.zeros((sink.k1, sink.k2))
+        marker.reshape(-1)[sink.places[k]] = 1.0
+        return _arrays.from_levels(out.value, [out.eps1, out.eps2, marker], out.tags)
+    return _hook["handler"](*args, **kwargs)
 
 
 @contextlib.contextmanager
