@@ -46,8 +46,8 @@ enum {
     DD_ORDER_SEARCH = DD_NORDERS    /* reported by "best" when its backtracking search won */
 };
 #define DD_ORDER_BEST (-1)          /* try every order, keep the fewest colours (ties: first) */
-#define DD_ORDER_AUTO (-2)          /* "best" for patterns the search or natural order colour
-                                       within twice the bound; three greedy orders otherwise */
+#define DD_ORDER_AUTO (-2)          /* "best" for patterns the search or one of the first four
+                                       orders colour within twice the bound; else those four */
 
 /* ---------------------------------------------------------------------------------------- */
 /* patterns                                                                                  */

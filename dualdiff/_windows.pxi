@@ -246,6 +246,7 @@ cdef object _dense_part(DualArray d, int p):
     dense in d itself, once, as _densify does for every part; an absent part stays absent in d
     and zeros are returned (callers that can keep it absent ask _absent first)."""
     cdef Py_ssize_t n
+    cdef int q
     if not d.windowed:
         return _stored(d, p)
     n = d.value.shape[0]
@@ -255,6 +256,10 @@ cdef object _dense_part(DualArray d, int p):
     if d.hi[p] > d.lo[p]:
         _set_stored(d, p, t)
         d.lo[p], d.hi[p] = 0, n
+        d.windowed = False
+        for q in range(_nparts(d)):
+            if d.lo[q] > 0 or d.hi[q] < n:
+                d.windowed = True
     return t
 
 

@@ -112,10 +112,11 @@ def _check_coloring(coloring, name):
 
 def _colors(pattern, coloring, star):
     """Colours of a pattern. "auto": "best" (every greedy order and ColPack-style search)
-    where it pays: patterns of up to _GREEDY_NNZ entries, and larger ones whose natural-order
-    colouring is within twice the lower bound (the longest row): stencil-like patterns, where
-    the search reaches the optimum in about one greedy pass. Large irregular patterns take the
-    best of four greedy orders (there the searches cost seconds for a few percent)."""
+    where it pays: patterns of up to _GREEDY_NNZ entries, and larger ones that natural order,
+    largest-first, smallest-last or incidence-degree colours within twice the lower bound (the
+    longest row): stencil-like patterns, where the search reaches the optimum in about one
+    greedy pass. Large irregular patterns take the best of those four greedy orders (there the
+    searches cost seconds for a few percent)."""
     p = pattern
     color = _coloring.star_coloring if star else _coloring.column_coloring
     if coloring != "auto":

@@ -377,8 +377,9 @@ def test_best_is_never_worse_than_any_order(name, rng):
 @pytest.mark.parametrize("name", PATTERNS)
 def test_auto_is_best_where_natural_order_is_within_twice_the_bound(name, rng):
     """"auto" (the sparse transforms' order for large patterns) is "best" -- the same
-    colours -- unless the search fails and natural order needs over twice the longest row;
-    then it is the best of natural, largest_first, smallest_last and incidence_degree."""
+    colours -- unless the search fails and natural order needs over twice the longest row
+    and so do largest_first, smallest_last and incidence_degree: then it is their best. (Where
+    one of those comes within twice the bound, "auto" goes on as "best" does.)"""
     A = pattern(PATTERNS[name], rng)
     if A.shape[1] == 0:
         pytest.skip("no columns, no colours")
@@ -387,10 +388,10 @@ def test_auto_is_best_where_natural_order_is_within_twice_the_bound(name, rng):
     bound = np.diff(A.indptr).max(initial=1)
     natural = C.column_coloring(*args(A), order="natural").max() + 1
     best = C.column_coloring(*args(A))
-    if natural <= 2 * bound or best.max() + 1 == bound:
+    greedy = min(C.column_coloring(*args(A), order=o).max() + 1 for o in C.ORDERS[:4])
+    if natural <= 2 * bound or best.max() + 1 == bound or greedy <= 2 * bound:
         np.testing.assert_array_equal(auto, best)
     else:
-        greedy = min(C.column_coloring(*args(A), order=o).max() + 1 for o in C.ORDERS[:4])
         assert auto.max() + 1 == greedy
 
 
