@@ -147,7 +147,7 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
     if cnp.PyArray_NDIM(v) != 1:
         # windows of whole rows along axis 0 (_windows.pxi): runs of elements when flat
         return _unflat(_unary(_flat(d), code, pw, is_pow), d.value.shape)
-    if d.order == 2 and _whole_but_e12(d, d, d):
+    if d.order == 2 and _whole_but_e12(d):
         # e1 and e2 on every row, e12 absent: one hyper-dual pass reading no e12
         e1, e2 = _contig(_stored(d, E1)), _contig(_stored(d, E2))
         ye1, ye2, ye12 = _alloc(e1, -1, -1), _alloc(e2, -1, -1), _alloc(v, k, k2)
@@ -174,8 +174,7 @@ cdef object _unary(DualArray d, int code, double pw, bint is_pow):
         _window(d, E12, &lo[E12], &hi[E12])
         _window_cover_meet(&lo[E12], &hi[E12], d, d)
         m = max(hi[E12] - lo[E12], 0)
-        r1, r2, r12 = (_rows(d, E1, lo[E12], hi[E12]), _rows(d, E2, lo[E12], hi[E12]),
-                       _rows12(d, lo[E12], hi[E12]))
+        r1, r2, r12 = _kernel_rows(d, lo[E12], hi[E12])
         w1, w2, u12 = _empty((m, k)), _empty((m, k2)), _empty((m, k, k2))
         _run_unary(code, pw, is_pow, 2, m, k, k2, xp + lo[E12], _ptr(r1), _ptr(r2),
                    _ptr_or_null(r12),
@@ -429,10 +428,7 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
             lo[E12] == 0 and hi[E12] == n:
         # every part on every row (an e1 meets an e2 everywhere): one hyper-dual pass, which
         # reads an absent e12 as zeros without a block of them
-        ra = [None if da is None else _rows12(da, 0, n) if q == E12 else _rows(da, q, 0, n)
-              for q in range(3)]
-        rb = [None if db is None else _rows12(db, 0, n) if q == E12 else _rows(db, q, 0, n)
-              for q in range(3)]
+        ra, rb = _kernel_rows(da, 0, n), _kernel_rows(db, 0, n)
         ye1, ye2, ye12 = _alloc(y, k, -1), _alloc(y, k2, -1), _alloc(y, k, k2)
         bad = dd_binary2(op, n, k, k2, pa, sa, _ptr_or_null(ra[0]), _ptr_or_null(ra[1]),
                          _ptr_or_null(ra[2]), pb, sb, _ptr_or_null(rb[0]), _ptr_or_null(rb[1]),
@@ -455,10 +451,7 @@ cdef object _binary_windowed(int op, object a, object b, DualArray da, DualArray
         out.append(u)
     if like.order == 2:
         m = max(hi[E12] - lo[E12], 0)
-        ra = [None if da is None else _rows12(da, lo[E12], hi[E12]) if q == E12 else
-              _rows(da, q, lo[E12], hi[E12]) for q in range(3)]
-        rb = [None if db is None else _rows12(db, lo[E12], hi[E12]) if q == E12 else
-              _rows(db, q, lo[E12], hi[E12]) for q in range(3)]
+        ra, rb = _kernel_rows(da, lo[E12], hi[E12]), _kernel_rows(db, lo[E12], hi[E12])
         w1, w2, u12 = _empty((m, k)), _empty((m, k2)), _empty((m, k, k2))
         dd_binary2(op, m, k, k2, pa + lo[E12]*sa, sa, _ptr_or_null(ra[0]), _ptr_or_null(ra[1]),
                    _ptr_or_null(ra[2]), pb + lo[E12]*sb, sb, _ptr_or_null(rb[0]),
@@ -499,27 +492,25 @@ cdef void _binary_windows(int op, DualArray da, DualArray db, int order, Py_ssiz
                     _window_cover_meet(&lo[E12], &hi[E12], d, e)
 
 
-cdef bint _whole_but_e12(DualArray like, DualArray da, DualArray db):
-    """Second-order dual operands (None: a constant) whose e1 and e2 are stored on every row
-    and whose e12 is absent, with few enough directions for the kernels' zero block."""
-    cdef Py_ssize_t n = like.value.shape[0]
-    if _k1(like) * _k2(like) > DD_ZERO12_MAX:
-        return False
-    for d in (da, db):
-        if d is not None:
-            if not (<DualArray>d).windowed or not _absent(<DualArray>d, E12) or \
-                    (<DualArray>d).lo[E1] != 0 or (<DualArray>d).hi[E1] != n or \
-                    (<DualArray>d).lo[E2] != 0 or (<DualArray>d).hi[E2] != n:
-                return False
-    return True
+cdef bint _whole_but_e12(DualArray d):
+    """A second-order d whose e1 and e2 are stored on every row and whose e12 is absent,
+    with few enough directions for the kernels' zero block."""
+    cdef Py_ssize_t n = d.value.shape[0]
+    return d.windowed and _absent(d, E12) and _k1(d) * _k2(d) <= DD_ZERO12_MAX and \
+        d.lo[E1] == 0 and d.hi[E1] == n and d.lo[E2] == 0 and d.hi[E2] == n
 
 
-cdef object _rows12(DualArray d, Py_ssize_t lo, Py_ssize_t hi):
-    """Rows lo..hi-1 of d's e12 for a second-order kernel; None (read as zeros by the
-    kernel, no block made) where d stores none."""
+cdef list _kernel_rows(DualArray d, Py_ssize_t lo, Py_ssize_t hi):
+    """Rows lo..hi-1 of d's e1, e2 and e12 for a second-order kernel (three None for a
+    constant); e12 None -- read as zeros by the kernel, no block made -- where d stores
+    none."""
+    if d is None:
+        return [None, None, None]
     if _absent(d, E12) and _k1(d) * _k2(d) <= DD_ZERO12_MAX:
-        return None
-    return _rows(d, E12, lo, hi)
+        r12 = None
+    else:
+        r12 = _rows(d, E12, lo, hi)
+    return [_rows(d, E1, lo, hi), _rows(d, E2, lo, hi), r12]
 
 
 cdef object _binary_flat(int op, object a, object b, DualArray da, DualArray db):
