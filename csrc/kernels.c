@@ -478,6 +478,37 @@ static double dd_pairwise1(const double *a, ptrdiff_t n)
     return dd_pairwise1(a, n2) + dd_pairwise1(a + n2, n - n2);
 }
 
+/* numpy's leaf block (8 to 128 rows: eight accumulators, then the tail row by row), for k
+ * columns. Inlined with k a constant for the small widths (dd_pairwise_leaf): with k a
+ * variable, the inner loop of 2 to 8 trips cost more in loop control than the additions
+ * (a sparse Hessian's summand sum of 10^4 rows x 2 columns: ~1 ns a number) */
+static inline __attribute__((always_inline))
+void dd_pairwise_leaf_k(const double *a, ptrdiff_t n, const int k, double *out, double *acc)
+{
+    ptrdiff_t i;
+    for (ptrdiff_t j = 0; j < 8; j++)
+        for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] = a[j*k + p];
+    for (i = 8; i < n - (n % 8); i += 8)
+        for (ptrdiff_t j = 0; j < 8; j++)
+            for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] += a[(i + j)*k + p];
+    for (ptrdiff_t p = 0; p < k; p++) {
+        const double *r = acc + p;
+        out[p] = ((r[0*k] + r[1*k]) + (r[2*k] + r[3*k])) + ((r[4*k] + r[5*k]) + (r[6*k] + r[7*k]));
+    }
+    for (; i < n; i++)
+        for (ptrdiff_t p = 0; p < k; p++) out[p] += a[i*k + p];
+}
+static void dd_pairwise_leaf(const double *a, ptrdiff_t n, int k, double *out, double *acc)
+{
+    switch (k) {
+#define DD_LEAF_CASE(K) case K: dd_pairwise_leaf_k(a, n, K, out, acc); return;
+    DD_LEAF_CASE(2) DD_LEAF_CASE(3) DD_LEAF_CASE(4) DD_LEAF_CASE(5) DD_LEAF_CASE(6)
+    DD_LEAF_CASE(7) DD_LEAF_CASE(8) DD_LEAF_CASE(10) DD_LEAF_CASE(12)
+#undef DD_LEAF_CASE
+    default: dd_pairwise_leaf_k(a, n, k, out, acc);
+    }
+}
+
 void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *acc)
 {
     if (k == 1) { out[0] = dd_pairwise1(a, n); return; }
@@ -486,20 +517,8 @@ void dd_pairwise_rows(const double *a, ptrdiff_t n, int k, double *out, double *
         for (ptrdiff_t i = 0; i < n; i++)
             for (ptrdiff_t p = 0; p < k; p++) out[p] += a[i*k + p];
     }
-    else if (n <= 128) {
-        ptrdiff_t i;
-        for (ptrdiff_t j = 0; j < 8; j++)
-            for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] = a[j*k + p];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (ptrdiff_t j = 0; j < 8; j++)
-                for (ptrdiff_t p = 0; p < k; p++) acc[j*k + p] += a[(i + j)*k + p];
-        for (ptrdiff_t p = 0; p < k; p++) {
-            const double *r = acc + p;
-            out[p] = ((r[0*k] + r[1*k]) + (r[2*k] + r[3*k])) + ((r[4*k] + r[5*k]) + (r[6*k] + r[7*k]));
-        }
-        for (; i < n; i++)
-            for (ptrdiff_t p = 0; p < k; p++) out[p] += a[i*k + p];
-    }
+    else if (n <= 128)
+        dd_pairwise_leaf(a, n, k, out, acc);
     else {
         ptrdiff_t n2 = n / 2;
         n2 -= n2 % 8;
