@@ -427,29 +427,35 @@ def segment_sum(const int64_t[::1] ptr, const int64_t[::1] idx, const double[::1
     CSR data summed from the entries of a summand's e12 part that land on it, in one pass
     (the summands' method: np.bincount into the upper triangle and a gather from it read the
     data twice). Indices are checked as they are read (ValueError, nothing read outside)."""
-    cdef Py_ssize_t m = out.shape[0], n = src.shape[0], i
-    cdef int64_t p, j, bad = -1
+    cdef Py_ssize_t m = out.shape[0], n = src.shape[0], i, nidx = idx.shape[0]
+    cdef int64_t p, j, bad = -1, lo = 0, hi = 0, q
     cdef double s
-    if ptr.shape[0] != m + 1 or ptr[0] != 0 or ptr[m] != idx.shape[0]:
+    if ptr.shape[0] != m + 1 or ptr[0] != 0 or ptr[m] != nidx:
         raise ValueError("segment_sum: ptr must run from 0 to len(idx), one entry per output "
                          "plus one")
     with nogil:
+        # the checks first, in loops of their own (min/max reductions that vectorize): inside
+        # the summing loop they doubled its time (Rosenbrock's 3 x 10^4 entries: 70 us)
         for i in range(m):
             if ptr[i + 1] < ptr[i]:
                 bad = ptr[i]
-                break
-            s = 0.0
-            for p in range(ptr[i], ptr[i + 1]):
-                j = idx[p]
-                if j < 0 or j >= n:
-                    bad = p
-                    break
-                s += src[j]
-            if bad >= 0:
-                break
-            out[i] += c * s
+        if nidx:
+            lo = hi = idx[0]
+            for q in range(nidx):
+                j = idx[q]
+                lo = j if j < lo else lo
+                hi = j if j > hi else hi
+        if bad < 0 and (lo < 0 or hi >= n):
+            bad = 0
+        if bad < 0:
+            for i in range(m):
+                s = 0.0
+                for p in range(ptr[i], ptr[i + 1]):
+                    s += src[idx[p]]
+                out[i] += c * s
     if bad >= 0:
-        raise ValueError(f"segment_sum: ptr decreases or idx[{bad}] is outside the source")
+        raise ValueError(f"segment_sum: ptr decreases or an index of idx is outside the source "
+                         f"(of {n} entries)")
 
 
 def group_products(const int64_t[::1] indptr, const index_t[::1] indices,

@@ -749,6 +749,22 @@ def test_the_summands_segment_sums_are_bincount_then_gather(case, rng):
             raise ValueError("outside the source")
     with pytest.raises(ValueError, match="ptr must run"):
         _coloring.segment_sum(ptr[:-1], idx, e12, c, data)
+    # every index is checked before anything is added: a bad one anywhere leaves out as it was
+    if idx.size:
+        before = data.copy()
+        for bad in (-1, size):
+            wrong = idx.copy()
+            wrong[rng.integers(idx.size)] = bad
+            with pytest.raises(ValueError, match="outside the source"):
+                _coloring.segment_sum(ptr, wrong, e12, c, data)
+            np.testing.assert_array_equal(data, before)
+        if ptr.size > 3 and ptr[1] > 0:
+            backwards = ptr.copy()
+            backwards[1], backwards[2] = ptr[2] + 1, ptr[1]
+            if backwards[1] > backwards[2]:
+                with pytest.raises(ValueError, match="ptr decreases"):
+                    _coloring.segment_sum(backwards, idx, e12, c, data)
+                np.testing.assert_array_equal(data, before)
 
 
 @pytest.mark.parametrize("case", range(40))
