@@ -81,7 +81,10 @@ def _compare(u, a, b):
 def _partials(u, vals, which, shape):
     """First and second partial derivatives of ufunc u at the values, with respect to the
     arguments `which` (one or two positions), from dualdiff's own rules: the ufunc runs on
-    hyper-dual arrays seeded with unit directions. Returns (d1[k], d2[k][l]) as arrays."""
+    hyper-dual arrays seeded with unit directions. Returns (d1[k], d2[k][l], value) as
+    arrays; value is u's value as the dual arrays compute it (the rule table's f: glibc's
+    expm1, where numpy's may round the last bit otherwise), which the numeric mode carries
+    on, so that its later partials are taken where the dense sweeps take them."""
     k = len(which)
     args = [bcast(np.asarray(v, dtype=_F64), shape) for v in vals]
     eye = np.eye(k)
@@ -92,7 +95,8 @@ def _partials(u, vals, which, shape):
         r = u(*args)
     e1 = bcast(r.eps1, shape + (k,))
     e12 = bcast(r.eps12, shape + (k, k))
-    return [e1[..., j] for j in range(k)], [[e12[..., p, q] for q in range(k)] for p in range(k)]
+    return ([e1[..., j] for j in range(k)], [[e12[..., p, q] for q in range(k)] for p in range(k)],
+            np.array(bcast(r.value, shape), dtype=_F64))
 
 
 def apply_ufunc(u, inputs):
@@ -249,7 +253,7 @@ def _unary(u, vals, which, t, value, cls, trace):
             d1 = _linear_partial(u.__name__, vals, which)
             d2 = 0.0
         else:
-            p1, p2 = _partials(u, vals, [which[0]] if len(which) == 1 else which, shape)
+            p1, p2, value = _partials(u, vals, [which[0]] if len(which) == 1 else which, shape)
             d1 = p1[0] if len(which) == 1 else p1[0] + p1[1]
             d2 = p2[0][0] if len(which) == 1 else p2[0][0] + 2 * p2[0][1] + p2[1][1]
     r1 = bcast(t.r1, shape)
@@ -318,7 +322,7 @@ def _binary(u, vals, a, b, value, cls, trace):
             da, db = (np.asarray(vals[1], dtype=_F64), np.asarray(vals[0], dtype=_F64))
             daa, dab, dbb = 0.0, 1.0, 0.0
         else:
-            (da, db), ((daa, dab), (_, dbb)) = _partials(u, vals, [0, 1], shape)
+            (da, db), ((daa, dab), (_, dbb)), value = _partials(u, vals, [0, 1], shape)
     segs, (ra, rb) = unite([(_flat(a.r1, shape), a.s1), (_flat(b.r1, shape), b.s1)])
     refs = np.stack([ra, rb], axis=1).reshape(-1)
     ca = cb = coefs = None
