@@ -49,9 +49,15 @@ OPERATIONS = [
     ("maximum", lambda X, C: np.maximum(X, C), False),
     ("energy", lambda X, C: 0.5 * np.sum(X * (4 * X - np.roll(X, 1, 0))) - np.sum(np.exp(X)),
      False),
-    # linear, but the bilinear product rule stores every part (a room of its own)
+    # a product with a constant matrix is a linear map of the dual operand (either side)
     ("matmul", lambda X, C: X.reshape(X.shape[0], -1) @ np.ones((X.size // X.shape[0], 2)),
-     False),
+     True),
+    ("constant @ x", lambda X, C: np.full((3, X.shape[0]), 0.5) @ X.reshape(X.shape[0], -1),
+     True),
+    ("vector @ x", lambda X, C: np.linspace(-1, 1, X.shape[0]) @ X.reshape(X.shape[0], -1),
+     True),
+    # of two dual operands the bilinear product rule, which stores every part
+    ("x @ x", lambda X, C: X.reshape(X.shape[0], -1).T @ X.reshape(X.shape[0], -1), False),
 ]
 
 
@@ -115,3 +121,44 @@ def test_hessians_of_nd_inputs_equal_their_finite_differences(rng, shape):
         fd[:, j] = ((g(x + e) - g(x - e)) / (2 * h)).reshape(-1)
     assert np.allclose(H, fd, rtol=1e-6, atol=1e-7)
     assert np.array_equal(H, H.T)
+
+
+MATMUL_SHAPES = [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)), ((1, 1), (1, 1))]
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("dual_left", [True, False])
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES, ids=str)
+def test_a_product_with_a_constant_is_the_product_rules_bits(rng, sa, sb, dual_left, order):
+    """matmul by a constant (_jvp.products.matmul_by_constant, a linear map) against the
+    bilinear product rule it bypasses (matmul_jvp), bit for bit in every part, with a
+    constant that holds inf and NaN (a zero tangent entry times either gives 0: the zero
+    factor convention of both)."""
+    from dualdiff._jvp import apply
+    from dualdiff._jvp.products import matmul_by_constant, matmul_jvp
+    shape = sa if dual_left else sb
+    v = rng.standard_normal(shape)
+    t1 = rng.standard_normal(shape + (K1,))
+    t1[..., 0] = 0.0                                  # a direction that does not move x
+    if order == 1:
+        X = _arrays.from_parts(v, t1)
+    else:
+        X = _arrays.from_parts(v, t1, rng.standard_normal(shape + (K2,)),
+                               rng.standard_normal(shape + (K1, K2)))
+    c = rng.standard_normal(sb if dual_left else sa)
+    c.reshape(-1)[0] = np.inf
+    c.reshape(-1)[-1] = np.nan if c.size > 1 else np.inf
+    a, b = (X, c) if dual_left else (c, X)
+    with np.errstate(all="ignore"):
+        fast = matmul_by_constant(a, b)
+        plain = apply(matmul_jvp, (a, b))
+    assert fast is not None
+    parts = ("value", "eps1") + (("eps2", "eps12") if order == 2 else ())
+    for part in parts:
+        assert _same(getattr(fast, part), getattr(plain, part)), part
+
+
+def test_a_product_with_a_longdouble_constant_is_refused():
+    X = _arrays.from_parts(np.ones(3), np.ones((3, 1)))
+    with pytest.raises(TypeError, match="longdouble"):
+        np.ones((2, 3), dtype=np.longdouble) @ X

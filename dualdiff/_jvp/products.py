@@ -147,3 +147,43 @@ def matmul_term(a, b):
 
 def _matmul_term(primals, tangents):
     return matmul_jvp(primals, tangents, as_term=True)
+
+
+def matmul_by_constant(a, b):
+    """a @ b (1-D and 2-D operands) where exactly one operand is dual and the other a plain
+    real array: a linear map of the dual one, applied to its value and to each of its parts
+    (_arrays.linear) -- so a part the dual operand does not store (e12 until an e1 meets an
+    e2: a Hessian sweep's x) stays absent, where the product rule would multiply the
+    constant by a block of zeros (x @ A @ x: a GEMM of n x n by n x k1 k2 for nothing). Each
+    part is the term matmul_jvp forms, by the same BLAS call on the same shapes (the same
+    bits), zero factors included (_term). None where the rule does not apply."""
+    da, db = type(a) is _DualArray, type(b) is _DualArray
+    if da == db:
+        return None
+    c = np.asarray(b if da else a)
+    # (a longdouble constant goes on to the product rule, which refuses it by name)
+    if c.dtype.kind not in "biuf" or c.dtype.itemsize > 8 or c.ndim not in (1, 2) or \
+            np.ndim(a if da else b) > 2:
+        return None
+    c = c.astype(np.float64, copy=False)
+    x = a if da else b
+    lead = x.shape
+
+    def out_shape():
+        if da:        # x (n,) or (m, n) @ c (n,) or (n, p)
+            return lead[:-1] + c.shape[1:]
+        return c.shape[:-1] + lead[1:]          # c (n,) or (m, n) @ x (n,) or (n, p)
+
+    def fn(t, nd):
+        if nd == 0:
+            return np.matmul(t, c) if da else np.matmul(c, t)
+        dirs = t.shape[t.ndim - nd:]
+        k = math.prod(dirs)
+        if da:
+            # as matmul_jvp's term for da: c^T (p, n) @ da (..., n, K); a 1-D c: c @ da
+            r = _term(np.matmul, c if c.ndim == 1 else c.T, t.reshape(lead + (k,)))
+        else:
+            # as its term for db: c @ db (n, K), or c @ db (n, p K)
+            r = _term(np.matmul, c, t.reshape(lead[0], -1))
+        return r.reshape(out_shape() + dirs)
+    return _arrays.linear(x, fn)

@@ -8,7 +8,7 @@ import numpy as np
 
 from dualdiff import _arrays
 from dualdiff._jvp import apply
-from dualdiff._jvp.products import _LETTERS, bilinear_jvp, matmul_jvp
+from dualdiff._jvp.products import _LETTERS, bilinear_jvp, matmul_by_constant, matmul_jvp
 from dualdiff._numpy import UFUNCS, implements, ndim, no_out, refuse, shape
 from dualdiff._numpy.manipulation import ravel
 
@@ -33,6 +33,9 @@ def matmul(a, b, out=None, **kwargs):
         if shape(a)[-1] != shape(b)[0]:
             raise ValueError(f"matmul: mismatch in the contracted dimension ({shape(a)} @ "
                              f"{shape(b)})")
+        r = matmul_by_constant(a, b)
+        if r is not None:
+            return r
         r = apply(matmul_jvp, (a, b))
         return np.matmul(_arrays.const(a), _arrays.const(b)) if r is None else r
     sa = "...mn" if na > 1 else "n"
