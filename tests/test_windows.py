@@ -162,3 +162,20 @@ def test_a_product_with_a_longdouble_constant_is_refused():
     X = _arrays.from_parts(np.ones(3), np.ones((3, 1)))
     with pytest.raises(TypeError, match="longdouble"):
         np.ones((2, 3), dtype=np.longdouble) @ X
+
+
+def test_products_with_constants_against_closed_forms(rng):
+    """The same fast path against exact answers: the Hessian of x^T A x is A + A^T, the
+    Jacobian of B x (and of x^T C) is B (C^T), the Hessian of sum(tanh(B x)^2) is
+    B^T diag(2 (1 - 3 t^2)(1 - t^2)) B with t = tanh(B x)."""
+    n = 6
+    A, B, C = rng.standard_normal((n, n)), rng.standard_normal((4, n)), rng.standard_normal((n, 3))
+    x = rng.standard_normal(n)
+    np.testing.assert_allclose(dd.hessian(lambda y: y @ A @ y)(x), A + A.T, rtol=1e-13,
+                               atol=1e-13)
+    np.testing.assert_allclose(dd.jacobian(lambda y: B @ y)(x), B, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(dd.jacobian(lambda y: y @ C)(x), C.T, rtol=1e-15, atol=0)
+    t = np.tanh(B @ x)
+    want = B.T @ np.diag(2 * (1 - 3 * t ** 2) * (1 - t ** 2)) @ B
+    np.testing.assert_allclose(dd.hessian(lambda y: np.sum(np.tanh(B @ y) ** 2))(x), want,
+                               rtol=1e-12, atol=1e-12)

@@ -160,19 +160,14 @@ def matmul_by_constant(a, b):
     da, db = type(a) is _DualArray, type(b) is _DualArray
     if da == db:
         return None
-    c = np.asarray(b if da else a)
+    x, c = (a, np.asarray(b)) if da else (b, np.asarray(a))
     # (a longdouble constant goes on to the product rule, which refuses it by name)
-    if c.dtype.kind not in "biuf" or c.dtype.itemsize > 8 or c.ndim not in (1, 2) or \
-            np.ndim(a if da else b) > 2:
+    if c.dtype.kind not in "biuf" or c.dtype.itemsize > 8 or c.ndim not in (1, 2) or x.ndim > 2:
         return None
     c = c.astype(np.float64, copy=False)
-    x = a if da else b
     lead = x.shape
-
-    def out_shape():
-        if da:        # x (n,) or (m, n) @ c (n,) or (n, p)
-            return lead[:-1] + c.shape[1:]
-        return c.shape[:-1] + lead[1:]          # c (n,) or (m, n) @ x (n,) or (n, p)
+    # x (n,) or (m, n) @ c (n,) or (n, p); c (n,) or (m, n) @ x (n,) or (n, p)
+    out = lead[:-1] + c.shape[1:] if da else c.shape[:-1] + lead[1:]
 
     def fn(t, nd):
         if nd == 0:
@@ -185,5 +180,5 @@ def matmul_by_constant(a, b):
         else:
             # as its term for db: c @ db (n, K), or c @ db (n, p K)
             r = _term(np.matmul, c, t.reshape(lead[0], -1))
-        return r.reshape(out_shape() + dirs)
+        return r.reshape(out + dirs)
     return _arrays.linear(x, fn)
