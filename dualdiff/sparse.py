@@ -204,6 +204,7 @@ class PreparedJacobian(_Prepared):
         self.chunk = chunk
         p = pattern
         self._index = self._seed = self._probed = None
+        self._gathers = None              # (step, blocks): _block_gathers
         self._v = _probe(x.size, 0)
         if p.nnz:
             index = _coloring.column_recovery_index(p.indptr, p.indices, p.shape, self.colors)
@@ -257,16 +258,44 @@ class PreparedJacobian(_Prepared):
         # all sweeps in one pool context: the later ones reuse the first one's blocks (a
         # sweep of one direction alone is below the size at which transforms pool memory)
         with _arrays.pooled():
-            D = self._sweeps(x, call, kwargs, blocks)
-            want = D.pop()[:, 0].copy() if probe else None
-            B = D[0] if len(D) == 1 else np.concatenate(D, axis=1)
-            # the CSR data too comes from the pool's warm blocks (fresh pages cost more
-            # than the gather)
-            data = np.take(B.reshape(-1), self._index)
+            if self.executor is None and len(blocks) > 1 + probe:
+                # several sweeps here: each block's entries go into the CSR data as soon as
+                # its sweep ends, so that memory holds one block's sweep at a time (chunk is
+                # the way to bound memory), not every block and their concatenation
+                data = np.empty(self._index.size)
+                for V, (pos, src) in zip(blocks, self._block_gathers(step)):
+                    D = self._sweeps(x, call, kwargs, [V])[0]
+                    data[pos] = np.take(D.reshape(-1), src)
+                    del D
+                want = self._sweeps(x, call, kwargs, blocks[-1:])[0][:, 0].copy() \
+                    if probe else None
+            else:
+                D = self._sweeps(x, call, kwargs, blocks)
+                want = D.pop()[:, 0].copy() if probe else None
+                B = D[0] if len(D) == 1 else np.concatenate(D, axis=1)
+                # the CSR data too comes from the pool's warm blocks (fresh pages cost more
+                # than the gather)
+                data = np.take(B.reshape(-1), self._index)
         J = self._csr(data)
         if probe:
             self._check(data, want, self._v)
         return J
+
+    def _block_gathers(self, step):
+        """For sweeps of `step` colours at a time: per block, (positions in the CSR data,
+        positions in that block's m x step result) of the entries whose colour it holds.
+        Made at the first call and kept (2 nnz integers; step is fixed per object)."""
+        made = self._gathers
+        if made is None or made[0] != step:
+            k = self._seed.shape[1]
+            row, color = np.divmod(self._index, k)
+            blocks = []
+            for lo in range(0, k, step):
+                w = min(step, k - lo)
+                pos = np.flatnonzero((color >= lo) & (color < lo + w))
+                blocks.append((pos, row[pos] * w + (color[pos] - lo)))
+            made = self._gathers = (step, blocks)     # one assignment: safe across threads
+        return made[1]
 
     def _sweeps(self, x, call, kwargs, blocks):
         """[J V for V in blocks] (each m x V.shape[1]): one forward sweep along the columns
@@ -766,7 +795,10 @@ def sparse_jacobian(f, argnums=0, *, sparsity="auto", coloring="auto", chunk=Non
     sparsity: "auto" (detect at each call, or once with .prepare) or a pattern: any scipy
     sparse matrix or 2-D boolean array (stored entries are structure; a superset is fine).
     coloring: "auto", "best" or a vertex order of dualdiff._coloring.ORDERS.
-    chunk: colours per sweep (None: all in one sweep; smaller saves memory).
+    chunk: colours per sweep (None: all in one sweep, the fastest). A call holds one
+    sweep's arrays at a time, each block's entries gathered into the CSR data as its sweep
+    ends: chunk=1 bounds a call's memory by about the CSR arrays plus f's own temporaries
+    twice over (value and one tangent), where chunk=None holds them ncolors + 1 times.
     verify: every call also sweeps one random direction and raises ValueError if the
     Jacobian on its pattern disagrees with it (an entry outside the pattern: control flow
     changed it since .prepare); costs one sweep of one direction. False: one sweep only.

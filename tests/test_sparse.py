@@ -520,11 +520,52 @@ def test_a_returned_matrix_owns_its_arrays(make, rng):
     assert not np.shares_memory(second.indices, prepared.pattern.indices)
 
 
-@pytest.mark.parametrize("chunk", [1, 2, None])
-def test_chunks_of_colours_give_the_same_jacobian(chunk, rng):
-    x = rng.uniform(0.1, 0.9, 25)
-    J = dd.sparse_jacobian(five_point, chunk=chunk)(x)
-    np.testing.assert_array_equal(J.toarray(), dd.sparse_jacobian(five_point)(x).toarray())
+CHUNKED = [(name, f, lambda rng, n=n: rng.uniform(0.1, 0.9, n), True)
+           for name, f, n, _ in STRUCTURED] + \
+          [(name, f, make, False) for name, (f, make) in BATTERY]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+@pytest.mark.parametrize("name,f,make,elementwise", CHUNKED, ids=[c[0] for c in CHUNKED])
+def test_sweeps_of_some_colours_at_a_time_give_the_one_sweep_jacobian(name, f, make,
+                                                                       elementwise, chunk, rng):
+    """chunk=c sweeps c colours at a time and gathers each block into the CSR data as its
+    sweep ends (memory holds one block's sweep): the entries of the one sweep of every
+    colour, bit for bit where f is elementwise and slicing (a product's BLAS may add in
+    another order at another width), on the same pattern, with and without the probe."""
+    x = np.asarray(make(rng), dtype=float)
+    one = dd.sparse_jacobian(f).prepare(x)
+    for verify in (False, True):
+        chunked = dd.sparse_jacobian(f, chunk=chunk, verify=verify).prepare(x)
+        for at in (x, x * (1 + 0.01 * rng.standard_normal(x.shape))):
+            J, want = chunked(at), one(at)
+            np.testing.assert_array_equal(J.indptr, want.indptr)
+            np.testing.assert_array_equal(J.indices, want.indices)
+            if elementwise:
+                np.testing.assert_array_equal(J.data, want.data)
+            else:
+                np.testing.assert_allclose(J.data, want.data, rtol=1e-13,
+                                           atol=1e-13 * np.abs(want.data).max(initial=0))
+
+
+def without_input_5(x):
+    return tridiagonal(x * (np.arange(x.size) != 5))
+
+
+def test_chunks_gather_columns_without_entries_and_structural_zeros(rng):
+    """A user pattern with an empty column (an input f does not read) and entries f never
+    fills: every chunk size gives the one-sweep matrix, structural zeros kept."""
+    x = rng.uniform(0.1, 0.9, 12)
+    dense = dense_jacobian(without_input_5, x)
+    pattern = dense != 0
+    assert not pattern[:, 5].any()
+    pattern[0, 11] = pattern[11, 0] = True        # structural zeros
+    want = dd.sparse_jacobian(without_input_5, sparsity=pattern)(x)
+    np.testing.assert_array_equal(want.toarray(), dense)
+    for chunk in (1, 2, 4):
+        J = dd.sparse_jacobian(without_input_5, sparsity=pattern, chunk=chunk)(x)
+        np.testing.assert_array_equal(J.toarray(), dense)
+        assert J.nnz == want.nnz == pattern.sum()
 
 
 @pytest.mark.parametrize("name,f,n,colors", STRUCTURED, ids=[s[0] for s in STRUCTURED])
