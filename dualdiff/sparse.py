@@ -821,8 +821,9 @@ def sparse_hessian(f, argnums=0, *, sparsity="auto", coloring="auto", verify=Tru
 
     sparsity, coloring and verify as in sparse_jacobian (the numeric mode checks itself: an
     entry outside the pattern raises ValueError; the summands' sweep checks along one more
-    e2 direction, and with verify=False trusts the prepared pattern as sparse_jacobian does). dd.sparse_hessian(f).prepare(x) returns a
-    PreparedHessian (.pattern, .colors, .ncolors, .method, .check(x)) callable at any x.
+    e2 direction, and with verify=False trusts the prepared pattern as sparse_jacobian does).
+    dd.sparse_hessian(f).prepare(x) returns a PreparedHessian (.pattern, .colors, .ncolors,
+    .method, .check(x)) callable at any x.
 
     executor: as in sparse_jacobian, for the hyper-dual sweeps of the "compressed" method
     (windows of the identity; with fewer windows than workers, one per worker). The
