@@ -9,7 +9,7 @@ transforms' optional dependency).
 """
 import numpy as np
 
-from dualdiff import _core, _tracer as T
+from dualdiff import _arrays, _core, _tracer as T
 
 
 def scipy_sparse():
@@ -32,21 +32,23 @@ def run(f, args, kwargs, argnum, x, order, numeric, sums=None):
     trace = T.Trace(x.size, order, numeric, sums)
     call = list(args)
     call[argnum] = T.seed(x, trace)
-    try:
-        out = f(*call, **kwargs)
-    except _core.EXPLAINED as e:
-        _core.raise_explained(e)
-    except ValueError as e:
-        if "setting an array element with a sequence" not in str(e):
-            raise
-        # numpy storing a traced element into a float array (out= of a float array, or
-        # assigning into np.zeros): what float() of a dual scalar refuses in the dense sweep
-        raise T.TracerUnsupported(
-            f"{e}: sparsity detection: numpy tried to store a traced value into a float array "
-            "(an out= argument, or assigning into np.zeros(...)), which would lose which "
-            "inputs it depends on; use the function's returned result instead of out=, and "
-            "build arrays with np.stack([...])").with_traceback(e.__traceback__) from e
-    return T.read_output(out, trace), trace
+    # the block pool, as the sweeps (dualdiff/sparse.py, SparseJacobian.prepare says why)
+    with _arrays.pooled():
+        try:
+            out = f(*call, **kwargs)
+        except _core.EXPLAINED as e:
+            _core.raise_explained(e)
+        except ValueError as e:
+            if "setting an array element with a sequence" not in str(e):
+                raise
+            # numpy storing a traced element into a float array (out= of a float array, or
+            # assigning into np.zeros): what float() of a dual scalar refuses in the dense sweep
+            raise T.TracerUnsupported(
+                f"{e}: sparsity detection: numpy tried to store a traced value into a float array "
+                "(an out= argument, or assigning into np.zeros(...)), which would lose which "
+                "inputs it depends on; use the function's returned result instead of out=, and "
+                "build arrays with np.stack([...])").with_traceback(e.__traceback__) from e
+        return T.read_output(out, trace), trace
 
 
 def _csr(indptr, indices, shape):

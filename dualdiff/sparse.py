@@ -680,11 +680,17 @@ class SparseJacobian(_SparseTransform):
         """Detect (or take) the pattern at args and colour it; the returned PreparedJacobian
         evaluates J at any x (each call checked along a random direction, unless
         verify=False)."""
-        return self._prepared(args, kwargs)[0]
+        # detection and preparation through the block pool, as the sweeps: the tracer drops
+        # each store as soon as the next operation has merged it into its own, so its blocks
+        # serve the next one (Bratu residual at n = 10^5: detection 5,100 page faults without
+        # it, none with it; 16-18 ms instead of 22-40)
+        with _arrays.pooled():
+            return self._prepared(args, kwargs)[0]
 
     def __call__(self, *args, **kwargs):
-        prepared, x, call = self._prepared(args, kwargs)
-        return prepared._evaluate(x, call, kwargs, probe=True)
+        with _arrays.pooled():
+            prepared, x, call = self._prepared(args, kwargs)
+            return prepared._evaluate(x, call, kwargs, probe=True)
 
 
 class SparseHessian(_SparseTransform):
@@ -699,7 +705,8 @@ class SparseHessian(_SparseTransform):
         """Detect (or take) the pattern at args and star-colour it; choose the method (the
         tracer's numeric mode if it can follow f, checked against a hyper-dual sweep along
         random directions; else compressed sweeps)."""
-        return self._prepare(args, kwargs)[0]
+        with _arrays.pooled():
+            return self._prepare(args, kwargs)[0]
 
     def _prepare(self, args, kwargs):
         argnum, x = self._start(args)
@@ -770,7 +777,8 @@ class SparseHessian(_SparseTransform):
         return prepared, H
 
     def __call__(self, *args, **kwargs):
-        return self._prepare(args, kwargs)[1]
+        with _arrays.pooled():
+            return self._prepare(args, kwargs)[1]
 
 
 def _agree(H, ref):

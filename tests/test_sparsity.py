@@ -391,6 +391,41 @@ def test_battery_patterns_contain_every_nonzero(name, rng):
             assert not np.any(nonzero(dd.hessian(f)(x)) & ~hp.toarray())
 
 
+@pytest.mark.parametrize("name", [b[0] for b in BATTERY])
+def test_detection_through_the_block_pool_is_detection_without_it(name, rng, monkeypatch):
+    """Detection and the numeric mode run in the block pool (the tracer's stores reuse the
+    blocks of the ones dropped before them): the same patterns, values and Hessian entries
+    as with numpy's own allocator, bit for bit, and the pool is left as it was entered."""
+    import contextlib
+    f, make = dict(BATTERY)[name]
+    x = np.asarray(make(rng), dtype=float)
+
+    def detect():
+        J, v = _sparsity.jacobian_pattern(f, (x,), {}, 0, x)
+        out = [J.indptr, J.indices, np.asarray(v)]
+        if name in battery.VECTOR:
+            H, _ = _sparsity.hessian_pattern(f, (x,), {}, 0, x)
+            out += [H.indptr, H.indices]
+            try:
+                out += list(_sparsity.hessian_entries(f, (x,), {}, 0, x))
+            except _tracer.TracerUnsupported:
+                pass
+        return out
+    pooled = detect()
+    monkeypatch.setattr(_sparsity._arrays, "pooled", contextlib.nullcontext)
+    plain = detect()
+    assert len(pooled) == len(plain)
+    for a, b in zip(pooled, plain):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.undo()
+    big = np.linspace(0.1, 0.9, 150 * 150)
+    _arrays.clear_pool()
+    hits = _arrays.pool_stats()[2]
+    _sparsity.jacobian_pattern(laplacian_2d, (big,), {}, 0, big)
+    _sparsity.jacobian_pattern(laplacian_2d, (big,), {}, 0, big)
+    assert _arrays.pool_stats()[2] > hits             # the tracer's blocks were reused
+
+
 # ------------------------------------------------------------------------------------------
 # exact patterns of structured functions
 # ------------------------------------------------------------------------------------------
