@@ -139,7 +139,7 @@ def jacobian_section(rep, bench, mode, jax, approx_derivative, curves):
         r = bench.pair(base, lambda: unverified(u), base_key=("bratu", n))
         rec.update(t_call_unverified=r["t"], call_unverified_ratio=r["ratio"])
         # the sweep alone (dualdiff's dual arrays) and the gather that follows it
-        S = prepared._seed.reshape(u.shape + (prepared.ncolors,))
+        S = prepared._seed(prepared.ncolors).reshape(u.shape + (prepared.ncolors,))
         r_sweep = bench.pair(base, lambda: transforms.directional(residual, (u,), {}, 0, S),
                              base_key=("bratu", n))
         rec.update(sweep_ratio=r_sweep["ratio"])

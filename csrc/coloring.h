@@ -671,11 +671,12 @@ done:
 
 enum { DD_RECOVER_OK, DD_RECOVER_SHARED, DD_RECOVER_ADJACENT, DD_RECOVER_NOT_STAR };
 
-/* Columns: B = J S is nrows x ncolors, J[i][j] = B[i][c(j)]. Fails (DD_RECOVER_SHARED) when
- * two columns of one row share a colour: bad = {row, column, column}. */
+/* Columns: B = J S is nrows x width (width >= ncolors: columns after the colours' may hold
+ * other directions, a probe), J[i][j] = B[i][c(j)]. Fails (DD_RECOVER_SHARED) when two
+ * columns of one row share a colour: bad = {row, column, column}. */
 static int dd_column_recovery_index(int32_t nrows, const int64_t *ptr, const int32_t *ind,
-                                    const int32_t *color, int32_t ncolors, int64_t *index,
-                                    int64_t *bad)
+                                    const int32_t *color, int32_t ncolors, int64_t width,
+                                    int64_t *index, int64_t *bad)
 {
     int32_t *last = malloc(((size_t)ncolors + 1) * sizeof *last);
     int32_t *who = malloc(((size_t)ncolors + 1) * sizeof *who);
@@ -692,7 +693,7 @@ static int dd_column_recovery_index(int32_t nrows, const int64_t *ptr, const int
             }
             last[c] = i;
             who[c] = j;
-            index[p] = (int64_t)i * ncolors + c;
+            index[p] = (int64_t)i * width + c;
         }
     free(last); free(who);
     return code;

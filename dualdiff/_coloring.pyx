@@ -49,8 +49,8 @@ cdef extern from "coloring.h" nogil:
     int dd_pattern_order(int32_t nrows, int32_t ncols, const int64_t *ptr, const int32_t *ind,
                          int mode, int kind, int32_t *order)
     int dd_column_recovery_index(int32_t nrows, const int64_t *ptr, const int32_t *ind,
-                                 const int32_t *color, int32_t ncolors, int64_t *index,
-                                 int64_t *bad)
+                                 const int32_t *color, int32_t ncolors, int64_t width,
+                                 int64_t *index, int64_t *bad)
     int dd_row_recovery_index(int32_t nrows, int32_t ncols, const int64_t *ptr,
                               const int32_t *ind, const int32_t *color, int32_t ncolors,
                               int64_t *index, int64_t *bad)
@@ -166,6 +166,15 @@ def _colors(colors, size, what):
     return np.ascontiguousarray(c, dtype=np.int32), hi + 1
 
 
+def _width(width, k):
+    """The compressed matrix's number of columns: k colours, or more (other directions)."""
+    if width is None:
+        return k
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < k:
+        raise ValueError(f"width must be an int >= the {k} colours, got {width!r}")
+    return int(width)
+
+
 def _compressed(B, shape, what):
     """B as a float64 C-order array of the given shape (a copy only when needed)."""
     arr = np.asarray(B)
@@ -257,17 +266,19 @@ def star_coloring(indptr, indices, shape, *, order="best"):
     return _coloring(indptr, indices, shape, order, 2)[0]
 
 
-def seed_matrix(colors):
-    """The compressed seed matrix S (len(colors) x ncolors, float64): S[j, colors[j]] = 1."""
+def seed_matrix(colors, *, width=None):
+    """The compressed seed matrix S (len(colors) x ncolors, float64): S[j, colors[j]] = 1.
+    width: more columns (zeros) after the colours' ones, for other directions (a probe)."""
     c, k = _colors(colors, np.asarray(colors).size, "entries")
-    seed = np.zeros((c.size, k))
-    seed[np.arange(c.size), c] = 1.0
-    return seed
+    width = _width(width, k)
+    # rows of the identity, gathered: half the time of zeros and a scattered assignment
+    return np.take(np.eye(max(width, 1)), c, axis=0) if c.size else np.zeros((0, width))
 
 
-def _recovery_index(indptr, indices, shape, colors, int mode):
+def _recovery_index(indptr, indices, shape, colors, int mode, width=None):
     m, n, ptr, ind = _pattern(indptr, indices, shape, square=(mode == 2))
     c, k = _colors(colors, m if mode == 1 else n, "rows" if mode == 1 else "columns")
+    cdef int64_t cwidth = _width(width, k)
     index = np.empty(ind.size + 1, np.int64)
     cdef const int64_t[::1] p_ = ptr
     cdef const int32_t[::1] i_ = ind
@@ -280,7 +291,8 @@ def _recovery_index(indptr, indices, shape, colors, int mode):
     bad[0] = bad[1] = bad[2] = 0
     with nogil:
         if mode == 0:
-            code = dd_column_recovery_index(cm, &p_[0], ip, &c_[0], ncolors, &x_[0], bad)
+            code = dd_column_recovery_index(cm, &p_[0], ip, &c_[0], ncolors, cwidth, &x_[0],
+                                            bad)
         elif mode == 1:
             code = dd_row_recovery_index(cm, cn, &p_[0], ip, &c_[0], ncolors, &x_[0], bad)
         else:
@@ -303,11 +315,12 @@ def _recovery_index(indptr, indices, shape, colors, int mode):
     return index[:ind.size], (m, k) if mode != 1 else (k, n)
 
 
-def column_recovery_index(indptr, indices, shape, colors):
+def column_recovery_index(indptr, indices, shape, colors, *, width=None):
     """Flat positions in B = J @ seed_matrix(colors) (m x ncolors) of the pattern's entries:
     the CSR data of J is B.reshape(-1)[index]. Raises ValueError unless colors is a valid
-    column colouring of the pattern."""
-    return _recovery_index(indptr, indices, shape, colors, 0)[0]
+    column colouring of the pattern. width: B's number of columns where it holds more
+    directions after the colours' (default ncolors)."""
+    return _recovery_index(indptr, indices, shape, colors, 0, width)[0]
 
 
 def row_recovery_index(indptr, indices, shape, colors):

@@ -453,6 +453,29 @@ def test_seed_matrix_is_one_hot():
     np.testing.assert_array_equal(S, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
     assert S.dtype == np.float64
     assert C.seed_matrix(np.zeros(0, int)).shape == (0, 0)
+    assert C.seed_matrix(np.zeros(0, int), width=2).shape == (0, 2)
+
+
+def test_a_compressed_matrix_with_more_columns_than_colours(rng):
+    """width: B = J [S, V] holds other directions after the colours' (the probe of sparse
+    Jacobians); the seed gains zero columns and the index skips them."""
+    A = pattern(PATTERNS["random"], rng)
+    colors = C.column_coloring(*args(A))
+    k = int(colors.max()) + 1
+    J = random_values(A, rng)
+    for width in (k, k + 1, k + 3):
+        S = C.seed_matrix(colors, width=width)
+        np.testing.assert_array_equal(S[:, :k], C.seed_matrix(colors))
+        assert not S[:, k:].any()
+        V = S.copy()
+        V[:, k:] = rng.standard_normal((S.shape[0], width - k))
+        index = C.column_recovery_index(*args(A), colors, width=width)
+        np.testing.assert_array_equal((J.toarray() @ V).reshape(-1)[index], J.data)
+    for bad in (k - 1, True, 2.0, "3"):
+        with pytest.raises(ValueError, match="width must be an int"):
+            C.column_recovery_index(*args(A), colors, width=bad)
+        with pytest.raises(ValueError, match="width must be an int"):
+            C.seed_matrix(colors, width=bad)
 
 
 # ------------------------------------------------------------------------------------------
