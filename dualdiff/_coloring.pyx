@@ -267,12 +267,17 @@ def star_coloring(indptr, indices, shape, *, order="best"):
 
 
 def seed_matrix(colors, *, width=None):
-    """The compressed seed matrix S (len(colors) x ncolors, float64): S[j, colors[j]] = 1.
-    width: more columns (zeros) after the colours' ones, for other directions (a probe)."""
+    """The compressed seed matrix S (len(colors) x width, float64): S[j, colors[j]] = 1.
+    width: its number of columns, ncolors (the default) or more: zero columns after the
+    colours' for other directions (a probe)."""
     c, k = _colors(colors, np.asarray(colors).size, "entries")
     width = _width(width, k)
-    # rows of the identity, gathered: half the time of zeros and a scattered assignment
-    return np.take(np.eye(max(width, 1)), c, axis=0) if c.size else np.zeros((0, width))
+    if 0 < width <= 64:
+        # rows of a small identity, gathered: half the time of a scattered assignment
+        return np.take(np.eye(width), c, axis=0)
+    seed = np.zeros((c.size, width))
+    seed.reshape(-1)[np.arange(c.size) * width + c] = 1.0
+    return seed
 
 
 def _recovery_index(indptr, indices, shape, colors, int mode, width=None):

@@ -32,7 +32,11 @@ def run(f, args, kwargs, argnum, x, order, numeric, sums=None):
     trace = T.Trace(x.size, order, numeric, sums)
     call = list(args)
     call[argnum] = T.seed(x, trace)
-    # the block pool, as the sweeps (dualdiff/sparse.py, SparseJacobian.prepare says why)
+    # f runs in the block pool, as the sweeps do: the tracer drops each store as soon as the
+    # next operation has merged it into its own, and its blocks serve the next one (fresh
+    # pages cost as much as the merges that fill them: Bratu residual at n = 10^5, 5,100 page
+    # faults per detection without it, none with it; 16-18 ms instead of 22-40). What
+    # outlives the call (read_output's rows: the pattern) is allocated outside it.
     with _arrays.pooled():
         try:
             out = f(*call, **kwargs)
@@ -48,7 +52,7 @@ def run(f, args, kwargs, argnum, x, order, numeric, sums=None):
                 "(an out= argument, or assigning into np.zeros(...)), which would lose which "
                 "inputs it depends on; use the function's returned result instead of out=, and "
                 "build arrays with np.stack([...])").with_traceback(e.__traceback__) from e
-        return T.read_output(out, trace), trace
+    return T.read_output(out, trace), trace
 
 
 def _csr(indptr, indices, shape):

@@ -68,9 +68,9 @@ _ONE_WINDOW = 128                # Hessians of up to this many inputs: one compr
 
 
 def _probe(n, seed):
-    """The checks' random direction: random signs, magnitudes uniform in [0.5, 1.5) -- never
-    near zero, where a missing entry's share of the product would fall below the check's
-    tolerance (and 5x cheaper to draw than normal deviates: 0.25 ms at n = 10^5)."""
+    """The checks' random direction: entries uniform on [-1.5, -1) and [0.5, 1), never near
+    zero, where a missing entry's share of the product would fall below the check's
+    tolerance (and cheaper to draw than normal deviates)."""
     u = np.random.default_rng(seed).random(n)
     return np.where(u < 0.5, u - 1.5, u)
 
@@ -203,7 +203,8 @@ class PreparedJacobian(_Prepared):
 
     Attributes: pattern (boolean csr_array), colors (one per column), ncolors, shape."""
 
-    def __init__(self, f, argnum, x, pattern, colors, name, chunk, verify, executor=None):
+    def __init__(self, f, argnum, x, pattern, colors, name, chunk, verify, executor=None,
+                 probe=None):
         super().__init__(f, argnum, x, pattern, colors, name, verify, executor)
         self.chunk = chunk
         p = pattern
@@ -218,9 +219,11 @@ class PreparedJacobian(_Prepared):
         self._fold = bool(p.nnz) and k + 1 in _arrays.SMALL_DIRECTIONS and \
             (chunk is None or chunk > k)
         if p.nnz:
-            # what this object's calls use is made here, the other width at its first use
-            # (the transform's own call, dd.sparse_jacobian(f, ...)(x), always checks)
-            width = k + 1 if verify and self._fold and executor is None else k
+            # what this object's calls use is made here (probe: whether they check, verify
+            # unless told; the transform's own one call always does), another width at its
+            # first use
+            probe = verify if probe is None else probe
+            width = k + 1 if probe and self._fold and executor is None else k
             self._seed(width)
             self._index(width)
 
@@ -313,10 +316,15 @@ class PreparedJacobian(_Prepared):
         if made is None or made[0] != step:
             k = self.ncolors
             row, color = np.divmod(self._index(k), k)
+            # the entries by colour (stable: each block's in CSR order), split at the blocks'
+            # first colours -- one sort, not a pass over every entry per block
+            order = np.argsort(color, kind="stable")
+            cuts = np.searchsorted(color[order], np.arange(0, k, step))
+            cuts = np.append(cuts, order.size)
             blocks = []
-            for lo in range(0, k, step):
+            for b, lo in enumerate(range(0, k, step)):
                 w = min(step, k - lo)
-                pos = np.flatnonzero((color >= lo) & (color < lo + w))
+                pos = order[cuts[b]:cuts[b + 1]]
                 blocks.append((pos, row[pos] * w + (color[pos] - lo)))
             made = self._gathers = (step, blocks)     # one assignment: safe across threads
         return made[1]
@@ -680,7 +688,7 @@ class SparseJacobian(_SparseTransform):
                              f"{chunk!r}")
         self.chunk = chunk
 
-    def _prepared(self, args, kwargs):
+    def _prepared(self, args, kwargs, probe=None):
         argnum, x = self._start(args)
         call = _with(args, argnum, x)
         if isinstance(self.sparsity, str) and x.size == 0:
@@ -698,23 +706,17 @@ class SparseJacobian(_SparseTransform):
         colors = _colors(pattern, self.coloring, False) if pattern.nnz else \
             np.zeros(x.size, dtype=np.intp)
         return PreparedJacobian(self.f, argnum, x, pattern, colors, self.name, self.chunk,
-                                self.verify, self.executor), x, call
+                                self.verify, self.executor, probe), x, call
 
     def prepare(self, *args, **kwargs):
         """Detect (or take) the pattern at args and colour it; the returned PreparedJacobian
         evaluates J at any x (each call checked along a random direction, unless
         verify=False)."""
-        # detection and preparation through the block pool, as the sweeps: the tracer drops
-        # each store as soon as the next operation has merged it into its own, so its blocks
-        # serve the next one (Bratu residual at n = 10^5: detection 5,100 page faults without
-        # it, none with it; 16-18 ms instead of 22-40)
-        with _arrays.pooled():
-            return self._prepared(args, kwargs)[0]
+        return self._prepared(args, kwargs)[0]
 
     def __call__(self, *args, **kwargs):
-        with _arrays.pooled():
-            prepared, x, call = self._prepared(args, kwargs)
-            return prepared._evaluate(x, call, kwargs, probe=True)
+        prepared, x, call = self._prepared(args, kwargs, probe=True)
+        return prepared._evaluate(x, call, kwargs, probe=True)
 
 
 class SparseHessian(_SparseTransform):
@@ -729,8 +731,7 @@ class SparseHessian(_SparseTransform):
         """Detect (or take) the pattern at args and star-colour it; choose the method (the
         tracer's numeric mode if it can follow f, checked against a hyper-dual sweep along
         random directions; else compressed sweeps)."""
-        with _arrays.pooled():
-            return self._prepare(args, kwargs)[0]
+        return self._prepare(args, kwargs)[0]
 
     def _prepare(self, args, kwargs):
         argnum, x = self._start(args)
@@ -801,8 +802,7 @@ class SparseHessian(_SparseTransform):
         return prepared, H
 
     def __call__(self, *args, **kwargs):
-        with _arrays.pooled():
-            return self._prepare(args, kwargs)[1]
+        return self._prepare(args, kwargs)[1]
 
 
 def _agree(H, ref):

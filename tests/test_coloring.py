@@ -454,6 +454,12 @@ def test_seed_matrix_is_one_hot():
     assert S.dtype == np.float64
     assert C.seed_matrix(np.zeros(0, int)).shape == (0, 0)
     assert C.seed_matrix(np.zeros(0, int), width=2).shape == (0, 2)
+    # many columns (beyond the small identity that is gathered) and colours with gaps
+    for colors, width in (([0, 99, 5], None), ([2, 0, 1], 1000), ([1, 0], 65), ([1, 0], 64)):
+        S = C.seed_matrix(colors, width=width)
+        assert S.shape == (len(colors), width or max(colors) + 1)
+        np.testing.assert_array_equal(np.flatnonzero(S), np.arange(len(colors)) * S.shape[1]
+                                      + np.array(colors))
 
 
 def test_a_compressed_matrix_with_more_columns_than_colours(rng):

@@ -548,6 +548,31 @@ def test_sweeps_of_some_colours_at_a_time_give_the_one_sweep_jacobian(name, f, m
                                            atol=1e-13 * np.abs(want.data).max(initial=0))
 
 
+@pytest.mark.parametrize("verify", [False, True])
+def test_a_prepared_jacobian_makes_only_the_seed_its_calls_use(verify, rng):
+    """.prepare builds the seed and recovery index of the width its calls sweep (the colours,
+    plus the probe's column where it rides along); the transform's own call checks, so its
+    one prepared object builds the probed width only."""
+    x = rng.uniform(0.1, 0.9, 20)
+    prepared = dd.sparse_jacobian(tridiagonal, verify=verify).prepare(x)
+    k = prepared.ncolors
+    width = k + 1 if verify else k
+    assert sorted(prepared._made) == [("index", width), ("seed", width)]
+    made = []
+    evaluate = dd.sparse.PreparedJacobian._evaluate
+
+    def spy(self, *args, **kwargs):
+        made.append(sorted(self._made))
+        return evaluate(self, *args, **kwargs)
+    try:
+        dd.sparse.PreparedJacobian._evaluate = spy
+        J = dd.sparse_jacobian(tridiagonal, verify=verify)(x)
+    finally:
+        dd.sparse.PreparedJacobian._evaluate = evaluate
+    assert made == [[("index", k + 1), ("seed", k + 1)]]
+    np.testing.assert_array_equal(J.toarray(), prepared(x).toarray())
+
+
 def without_input_5(x):
     return tridiagonal(x * (np.arange(x.size) != 5))
 

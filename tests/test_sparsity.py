@@ -393,9 +393,9 @@ def test_battery_patterns_contain_every_nonzero(name, rng):
 
 @pytest.mark.parametrize("name", [b[0] for b in BATTERY])
 def test_detection_through_the_block_pool_is_detection_without_it(name, rng, monkeypatch):
-    """Detection and the numeric mode run in the block pool (the tracer's stores reuse the
+    """Detection and the numeric mode run f in the block pool (the tracer's stores reuse the
     blocks of the ones dropped before them): the same patterns, values and Hessian entries
-    as with numpy's own allocator, bit for bit, and the pool is left as it was entered."""
+    as with numpy's own allocator, bit for bit."""
     import contextlib
     f, make = dict(BATTERY)[name]
     x = np.asarray(make(rng), dtype=float)
