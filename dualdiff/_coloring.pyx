@@ -281,6 +281,9 @@ def seed_matrix(colors, *, width=None):
 
 
 def _recovery_index(indptr, indices, shape, colors, int mode, width=None):
+    """(index, shape of B); width (B's columns, columns' mode only) as in column_recovery_index"""
+    if width is not None and mode != 0:
+        raise ValueError("width applies to column colourings only")
     m, n, ptr, ind = _pattern(indptr, indices, shape, square=(mode == 2))
     c, k = _colors(colors, m if mode == 1 else n, "rows" if mode == 1 else "columns")
     cdef int64_t cwidth = _width(width, k)
@@ -317,7 +320,7 @@ def _recovery_index(indptr, indices, shape, colors, int mode, width=None):
         raise ValueError(f"not a star colouring: entry ({bad[0]}, {bad[1]}) cannot be read "
                          f"directly (each of the two has another neighbour of the other's "
                          f"colour); use star_coloring")
-    return index[:ind.size], (m, k) if mode != 1 else (k, n)
+    return index[:ind.size], (m, cwidth) if mode != 1 else (k, n)
 
 
 def column_recovery_index(indptr, indices, shape, colors, *, width=None):
